@@ -1,0 +1,1 @@
+namespace FhirCaseService.Conformance;
