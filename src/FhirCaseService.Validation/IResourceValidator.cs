@@ -1,0 +1,33 @@
+using Hl7.Fhir.Model;
+
+namespace FhirCaseService.Validation;
+
+public enum ResourceFormat { Json, Xml }
+
+/// <summary>Per-call choices. Immutable; defaults are what the server and the CLI use.</summary>
+public sealed record ValidationOptions
+{
+    public static readonly ValidationOptions Default = new();
+
+    /// <summary>Canonical URLs of profiles to validate against in addition to core and meta.profile.</summary>
+    public IReadOnlyList<string> Profiles { get; init; } = [];
+
+    /// <summary>An extension whose definition cannot be found is a warning by default; this makes it an error.</summary>
+    public bool UnknownExtensionsAreErrors { get; init; }
+
+    /// <summary>Report (as information) mustSupport elements that are absent.</summary>
+    public bool ReportMustSupport { get; init; }
+}
+
+/// <summary>
+/// Validates FHIR R4 content against core R4, the profiles it declares and those the caller names.
+/// Implementations compile each profile once and are safe to share across threads.
+/// </summary>
+public interface IResourceValidator
+{
+    /// <summary>Validates JSON or XML text; issues carry line and column.</summary>
+    Task<ValidationResult> ValidateAsync(string content, ResourceFormat format, ValidationOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Validates an SDK object (no line/column information).</summary>
+    Task<ValidationResult> ValidateAsync(Resource resource, ValidationOptions? options = null, CancellationToken cancellationToken = default);
+}
