@@ -1,1 +1,3 @@
-return 0;
+using FhirCaseService.Cli;
+
+return await CliApp.RunAsync(args, Console.Out, Console.Error);
