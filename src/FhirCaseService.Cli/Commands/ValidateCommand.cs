@@ -1,0 +1,116 @@
+using System.Reflection;
+using FhirCaseService.Cli.Output;
+using FhirCaseService.Validation;
+
+namespace FhirCaseService.Cli.Commands;
+
+/// <summary>Builds the validator for one run from the packages named with --package (full paths), or throws <see cref="ValidateSetupException"/>.</summary>
+public delegate Task<IResourceValidator> ValidateEngineFactory(IReadOnlyList<string> packagePaths, CancellationToken cancellationToken);
+
+/// <summary>A --package or --profile that cannot be used; the run stops with exit 2 and this message.</summary>
+public sealed class ValidateSetupException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// `fhircase validate`: validates FHIR files for CI pipelines. Exit 0 when no issue reaches the --fail-on threshold,
+/// 1 when one does, 2 on a usage error or a file that cannot be read or parsed (stderr names file:line:col).
+/// </summary>
+public sealed class ValidateCommand(ValidateEngineFactory createValidator, Func<bool> errorIsTerminal) : ICliCommand
+{
+    public string Name => "validate";
+
+    public string Summary => "validate FHIR JSON/XML/NDJSON files against core R4, our profiles and any package";
+
+    public string Usage => """
+        usage: fhircase validate <files|dirs|globs...> [--profile URL]... [--package DIR|TGZ]...
+                                 [--format text|json|junit|sarif] [--fail-on error|warning] [--quiet]
+
+        Inputs: .json and .xml files hold one resource; .ndjson files one JSON resource per line (issues carry
+        that line). Directories are searched recursively for *.json, *.xml and *.ndjson (hidden folders skipped).
+        Globs: * and ? within a folder name, ** across folders (quote them so the shell leaves them alone).
+
+        Every resource is validated against core R4, our bundled profiles and the profiles in its meta.profile.
+          --profile URL      also validate every resource against this profile (repeatable)
+          --package DIR|TGZ  load a FHIR package (folder or .tgz) beside core and ours (repeatable)
+          --format FORMAT    text (default): file:line:col severity expression message [rule], grouped by file
+                             json: one file -> its OperationOutcome; several -> a Bundle of type batch-response,
+                               one entry per file: response.location = file, response.status = 200 OK |
+                               422 Unprocessable Entity (fails the threshold) | 400 Bad Request (unreadable),
+                               response.outcome = the file's OperationOutcome (line/column in the standard
+                               operationoutcome-issue-line/-col extensions)
+                             junit: JUnit XML, one testcase per file (failure = issues at the threshold,
+                               error = unreadable file)
+                             sarif: SARIF 2.1.0 for code-scanning services
+          --fail-on LEVEL    error (default) or warning: the least severity that fails the run
+          --quiet, -q        text: print only the issues at or above the threshold; no progress line
+
+        Exit codes: 0 nothing at or above the threshold, 1 something is, 2 usage error or unreadable input.
+        """;
+
+    public async Task<int> RunAsync(IReadOnlyList<string> arguments, CliContext context, CancellationToken cancellationToken)
+    {
+        var parsed = ValidateArguments.Parse(arguments, out var usageError);
+        if (parsed is null)
+            return UsageError(context, usageError!);
+
+        var expansion = ValidateInputs.Expand(parsed.Inputs, context.WorkingDirectory);
+        if (expansion.Errors.Count > 0)
+        {
+            foreach (var error in expansion.Errors)
+                context.Error.WriteLine($"fhircase validate: {error}");
+            return ExitCodes.UsageOrInputError;
+        }
+
+        IResourceValidator validator;
+        try
+        {
+            validator = await createValidator(parsed.Packages.Select(context.ResolvePath).ToList(), cancellationToken).ConfigureAwait(false);
+        }
+        catch (ValidateSetupException e)
+        {
+            context.Error.WriteLine($"fhircase validate: {e.Message}");
+            return ExitCodes.UsageOrInputError;
+        }
+
+        var options = ValidationOptions.Default with { Profiles = parsed.Profiles };
+        var checker = new ValidateFileChecker(validator, options);
+        var progress = ValidateProgress.For(context.Error, errorIsTerminal(), parsed.Quiet, expansion.Files.Count);
+        var results = new ValidatedFile[expansion.Files.Count];
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, expansion.Files.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken },
+            async (index, token) =>
+            {
+                results[index] = await checker.CheckAsync(expansion.Files[index], token).ConfigureAwait(false);
+                progress.FileDone();
+            }).ConfigureAwait(false);
+        progress.Finish();
+
+        var report = new ValidationReport(results, parsed.FailOn);
+        var formatter = ReportFormatters.ForName(parsed.Format, parsed.Quiet, ToolVersion())!;
+        await context.Out.WriteAsync(formatter.Format(report)).ConfigureAwait(false);
+        await context.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
+
+        // Unreadable files also go to stderr, so the reason for exit 2 is visible whatever the output format.
+        foreach (var file in results.Where(f => f.Unreadable))
+            foreach (var issue in file.Result.Issues.Where(i => i.Rule == ValidatedFile.InputRule))
+                context.Error.WriteLine($"fhircase validate: {TextReportFormatter.IssueLine(file.Path, issue)}");
+
+        if (results.Any(f => f.Unreadable))
+            return ExitCodes.UsageOrInputError;
+        return report.FailedFileCount > 0 ? ExitCodes.Findings : ExitCodes.Success;
+    }
+
+    private int UsageError(CliContext context, string message)
+    {
+        context.Error.WriteLine($"fhircase validate: {message}");
+        context.Error.WriteLine(Usage);
+        return ExitCodes.UsageOrInputError;
+    }
+
+    private static string ToolVersion()
+    {
+        var version = typeof(ValidateCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
+        var plus = version.IndexOf('+');
+        return plus > 0 ? version[..plus] : version;
+    }
+}

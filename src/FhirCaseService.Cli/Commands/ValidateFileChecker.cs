@@ -1,0 +1,159 @@
+using System.Text.Json;
+using System.Xml;
+using FhirCaseService.Cli.Output;
+using FhirCaseService.Validation;
+using Hl7.Fhir.Model;
+
+namespace FhirCaseService.Cli.Commands;
+
+/// <summary>
+/// Reads one input file and validates it with the engine. Syntax is checked here first, so a file that is not JSON,
+/// XML or a FHIR resource at all is reported as unreadable (exit 2) with its line and column, apart from content
+/// that is well-formed but invalid (exit 1). NDJSON is validated line by line and each issue carries its line number
+/// in the file. An engine failure on one file becomes a fatal issue of that file, never the end of the run.
+/// </summary>
+public sealed class ValidateFileChecker(IResourceValidator validator, ValidationOptions options)
+{
+    public const string EngineFailureRule = "validator-exception";
+    private const string FhirXmlNamespace = "http://hl7.org/fhir";
+
+    public async Task<ValidatedFile> CheckAsync(ValidateInput input, CancellationToken cancellationToken)
+    {
+        string content;
+        try
+        {
+            content = await File.ReadAllTextAsync(input.FullPath, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return ValidatedFile.UnreadableInput(input.DisplayPath, $"cannot read the file: {e.Message}");
+        }
+
+        var kind = input.Kind == ValidateInputKind.Unknown ? Sniff(content) : input.Kind;
+        return kind switch
+        {
+            ValidateInputKind.Json => await CheckSingleAsync(input.DisplayPath, content, ResourceFormat.Json, cancellationToken).ConfigureAwait(false),
+            ValidateInputKind.Xml => await CheckSingleAsync(input.DisplayPath, content, ResourceFormat.Xml, cancellationToken).ConfigureAwait(false),
+            ValidateInputKind.Ndjson => await CheckNdjsonAsync(input.DisplayPath, content, cancellationToken).ConfigureAwait(false),
+            _ => ValidatedFile.UnreadableInput(input.DisplayPath, "not a FHIR JSON or XML resource (use a .json, .xml or .ndjson file)", 1, 1),
+        };
+    }
+
+    private async Task<ValidatedFile> CheckSingleAsync(string path, string content, ResourceFormat format, CancellationToken cancellationToken)
+    {
+        var syntaxError = format == ResourceFormat.Json ? JsonSyntaxError(content) : XmlSyntaxError(content);
+        if (syntaxError is not null)
+            return ValidatedFile.UnreadableInput(path, syntaxError.Message, syntaxError.Line, syntaxError.Column);
+        return new ValidatedFile(path, await ValidateAsync(content, format, cancellationToken).ConfigureAwait(false));
+    }
+
+    private async Task<ValidatedFile> CheckNdjsonAsync(string path, string content, CancellationToken cancellationToken)
+    {
+        var issues = new List<ValidationIssue>();
+        var unreadable = false;
+        var lines = content.Split('\n');
+        for (var index = 0; index < lines.Length; index++)
+        {
+            var line = lines[index].TrimEnd('\r');
+            var lineNumber = index + 1;
+            // Blank lines (such as the one after the final newline) hold no resource.
+            if (string.IsNullOrWhiteSpace(line))
+                continue;
+            var syntaxError = JsonSyntaxError(line);
+            if (syntaxError is not null)
+            {
+                unreadable = true;
+                issues.Add(InputIssue(syntaxError.Message, lineNumber, syntaxError.Column));
+                continue;
+            }
+            var result = await ValidateAsync(line, ResourceFormat.Json, cancellationToken).ConfigureAwait(false);
+            issues.AddRange(result.Issues.Select(i => i with { Location = i.Location with { Line = lineNumber } }));
+        }
+        return new ValidatedFile(path, new ValidationResult(issues), unreadable);
+    }
+
+    private async Task<ValidationResult> ValidateAsync(string content, ResourceFormat format, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await validator.ValidateAsync(content, format, options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return new ValidationResult([new ValidationIssue(
+                OperationOutcome.IssueSeverity.Fatal,
+                OperationOutcome.IssueType.Exception,
+                $"the validator failed on this file: {e.GetType().Name}: {e.Message}",
+                new IssueLocation(string.Empty),
+                EngineFailureRule)]);
+        }
+    }
+
+    private sealed record SyntaxError(string Message, int Line, int Column);
+
+    private static ValidationIssue InputIssue(string message, int line, int column) =>
+        new(OperationOutcome.IssueSeverity.Fatal, OperationOutcome.IssueType.Structure, message,
+            new IssueLocation(string.Empty, line, column), ValidatedFile.InputRule);
+
+    private static SyntaxError? JsonSyntaxError(string content)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(content);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object
+                || !root.TryGetProperty("resourceType", out var type)
+                || type.ValueKind != JsonValueKind.String)
+                return new SyntaxError("not a FHIR resource: expected a JSON object with a \"resourceType\" string", 1, 1);
+            return null;
+        }
+        catch (JsonException e)
+        {
+            // System.Text.Json counts lines and byte positions from 0.
+            return new SyntaxError($"not valid JSON: {FirstSentence(e.Message)}", (int)(e.LineNumber ?? 0) + 1, (int)(e.BytePositionInLine ?? 0) + 1);
+        }
+    }
+
+    private static SyntaxError? XmlSyntaxError(string content)
+    {
+        var settings = new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null };
+        try
+        {
+            using var reader = XmlReader.Create(new StringReader(content), settings);
+            reader.MoveToContent();
+            var rootIsFhir = reader.NamespaceURI == FhirXmlNamespace;
+            while (reader.Read())
+            {
+            }
+            return rootIsFhir ? null : new SyntaxError($"not a FHIR resource: the root element must be in the namespace {FhirXmlNamespace}", 1, 1);
+        }
+        catch (XmlException e)
+        {
+            return new SyntaxError($"not well-formed XML: {e.Message}", Math.Max(e.LineNumber, 1), Math.Max(e.LinePosition, 1));
+        }
+    }
+
+    /// <summary>Content with no telling extension: XML starts with '&lt;', JSON with '{'.</summary>
+    private static ValidateInputKind Sniff(string content)
+    {
+        foreach (var character in content)
+        {
+            if (char.IsWhiteSpace(character) || character == '\uFEFF')
+                continue;
+            return character switch
+            {
+                '<' => ValidateInputKind.Xml,
+                '{' => ValidateInputKind.Json,
+                _ => ValidateInputKind.Unknown,
+            };
+        }
+        return ValidateInputKind.Unknown;
+    }
+
+    // System.Text.Json appends its own "LineNumber: .. | BytePositionInLine: .." which we already report as line:col.
+    private static string FirstSentence(string message)
+    {
+        var cut = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        return (cut > 0 ? message[..cut] : message).TrimEnd();
+    }
+}
