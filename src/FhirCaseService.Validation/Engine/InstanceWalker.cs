@@ -1,0 +1,242 @@
+using FhirCaseService.Validation.Instance;
+using FhirCaseService.Validation.Primitives;
+using FhirCaseService.Validation.Schema;
+using Hl7.Fhir.Model;
+
+namespace FhirCaseService.Validation.Engine;
+
+/// <summary>
+/// Walks an instance once against compiled schemas: per node the element's validators, the allowed types and the
+/// primitive format; per group of siblings cardinality, slicing and unknown elements. Type schemas (datatypes,
+/// extensions, contained resources, profiles) are fetched by canonical when first met, which is how recursive
+/// structures terminate: the instance is finite even when the definitions are not.
+/// </summary>
+internal sealed class InstanceWalker
+{
+    private static readonly List<PocoNode> None = [];
+
+    private readonly SchemaRepository _schemas;
+    private readonly SliceMatcher _slices;
+
+    public InstanceWalker(SchemaRepository schemas)
+    {
+        _schemas = schemas;
+        _slices = new SliceMatcher(this);
+    }
+
+    public SchemaRepository Schemas => _schemas;
+
+    /// <summary>Validates a resource against core R4, its meta.profile and <paramref name="extraProfiles"/>.</summary>
+    public async ValueTask ValidateResourceAsync(PocoNode node, InstancePath path, ValidationRun run, IReadOnlyList<string> extraProfiles, bool profilesAreRequired)
+    {
+        var resource = (Resource)node.Poco;
+        var core = await _schemas.GetAsync(SchemaRepository.CoreUrl(resource.TypeName)).ConfigureAwait(false);
+        if (core.Schema is null)
+        {
+            run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.NotSupported,
+                $"Resource type {resource.TypeName} has no definition: {core.Problem}", path, "resource-type");
+            return;
+        }
+        await ValidateElementAsync(node, core.Schema.Root, core.Schema, path, node, run).ConfigureAwait(false);
+
+        var declared = resource.Meta?.Profile?.OfType<string>().Where(p => p.Length > 0) ?? [];
+        foreach (var profile in declared.Select(p => (Url: p, Required: false)).Concat(extraProfiles.Select(p => (Url: p, Required: profilesAreRequired))).DistinctBy(p => p.Url))
+        {
+            var lookup = await _schemas.GetAsync(profile.Url).ConfigureAwait(false);
+            if (lookup.Schema is null)
+            {
+                run.Report(profile.Required ? OperationOutcome.IssueSeverity.Error : OperationOutcome.IssueSeverity.Warning, OperationOutcome.IssueType.NotFound,
+                    $"Profile {profile.Url} is unknown, so the resource was not checked against it: {lookup.Problem}", path, "profile-unknown");
+                continue;
+            }
+            if (lookup.Schema.Type != resource.TypeName)
+            {
+                run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Invalid,
+                    $"Profile {profile.Url} constrains {lookup.Schema.Type}, not {resource.TypeName}.", path, "profile-type");
+                continue;
+            }
+            await ValidateElementAsync(node, lookup.Schema.Root, lookup.Schema, path, node, run).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Checks one node against one element of a schema and then its children (from the snapshot or the type's own schema).</summary>
+    public async ValueTask ValidateElementAsync(PocoNode node, ElementSchema element, StructureSchema owner, InstancePath path, PocoNode resource, ValidationRun run)
+    {
+        var visit = new ElementVisit(node, path, resource, run);
+        if (!run.HasParseIssueAt(path))
+        {
+            foreach (var validator in element.Validators)
+                validator.Validate(visit);
+        }
+
+        var definition = element.ContentReference is { } reference ? owner.FindByPath(reference[(reference.IndexOf('#') + 1)..]) ?? element : element;
+        if (definition.Children.Count > 0)
+        {
+            await ValidateChildrenAsync(node, definition, owner, path, resource, run).ConfigureAwait(false);
+            return;
+        }
+        if (ReferenceEquals(element, owner.Root))
+            return;
+
+        var poco = node.Poco;
+        if (poco is Resource)
+        {
+            var profiles = element.TypeFor(poco.TypeName)?.Profiles ?? [];
+            await ValidateResourceAsync(node, path, run, profiles, profilesAreRequired: true).ConfigureAwait(false);
+            return;
+        }
+        var type = element.TypeFor(poco.TypeName);
+        if (type is null)
+            return;
+        if (type.Profiles.Count > 0)
+        {
+            foreach (var profile in type.Profiles)
+                await ValidateAgainstTypeAsync(node, profile, path, resource, run, isExtensionProfile: poco is Extension).ConfigureAwait(false);
+        }
+        else if (poco is Extension extension)
+        {
+            await ValidateExtensionByUrlAsync(node, extension, path, resource, run).ConfigureAwait(false);
+        }
+        else if (!PrimitiveFormats.IsPrimitive(poco.TypeName) || node.Children().Any())
+        {
+            await ValidateAgainstTypeAsync(node, SchemaRepository.CoreUrl(poco.TypeName), path, resource, run, isExtensionProfile: false).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask ValidateAgainstTypeAsync(PocoNode node, string canonical, InstancePath path, PocoNode resource, ValidationRun run, bool isExtensionProfile)
+    {
+        var lookup = await _schemas.GetAsync(canonical).ConfigureAwait(false);
+        if (lookup.Schema is null)
+        {
+            if (isExtensionProfile)
+                ReportUnknownExtension(node, canonical, path, run);
+            else
+                run.ReportOnce("type:" + canonical, OperationOutcome.IssueSeverity.Warning, OperationOutcome.IssueType.NotFound,
+                    $"Definition {canonical} is unknown; this element was not checked against it. {lookup.Problem}", path, "profile-unknown");
+            return;
+        }
+        await ValidateElementAsync(node, lookup.Schema.Root, lookup.Schema, path, resource, run).ConfigureAwait(false);
+    }
+
+    private async ValueTask ValidateExtensionByUrlAsync(PocoNode node, Extension extension, InstancePath path, PocoNode resource, ValidationRun run)
+    {
+        if (string.IsNullOrEmpty(extension.Url))
+            return;
+        // Only absolute URLs name a definition; a relative url is a sub-extension of a complex extension, checked by its parent's slices.
+        if (!extension.Url.Contains(':', StringComparison.Ordinal))
+        {
+            await ValidateAgainstTypeAsync(node, SchemaRepository.CoreUrl("Extension"), path, resource, run, isExtensionProfile: false).ConfigureAwait(false);
+            return;
+        }
+        var lookup = await _schemas.GetAsync(extension.Url).ConfigureAwait(false);
+        if (lookup.Schema is null)
+        {
+            ReportUnknownExtension(node, extension.Url, path, run);
+            await ValidateAgainstTypeAsync(node, SchemaRepository.CoreUrl("Extension"), path, resource, run, isExtensionProfile: false).ConfigureAwait(false);
+            return;
+        }
+        await ValidateElementAsync(node, lookup.Schema.Root, lookup.Schema, path, resource, run).ConfigureAwait(false);
+    }
+
+    private static void ReportUnknownExtension(PocoNode node, string url, InstancePath path, ValidationRun run)
+    {
+        var isModifier = node.Name == "modifierExtension";
+        var severity = isModifier || run.Options.UnknownExtensionsAreErrors ? OperationOutcome.IssueSeverity.Error : OperationOutcome.IssueSeverity.Warning;
+        var message = isModifier
+            ? $"Modifier extension {url} is unknown: it may change the meaning of the resource, so the resource cannot be safely processed."
+            : $"Extension {url} is unknown, so its content was not checked.";
+        run.Report(severity, OperationOutcome.IssueType.Extension, message, path, isModifier ? "unknown-modifier-extension" : "unknown-extension");
+    }
+
+    private async ValueTask ValidateChildrenAsync(PocoNode node, ElementSchema parent, StructureSchema owner, InstancePath path, PocoNode resource, ValidationRun run)
+    {
+        var byName = new Dictionary<string, List<PocoNode>>(StringComparer.Ordinal);
+        foreach (var group in node.Children())
+        {
+            if (!parent.ChildrenByName.ContainsKey(group.Name))
+            {
+                var unknownPath = path.Child(group.Name, 0, repeating: false);
+                if (!run.HasParseIssueAt(unknownPath))
+                {
+                    run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Structure,
+                        $"Element '{group.Name}' is not defined for {parent.Path}.", unknownPath, "unknown-element");
+                }
+                continue;
+            }
+            byName[group.Name] = group.ToList();
+        }
+
+        foreach (var child in parent.Children)
+        {
+            var items = byName.GetValueOrDefault(child.Name) ?? None;
+            CheckCardinality(child, items.Count, path, run, child.Path);
+            // Slices are checked even when there are no items: a required slice can be missing.
+            IReadOnlyList<ElementSchema?>? assigned = null;
+            if (child.Slicing is { } slicing)
+                assigned = await _slices.AssignAsync(child, slicing, items, path, resource, run).ConfigureAwait(false);
+            if (items.Count == 0)
+            {
+                if (run.Options.ReportMustSupport && child.MustSupport)
+                {
+                    run.Report(OperationOutcome.IssueSeverity.Information, OperationOutcome.IssueType.Informational,
+                        $"Must-support element {child.Path} is absent.", path.Child(child.Name, 0, repeating: false), "mustSupport");
+                }
+                continue;
+            }
+
+            for (var i = 0; i < items.Count; i++)
+            {
+                var item = items[i];
+                var typeName = item.Poco.TypeName;
+                var itemPath = path.Child(child.Name, i, child.Repeats, child.IsChoice ? typeName : null);
+                run.NoteVisited(itemPath);
+                if (child.Types.Count > 0 && child.TypeFor(typeName) is null)
+                {
+                    run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Structure,
+                        $"Type {typeName} is not allowed for {child.Path}; allowed: {string.Join(", ", child.Types.Select(t => t.Code))}.", itemPath,
+                        child.Path.StartsWith("Extension.value", StringComparison.Ordinal) ? "extension-value-type" : "type");
+                    continue;
+                }
+                CheckPrimitive(item, itemPath, run);
+                await ValidateElementAsync(item, assigned?[i] ?? child, owner, itemPath, resource, run).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Min/max of an element (or of a slice); reported on the element itself, without an index.</summary>
+    public static void CheckCardinality(ElementSchema element, int count, InstancePath parentPath, ValidationRun run, string label, bool isSlice = false)
+    {
+        var elementPath = parentPath.Child(element.Name, 0, repeating: false);
+        if (count < element.Min)
+        {
+            run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Required,
+                count == 0
+                    ? $"{label} is required ({element.CardinalityText}) but missing."
+                    : $"{label} needs at least {element.Min} ({element.CardinalityText}); found {count}.",
+                elementPath, isSlice ? "slice-cardinality" : "cardinality-min");
+        }
+        else if (element.Max is int max && count > max)
+        {
+            run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Structure,
+                max == 0
+                    ? $"{label} is not allowed here (0..0) but is present."
+                    : $"{label} allows at most {max} ({element.CardinalityText}); found {count}.",
+                elementPath, isSlice ? "slice-cardinality" : "cardinality-max");
+        }
+    }
+
+    private static void CheckPrimitive(PocoNode item, InstancePath path, ValidationRun run)
+    {
+        if (item.Poco is not PrimitiveType primitive || run.HasParseIssueAt(path))
+            return;
+        var problem = primitive.JsonValue switch
+        {
+            string text => PrimitiveFormats.Check(primitive.TypeName, text),
+            int number when primitive.TypeName == "positiveInt" && number < 1 => $"{number} is not a valid positiveInt (a whole number of 1 or more).",
+            int number when primitive.TypeName == "unsignedInt" && number < 0 => $"{number} is not a valid unsignedInt (a whole number of 0 or more).",
+            _ => null,
+        };
+        if (problem is not null)
+            run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Value, problem, path, "primitive-format");
+    }
+}

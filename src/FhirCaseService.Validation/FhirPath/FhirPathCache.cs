@@ -1,0 +1,36 @@
+using System.Collections.Concurrent;
+using Hl7.Fhir.FhirPath;
+using Hl7.FhirPath;
+using Hl7.FhirPath.Expressions;
+
+namespace FhirCaseService.Validation.FhirPath;
+
+/// <summary>The result of compiling one FHIRPath expression: the delegate, or why it could not compile.</summary>
+public sealed record CompiledFhirPath(string Expression, CompiledExpression? Compiled, string? Error);
+
+/// <summary>
+/// Compiles each distinct FHIRPath expression exactly once per process (Lazy inside a ConcurrentDictionary, so two
+/// threads asking at once share one compilation) with the FHIR function set (resolve, memberOf, htmlChecks...).
+/// </summary>
+public static class FhirPathCache
+{
+    private static readonly FhirPathCompiler Compiler = new(new SymbolTable().AddStandardFP().AddFhirExtensions());
+    private static readonly ConcurrentDictionary<string, Lazy<CompiledFhirPath>> Cache = new(StringComparer.Ordinal);
+
+    public static CompiledFhirPath Get(string expression) =>
+        Cache.GetOrAdd(expression, static e => new Lazy<CompiledFhirPath>(() => Compile(e))).Value;
+
+    private static CompiledFhirPath Compile(string expression)
+    {
+        try
+        {
+            return new CompiledFhirPath(expression, Compiler.Compile(expression), null);
+        }
+        // The SDK's parser throws several unrelated exception types (its parser library's, ArgumentException for an
+        // unknown function...); any of them means "cannot compile", which is a finding about the profile, never a crash.
+        catch (Exception e)
+        {
+            return new CompiledFhirPath(expression, null, e.Message);
+        }
+    }
+}

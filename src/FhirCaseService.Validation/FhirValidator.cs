@@ -1,0 +1,69 @@
+using FhirCaseService.Validation.Engine;
+using FhirCaseService.Validation.Instance;
+using FhirCaseService.Validation.Schema;
+using FhirCaseService.Validation.Schema.Validators;
+using FhirCaseService.Validation.Terminology;
+using Hl7.Fhir.Model;
+using FhirCaseService.Conformance;
+using FhirCaseService.Conformance.Snapshots;
+
+namespace FhirCaseService.Validation;
+
+/// <summary>
+/// The validation engine: core R4, meta.profile and caller-named profiles, compiled once per canonical and shared by
+/// all calls. Create one per set of definitions and keep it (it is thread-safe); creation is cheap, compilation
+/// happens on first use of each profile.
+/// </summary>
+public sealed class FhirValidator : IResourceValidator
+{
+    private readonly InstanceWalker _walker;
+    private readonly ITerminologyChecker _terminology;
+
+    /// <summary>A validator over the definitions and terminology of a Conformance context (core R4 plus its packages).</summary>
+    public FhirValidator(ConformanceContext context)
+        : this(context?.Snapshots ?? throw new ArgumentNullException(nameof(context)), new LocalTerminologyChecker(context.Terminology))
+    {
+    }
+
+    /// <param name="snapshots">StructureDefinitions with snapshots, by canonical URL.</param>
+    /// <param name="terminology">Answers ValueSet membership for bindings.</param>
+    public FhirValidator(SnapshotService snapshots, ITerminologyChecker terminology)
+    {
+        ArgumentNullException.ThrowIfNull(snapshots);
+        ArgumentNullException.ThrowIfNull(terminology);
+        Schemas = new SchemaRepository(snapshots);
+        _walker = new InstanceWalker(Schemas);
+        _terminology = terminology;
+    }
+
+    /// <summary>The compiled-schema cache (exposed for warm-up and diagnostics).</summary>
+    public SchemaRepository Schemas { get; }
+
+    public async Task<ValidationResult> ValidateAsync(string content, ResourceFormat format, ValidationOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        var parsed = InstanceReader.Read(content, format);
+        if (parsed.Resource is null)
+            return new ValidationResult(parsed.Issues.Select(i => i.Issue).ToArray());
+        return await ValidateParsedAsync(parsed.Resource, parsed.SourceMap, parsed.Issues, options ?? ValidationOptions.Default, cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task<ValidationResult> ValidateAsync(Resource resource, ValidationOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+        return ValidateParsedAsync(resource, null, [], options ?? ValidationOptions.Default, cancellationToken);
+    }
+
+    private async Task<ValidationResult> ValidateParsedAsync(Resource resource, SourceMap? map, IReadOnlyList<ParseIssue> parseIssues, ValidationOptions options, CancellationToken cancellationToken)
+    {
+        var root = resource.ToPocoNode(ModelInfo.ModelInspector);
+        var run = new ValidationRun(options, map, _terminology, root);
+        run.AddParseIssues(parseIssues);
+        if (resource is Bundle)
+            run.Bundle = new BundleIndex(root);
+        await _walker.ValidateResourceAsync(root, InstancePath.ForResource(resource.TypeName), run, options.Profiles, profilesAreRequired: true).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        await BindingJudge.JudgeAsync(run, cancellationToken).ConfigureAwait(false);
+        return run.ToResult();
+    }
+}

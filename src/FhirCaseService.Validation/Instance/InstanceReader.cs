@@ -1,0 +1,80 @@
+using FhirCaseService.Conformance.Serialization;
+using Hl7.Fhir.Model;
+using Hl7.Fhir.Serialization;
+using Hl7.Fhir.Utility;
+
+namespace FhirCaseService.Validation.Instance;
+
+/// <summary>A finding of the SDK's strict parser, placed on an element of the source map.</summary>
+public sealed record ParseIssue(ValidationIssue Issue, string? SourceKey);
+
+/// <summary>The SDK object parsed from text (possibly partial), where its elements are, and what the parser objected to.</summary>
+public sealed record ParsedInstance(Resource? Resource, SourceMap? SourceMap, IReadOnlyList<ParseIssue> Issues);
+
+/// <summary>
+/// Parses JSON or XML with the SDK's strict deserializer (unknown elements, wrong JSON types, bad primitive literals
+/// are its findings) and scans the same text for element positions.
+/// </summary>
+public static class InstanceReader
+{
+    public static ParsedInstance Read(string content, ResourceFormat format)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        var map = format == ResourceFormat.Json ? JsonSourceMapReader.Read(content) : XmlSourceMapReader.Read(content);
+        try
+        {
+            var resource = format == ResourceFormat.Json
+                ? FhirSerialization.StrictJson.DeserializeResource(content)
+                : FhirSerialization.StrictXml.DeserializeResource(content);
+            return new ParsedInstance(resource, map, []);
+        }
+        catch (DeserializationFailedException failure)
+        {
+            var issues = failure.Exceptions.Select(e => ToIssue(e, map)).ToList();
+            return new ParsedInstance(failure.PartialResult as Resource, map, issues);
+        }
+        // Not FHIR at all (not JSON, a JSON array, no resourceType...): the SDK reports these as format exceptions.
+        catch (FormatException e)
+        {
+            return Fatal(e.Message, map);
+        }
+        catch (InvalidOperationException e)
+        {
+            return Fatal(e.Message, map);
+        }
+    }
+
+    private static ParsedInstance Fatal(string message, SourceMap? map)
+    {
+        var issue = new ValidationIssue(OperationOutcome.IssueSeverity.Fatal, OperationOutcome.IssueType.Structure,
+            $"The content cannot be read as a FHIR resource: {message}", new IssueLocation("(document)", 1, 1), "structure");
+        return new ParsedInstance(null, map, [new ParseIssue(issue, null)]);
+    }
+
+    private static ParseIssue ToIssue(Exception exception, SourceMap? map)
+    {
+        if (exception is not ExtendedCodedException coded)
+        {
+            var generic = new ValidationIssue(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Structure, exception.Message,
+                new IssueLocation("(document)"), "structure");
+            return new ParseIssue(generic, null);
+        }
+        var line = (int)(coded.LineNumber ?? 0);
+        var column = (int)(coded.Position ?? 0);
+        var key = coded.InstancePath is { } instancePath ? map?.KeyForParserPath(instancePath) : null;
+        var position = key is null ? null : map!.Find(key);
+        var rule = coded.ErrorCode switch
+        {
+            "PVAL128" => "unknown-element",
+            "PVAL123" or "PVAL124" => "primitive-format",
+            _ => "structure",
+        };
+        var issue = new ValidationIssue(
+            coded.IssueSeverity == OperationOutcome.IssueSeverity.Warning ? OperationOutcome.IssueSeverity.Warning : OperationOutcome.IssueSeverity.Error,
+            rule == "primitive-format" ? OperationOutcome.IssueType.Value : OperationOutcome.IssueType.Structure,
+            coded.BaseErrorMessage ?? coded.Message,
+            new IssueLocation(coded.InstancePath ?? "(document)", position?.Line ?? line, position?.Column ?? column),
+            rule);
+        return new ParseIssue(issue, key);
+    }
+}

@@ -1,0 +1,118 @@
+using System.Text;
+using System.Text.Json;
+
+namespace FhirCaseService.Validation.Instance;
+
+/// <summary>
+/// Scans FHIR JSON once with <see cref="Utf8JsonReader"/> (which, unlike JsonDocument, exposes token offsets) and
+/// records where each element starts. It knows nothing of the FHIR model: shape errors are the SDK parser's job.
+/// </summary>
+internal static class JsonSourceMapReader
+{
+    private readonly record struct Frame(string Key, bool IsArray, int ArrayIndex);
+
+    /// <summary>Returns null when the text is not well-formed JSON (the caller reports that with the parser's own position).</summary>
+    public static SourceMap? Read(string json)
+    {
+        var bytes = Encoding.UTF8.GetBytes(json);
+        var lines = new LineIndex(bytes);
+        var relative = new List<(string Key, SourcePosition Position)>();
+        string? rootType = null;
+        var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
+        var stack = new Stack<Frame>();
+        string? name = null;
+        SourcePosition namePosition = default;
+        try
+        {
+            while (reader.Read())
+            {
+                var tokenPosition = lines.PositionOf((int)reader.TokenStartIndex);
+                switch (reader.TokenType)
+                {
+                    case JsonTokenType.PropertyName:
+                        name = reader.GetString()!;
+                        // A primitive's id and extensions ("_birthDate") sit where the primitive does.
+                        if (name.Length > 1 && name[0] == '_')
+                            name = name[1..];
+                        namePosition = tokenPosition;
+                        break;
+                    case JsonTokenType.StartObject when stack.Count == 0:
+                        stack.Push(new Frame("", false, 0));
+                        break;
+                    case JsonTokenType.StartObject:
+                    {
+                        var key = ElementKey(stack.Peek(), name);
+                        relative.Add((key, stack.Peek().IsArray ? tokenPosition : namePosition));
+                        stack.Push(new Frame(key, false, 0));
+                        break;
+                    }
+                    case JsonTokenType.StartArray when stack.Count == 0:
+                        return null;
+                    case JsonTokenType.StartArray:
+                        stack.Push(new Frame($"{stack.Peek().Key}.{name}", true, 0));
+                        break;
+                    case JsonTokenType.EndObject:
+                    case JsonTokenType.EndArray:
+                        stack.Pop();
+                        AdvanceArray(stack);
+                        break;
+                    default:
+                        if (stack.Count == 0)
+                            return null;
+                        if (stack.Count == 1 && name == "resourceType" && reader.TokenType == JsonTokenType.String)
+                            rootType = reader.GetString();
+                        relative.Add((ElementKey(stack.Peek(), name), stack.Peek().IsArray ? tokenPosition : namePosition));
+                        AdvanceArray(stack);
+                        break;
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+
+        var map = new SourceMap();
+        var root = rootType ?? "Resource";
+        map.Add(root, new SourcePosition(1, 1));
+        foreach (var (key, position) in relative)
+            map.Add(root + key, position);
+        return map;
+    }
+
+    private static string ElementKey(Frame parent, string? name) =>
+        parent.IsArray ? $"{parent.Key}[{parent.ArrayIndex}]" : $"{parent.Key}.{name}[0]";
+
+    private static void AdvanceArray(Stack<Frame> stack)
+    {
+        if (stack.Count > 0 && stack.Peek().IsArray)
+        {
+            var array = stack.Pop();
+            stack.Push(array with { ArrayIndex = array.ArrayIndex + 1 });
+        }
+    }
+
+    /// <summary>Byte offsets of line starts, to turn a token offset into a 1-based line and character column.</summary>
+    private sealed class LineIndex
+    {
+        private readonly byte[] _bytes;
+        private readonly List<int> _starts = [0];
+
+        public LineIndex(byte[] bytes)
+        {
+            _bytes = bytes;
+            for (var i = 0; i < bytes.Length; i++)
+                if (bytes[i] == (byte)'\n')
+                    _starts.Add(i + 1);
+        }
+
+        public SourcePosition PositionOf(int offset)
+        {
+            var line = _starts.BinarySearch(offset);
+            if (line < 0)
+                line = ~line - 1;
+            var column = Encoding.UTF8.GetCharCount(_bytes, _starts[line], offset - _starts[line]) + 1;
+            return new SourcePosition(line + 1, column);
+        }
+    }
+}

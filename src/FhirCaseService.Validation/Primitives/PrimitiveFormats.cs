@@ -1,0 +1,91 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace FhirCaseService.Validation.Primitives;
+
+/// <summary>
+/// The lexical rules of the R4 primitive types (regexes from the R4 specification's datatypes page, plus the
+/// ranges and calendar checks a regex cannot express). One table, used for text and SDK-object input alike.
+/// </summary>
+public static class PrimitiveFormats
+{
+    private const string Year = "([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)";
+    private const string Month = "(0[1-9]|1[0-2])";
+    private const string Day = "(0[1-9]|[1-2][0-9]|3[0-1])";
+    private const string Clock = "([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]+)?";
+    private const string Zone = "(Z|(\\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00))";
+
+    private static readonly Dictionary<string, Regex> Patterns = new(StringComparer.Ordinal)
+    {
+        ["boolean"] = Anchored("true|false"),
+        ["integer"] = Anchored("-?([0]|([1-9][0-9]*))"),
+        ["unsignedInt"] = Anchored("[0]|([1-9][0-9]*)"),
+        ["positiveInt"] = Anchored("\\+?[1-9][0-9]*"),
+        ["decimal"] = Anchored("-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?"),
+        ["string"] = Anchored("[ \\r\\n\\t\\S]+"),
+        ["markdown"] = Anchored("[ \\r\\n\\t\\S]+"),
+        ["code"] = Anchored("[^\\s]+( [^\\s]+)*"),
+        ["id"] = Anchored("[A-Za-z0-9\\-\\.]{1,64}"),
+        ["uri"] = Anchored("\\S*"),
+        ["url"] = Anchored("\\S*"),
+        ["canonical"] = Anchored("\\S*"),
+        ["oid"] = Anchored("urn:oid:[0-2](\\.(0|[1-9][0-9]*))+"),
+        ["uuid"] = Anchored("urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"),
+        ["base64Binary"] = Anchored("(\\s*([0-9a-zA-Z\\+/=]){4}\\s*)+"),
+        ["date"] = Anchored($"{Year}(-{Month}(-{Day})?)?"),
+        ["dateTime"] = Anchored($"{Year}(-{Month}(-{Day}(T{Clock}{Zone})?)?)?"),
+        ["instant"] = Anchored($"{Year}-{Month}-{Day}T{Clock}{Zone}"),
+        ["time"] = Anchored(Clock),
+    };
+
+    private static Regex Anchored(string pattern) => new($"^({pattern})$", RegexOptions.CultureInvariant | RegexOptions.Compiled, TimeSpan.FromSeconds(1));
+
+    public static bool IsPrimitive(string typeName) => Patterns.ContainsKey(typeName) || typeName == "xhtml";
+
+    /// <summary>Null when <paramref name="literal"/> is a valid <paramref name="typeName"/>; otherwise why not, in words a data manager can act on.</summary>
+    public static string? Check(string typeName, string literal)
+    {
+        if (!Patterns.TryGetValue(typeName, out var pattern))
+            return null;
+        if (literal.Length == 0)
+            return $"A {typeName} value cannot be empty: remove the element or give it a value.";
+        if (!pattern.IsMatch(literal))
+            return $"'{Shorten(literal)}' is not a valid {typeName}{FormatHint(typeName)}.";
+        return typeName switch
+        {
+            "integer" or "unsignedInt" or "positiveInt" when !int.TryParse(literal, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _)
+                => $"'{Shorten(literal)}' is outside the range of a {typeName} (32-bit signed).",
+            "date" or "dateTime" or "instant" when !IsRealCalendarDate(literal)
+                => $"'{literal}' is not a calendar date (the day does not exist in that month).",
+            "string" or "markdown" when literal.Length > 1_048_576
+                => $"A {typeName} may hold at most 1 MB of characters.",
+            _ => null,
+        };
+    }
+
+    private static string FormatHint(string typeName) => typeName switch
+    {
+        "date" => " (expected YYYY, YYYY-MM or YYYY-MM-DD)",
+        "dateTime" => " (expected YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDThh:mm:ss with a time zone)",
+        "instant" => " (expected YYYY-MM-DDThh:mm:ss(.sss) with a time zone, e.g. Z)",
+        "time" => " (expected hh:mm:ss)",
+        "id" => " (1 to 64 characters: letters, digits, '-' and '.')",
+        "code" => " (no leading, trailing or repeated whitespace)",
+        "uri" or "url" or "canonical" => " (no whitespace)",
+        "positiveInt" => " (a whole number of 1 or more)",
+        "unsignedInt" => " (a whole number of 0 or more)",
+        "integer" => " (a whole number)",
+        "uuid" => " (expected urn:uuid: followed by a lower-case UUID)",
+        "oid" => " (expected urn:oid: followed by dotted numbers)",
+        _ => "",
+    };
+
+    private static bool IsRealCalendarDate(string literal)
+    {
+        if (literal.Length < 10)
+            return true;
+        return DateOnly.TryParseExact(literal[..10], "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _);
+    }
+
+    private static string Shorten(string literal) => literal.Length <= 60 ? literal : literal[..57] + "...";
+}

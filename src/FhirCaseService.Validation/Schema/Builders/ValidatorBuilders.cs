@@ -1,0 +1,101 @@
+using FhirCaseService.Validation.FhirPath;
+using FhirCaseService.Validation.Schema.Validators;
+using Hl7.Fhir.Model;
+
+namespace FhirCaseService.Validation.Schema.Builders;
+
+/// <summary>Reads one field of an ElementDefinition and yields the validators it calls for.</summary>
+public interface IValidatorBuilder
+{
+    IEnumerable<IElementValidator> Build(ElementDefinition element, bool isRoot);
+}
+
+public sealed class FixedValueBuilder : IValidatorBuilder
+{
+    public IEnumerable<IElementValidator> Build(ElementDefinition element, bool isRoot) =>
+        element.Fixed is { } value ? [new FixedValueValidator(value, SliceAware.PatternRule(element))] : [];
+}
+
+public sealed class PatternBuilder : IValidatorBuilder
+{
+    public IEnumerable<IElementValidator> Build(ElementDefinition element, bool isRoot) =>
+        element.Pattern is { } value ? [new PatternValidator(value, SliceAware.PatternRule(element))] : [];
+}
+
+public sealed class BindingBuilder : IValidatorBuilder
+{
+    public IEnumerable<IElementValidator> Build(ElementDefinition element, bool isRoot)
+    {
+        if (element.Binding is not { ValueSet: { } valueSet } binding)
+            return [];
+        return binding.Strength switch
+        {
+            BindingStrength.Required => [new BindingValidator(BindingStrengthChecked.Required, valueSet)],
+            BindingStrength.Extensible => [new BindingValidator(BindingStrengthChecked.Extensible, valueSet)],
+            // Preferred and example bindings are guidance, not rules.
+            _ => [],
+        };
+    }
+}
+
+public sealed class InvariantBuilder : IValidatorBuilder
+{
+    public IEnumerable<IElementValidator> Build(ElementDefinition element, bool isRoot)
+    {
+        foreach (var constraint in element.Constraint)
+        {
+            switch (constraint.Key)
+            {
+                case "ele-1":
+                    yield return HasValueOrChildrenValidator.Instance;
+                    continue;
+                case "ext-1":
+                    yield return ExtensionValueOrChildrenValidator.Instance;
+                    continue;
+            }
+            if (string.IsNullOrWhiteSpace(constraint.Expression) || string.IsNullOrEmpty(constraint.Key))
+                continue;
+            var severity = constraint.Severity == ConstraintSeverity.Warning
+                ? OperationOutcome.IssueSeverity.Warning
+                : OperationOutcome.IssueSeverity.Error;
+            yield return new FhirPathInvariantValidator(constraint.Key, severity, constraint.Human ?? constraint.Key, FhirPathCache.Get(constraint.Expression));
+        }
+    }
+}
+
+public sealed class MaxLengthBuilder : IValidatorBuilder
+{
+    public IEnumerable<IElementValidator> Build(ElementDefinition element, bool isRoot) =>
+        element.MaxLength is int max and > 0 ? [new MaxLengthValidator(max)] : [];
+}
+
+public sealed class ValueRangeBuilder : IValidatorBuilder
+{
+    public IEnumerable<IElementValidator> Build(ElementDefinition element, bool isRoot)
+    {
+        if (element.MinValue is { } min)
+            yield return new ValueRangeValidator(min, isMinimum: true);
+        if (element.MaxValue is { } max)
+            yield return new ValueRangeValidator(max, isMinimum: false);
+    }
+}
+
+/// <summary>Names the rule of a fixed/pattern check by where it sits: inside a real slice it is "slice-pattern".</summary>
+internal static class SliceAware
+{
+    public static string PatternRule(ElementDefinition element)
+    {
+        var id = element.ElementId ?? "";
+        foreach (var step in id.Split('.'))
+        {
+            var colon = step.IndexOf(':');
+            // value[x]:valueQuantity is a type choice written as a slice, not a slice of repetitions.
+            if (colon > 0 && !step[..colon].EndsWith("[x]", StringComparison.Ordinal) && !IsDiscriminatorOwnElement(id, step))
+                return "slice-pattern";
+        }
+        return "pattern";
+    }
+
+    /// <summary>The slice element itself (Observation.category:laboratory) holds the pattern that selects it: a plain pattern.</summary>
+    private static bool IsDiscriminatorOwnElement(string id, string step) => id.EndsWith(step, StringComparison.Ordinal);
+}

@@ -1,0 +1,15 @@
+using FhirCaseService.Validation.Engine;
+using FhirCaseService.Validation.Instance;
+using Hl7.Fhir.Model;
+
+namespace FhirCaseService.Validation.Schema;
+
+/// <summary>One node of the instance being checked against one compiled element.</summary>
+/// <param name="Resource">The resource the node belongs to (%resource in FHIRPath).</param>
+public readonly record struct ElementVisit(PocoNode Node, InstancePath Path, PocoNode Resource, ValidationRun Run);
+
+/// <summary>A check of a single instance node against one rule of an ElementDefinition. Immutable and thread-safe.</summary>
+public interface IElementValidator
+{
+    void Validate(in ElementVisit visit);
+}

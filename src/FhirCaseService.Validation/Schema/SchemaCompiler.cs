@@ -1,0 +1,109 @@
+using FhirCaseService.Validation.Schema.Builders;
+using Hl7.Fhir.Model;
+
+namespace FhirCaseService.Validation.Schema;
+
+/// <summary>
+/// Turns a StructureDefinition snapshot into an immutable <see cref="StructureSchema"/>: the flat element list becomes a
+/// tree (children by path, slices under their entry element) and each element's rules become validators, one builder
+/// per ElementDefinition field.
+/// </summary>
+public static class SchemaCompiler
+{
+    private static readonly IReadOnlyList<IValidatorBuilder> Builders =
+    [
+        new FixedValueBuilder(),
+        new PatternBuilder(),
+        new BindingBuilder(),
+        new InvariantBuilder(),
+        new MaxLengthBuilder(),
+        new ValueRangeBuilder(),
+    ];
+
+    private sealed class Draft(ElementDefinition definition)
+    {
+        public ElementDefinition Definition { get; } = definition;
+        public string Path => Definition.Path ?? "";
+        public List<Draft> Children { get; } = [];
+        public List<Draft> Slices { get; } = [];
+    }
+
+    public static StructureSchema Compile(StructureDefinition definition)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        var elements = definition.Snapshot?.Element;
+        if (elements is null || elements.Count == 0)
+            throw new ArgumentException($"StructureDefinition {definition.Url} has no snapshot to compile.", nameof(definition));
+
+        var root = new Draft(elements[0]);
+        var stack = new Stack<Draft>();
+        stack.Push(root);
+        foreach (var element in elements.Skip(1))
+        {
+            while (stack.Count > 1 && !(element.Path ?? "").StartsWith(stack.Peek().Path + ".", StringComparison.Ordinal))
+                stack.Pop();
+            var parent = stack.Peek();
+            var draft = new Draft(element);
+            var entry = element.SliceName is null ? null : parent.Children.LastOrDefault(c => c.Path == element.Path);
+            if (entry is not null)
+                entry.Slices.Add(draft);
+            else
+                parent.Children.Add(draft);
+            stack.Push(draft);
+        }
+
+        var all = new List<ElementSchema>();
+        var compiledRoot = Build(root, isRoot: true, all);
+        var kind = definition.Kind?.ToString() switch
+        {
+            "Resource" => "resource",
+            "ComplexType" => "complex-type",
+            "PrimitiveType" => "primitive-type",
+            _ => "logical",
+        };
+        return new StructureSchema(definition.Url ?? "", definition.Version, definition.Type ?? root.Path, kind, compiledRoot, all);
+    }
+
+    private static ElementSchema Build(Draft draft, bool isRoot, List<ElementSchema> all)
+    {
+        var definition = draft.Definition;
+        var validators = new List<IElementValidator>();
+        foreach (var builder in Builders)
+            validators.AddRange(builder.Build(definition, isRoot));
+        var children = draft.Children.Select(c => Build(c, isRoot: false, all)).ToList();
+        SlicingSchema? slicing = null;
+        if (definition.Slicing is { } slicingDefinition && draft.Slices.Count > 0)
+        {
+            slicing = new SlicingSchema(
+                slicingDefinition.Discriminator.Select(d => new Discriminator(ToKind(d.Type), d.Path ?? "$this")).ToList(),
+                slicingDefinition.Rules switch
+                {
+                    ElementDefinition.SlicingRules.Closed => SlicingRules.Closed,
+                    ElementDefinition.SlicingRules.OpenAtEnd => SlicingRules.OpenAtEnd,
+                    _ => SlicingRules.Open,
+                },
+                slicingDefinition.Ordered ?? false,
+                draft.Slices.Select(s => Build(s, isRoot: false, all)).ToList());
+        }
+        var types = definition.Type.Select(t => new TypeReference(
+            t.Code ?? "",
+            t.Profile.OfType<string>().ToList(),
+            t.TargetProfile.OfType<string>().ToList())).ToList();
+        var max = definition.Max is null or "*" ? (int?)null : int.Parse(definition.Max, System.Globalization.CultureInfo.InvariantCulture);
+        var min = definition.Min ?? 0;
+        var schema = new ElementSchema(
+            definition.ElementId ?? draft.Path, draft.Path, min, max is int m && m < min ? min : max, types, validators, children, slicing,
+            definition.ContentReference, definition.IsModifier ?? false, definition.MustSupport ?? false, definition.SliceName);
+        all.Add(schema);
+        return schema;
+    }
+
+    private static DiscriminatorKind ToKind(ElementDefinition.DiscriminatorType? type) => type switch
+    {
+        ElementDefinition.DiscriminatorType.Pattern => DiscriminatorKind.Pattern,
+        ElementDefinition.DiscriminatorType.Type => DiscriminatorKind.Type,
+        ElementDefinition.DiscriminatorType.Profile => DiscriminatorKind.Profile,
+        ElementDefinition.DiscriminatorType.Exists => DiscriminatorKind.Exists,
+        _ => DiscriminatorKind.Value,
+    };
+}

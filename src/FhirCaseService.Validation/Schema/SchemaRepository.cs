@@ -1,0 +1,48 @@
+using System.Collections.Concurrent;
+using FhirCaseService.Conformance.Snapshots;
+
+namespace FhirCaseService.Validation.Schema;
+
+/// <summary>A compiled schema, or why there is none (unknown canonical, no snapshot, a definition that cannot compile).</summary>
+public sealed record SchemaLookup(StructureSchema? Schema, string? Problem);
+
+/// <summary>
+/// Compiled schemas by canonical (with |version when given). Each StructureDefinition is resolved and compiled exactly once per repository (snapshots come from the Conformance layer, which generates missing ones): the Lazy&lt;Task&gt; in the dictionary makes concurrent
+/// first requests share one compilation. Thread-safe; meant to live as long as the definitions do.
+/// </summary>
+public sealed class SchemaRepository
+{
+    public const string CoreBase = "http://hl7.org/fhir/StructureDefinition/";
+
+    private readonly SnapshotService _snapshots;
+    private readonly ConcurrentDictionary<string, Lazy<Task<SchemaLookup>>> _cache = new(StringComparer.Ordinal);
+
+    public SchemaRepository(SnapshotService snapshots)
+    {
+        ArgumentNullException.ThrowIfNull(snapshots);
+        _snapshots = snapshots;
+    }
+
+    public static string CoreUrl(string type) => CoreBase + type;
+
+    public Task<SchemaLookup> GetAsync(string canonical) =>
+        _cache.GetOrAdd(canonical, c => new Lazy<Task<SchemaLookup>>(() => LoadAsync(c))).Value;
+
+    private async Task<SchemaLookup> LoadAsync(string canonical)
+    {
+        try
+        {
+            var snapshot = await _snapshots.GetAsync(canonical).ConfigureAwait(false);
+            if (snapshot is null)
+                return new SchemaLookup(null, $"No StructureDefinition with canonical URL {canonical} is known.");
+            if (snapshot.Definition.Snapshot is null || snapshot.Definition.Snapshot.Element.Count == 0)
+                return new SchemaLookup(null, $"StructureDefinition {canonical} has no snapshot and none could be generated.");
+            return new SchemaLookup(SchemaCompiler.Compile(snapshot.Definition), null);
+        }
+        // A broken definition (bad cardinality text, unresolvable base) must become a finding, not take the validator down.
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException or OverflowException or NotSupportedException)
+        {
+            return new SchemaLookup(null, $"StructureDefinition {canonical} could not be compiled: {e.Message}");
+        }
+    }
+}

@@ -1,0 +1,54 @@
+using Hl7.Fhir.Model;
+
+namespace FhirCaseService.Validation.Schema.Validators;
+
+public enum BindingStrengthChecked { Required, Extensible }
+
+/// <summary>A coded value that must be looked up in a ValueSet; checked after the walk because terminology is asynchronous.</summary>
+public sealed record PendingBinding(string ValueSet, BindingStrengthChecked Strength, IReadOnlyList<(string? System, string Code)> Codes, Instance.InstancePath Path, bool HasText);
+
+/// <summary>
+/// A required or extensible binding (preferred and example bindings are not checked, as in the R4 rules).
+/// The node's codes are collected here and judged in one pass after the walk.
+/// </summary>
+public sealed class BindingValidator : IElementValidator
+{
+    public BindingValidator(BindingStrengthChecked strength, string valueSet)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(valueSet);
+        Strength = strength;
+        // A canonical may carry |version; local terminology holds one version per URL.
+        var bar = valueSet.IndexOf('|');
+        ValueSet = bar < 0 ? valueSet : valueSet[..bar];
+    }
+
+    public BindingStrengthChecked Strength { get; }
+    public string ValueSet { get; }
+
+    public void Validate(in ElementVisit visit)
+    {
+        var codes = new List<(string?, string)>();
+        var hasText = false;
+        switch (visit.Node.Poco)
+        {
+            case CodeableConcept concept:
+                foreach (var coding in concept.Coding)
+                    if (coding.Code is { } code)
+                        codes.Add((coding.System, code));
+                hasText = concept.Text is not null;
+                break;
+            case Coding { Code: { } code } coding:
+                codes.Add((coding.System, code));
+                break;
+            case Quantity { Code: { } code } quantity:
+                codes.Add((quantity.System, code));
+                break;
+            case PrimitiveType { JsonValue: string value }:
+                codes.Add((null, value));
+                break;
+        }
+        if (codes.Count == 0 && !hasText)
+            return;
+        visit.Run.PendingBindings.Add(new PendingBinding(ValueSet, Strength, codes, visit.Path, hasText));
+    }
+}

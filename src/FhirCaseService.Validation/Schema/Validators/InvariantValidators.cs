@@ -1,0 +1,107 @@
+using FhirCaseService.Validation.FhirPath;
+using Hl7.Fhir.FhirPath;
+using Hl7.Fhir.Model;
+
+namespace FhirCaseService.Validation.Schema.Validators;
+
+/// <summary>A FHIRPath constraint (dom-*, obs-*, a profile's own rules), compiled once and evaluated on the node.</summary>
+public sealed class FhirPathInvariantValidator : IElementValidator
+{
+    private readonly CompiledFhirPath _expression;
+
+    public FhirPathInvariantValidator(string key, OperationOutcome.IssueSeverity severity, string human, CompiledFhirPath expression)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        ArgumentNullException.ThrowIfNull(expression);
+        Key = key;
+        Severity = severity;
+        Human = human;
+        _expression = expression;
+    }
+
+    public string Key { get; }
+    public OperationOutcome.IssueSeverity Severity { get; }
+    public string Human { get; }
+    public string Expression => _expression.Expression;
+
+    public void Validate(in ElementVisit visit)
+    {
+        if (_expression.Compiled is null)
+        {
+            visit.Run.ReportOnce("compile:" + Key + ":" + Expression, OperationOutcome.IssueSeverity.Warning, OperationOutcome.IssueType.Exception,
+                $"Constraint {Key} was not checked: its FHIRPath expression '{Expression}' does not compile ({_expression.Error}).", visit.Path, Key);
+            return;
+        }
+        bool? holds;
+        try
+        {
+            var context = new FhirEvaluationContext { Resource = visit.Resource, RootResource = visit.Run.Root, ElementResolver = visit.Run.ResolveReference };
+            holds = Interpret(_expression.Compiled([visit.Node], context));
+        }
+        // Evaluation errors (e.g. single() over several items) come as various exception types from the engine; they
+        // are a limit of the definition or the engine, reported once, never a crash of the whole validation.
+        catch (Exception e)
+        {
+            visit.Run.ReportOnce("eval:" + Key + ":" + visit.Path.Expression, OperationOutcome.IssueSeverity.Warning, OperationOutcome.IssueType.Exception,
+                $"Constraint {Key} could not be evaluated here: {e.Message}", visit.Path, Key);
+            return;
+        }
+        if (holds == false)
+            visit.Run.Report(Severity, OperationOutcome.IssueType.Invariant, $"Constraint {Key} failed: {Human}", visit.Path, Key);
+    }
+
+    /// <summary>An empty result means the rule does not apply; only a false boolean is a failure.</summary>
+    private static bool? Interpret(IEnumerable<PocoNode> result)
+    {
+        using var items = result.GetEnumerator();
+        if (!items.MoveNext())
+            return null;
+        var first = items.Current;
+        if (items.MoveNext())
+            return true;
+        // The engine answers with its own boolean type (FPBoolean), not FhirBoolean: read the primitive value.
+        return first.Poco is PrimitiveType { JsonValue: bool value } ? value : true;
+    }
+}
+
+/// <summary>ele-1 (every element has a value or children), checked natively: it applies to every element of every resource.</summary>
+public sealed class HasValueOrChildrenValidator : IElementValidator
+{
+    public static readonly HasValueOrChildrenValidator Instance = new();
+
+    private HasValueOrChildrenValidator()
+    {
+    }
+
+    public void Validate(in ElementVisit visit)
+    {
+        if (visit.Node.Poco is PrimitiveType { JsonValue: not null })
+            return;
+        foreach (var child in visit.Node.Children())
+        {
+            if (child.Name != "id")
+                return;
+        }
+        visit.Run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Invariant,
+            "Constraint ele-1 failed: the element is empty (no value and no children). Remove it or fill it in.", visit.Path, "ele-1");
+    }
+}
+
+/// <summary>ext-1 (an extension has either nested extensions or a value, not both), checked natively as it applies to every extension.</summary>
+public sealed class ExtensionValueOrChildrenValidator : IElementValidator
+{
+    public static readonly ExtensionValueOrChildrenValidator Instance = new();
+
+    private ExtensionValueOrChildrenValidator()
+    {
+    }
+
+    public void Validate(in ElementVisit visit)
+    {
+        if (visit.Node.Poco is Extension extension && extension.Value is not null && extension.Extension.Count > 0)
+        {
+            visit.Run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Invariant,
+                $"Constraint ext-1 failed: extension {extension.Url} has both a value and nested extensions; keep one.", visit.Path, "ext-1");
+        }
+    }
+}

@@ -1,0 +1,196 @@
+using System.Globalization;
+using Hl7.Fhir.Model;
+
+namespace FhirCaseService.Validation.Schema.Validators;
+
+/// <summary>fixed[x]: the value must be exactly the fixed one (for primitives, the same value; for complex types, the same content).</summary>
+public sealed class FixedValueValidator : IElementValidator
+{
+    private readonly DataType _fixed;
+    private readonly PocoNode _fixedNode;
+
+    private readonly string _rule;
+
+    /// <param name="rule">"pattern", or "slice-pattern" inside a slice (the item matched the slice and then broke its other rules).</param>
+    public FixedValueValidator(DataType fixedValue, string rule)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(rule);
+        _rule = rule;
+        ArgumentNullException.ThrowIfNull(fixedValue);
+        _fixed = fixedValue;
+        _fixedNode = fixedValue.ToPocoNode(ModelInfo.ModelInspector);
+    }
+
+    public bool Matches(PocoNode node) => node.Poco is PrimitiveType primitive && _fixed is PrimitiveType fixedPrimitive
+        ? PocoMatching.SameValue(primitive.JsonValue, fixedPrimitive.JsonValue)
+        : PocoMatching.Matches(node, _fixedNode, exact: true);
+
+    public void Validate(in ElementVisit visit)
+    {
+        var matches = visit.Node.Poco is PrimitiveType primitive && _fixed is PrimitiveType fixedPrimitive
+            ? PocoMatching.SameValue(primitive.JsonValue, fixedPrimitive.JsonValue)
+            : PocoMatching.Matches(visit.Node, _fixedNode, exact: true);
+        if (!matches)
+        {
+            visit.Run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Value,
+                $"Value must be exactly {PocoMatching.Describe(_fixed)} (fixed by the profile).", visit.Path, _rule);
+        }
+    }
+}
+
+/// <summary>pattern[x]: every part of the pattern must be present in the value; the value may carry more.</summary>
+public sealed class PatternValidator : IElementValidator
+{
+    private readonly DataType _pattern;
+    private readonly PocoNode _patternNode;
+
+    private readonly string _rule;
+
+    /// <param name="rule">"pattern", or "slice-pattern" inside a slice.</param>
+    public PatternValidator(DataType pattern, string rule)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(rule);
+        _rule = rule;
+        ArgumentNullException.ThrowIfNull(pattern);
+        _pattern = pattern;
+        _patternNode = pattern.ToPocoNode(ModelInfo.ModelInspector);
+    }
+
+    public DataType Pattern => _pattern;
+
+    public bool Matches(PocoNode node) => PocoMatching.Matches(node, _patternNode, exact: false);
+
+    public void Validate(in ElementVisit visit)
+    {
+        if (!Matches(visit.Node))
+        {
+            visit.Run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Value,
+                $"Value does not match the pattern {PocoMatching.Describe(_pattern)} required by the profile.", visit.Path, _rule);
+        }
+    }
+}
+
+/// <summary>maxLength on string-like primitives.</summary>
+public sealed class MaxLengthValidator : IElementValidator
+{
+    private readonly int _maxLength;
+
+    public MaxLengthValidator(int maxLength)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxLength);
+        _maxLength = maxLength;
+    }
+
+    public void Validate(in ElementVisit visit)
+    {
+        if (visit.Node.Poco is PrimitiveType { JsonValue: string text } && text.Length > _maxLength)
+        {
+            visit.Run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Value,
+                $"Value is {text.Length} characters long; at most {_maxLength} are allowed.", visit.Path, "maxLength");
+        }
+    }
+}
+
+/// <summary>minValue[x] / maxValue[x] on numbers, dates, times and Quantities (same unit).</summary>
+public sealed class ValueRangeValidator : IElementValidator
+{
+    private readonly DataType _limit;
+    private readonly bool _isMinimum;
+
+    public ValueRangeValidator(DataType limit, bool isMinimum)
+    {
+        ArgumentNullException.ThrowIfNull(limit);
+        _limit = limit;
+        _isMinimum = isMinimum;
+    }
+
+    public void Validate(in ElementVisit visit)
+    {
+        var comparison = Compare(visit.Node.Poco, _limit);
+        if (comparison is null)
+            return;
+        if (_isMinimum ? comparison < 0 : comparison > 0)
+        {
+            visit.Run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Value,
+                $"Value {PocoMatching.Describe(visit.Node.Poco)} is {(_isMinimum ? "below the minimum" : "above the maximum")} {PocoMatching.Describe(_limit)}.",
+                visit.Path, _isMinimum ? "minValue" : "maxValue");
+        }
+    }
+
+    /// <summary>Negative when the value is less than the limit; null when they cannot be compared.</summary>
+    private static int? Compare(Base value, DataType limit)
+    {
+        switch (value, limit)
+        {
+            case (Quantity { Value: decimal v } q, Quantity { Value: decimal l } lq) when q.Code == lq.Code && q.System == lq.System:
+                return v.CompareTo(l);
+            case (PrimitiveType { JsonValue: { } v }, PrimitiveType { JsonValue: { } l }):
+                if (ToDecimal(v) is decimal dv && ToDecimal(l) is decimal dl)
+                    return dv.CompareTo(dl);
+                if (v is string sv && l is string sl && sv.Length == sl.Length)
+                    return string.CompareOrdinal(sv, sl);
+                return null;
+            default:
+                return null;
+        }
+    }
+
+    private static decimal? ToDecimal(object value) => value switch
+    {
+        int i => i,
+        long l => l,
+        decimal d => d,
+        _ => null,
+    };
+}
+
+/// <summary>Comparison of SDK values as FHIR defines fixed (exact) and pattern (contained) matching.</summary>
+public static class PocoMatching
+{
+    public static bool SameValue(object? a, object? b) => (a, b) switch
+    {
+        (null, null) => true,
+        (decimal x, decimal y) => x == y,
+        (null, _) or (_, null) => false,
+        _ => string.Equals(Convert.ToString(a, CultureInfo.InvariantCulture), Convert.ToString(b, CultureInfo.InvariantCulture), StringComparison.Ordinal),
+    };
+
+    /// <summary>Every element of <paramref name="expected"/> is in <paramref name="actual"/>; with <paramref name="exact"/>, nothing else is.</summary>
+    public static bool Matches(PocoNode actual, PocoNode expected, bool exact)
+    {
+        if (expected.Poco is PrimitiveType expectedPrimitive &&
+            (actual.Poco is not PrimitiveType actualPrimitive || !SameValue(actualPrimitive.JsonValue, expectedPrimitive.JsonValue)))
+            return false;
+        var expectedCount = 0;
+        foreach (var expectedChildren in expected.Children())
+        {
+            var actualChildren = actual.Child(expectedChildren.Name);
+            if (actualChildren is null)
+                return false;
+            var actualList = actualChildren.ToList();
+            foreach (var expectedItem in expectedChildren)
+            {
+                expectedCount++;
+                if (!actualList.Exists(candidate => Matches(candidate, expectedItem, exact)))
+                    return false;
+            }
+            if (exact && actualList.Count != expectedChildren.Count())
+                return false;
+        }
+        return !exact || actual.Children().Sum(c => c.Count()) == expectedCount;
+    }
+
+    /// <summary>A short human rendering of a value for messages.</summary>
+    public static string Describe(Base value) => value switch
+    {
+        PrimitiveType primitive => $"'{Convert.ToString(primitive.JsonValue, CultureInfo.InvariantCulture)}'",
+        Coding coding => DescribeCoding(coding),
+        CodeableConcept concept => concept.Coding.Count > 0 ? string.Join(" or ", concept.Coding.Select(DescribeCoding)) : $"'{concept.Text}'",
+        Quantity quantity => $"{quantity.Value?.ToString(CultureInfo.InvariantCulture)} {quantity.Code ?? quantity.Unit}".Trim(),
+        Identifier identifier => $"identifier {identifier.System}|{identifier.Value}",
+        _ => Conformance.Serialization.FhirSerialization.ToJson(value),
+    };
+
+    private static string DescribeCoding(Coding coding) =>
+        coding.Display is { } display ? $"{coding.System}|{coding.Code} ({display})" : $"{coding.System}|{coding.Code}";
+}
