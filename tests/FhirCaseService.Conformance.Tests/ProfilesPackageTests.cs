@@ -227,6 +227,21 @@ public sealed class ProfilesPackageTests
         Assert.All(profiles, url => Assert.Contains(url, claimed));
     }
 
+    [Fact]
+    public void Valid_examples_reference_only_each_other()
+    {
+        var files = ExampleFileNames("resources");
+        // File names are {ResourceType}-{id}.json; a reference is {ResourceType}/{id}.
+        var available = files.Select(f => Path.GetFileNameWithoutExtension(f).Split('-', 2)).Select(p => $"{p[0]}/{p[1]}").ToHashSet(StringComparer.Ordinal);
+
+        var references = files
+            .SelectMany(f => ReferencesIn(JsonDocument.Parse(File.ReadAllBytes(Path.Combine(RepositoryRoot.Value, "examples", "resources", f))).RootElement))
+            .ToList();
+
+        Assert.NotEmpty(references);
+        Assert.All(references, r => Assert.Contains(r, available));
+    }
+
     [Theory]
     [MemberData(nameof(InvalidExampleFiles))]
     public void Invalid_example_has_a_sidecar_and_breaks_no_invariant_but_the_one_it_names(string fileName)
@@ -319,6 +334,14 @@ public sealed class ProfilesPackageTests
             root.GetProperty("rule").GetString()!, root.GetProperty("severity").GetString()!,
             root.GetProperty("expression").GetString()!, root.GetProperty("description").GetString()!);
     }
+
+    private static IEnumerable<string> ReferencesIn(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.Object => element.EnumerateObject().SelectMany(p =>
+            p.Name == "reference" && p.Value.ValueKind == JsonValueKind.String ? [p.Value.GetString()!] : ReferencesIn(p.Value)),
+        JsonValueKind.Array => element.EnumerateArray().SelectMany(ReferencesIn),
+        _ => [],
+    };
 
     // ---- Small instance builders: only the elements an invariant reads.
 
