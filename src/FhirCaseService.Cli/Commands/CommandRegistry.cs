@@ -10,5 +10,6 @@ public static class CommandRegistry
     public static IReadOnlyList<ICliCommand> All { get; } =
     [
         new ConvertCommand(),
+        new SummaryCommand(),
     ];
 }
