@@ -42,7 +42,7 @@ public sealed class ValidateCommandTests : IDisposable
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        var command = new ValidateCommand((_, _) => System.Threading.Tasks.Task.FromResult<IResourceValidator>(_validator), () => false);
+        var command = new ValidateCommand((_, _, _) => System.Threading.Tasks.Task.FromResult<IResourceValidator>(_validator), () => false);
         var exitCode = await command.RunAsync(arguments, new CliContext(stdout, stderr, _folder.Root), CancellationToken.None);
         return (exitCode, stdout.ToString(), stderr.ToString());
     }
@@ -156,7 +156,7 @@ public sealed class ValidateCommandTests : IDisposable
     {
         _folder.With("a.json", Valid);
         IReadOnlyList<string>? seen = null;
-        var command = new ValidateCommand((packages, _) =>
+        var command = new ValidateCommand((packages, _, _) =>
         {
             seen = packages;
             throw new ValidateSetupException("pkg.tgz: not a FHIR package (no package/package.json)");

@@ -11,5 +11,6 @@ public static class CommandRegistry
     [
         new ConvertCommand(),
         new SummaryCommand(),
+        new ValidateCommand(),
     ];
 }

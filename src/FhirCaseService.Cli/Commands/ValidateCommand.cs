@@ -4,8 +4,11 @@ using FhirCaseService.Validation;
 
 namespace FhirCaseService.Cli.Commands;
 
-/// <summary>Builds the validator for one run from the packages named with --package (full paths), or throws <see cref="ValidateSetupException"/>.</summary>
-public delegate Task<IResourceValidator> ValidateEngineFactory(IReadOnlyList<string> packagePaths, CancellationToken cancellationToken);
+/// <summary>
+/// Builds the validator for one run from the packages named with --package (full paths), checking that the profiles
+/// named with --profile exist; throws <see cref="ValidateSetupException"/> when either cannot be used.
+/// </summary>
+public delegate Task<IResourceValidator> ValidateEngineFactory(IReadOnlyList<string> packagePaths, IReadOnlyList<string> profiles, CancellationToken cancellationToken);
 
 /// <summary>A --package or --profile that cannot be used; the run stops with exit 2 and this message.</summary>
 public sealed class ValidateSetupException(string message, Exception? inner = null) : Exception(message, inner);
@@ -16,6 +19,12 @@ public sealed class ValidateSetupException(string message, Exception? inner = nu
 /// </summary>
 public sealed class ValidateCommand(ValidateEngineFactory createValidator, Func<bool> errorIsTerminal) : ICliCommand
 {
+    /// <summary>The real command: our engine over core R4, our package and the --package folders or tarballs; progress only on a terminal.</summary>
+    public ValidateCommand()
+        : this(ValidateEngine.CreateAsync, () => !Console.IsErrorRedirected)
+    {
+    }
+
     public string Name => "validate";
 
     public string Summary => "validate FHIR JSON/XML/NDJSON files against core R4, our profiles and any package";
@@ -63,7 +72,7 @@ public sealed class ValidateCommand(ValidateEngineFactory createValidator, Func<
         IResourceValidator validator;
         try
         {
-            validator = await createValidator(parsed.Packages.Select(context.ResolvePath).ToList(), cancellationToken).ConfigureAwait(false);
+            validator = await createValidator(parsed.Packages.Select(context.ResolvePath).ToList(), parsed.Profiles, cancellationToken).ConfigureAwait(false);
         }
         catch (ValidateSetupException e)
         {
