@@ -17,11 +17,13 @@ internal sealed class InstanceWalker
 
     private readonly SchemaRepository _schemas;
     private readonly SliceMatcher _slices;
+    private readonly ReferenceChecker _references;
 
     public InstanceWalker(SchemaRepository schemas)
     {
         _schemas = schemas;
         _slices = new SliceMatcher(this);
+        _references = new ReferenceChecker(_slices, schemas);
     }
 
     public SchemaRepository Schemas => _schemas;
@@ -88,6 +90,8 @@ internal sealed class InstanceWalker
         var type = element.TypeFor(poco.TypeName);
         if (type is null)
             return;
+        if (poco is ResourceReference resourceReference)
+            await _references.CheckAsync(resourceReference, type, path, resource, run).ConfigureAwait(false);
         if (type.Profiles.Count > 0)
         {
             foreach (var profile in type.Profiles)
@@ -120,10 +124,9 @@ internal sealed class InstanceWalker
 
     private async ValueTask ValidateExtensionByUrlAsync(PocoNode node, Extension extension, InstancePath path, PocoNode resource, ValidationRun run)
     {
-        if (string.IsNullOrEmpty(extension.Url))
-            return;
-        // Only absolute URLs name a definition; a relative url is a sub-extension of a complex extension, checked by its parent's slices.
-        if (!extension.Url.Contains(':', StringComparison.Ordinal))
+        // Only absolute URLs name a definition; a relative (or missing) url is checked against core Extension, and sub-extensions
+        // of a complex extension also by their parent's slices.
+        if (extension.Url is null || !extension.Url.Contains(':', StringComparison.Ordinal))
         {
             await ValidateAgainstTypeAsync(node, SchemaRepository.CoreUrl("Extension"), path, resource, run, isExtensionProfile: false).ConfigureAwait(false);
             return;

@@ -31,7 +31,21 @@ public static class InstanceReader
         catch (DeserializationFailedException failure)
         {
             var issues = failure.Exceptions.Select(e => ToIssue(e, map)).ToList();
-            return new ParsedInstance(failure.PartialResult as Resource, map, issues);
+            if (failure.PartialResult is not Resource partial || !ModelInfo.IsKnownResource(partial.TypeName))
+            {
+                // Without a known resource type nothing else can be judged; the parser's own words say what it saw.
+                var reason = failure.Exceptions.OfType<ExtendedCodedException>().FirstOrDefault(e => e.ErrorCode is not "PVAL128")?.BaseErrorMessage ?? failure.Message;
+                return Fatal(reason, map);
+            }
+            return new ParsedInstance(partial, map, issues);
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            return Fatal(e.Message, map);
+        }
+        catch (System.Xml.XmlException e)
+        {
+            return Fatal(e.Message, map);
         }
         // Not FHIR at all (not JSON, a JSON array, no resourceType...): the SDK reports these as format exceptions.
         catch (FormatException e)

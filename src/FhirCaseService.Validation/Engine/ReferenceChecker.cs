@@ -1,0 +1,84 @@
+using FhirCaseService.Validation.Instance;
+using FhirCaseService.Validation.Schema;
+using Hl7.Fhir.Model;
+
+namespace FhirCaseService.Validation.Engine;
+
+/// <summary>
+/// Checks a Reference against the element's targetProfiles: the target is found among the contained resources
+/// ("#id") or in the Bundle (fullUrl, Type/id); when it cannot be found, the type named in the reference itself
+/// ("Observation/123") is still checked. Profiles other than core are checked on resolved targets only.
+/// </summary>
+internal sealed class ReferenceChecker(SliceMatcher conformance, SchemaRepository schemas)
+{
+    public async ValueTask CheckAsync(ResourceReference reference, TypeReference type, InstancePath path, PocoNode resource, ValidationRun run)
+    {
+        if (string.IsNullOrEmpty(reference.Reference))
+            return;
+        var target = Resolve(reference.Reference, resource, run);
+        if (target is null && IsLocal(reference.Reference, run))
+        {
+            run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.NotFound,
+                $"Reference '{reference.Reference}' points to nothing: no {(reference.Reference.StartsWith('#') ? "contained resource" : "Bundle entry")} has that identity.",
+                path, "reference-unresolved");
+            return;
+        }
+        if (type.TargetProfiles.Count == 0)
+            return;
+
+        var targetType = target?.Poco.TypeName ?? reference.Type ?? TypeNamedIn(reference.Reference);
+        if (targetType is null)
+            return;
+        var allowed = new List<(string Profile, string Type)>();
+        foreach (var profile in type.TargetProfiles)
+        {
+            var profileType = profile.StartsWith(SchemaRepository.CoreBase, StringComparison.Ordinal)
+                ? profile[SchemaRepository.CoreBase.Length..]
+                : (await schemas.GetAsync(profile).ConfigureAwait(false)).Schema?.Type;
+            if (profileType is not null)
+                allowed.Add((profile, profileType));
+        }
+        var sameType = allowed.Where(a => a.Type == targetType || a.Type is "Resource" or "DomainResource").ToList();
+        if (sameType.Count == 0)
+        {
+            run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Structure,
+                $"Reference points to {targetType}, but only {string.Join(" or ", allowed.Select(Describe))} is allowed here.", path, "reference-target");
+            return;
+        }
+        if (target is null || sameType.Exists(a => a.Profile.StartsWith(SchemaRepository.CoreBase, StringComparison.Ordinal)))
+            return;
+        foreach (var (profile, _) in sameType)
+        {
+            if (await conformance.ConformsAsync(target, profile, target, run).ConfigureAwait(false))
+                return;
+        }
+        run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Structure,
+            $"Reference points to {targetType} that does not meet {string.Join(" or ", sameType.Select(a => a.Profile))}.", path, "reference-target");
+    }
+
+    private static string Describe((string Profile, string Type) allowed) =>
+        allowed.Profile.StartsWith(SchemaRepository.CoreBase, StringComparison.Ordinal) ? allowed.Type : $"{allowed.Type} ({allowed.Profile})";
+
+    private static PocoNode? Resolve(string reference, PocoNode resource, ValidationRun run)
+    {
+        if (reference.StartsWith('#'))
+        {
+            var id = reference[1..];
+            return resource.Child("contained")?.FirstOrDefault(c => (c.Poco as Resource)?.Id == id);
+        }
+        return run.ResolveReference(reference);
+    }
+
+    /// <summary>References that must resolve: to contained resources, and urn: identities inside a Bundle.</summary>
+    private static bool IsLocal(string reference, ValidationRun run) =>
+        reference.StartsWith('#') && reference.Length > 1 || run.Bundle is not null && reference.StartsWith("urn:", StringComparison.Ordinal);
+
+    /// <summary>"Observation/123", "http://server/fhir/Observation/123" or ".../_history/2": the type segment before the id.</summary>
+    private static string? TypeNamedIn(string reference)
+    {
+        var segments = reference.Split('/');
+        var history = Array.IndexOf(segments, "_history");
+        var end = history > 0 ? history : segments.Length;
+        return end >= 2 && ModelInfo.IsKnownResource(segments[end - 2]) ? segments[end - 2] : null;
+    }
+}
