@@ -45,6 +45,17 @@ public sealed class CoreDefinitionsSourceTests
     }
 
     [Fact]
+    public void The_R4_publication_version_also_finds_terminology_value_sets_with_their_own_version()
+    {
+        var core = CoreDefinitionsSource.Open();
+
+        var nullFlavor = Assert.IsType<ValueSet>(core.Resolve("http://terminology.hl7.org/ValueSet/v3-NullFlavor|4.0.1"));
+
+        Assert.Equal("2018-08-12", nullFlavor.Version);
+        Assert.Null(core.Resolve("http://terminology.hl7.org/ValueSet/v3-NullFlavor|2016-11-11"));
+    }
+
+    [Fact]
     public void A_canonical_with_two_versions_resolves_to_the_latest_without_a_version()
     {
         var core = CoreDefinitionsSource.Open();
@@ -104,7 +115,7 @@ public sealed class CoreDefinitionsSourceTests
 
         Assert.All(parsed, Assert.NotNull);
         Assert.Empty(core.Issues);
-        Assert.Equal(650, parsed.OfType<StructureDefinition>().Count());
+        Assert.Equal(648, parsed.OfType<StructureDefinition>().Count());
         Assert.All(parsed.OfType<StructureDefinition>(), sd => Assert.NotEmpty(sd.Snapshot!.Element));
     }
 
@@ -129,7 +140,7 @@ public sealed class CoreDefinitionsSourceTests
 
         var structureDefinitions = core.ListCanonicals("StructureDefinition").ToList();
 
-        Assert.Equal(650, structureDefinitions.Count);
+        Assert.Equal(648, structureDefinitions.Count);
         Assert.Contains("http://hl7.org/fhir/StructureDefinition/bodySite", structureDefinitions);
         Assert.Contains("http://hl7.org/fhir/ValueSet/administrative-gender", core.ListCanonicals("ValueSet"));
     }

@@ -17,8 +17,18 @@ if (!Directory.Exists(sourceDirectory))
 
 try
 {
-    var resources = SourceBundles.Read(sourceDirectory).Select(ResourceTrimmer.Trim).ToList();
+    var alignment = new R4ModelAlignment();
+    var resources = SourceBundles.Read(sourceDirectory)
+        .Where(alignment.Belongs)
+        .Select(ResourceTrimmer.Trim)
+        .Select(alignment.Align)
+        .ToList();
     var summary = CoreArchiveWriter.Write(resources, SourceBundles.ReadProvenance(sourceDirectory), outputPath);
+    Console.WriteLine($"aligned with the R4 model ({alignment.Changes.Count} changes):");
+    foreach (var change in alignment.Changes)
+    {
+        Console.WriteLine($"  {change}");
+    }
     Console.WriteLine($"wrote {outputPath}: {summary.EntryCount} resources, {summary.ArchiveBytes} bytes");
     foreach (var (type, count) in summary.CountsByType)
     {

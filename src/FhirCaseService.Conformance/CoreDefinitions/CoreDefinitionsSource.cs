@@ -18,6 +18,7 @@ public sealed class CoreDefinitionsSource : ICanonicalSource
 {
     private const string ResourceName = "FhirCaseService.Conformance.fhir-r4-core.zip";
     private const string IndexEntryName = "index.json";
+    private const string PublicationVersion = "4.0.1";
 
     private static readonly Lazy<CoreDefinitionsSource> SharedInstance = new(Open);
 
@@ -64,7 +65,14 @@ public sealed class CoreDefinitionsSource : ICanonicalSource
     /// <summary>Problems met parsing entries so far (expected to stay empty).</summary>
     public IReadOnlyList<ArtifactIssue> Issues => _artifacts.Issues;
 
-    public Resource? Resolve(string canonical) => _artifacts.Resolve(canonical);
+    /// <summary>
+    /// Resolves "url" or "url|version". Every artifact here is as published in FHIR R4 4.0.1, and R4
+    /// itself refers to some terminology.hl7.org ValueSets as "url|4.0.1" although they carry their
+    /// own version (v3-NullFlavor is 2018-08-12): "|4.0.1" therefore also matches the one copy held.
+    /// </summary>
+    public Resource? Resolve(string canonical) =>
+        _artifacts.Resolve(canonical)
+        ?? (CanonicalUrl.Split(canonical) is (var url, PublicationVersion) ? _artifacts.Resolve(url) : null);
 
     /// <summary>Canonical URLs of every resource of one type ("StructureDefinition", "ValueSet", ...).</summary>
     public IEnumerable<string> ListCanonicals(string resourceType) =>
@@ -85,25 +93,26 @@ public sealed class CoreDefinitionsSource : ICanonicalSource
             .ToList();
     }
 
-    public ResolverResult TryResolveByCanonicalUri(string uri) => _artifacts.TryResolveByCanonicalUri(uri);
+    public ResolverResult TryResolveByCanonicalUri(string uri) => LazyArtifactSource.ToResult(Resolve(uri), uri);
 
-    public ResolverResult TryResolveByUri(string uri) => _artifacts.TryResolveByUri(uri);
+    public ResolverResult TryResolveByUri(string uri) =>
+        Resolve(uri) is { } byCanonical ? new ResolverResult(byCanonical) : _artifacts.TryResolveByUri(uri);
 
-    public Task<ResolverResult> TryResolveByCanonicalUriAsync(string uri) => _artifacts.TryResolveByCanonicalUriAsync(uri);
+    public Task<ResolverResult> TryResolveByCanonicalUriAsync(string uri) => Task.FromResult(TryResolveByCanonicalUri(uri));
 
-    public Task<ResolverResult> TryResolveByUriAsync(string uri) => _artifacts.TryResolveByUriAsync(uri);
+    public Task<ResolverResult> TryResolveByUriAsync(string uri) => Task.FromResult(TryResolveByUri(uri));
 
     [Obsolete("Use TryResolveByCanonicalUri; kept because the SDK interface requires it.")]
     public Resource? ResolveByCanonicalUri(string uri) => Resolve(uri);
 
     [Obsolete("Use TryResolveByUri; kept because the SDK interface requires it.")]
-    public Resource? ResolveByUri(string uri) => _artifacts.ResolveUri(uri);
+    public Resource? ResolveByUri(string uri) => TryResolveByUri(uri).Value;
 
     [Obsolete("Use TryResolveByCanonicalUriAsync; kept because the SDK interface requires it.")]
     public Task<Resource?> ResolveByCanonicalUriAsync(string uri) => Task.FromResult(Resolve(uri));
 
     [Obsolete("Use TryResolveByUriAsync; kept because the SDK interface requires it.")]
-    public Task<Resource?> ResolveByUriAsync(string uri) => Task.FromResult(_artifacts.ResolveUri(uri));
+    public Task<Resource?> ResolveByUriAsync(string uri) => Task.FromResult<Resource?>(TryResolveByUri(uri).Value);
 
     public override string ToString() => Name;
 
