@@ -1,0 +1,177 @@
+using System.Globalization;
+using System.Text;
+
+namespace FhirCaseService.Validation.Tests;
+
+/// <summary>
+/// Renders docs/validation-conformance.md from a suite run: the agreement table, per module, the skipped cases with
+/// their reason, why we knowingly differ per category, every disagreement, and the examples' known gaps.
+/// </summary>
+/// <summary>A category of disagreement with the reference validator, the cases it covers and why.</summary>
+public sealed record ConformanceDifference(string Category, IReadOnlyList<string> Cases, string Reason);
+
+public static class ConformanceDocument
+{
+    public const string RegenerateCommand =
+        "FHIRCASE_WRITE_CONFORMANCE_DOC=1 dotnet test tests/FhirCaseService.Validation.Tests --filter FullyQualifiedName~ConformanceSuiteTests";
+
+    public static string FilePath => Path.Combine(ConformanceSuite.RepositoryRoot(), "docs", "validation-conformance.md");
+
+    /// <summary>
+    /// Why we differ from the reference validator, by category, with the cases each explains. Differences by design
+    /// or by scope (checks we chose not to implement); the rendering lists only the cases that still disagree.
+    /// </summary>
+    public static IReadOnlyList<ConformanceDifference> KnownDifferences { get; } =
+    [
+        new("Unknown extensions are warnings",
+            ["pat-example-extensions", "uuid-extension", "profile-patient-op1"],
+            "An extension whose definition cannot be found is an error for the reference validator (outside domains it is told to allow); ours reports a warning by default, so data carrying extensions from an IG the user did not load is not rejected. `ValidationOptions.UnknownExtensionsAreErrors` gives the reference behaviour. Unknown modifier extensions are errors in both."),
+        new("Extension context and URL rules",
+            ["ext-ctxt-bad-address", "ext-ctxt-bad-rtype", "patient-extension-bad", "ext-derived", "patient-id-extensions", "patient-extension-complex-bad1"],
+            "We do not check an extension's StructureDefinition.context (where it may be used), that Extension.url is absolute, that a derived extension's fixed url is kept, or that Resource.id carries no extension."),
+        new("Bundle rules written in the specification's prose",
+            ["bundle-with-extensions", "bundle-duplicate-id", "bundle-india", "bundle-id-4", "bundle-bad-by-param", "bundle-document-versioned-references-bad", "bad-bundle-reference-type-4", "relative_reference_to_fullUrl.id_in_target_resource", "bundle-duplicate-ids-not", "bundle-enrl", "bundle-india-bad", "bundle-dual-target"],
+            "The reference validator applies Bundle rules that live in the text, not in StructureDefinitions: fullUrl must be absolute, reference resolution by the fullUrl rules (versioned and relative references), document and message shape, response.outcome must be an OperationOutcome, entries validated against profiles a parameter names. We apply the Bundle StructureDefinition and its invariants and resolve references inside the Bundle for reference-target checks only."),
+        new("Narrative language and XHTML content",
+            ["xhtml-ctrl-no-lang-bad", "xhtml-ctrl-twob-lang-bad", "xhtml-ctrl-twob-lang-good2", "list-xhtml-empty", "ips-htmlrefs-backwards"],
+            "Profiles can require language sections in the narrative (an HL7 extension); we do not check them. XHTML content is checked by the SDK's narrative schema check and txt-1, which disagree with the reference validator's own XHTML rules on empty and id-bearing divs."),
+        new("Checks on conformance resources as definitions",
+            ["StructureDefinition-Slice23", "obs-mz", "opdef-params"],
+            "The reference validator also validates a StructureDefinition or OperationDefinition as a definition (snapshot generation errors, slicing redefinitions, parameter profiles). We validate them as instances of their resource type only; profile authoring is checked in our own package tests."),
+        new("Special-purpose checks not implemented",
+            ["attachment-with-wrong-size", "obs-temp-bad", "additional-bindings-observation-2", "patient-value-alternative-bad", "patient-value-present-bad", "patient-min-length", "xml-bad-entities", "toplevel-maxvalueduration-fail", "toplevel-minvalueduration-fail", "res-inv-example-bad", "inv-checks", "document-bad-no-sections", "no/Person-test-bad"],
+            "Attachment size against its data, the vital-signs 'magic' LOINC codes, additional bindings and value alternatives (R5 extensions), minLength, undeclared XML entities, min/max value on a Duration type, and some invariant and slice combinations that the reference validator reports once per element and we once per rule."),
+        new("Date comparisons of different precision",
+            ["encounter-period", "test-ndjson"],
+            "per-1 compares Period.start `2023-06-21` with end `2023-06-21T06:20:00Z`. FHIRPath says comparing values of different precision gives empty, and an empty constraint result passes; the reference validator counts it as a failure."),
+    ];
+
+    /// <summary>Differences that are defects of our engine, not choices; listed so they are fixed rather than forgotten.</summary>
+    public static IReadOnlyList<ConformanceDifference> KnownDefects { get; } =
+    [
+        new("Malformed input throws instead of giving a fatal issue",
+            ["bad-json-close", "bad-json-close-2", "bad-json-close-3", "Observation-ex-pain.xml"],
+            "The engine throws on JSON that does not parse (JsonReaderException) and on an XML primitive it cannot map (NotSupportedException) instead of reporting a fatal structure issue with line and column. `fhircase validate` is protected by its own syntax check (exit 2), the engine is not."),
+        new("Locations of parser findings",
+            ["ai5", "ai8", "attachment-tx", "params-empty-r4", "empty-array", "comments-4", "hakan-se-nofetch", "patient-min-fixed1", "patient-min-none1", "patient-min-pattern1", "bundle-ihe-good", "bundle-validation-location-1.xml", "bundle-validation-location-2.xml"],
+            "Some findings of the SDK parser carry `$this.` instead of the resource type, a child instead of the element, or are reported twice (parser and walker); and some issues sit on the missing child (Patient.identifier) where the reference validator names the parent (Patient)."),
+        new("False positives on contained resources and Bundle slices",
+            ["containedToContainer", "binary-ref-internal", "contained-resource-bad-id-ignore", "bundle-slice-good", "bundle-slice-bad1", "profile-slicing-multipleb", "parameters-profiled-resource-multiple", "medstmt-ips", "test-input-params-example1", "mixed-type-slicing"],
+            "dom-3 and ref-1 fail for contained resources referenced from the container's Bundle entry; Bundle.entry slicing by resolve() profile matches too many entries; Parameters.parameter.resource profiles and some choice-type profiles are applied to the wrong node; a reference inside a type-sliced choice is checked against another slice's target."),
+    ];
+
+    /// <summary>Every case named in a known difference or defect, for the test that keeps these lists honest.</summary>
+    public static IEnumerable<string> CasesNamed => KnownDifferences.Concat(KnownDefects).SelectMany(d => d.Cases);
+
+    public static string Render(ConformanceSuite suite, IReadOnlyList<ConformanceStepResult> results, TimeSpan elapsed, ConformanceBaseline baseline)
+    {
+        var text = new StringBuilder();
+        var run = results.Where(r => r.Verdict != ConformanceVerdict.Skipped).ToList();
+        text.Append("# Validator conformance: agreement with the HL7 reference validator\n\n");
+        text.Append("Generated by `tests/FhirCaseService.Validation.Tests/ConformanceSuiteTests.cs`; do not edit by hand. Regenerate with\n\n");
+        text.Append("```\n").Append(RegenerateCommand).Append("\n```\n\n");
+        text.Append("The suite is `shared/conformance/fhir-test-cases` (R4 cases of FHIR/fhir-test-cases `validator/`, with the ")
+            .Append("outcome the HL7 Java reference validator expects; see its README). Each case is validated by our engine ")
+            .Append("with core R4 and the case's supporting files loaded (and, for the profile step, the profile and its ")
+            .Append("supporting files, validating against that profile). A step **agrees on count** when we report the same ")
+            .Append("number of errors (error or fatal), 0 vs 0 included; it **agrees on locations** when, in addition, the ")
+            .Append("error locations (FHIRPath `expression`, the reference validator's `/*Type/id*/` comments removed) are the same ")
+            .Append("multiset. Message texts differ by design. An engine exception or a step over ")
+            .Append(ConformanceRunner.StepTimeout.TotalSeconds.ToString("0", CultureInfo.InvariantCulture))
+            .Append(" s counts as disagreement.\n\n");
+
+        text.Append("## Agreement\n\n");
+        text.Append("| | cases | steps | run | agree on count | agree on locations | engine failures | skipped |\n");
+        text.Append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        text.Append(Row("**all**", results));
+        foreach (var module in results.Select(r => r.Module).Distinct().Order(StringComparer.Ordinal))
+            text.Append(Row(module, results.Where(r => r.Module == module).ToList()));
+        text.Append('\n');
+        text.Append(CultureInfo.InvariantCulture, $"Agreement on count: {Percent(run.Count(r => r.AgreesOnCount), run.Count)} of the steps run; ")
+            .Append(CultureInfo.InvariantCulture, $"on locations: {Percent(run.Count(r => r.AgreesOnLocations), run.Count)}. ")
+            .Append(CultureInfo.InvariantCulture, $"Recorded floor (conformance-baseline.json): {baseline.StepsAgreeingOnCount} steps on count, {baseline.StepsAgreeingOnLocations} on locations. ")
+            .Append(CultureInfo.InvariantCulture, $"Whole run: {elapsed.TotalSeconds:0.0} s on the development machine ({suite.Cases.Count} cases).\n\n");
+
+        text.Append("## Skipped, with reason\n\n");
+        var skipped = results.Where(r => r.Verdict == ConformanceVerdict.Skipped).ToList();
+        if (skipped.Count == 0)
+            text.Append("None.\n");
+        foreach (var group in skipped.GroupBy(r => r.Detail))
+            text.Append("- ").Append(group.Key).Append(": ").Append(string.Join(", ", group.Select(r => $"`{r.Case}` ({r.Step})"))).Append('\n');
+        text.Append('\n');
+
+        var disagreeing = run.Where(r => !r.AgreesOnLocations).Select(r => r.Case).ToHashSet(StringComparer.Ordinal);
+        text.Append("## Why we knowingly differ\n\n");
+        AppendDifferences(text, KnownDifferences, disagreeing);
+        text.Append('\n');
+        text.Append("## Known defects of our engine\n\n");
+        AppendDifferences(text, KnownDefects, disagreeing);
+        var unexplained = disagreeing.Except(CasesNamed, StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        if (unexplained.Count > 0)
+            text.Append("- **Not yet analysed**: ").Append(string.Join(", ", unexplained.Select(c => $"`{c}`"))).Append('\n');
+        text.Append('\n');
+
+        text.Append("## Disagreements\n\n");
+        text.Append("| case | module | step | verdict | expected errors | our errors | expected locations | our locations / detail |\n");
+        text.Append("|---|---|---|---|---:|---:|---|---|\n");
+        foreach (var result in run.Where(r => !r.AgreesOnLocations).OrderBy(r => r.Module, StringComparer.Ordinal).ThenBy(r => r.Case, StringComparer.Ordinal).ThenBy(r => r.Step, StringComparer.Ordinal))
+        {
+            text.Append("| `").Append(result.Case).Append("` | ").Append(result.Module).Append(" | ").Append(result.Step)
+                .Append(" | ").Append(VerdictText(result.Verdict))
+                .Append(" | ").Append(result.ExpectedErrors)
+                .Append(" | ").Append(result.ActualErrors?.ToString(CultureInfo.InvariantCulture) ?? "-")
+                .Append(" | ").Append(Cell(string.Join(", ", result.ExpectedLocations.Select(l => l.Length == 0 ? "(none)" : l))))
+                .Append(" | ").Append(Cell(result.Detail ?? string.Empty))
+                .Append(" |\n");
+        }
+        text.Append('\n');
+
+        text.Append("## Examples: known gaps\n\n");
+        text.Append("`ExamplesTests` requires every file in `examples/bundles` and `examples/resources` to validate with no error ")
+            .Append("against core R4 and our package, and every file in `examples/invalid` to fail with exactly the error its ")
+            .Append("`.expected.json` sidecar names (rule, severity, expression) and no other error. These files do not yet behave ")
+            .Append("so with our engine; the test requires them to keep failing, so that fixing one forces its removal from the ")
+            .Append("list in `conformance-baseline.json`:\n\n");
+        if (baseline.ExampleKnownGaps.Count == 0)
+            text.Append("None.\n");
+        foreach (var (file, reason) in baseline.ExampleKnownGaps.OrderBy(p => p.Key, StringComparer.Ordinal))
+            text.Append("- `").Append(file).Append("`: ").Append(reason).Append('\n');
+        return text.ToString();
+    }
+
+    private static void AppendDifferences(StringBuilder text, IReadOnlyList<ConformanceDifference> differences, IReadOnlySet<string> disagreeing)
+    {
+        foreach (var difference in differences)
+        {
+            var cases = difference.Cases.Where(disagreeing.Contains).ToList();
+            text.Append("- **").Append(difference.Category).Append("** (")
+                .Append(cases.Count == 0 ? "all its cases now agree" : string.Join(", ", cases.Select(c => $"`{c}`")))
+                .Append("): ").Append(difference.Reason).Append('\n');
+        }
+    }
+
+    private static string Row(string label, IReadOnlyList<ConformanceStepResult> results)
+    {
+        var run = results.Where(r => r.Verdict != ConformanceVerdict.Skipped).ToList();
+        return string.Create(CultureInfo.InvariantCulture,
+            $"| {label} | {results.Select(r => r.Case).Distinct().Count()} | {results.Count} | {run.Count} | {run.Count(r => r.AgreesOnCount)} | {run.Count(r => r.AgreesOnLocations)} | {run.Count(r => r.Verdict == ConformanceVerdict.EngineFailure)} | {results.Count - run.Count} |\n");
+    }
+
+    private static string Percent(int part, int whole) =>
+        whole == 0 ? "0/0" : string.Create(CultureInfo.InvariantCulture, $"{part}/{whole} ({100.0 * part / whole:0.0} %)");
+
+    private static string VerdictText(ConformanceVerdict verdict) => verdict switch
+    {
+        ConformanceVerdict.LocationsDiffer => "locations differ",
+        ConformanceVerdict.CountDiffers => "count differs",
+        ConformanceVerdict.EngineFailure => "engine failure",
+        _ => verdict.ToString(),
+    };
+
+    // Table cells: one line, no pipes, and a bounded length so the page stays readable.
+    private static string Cell(string text)
+    {
+        var oneLine = text.ReplaceLineEndings(" ").Replace("|", "\\|", StringComparison.Ordinal);
+        return oneLine.Length <= 300 ? oneLine : oneLine[..300] + "…";
+    }
+}

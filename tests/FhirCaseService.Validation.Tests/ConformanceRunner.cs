@@ -1,0 +1,177 @@
+using FhirCaseService.Conformance;
+using FhirCaseService.Conformance.Packages;
+using FhirCaseService.Conformance.Serialization;
+using Hl7.Fhir.Model;
+using Hl7.Fhir.Serialization;
+using Task = System.Threading.Tasks.Task;
+
+namespace FhirCaseService.Validation.Tests;
+
+public enum ConformanceVerdict
+{
+    /// <summary>Same number of errors and the same error locations.</summary>
+    Agree,
+    /// <summary>Same number of errors, different locations.</summary>
+    LocationsDiffer,
+    /// <summary>A different number of errors.</summary>
+    CountDiffers,
+    /// <summary>Our engine (or loading the case's definitions) threw or ran out of time: counted as disagreement.</summary>
+    EngineFailure,
+    /// <summary>The case needs a validator option we do not implement; not run.</summary>
+    Skipped,
+}
+
+/// <summary>The comparison of one step (base or profile) of one case.</summary>
+public sealed record ConformanceStepResult(
+    string Case,
+    string Module,
+    string Step,
+    ConformanceVerdict Verdict,
+    int ExpectedErrors,
+    int? ActualErrors,
+    IReadOnlyList<string> ExpectedLocations,
+    IReadOnlyList<string> ActualLocations,
+    string? Detail)
+{
+    public bool AgreesOnCount => Verdict is ConformanceVerdict.Agree or ConformanceVerdict.LocationsDiffer;
+
+    public bool AgreesOnLocations => Verdict == ConformanceVerdict.Agree;
+}
+
+/// <summary>
+/// Runs conformance cases through our engine, each case isolated: its definitions are loaded into a context of its
+/// own (core R4 + the case's supporting files, as a package folder), and anything that goes wrong in one case is
+/// recorded as that case's disagreement, never the end of the run.
+/// </summary>
+public sealed class ConformanceRunner(ConformanceSuite suite, Func<ConformanceContext, IResourceValidator> createValidator)
+{
+    /// <summary>Options whose reference-validator behaviour changes which errors are reported and that our engine does not have.</summary>
+    public static IReadOnlyDictionary<string, string> UnsupportedOptions { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["validateReference"] = "validateReference: the reference validator fetches and validates referenced resources; our engine checks references in place only",
+        ["security-checks"] = "security-checks: the reference validator's extra security checks on narrative and strings are not implemented",
+    };
+
+    /// <summary>A case that takes longer than this is treated as an engine failure so one runaway case cannot stall the suite.</summary>
+    public static TimeSpan StepTimeout { get; } = TimeSpan.FromSeconds(30);
+
+    // Supporting files are definitions to load, not instances under test: read them as leniently as the SDK allows.
+    private static readonly BaseFhirJsonDeserializer LenientJson = new FhirJsonDeserializer(new DeserializerSettings().UsingMode(DeserializationMode.Ostrich));
+    private static readonly BaseFhirXmlDeserializer LenientXml = new FhirXmlDeserializer(new DeserializerSettings().UsingMode(DeserializationMode.Ostrich));
+
+    public async Task<IReadOnlyList<ConformanceStepResult>> RunAllAsync(CancellationToken cancellationToken = default)
+    {
+        var results = new IReadOnlyList<ConformanceStepResult>[suite.Cases.Count];
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, suite.Cases.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken },
+            async (index, _) => results[index] = await RunCaseAsync(suite.Cases[index]).ConfigureAwait(false)).ConfigureAwait(false);
+        return results.SelectMany(r => r).ToList();
+    }
+
+    public async Task<IReadOnlyList<ConformanceStepResult>> RunCaseAsync(ConformanceCase testCase)
+    {
+        var steps = new List<(string Name, ConformanceExpectation Expected)> { ("base", testCase.Expected.Base) };
+        if (testCase.Profile is not null && testCase.Expected.Profile is not null)
+            steps.Add(("profile", testCase.Expected.Profile));
+
+        var unsupported = (testCase.Options ?? []).Keys.FirstOrDefault(UnsupportedOptions.ContainsKey);
+        if (unsupported is not null)
+            return steps.Select(s => Result(testCase, s.Name, s.Expected, ConformanceVerdict.Skipped, null, [], UnsupportedOptions[unsupported])).ToList();
+
+        var results = new List<ConformanceStepResult>();
+        foreach (var (name, expected) in steps)
+            results.Add(await RunStepAsync(testCase, name, expected).ConfigureAwait(false));
+        return results;
+    }
+
+    private async Task<ConformanceStepResult> RunStepAsync(ConformanceCase testCase, string step, ConformanceExpectation expected)
+    {
+        var definitions = step == "base"
+            ? testCase.Supporting
+            : [.. testCase.Supporting, testCase.Profile!.Source, .. testCase.Profile.Supporting];
+        var folder = Path.Combine(Path.GetTempPath(), $"fhircase-conformance-{Guid.NewGuid():N}");
+        try
+        {
+            var context = BuildContext(definitions, folder);
+            var validator = createValidator(context);
+            var options = ValidationOptions.Default;
+            if (step == "profile")
+                options = options with { Profiles = [CanonicalOf(testCase.Profile!.Source)] };
+
+            // Task.Run so that an engine which works synchronously inside ValidateAsync is still bounded by the timeout.
+            var validation = Task.Run(() => ValidateFileAsync(validator, suite.FilePath(testCase.File), options));
+            var issues = await validation.WaitAsync(StepTimeout).ConfigureAwait(false);
+            var errors = issues.Where(i => i.Severity is OperationOutcome.IssueSeverity.Error or OperationOutcome.IssueSeverity.Fatal).ToList();
+            var locations = errors.Select(e => ConformanceExpressions.Normalize(e.Location.Expression)).ToList();
+            var verdict = errors.Count != expected.Errors ? ConformanceVerdict.CountDiffers
+                : ConformanceExpressions.SameLocations(expected.ErrorExpressions, locations) ? ConformanceVerdict.Agree
+                : ConformanceVerdict.LocationsDiffer;
+            var detail = verdict == ConformanceVerdict.Agree ? null : string.Join(" | ", errors.Select(e => $"{e.Rule}@{e.Location.Expression}: {e.Message}"));
+            return Result(testCase, step, expected, verdict, errors.Count, locations, detail);
+        }
+        catch (TimeoutException)
+        {
+            return Result(testCase, step, expected, ConformanceVerdict.EngineFailure, null, [], $"no result within {StepTimeout.TotalSeconds:0} s");
+        }
+        catch (Exception e)
+        {
+            return Result(testCase, step, expected, ConformanceVerdict.EngineFailure, null, [], $"{e.GetType().Name}: {e.Message}");
+        }
+        finally
+        {
+            if (Directory.Exists(folder))
+                Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static ConformanceStepResult Result(ConformanceCase testCase, string step, ConformanceExpectation expected,
+        ConformanceVerdict verdict, int? actualErrors, IReadOnlyList<string> actualLocations, string? detail) =>
+        new(testCase.Name, testCase.Module, step, verdict, expected.Errors, actualErrors, expected.ErrorExpressions, actualLocations, detail);
+
+    /// <summary>
+    /// Core R4 plus the case's definitions. The Conformance layer reads packages as folders of JSON resources, so the
+    /// case's files are written into a fresh folder, XML ones converted to JSON first.
+    /// </summary>
+    private ConformanceContext BuildContext(IReadOnlyList<string> definitions, string folder)
+    {
+        var builder = ConformanceContext.CreateBuilder();
+        if (definitions.Count == 0)
+            return builder.Build();
+        Directory.CreateDirectory(folder);
+        for (var i = 0; i < definitions.Count; i++)
+        {
+            var resource = ReadResource(suite.FilePath(definitions[i]));
+            File.WriteAllText(Path.Combine(folder, $"{i:D3}-{resource.TypeName}.json"), FhirSerialization.ToJson(resource));
+        }
+        return builder.AddPackage(folder).Build();
+    }
+
+    private string CanonicalOf(string fileName) =>
+        ReadResource(suite.FilePath(fileName)) is IVersionableConformanceResource { Url: { } url }
+            ? url
+            : throw new InvalidOperationException($"{fileName} has no canonical url");
+
+    private static Resource ReadResource(string path)
+    {
+        var text = File.ReadAllText(path);
+        return path.EndsWith(".xml", StringComparison.OrdinalIgnoreCase)
+            ? LenientXml.DeserializeResource(text)
+            : LenientJson.DeserializeResource(text);
+    }
+
+    /// <summary>JSON and XML hold one resource; NDJSON one per line, validated one by one.</summary>
+    private static async Task<IReadOnlyList<ValidationIssue>> ValidateFileAsync(IResourceValidator validator, string path, ValidationOptions options)
+    {
+        var text = await File.ReadAllTextAsync(path).ConfigureAwait(false);
+        if (path.EndsWith(".xml", StringComparison.OrdinalIgnoreCase))
+            return (await validator.ValidateAsync(text, ResourceFormat.Xml, options).ConfigureAwait(false)).Issues;
+        if (!path.EndsWith(".ndjson", StringComparison.OrdinalIgnoreCase))
+            return (await validator.ValidateAsync(text, ResourceFormat.Json, options).ConfigureAwait(false)).Issues;
+
+        var issues = new List<ValidationIssue>();
+        foreach (var line in text.Split('\n').Where(l => !string.IsNullOrWhiteSpace(l)))
+            issues.AddRange((await validator.ValidateAsync(line, ResourceFormat.Json, options).ConfigureAwait(false)).Issues);
+        return issues;
+    }
+}
