@@ -1,0 +1,87 @@
+using FhirCaseService.Validation.FhirPath;
+using Hl7.Fhir.Model;
+using Task = System.Threading.Tasks.Task;
+
+namespace FhirCaseService.Validation.Tests.Engine;
+
+public sealed class InvariantTests
+{
+    [Fact]
+    public async Task Core_constraint_failure_is_reported_with_its_key_on_the_declaring_element()
+    {
+        var observation = new Observation
+        {
+            Status = ObservationStatus.Final,
+            Code = new CodeableConcept("http://loinc.org", "8277-6"),
+            Value = new Quantity(1.2m, "m2"),
+            DataAbsentReason = new CodeableConcept("http://terminology.hl7.org/CodeSystem/data-absent-reason", "unknown"),
+        };
+
+        var issue = EngineTestSupport.Single(await EngineTestSupport.ValidateAsync(observation), "obs-6");
+
+        Assert.Equal(OperationOutcome.IssueSeverity.Error, issue.Severity);
+        Assert.Equal(OperationOutcome.IssueType.Invariant, issue.Code);
+        Assert.Equal("Observation", issue.Location.Expression);
+    }
+
+    [Fact]
+    public async Task Datatype_constraint_is_checked_where_the_datatype_is_used()
+    {
+        var observation = new Observation
+        {
+            Status = ObservationStatus.Final,
+            Code = new CodeableConcept("http://loinc.org", "8277-6"),
+            Value = new Quantity { Value = 1, Code = "m2" },
+        };
+
+        var issue = EngineTestSupport.Single(await EngineTestSupport.ValidateAsync(observation), "qty-3");
+
+        Assert.Equal("Observation.value.ofType(Quantity)", issue.Location.Expression);
+    }
+
+    [Fact]
+    public async Task Core_warning_constraint_keeps_its_warning_severity()
+    {
+        var issue = EngineTestSupport.Single(await EngineTestSupport.ValidateJsonAsync(EngineTestSupport.Observation()), "dom-6");
+
+        Assert.Equal(OperationOutcome.IssueSeverity.Warning, issue.Severity);
+    }
+
+    [Theory]
+    [InlineData("examples/invalid/patient-birthdate-full-precision.json", "fhircase-patient-1")]
+    [InlineData("examples/invalid/patient-deceased-before-birth.json", "fhircase-patient-2")]
+    [InlineData("examples/invalid/mrd-not-detected-without-limit.json", "fhircase-mrd-2")]
+    [InlineData("examples/invalid/ino-dose-above-label-maximum.json", "fhircase-ino-2")]
+    public async Task Profile_constraint_failure_is_an_error_on_the_resource(string file, string key)
+    {
+        var result = await EngineTestSupport.ValidateJsonAsync(EngineTestSupport.ExampleFile(file));
+
+        var issue = EngineTestSupport.Single(result, key);
+        Assert.Equal(OperationOutcome.IssueSeverity.Error, issue.Severity);
+        Assert.Equal((1, 1), (issue.Location.Line, issue.Location.Column));
+        Assert.Equal(1, result.ErrorCount);
+    }
+
+    [Fact]
+    public async Task Contained_resource_is_checked_against_its_own_type_and_the_container_rules()
+    {
+        var observation = new Observation
+        {
+            Status = ObservationStatus.Final,
+            Code = new CodeableConcept("http://loinc.org", "8277-6"),
+            Contained = [new Patient { Id = "p", Meta = new Meta { VersionId = "1" }, BirthDateElement = new Date("2021-02-30") }],
+            Subject = new ResourceReference("#p"),
+        };
+
+        var result = await EngineTestSupport.ValidateAsync(observation);
+
+        Assert.Equal("Observation", EngineTestSupport.Single(result, "dom-4").Location.Expression);
+        Assert.Equal("Observation.contained[0].birthDate", EngineTestSupport.Single(result, "primitive-format").Location.Expression);
+    }
+
+    [Fact]
+    public void Expression_is_compiled_once_and_shared()
+    {
+        Assert.Same(FhirPathCache.Get("status = 'final'"), FhirPathCache.Get("status = 'final'"));
+    }
+}
