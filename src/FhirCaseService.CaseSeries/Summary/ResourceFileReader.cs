@@ -1,5 +1,6 @@
 using FhirCaseService.Conformance.Serialization;
 using Hl7.Fhir.Model;
+using System.Text.Json;
 using Hl7.Fhir.Serialization;
 
 namespace FhirCaseService.CaseSeries.Summary;
@@ -35,7 +36,19 @@ public static class ResourceFileReader
 
     private static void AddOne(ResourceSet set, string json, string location, List<string> problems)
     {
-        if (!FhirSerialization.StrictJson.TryDeserializeResource(json, out var resource, out var issues) || resource is null)
+        Resource? resource;
+        IEnumerable<Hl7.Fhir.Utility.CodedException>? issues;
+        try
+        {
+            FhirSerialization.StrictJson.TryDeserializeResource(json, out resource, out issues);
+        }
+        catch (JsonException e)
+        {
+            // The SDK reports FHIR problems as issues but lets malformed JSON through as an exception.
+            problems.Add($"{location}not valid JSON: {e.Message}");
+            return;
+        }
+        if (resource is null || issues?.Any() == true)
         {
             var first = issues?.FirstOrDefault()?.Message ?? "not a FHIR resource";
             var more = (issues?.Count() ?? 0) > 1 ? $" (and {issues!.Count() - 1} more)" : "";
