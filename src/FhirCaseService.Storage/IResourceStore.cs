@@ -1,0 +1,76 @@
+using FhirCaseService.Storage.Search;
+using Hl7.Fhir.Model;
+using Task = System.Threading.Tasks.Task;
+
+namespace FhirCaseService.Storage;
+
+/// <summary>
+/// The versioned FHIR resource store: every version kept, deletes are versions, search index rows written with
+/// each version. One implementation over SQLite and PostgreSQL (<see cref="StorageOptions.Provider"/>).
+/// Thread-safe; one instance per process (register it with <c>AddFhirCaseStorage</c>).
+/// </summary>
+public interface IResourceStore : IAsyncDisposable
+{
+    /// <summary>A fresh server-assigned id (32 lowercase hex digits), usable before any write (urn:uuid rewriting).</summary>
+    string NewId();
+
+    /// <summary>Stores version 1. Uses <c>resource.Id</c> when set (it must be unused), else a new id.</summary>
+    /// <exception cref="ResourceAlreadyExistsException">a resource with that id exists (or existed).</exception>
+    Task<StoredResource> CreateAsync(Resource resource, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores a new version of <c>resource.Id</c>, or version 1 when there is none (client-assigned id).</summary>
+    /// <param name="ifMatchVersion">when given, the current version must be this one (If-Match).</param>
+    /// <exception cref="VersionConflictException">the current version differs from <paramref name="ifMatchVersion"/>.</exception>
+    Task<UpdateResult> UpdateAsync(Resource resource, int? ifMatchVersion = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Adds a deletion version. Null when the resource never existed; the existing deletion when already deleted.</summary>
+    /// <exception cref="VersionConflictException">the current version differs from <paramref name="ifMatchVersion"/>.</exception>
+    Task<StoredResource?> DeleteAsync(string resourceType, string id, int? ifMatchVersion = null, CancellationToken cancellationToken = default);
+
+    /// <summary>The current version: Found, Deleted (answer 410) or NotFound.</summary>
+    Task<ReadResult> ReadAsync(string resourceType, string id, CancellationToken cancellationToken = default);
+
+    /// <summary>One version: Found, Deleted (that version is a deletion) or NotFound.</summary>
+    Task<ReadResult> VReadAsync(string resourceType, string id, int versionId, CancellationToken cancellationToken = default);
+
+    /// <summary>Instance, type or system history, newest first, paged over a pinned snapshot.</summary>
+    Task<HistoryPage> HistoryAsync(HistoryQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>Runs a parsed search (see <see cref="SearchQuery.Parse"/>) over a pinned snapshot.</summary>
+    Task<SearchResult> SearchAsync(SearchQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary><c>Patient/[id]/$everything</c>: the patient and the resources in its compartment.</summary>
+    Task<SearchResult> EverythingAsync(EverythingQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Runs <paramref name="work"/> as one database transaction: every write in it commits together or not at all
+    /// (an exception from <paramref name="work"/> rolls everything back and propagates). All versions written share
+    /// one change sequence number and one lastUpdated.
+    /// </summary>
+    Task<T> TransactionAsync<T>(Func<IResourceTransaction, CancellationToken, Task<T>> work, CancellationToken cancellationToken = default);
+
+    /// <summary>The last committed change: everything a later reader may see has a higher sequence (bulk export's transactionTime).</summary>
+    Task<ChangeMark> CurrentChangeAsync(CancellationToken cancellationToken = default);
+}
+
+/// <summary>The operations available inside <see cref="IResourceStore.TransactionAsync{T}"/>; same contracts as the store's.</summary>
+public interface IResourceTransaction
+{
+    string NewId();
+
+    Task<StoredResource> CreateAsync(Resource resource, CancellationToken cancellationToken = default);
+
+    Task<UpdateResult> UpdateAsync(Resource resource, int? ifMatchVersion = null, CancellationToken cancellationToken = default);
+
+    Task<StoredResource?> DeleteAsync(string resourceType, string id, int? ifMatchVersion = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Reads the current version as this transaction sees it (including its own writes).</summary>
+    Task<ReadResult> ReadAsync(string resourceType, string id, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Current resources matching <paramref name="criteria"/> as this transaction sees them: for conditional create
+    /// (none: create; one: return it; several: 412) and conditional update/delete. Includes, sort and paging are ignored;
+    /// at most <paramref name="limit"/> matches are returned.
+    /// </summary>
+    Task<IReadOnlyList<StoredResource>> FindAsync(SearchQuery criteria, int limit = 2, CancellationToken cancellationToken = default);
+}

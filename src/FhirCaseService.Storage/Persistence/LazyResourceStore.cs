@@ -1,0 +1,69 @@
+using FhirCaseService.Storage.Search;
+using Hl7.Fhir.Model;
+using Task = System.Threading.Tasks.Task;
+
+namespace FhirCaseService.Storage.Persistence;
+
+/// <summary>
+/// The DI registration: opens (and migrates) the real store on first use, once, without blocking a thread.
+/// A failed open is not cached, so the next call retries (e.g. the database was still starting).
+/// </summary>
+internal sealed class LazyResourceStore(StorageOptions options) : IResourceStore
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private IResourceStore? _store;
+
+    private async Task<IResourceStore> StoreAsync(CancellationToken cancellationToken)
+    {
+        if (_store is { } ready)
+            return ready;
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            return _store ??= await ResourceStoreFactory.OpenAsync(options, cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public string NewId() => ResourceStore.CreateId();
+
+    public async Task<StoredResource> CreateAsync(Resource resource, CancellationToken cancellationToken = default) =>
+        await (await StoreAsync(cancellationToken)).CreateAsync(resource, cancellationToken);
+
+    public async Task<UpdateResult> UpdateAsync(Resource resource, int? ifMatchVersion = null, CancellationToken cancellationToken = default) =>
+        await (await StoreAsync(cancellationToken)).UpdateAsync(resource, ifMatchVersion, cancellationToken);
+
+    public async Task<StoredResource?> DeleteAsync(string resourceType, string id, int? ifMatchVersion = null, CancellationToken cancellationToken = default) =>
+        await (await StoreAsync(cancellationToken)).DeleteAsync(resourceType, id, ifMatchVersion, cancellationToken);
+
+    public async Task<ReadResult> ReadAsync(string resourceType, string id, CancellationToken cancellationToken = default) =>
+        await (await StoreAsync(cancellationToken)).ReadAsync(resourceType, id, cancellationToken);
+
+    public async Task<ReadResult> VReadAsync(string resourceType, string id, int versionId, CancellationToken cancellationToken = default) =>
+        await (await StoreAsync(cancellationToken)).VReadAsync(resourceType, id, versionId, cancellationToken);
+
+    public async Task<HistoryPage> HistoryAsync(HistoryQuery query, CancellationToken cancellationToken = default) =>
+        await (await StoreAsync(cancellationToken)).HistoryAsync(query, cancellationToken);
+
+    public async Task<SearchResult> SearchAsync(SearchQuery query, CancellationToken cancellationToken = default) =>
+        await (await StoreAsync(cancellationToken)).SearchAsync(query, cancellationToken);
+
+    public async Task<SearchResult> EverythingAsync(EverythingQuery query, CancellationToken cancellationToken = default) =>
+        await (await StoreAsync(cancellationToken)).EverythingAsync(query, cancellationToken);
+
+    public async Task<T> TransactionAsync<T>(Func<IResourceTransaction, CancellationToken, Task<T>> work, CancellationToken cancellationToken = default) =>
+        await (await StoreAsync(cancellationToken)).TransactionAsync(work, cancellationToken);
+
+    public async Task<ChangeMark> CurrentChangeAsync(CancellationToken cancellationToken = default) =>
+        await (await StoreAsync(cancellationToken)).CurrentChangeAsync(cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_store is not null)
+            await _store.DisposeAsync();
+        _gate.Dispose();
+    }
+}

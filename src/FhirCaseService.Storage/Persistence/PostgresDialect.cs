@@ -1,0 +1,61 @@
+using System.Data.Common;
+using Npgsql;
+
+namespace FhirCaseService.Storage.Persistence;
+
+/// <summary>
+/// PostgreSQL for several replicas on one database: pooled connections from one NpgsqlDataSource; writers are
+/// serialized by the lock on the clock row (taken first thing in each write transaction, see ResourceStore);
+/// schema migration is serialized across replicas by a session advisory lock keyed to the schema name.
+/// </summary>
+internal sealed class PostgresDialect(string connectionString) : SqlDialect
+{
+    private readonly NpgsqlDataSource _dataSource = NpgsqlDataSource.Create(connectionString);
+
+    public override string IdentityColumn => "bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY";
+    public override string TextType => "text COLLATE \"C\"";
+    public override string DecimalType => "numeric";
+
+    public override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
+        await _dataSource.OpenConnectionAsync(cancellationToken);
+
+    public override async Task<WriteSession> BeginWriteAsync(CancellationToken cancellationToken)
+    {
+        var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            return new WriteSession(connection, transaction, null);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    public override async Task RunExclusiveMigrationAsync(Func<DbConnection, DbTransaction, CancellationToken, Task> migrate, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        await using (var create = connection.CreateCommand())
+        {
+            // Two replicas starting at once: the second waits here until the first has migrated, then finds nothing to do.
+            create.CommandText = "SELECT pg_advisory_lock(hashtext('fhircase-schema:' || current_schema()))";
+            await create.ExecuteNonQueryAsync(cancellationToken);
+        }
+        try
+        {
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            await migrate(connection, transaction, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        finally
+        {
+            await using var unlock = connection.CreateCommand();
+            unlock.CommandText = "SELECT pg_advisory_unlock(hashtext('fhircase-schema:' || current_schema()))";
+            await unlock.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+    }
+
+    public override ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+}

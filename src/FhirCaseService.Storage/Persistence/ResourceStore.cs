@@ -1,0 +1,158 @@
+using System.Data.Common;
+using System.Globalization;
+using FhirCaseService.Storage.Indexing;
+using FhirCaseService.Storage.Search;
+using Hl7.Fhir.Model;
+using Task = System.Threading.Tasks.Task;
+
+namespace FhirCaseService.Storage.Persistence;
+
+/// <summary>
+/// <see cref="IResourceStore"/> over SQLite or PostgreSQL (the <see cref="SqlDialect"/>). Reads open a pooled
+/// connection each; writes go through <see cref="WriteTransaction"/>, one at a time per database.
+/// </summary>
+internal sealed class ResourceStore : IResourceStore
+{
+    private readonly SqlDialect _dialect;
+    private readonly ResourceIndexer _indexer;
+    private readonly SearchExecutor _search;
+
+    public ResourceStore(SqlDialect dialect, StorageOptions options, SearchParameterCatalog catalog)
+    {
+        _dialect = dialect;
+        _indexer = new ResourceIndexer(catalog);
+        _search = new SearchExecutor(dialect, options);
+    }
+
+    /// <summary>Time-ordered (UUID v7) so new ids land at the end of the id indexes; 32 lowercase hex digits.</summary>
+    internal static string CreateId() => Guid.CreateVersion7().ToString("N");
+
+    public string NewId() => CreateId();
+
+    public Task<StoredResource> CreateAsync(Resource resource, CancellationToken cancellationToken = default) =>
+        TransactionAsync((tx, ct) => tx.CreateAsync(resource, ct), cancellationToken);
+
+    public Task<UpdateResult> UpdateAsync(Resource resource, int? ifMatchVersion = null, CancellationToken cancellationToken = default) =>
+        TransactionAsync((tx, ct) => tx.UpdateAsync(resource, ifMatchVersion, ct), cancellationToken);
+
+    public Task<StoredResource?> DeleteAsync(string resourceType, string id, int? ifMatchVersion = null, CancellationToken cancellationToken = default) =>
+        TransactionAsync((tx, ct) => tx.DeleteAsync(resourceType, id, ifMatchVersion, ct), cancellationToken);
+
+    public async Task<ReadResult> ReadAsync(string resourceType, string id, CancellationToken cancellationToken = default)
+    {
+        if (!ResourceIds.IsValid(id))
+            return ReadResult.NotFound;
+        var sql = new SqlText(_dialect);
+        sql.Append($"SELECT {VersionRows.Columns("a")} FROM resource_version a WHERE a.resource_type = {sql.P(resourceType)} AND a.resource_id = {sql.P(id)} AND a.superseded_seq IS NULL");
+        var rows = await QueryAsync(sql, cancellationToken);
+        return rows.Count == 0 ? ReadResult.NotFound : ReadResult.Of(rows[0]);
+    }
+
+    public async Task<ReadResult> VReadAsync(string resourceType, string id, int versionId, CancellationToken cancellationToken = default)
+    {
+        if (!ResourceIds.IsValid(id))
+            return ReadResult.NotFound;
+        var sql = new SqlText(_dialect);
+        sql.Append($"SELECT {VersionRows.Columns("a")} FROM resource_version a WHERE a.resource_type = {sql.P(resourceType)} AND a.resource_id = {sql.P(id)} AND a.version_id = {sql.P(versionId)}");
+        var rows = await QueryAsync(sql, cancellationToken);
+        return rows.Count == 0 ? ReadResult.NotFound : ReadResult.Of(rows[0]);
+    }
+
+    public async Task<HistoryPage> HistoryAsync(HistoryQuery query, CancellationToken cancellationToken = default)
+    {
+        if (query.Id is not null && query.ResourceType is null)
+            throw new InvalidStorageRequestException("Instance history needs the resource type as well as the id.");
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        var snapshot = query.Cursor?.Snapshot ?? await SearchExecutor.CurrentSequenceAsync(connection, null, cancellationToken);
+        var offset = query.Cursor?.Offset ?? 0;
+        var count = Math.Clamp(query.Count ?? 20, 1, 1000);
+
+        string Where(SqlText sql)
+        {
+            var where = $"a.change_seq <= {sql.P(snapshot)}";
+            if (query.ResourceType is not null) where += $" AND a.resource_type = {sql.P(query.ResourceType)}";
+            if (query.Id is not null) where += $" AND a.resource_id = {sql.P(query.Id)}";
+            if (query.Since is { } since) where += $" AND a.last_updated_ms >= {sql.P(since.ToUnixTimeMilliseconds())}";
+            return where;
+        }
+
+        var select = new SqlText(_dialect);
+        select.Append($"SELECT {VersionRows.Columns("a")} FROM resource_version a WHERE {Where(select)} ORDER BY a.change_seq DESC, a.version_key DESC LIMIT {count + 1} OFFSET {offset}");
+        List<StoredResource> rows;
+        await using (var command = select.CreateCommand(connection, null))
+            rows = (await VersionRows.ReadAsync(command, cancellationToken)).Select(r => r.Version).ToList();
+        var hasMore = rows.Count > count;
+        if (hasMore)
+            rows.RemoveAt(rows.Count - 1);
+        var countSql = new SqlText(_dialect);
+        countSql.Append($"SELECT COUNT(*) FROM resource_version a WHERE {Where(countSql)}");
+        await using var counter = countSql.CreateCommand(connection, null);
+        var total = Convert.ToInt32(await counter.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+        return new HistoryPage(rows, total,
+            hasMore ? new PageCursor(snapshot, offset + count) : null,
+            offset > 0 ? new PageCursor(snapshot, Math.Max(0, offset - count)) : null,
+            snapshot);
+    }
+
+    public async Task<SearchResult> SearchAsync(SearchQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        return await _search.SearchAsync(connection, query, cancellationToken);
+    }
+
+    public async Task<SearchResult> EverythingAsync(EverythingQuery query, CancellationToken cancellationToken = default)
+    {
+        if (!ResourceIds.IsValid(query.PatientId))
+            throw new InvalidStorageRequestException($"'{query.PatientId}' is not a valid FHIR id.");
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        return await _search.EverythingAsync(connection, query, cancellationToken);
+    }
+
+    public async Task<T> TransactionAsync<T>(Func<IResourceTransaction, CancellationToken, Task<T>> work, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        await using var session = await _dialect.BeginWriteAsync(cancellationToken);
+        var clock = await AdvanceClockAsync(session, cancellationToken);
+        var result = await work(new WriteTransaction(session, _dialect, _indexer, _search, clock), cancellationToken);
+        await session.Transaction.CommitAsync(cancellationToken);
+        return result;
+    }
+
+    public async Task<ChangeMark> CurrentChangeAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT change_seq, last_updated_ms FROM fhir_clock WHERE id = 1";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new ChangeMark(reader.GetInt64(0), FhirInstantRange.ToInstant(reader.GetInt64(1)));
+    }
+
+    public ValueTask DisposeAsync() => _dialect.DisposeAsync();
+
+    /// <summary>
+    /// The first statement of every write transaction. Updating the single clock row takes its lock (PostgreSQL) inside
+    /// the write lock (SQLite), so transactions get their sequence in the order they commit; lastUpdated never goes
+    /// backwards even when replicas' clocks disagree (at least 1 ms after the previous commit).
+    /// </summary>
+    private async Task<ChangeMark> AdvanceClockAsync(WriteSession session, CancellationToken cancellationToken)
+    {
+        var sql = new SqlText(_dialect);
+        var now = sql.P(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        sql.Append($"UPDATE fhir_clock SET change_seq = change_seq + 1, last_updated_ms = CASE WHEN {now} > last_updated_ms THEN {now} ELSE last_updated_ms + 1 END " +
+                   "WHERE id = 1 RETURNING change_seq, last_updated_ms");
+        await using var command = sql.CreateCommand(session.Connection, session.Transaction);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+            throw new InvalidOperationException("The fhir_clock row is missing: the schema was not created by this service.");
+        return new ChangeMark(reader.GetInt64(0), FhirInstantRange.ToInstant(reader.GetInt64(1)));
+    }
+
+    private async Task<List<StoredResource>> QueryAsync(SqlText sql, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        await using var command = sql.CreateCommand(connection, null);
+        return (await VersionRows.ReadAsync(command, cancellationToken)).Select(r => r.Version).ToList();
+    }
+}

@@ -1,0 +1,34 @@
+using FhirCaseService.Storage.Indexing;
+
+namespace FhirCaseService.Storage.Persistence;
+
+/// <summary>Opens the store the options select and brings its schema up to date before returning it.</summary>
+public static class ResourceStoreFactory
+{
+    public const string SqliteFileName = "fhircase.db";
+
+    public static async Task<IResourceStore> OpenAsync(StorageOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Check();
+        SqlDialect dialect = options.Provider switch
+        {
+            StorageProvider.PostgreSql => new PostgresDialect(options.ConnectionString!),
+            _ => new SqliteDialect(
+                string.IsNullOrWhiteSpace(options.ConnectionString)
+                    ? "Data Source=" + Path.Combine(options.DataDirectory, SqliteFileName)
+                    : options.ConnectionString,
+                options.BusyTimeout),
+        };
+        try
+        {
+            await SchemaMigrator.MigrateAsync(dialect, cancellationToken);
+        }
+        catch
+        {
+            await dialect.DisposeAsync();
+            throw;
+        }
+        return new ResourceStore(dialect, options, SearchParameterCatalog.Shared);
+    }
+}

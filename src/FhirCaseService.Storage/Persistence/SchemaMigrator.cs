@@ -1,0 +1,89 @@
+using System.Data.Common;
+
+namespace FhirCaseService.Storage.Persistence;
+
+/// <summary>
+/// Creates or upgrades the schema on start. Each migration runs once, in order, recorded in schema_version; running
+/// again (or from a second replica, after the dialect's migration lock) finds nothing to do.
+/// </summary>
+internal static class SchemaMigrator
+{
+    /// <summary>The index tables: name, value columns (after version_key, resource_type, param) and the search index.</summary>
+    internal static readonly (string Table, string Columns, string SearchIndex)[] IndexTables =
+    [
+        ("idx_token", "system {text} NULL, code {text} NULL, text_norm {text} NULL", "resource_type, param, code, system"),
+        ("idx_string", "value_norm {text} NOT NULL, value_exact {text} NOT NULL", "resource_type, param, value_norm"),
+        ("idx_date", "low_ms bigint NOT NULL, high_ms bigint NOT NULL", "resource_type, param, low_ms, high_ms"),
+        ("idx_reference", "target_type {text} NULL, target_id {text} NULL, url {text} NULL", "target_type, target_id, param"),
+        ("idx_quantity", "value {decimal} NOT NULL, system {text} NULL, code {text} NULL", "resource_type, param, value"),
+        ("idx_number", "value {decimal} NOT NULL", "resource_type, param, value"),
+        ("idx_uri", "uri {text} NOT NULL", "resource_type, param, uri"),
+    ];
+
+    private static IReadOnlyList<string> Migrations(SqlDialect dialect)
+    {
+        var v1 = new List<string>
+        {
+            // One row: the last committed change sequence and the lastUpdated it stamped. Every write transaction
+            // updates it first, which serializes writers and makes sequence order equal commit order.
+            "CREATE TABLE fhir_clock (id integer PRIMARY KEY, change_seq bigint NOT NULL, last_updated_ms bigint NOT NULL)",
+            "INSERT INTO fhir_clock (id, change_seq, last_updated_ms) VALUES (1, 0, 0)",
+            $"""
+            CREATE TABLE resource_version (
+              version_key {dialect.IdentityColumn},
+              resource_type {TextPlaceholder} NOT NULL,
+              resource_id {TextPlaceholder} NOT NULL,
+              version_id integer NOT NULL,
+              change_seq bigint NOT NULL,
+              superseded_seq bigint NULL,
+              last_updated_ms bigint NOT NULL,
+              is_deleted smallint NOT NULL,
+              content text NULL)
+            """,
+            "CREATE UNIQUE INDEX ux_resource_version ON resource_version (resource_type, resource_id, version_id)",
+            "CREATE UNIQUE INDEX ux_resource_current ON resource_version (resource_type, resource_id) WHERE superseded_seq IS NULL",
+            "CREATE INDEX ix_resource_type_seq ON resource_version (resource_type, change_seq)",
+            "CREATE INDEX ix_resource_seq ON resource_version (change_seq)",
+            "CREATE INDEX ix_resource_type_updated ON resource_version (resource_type, last_updated_ms)",
+        };
+        foreach (var (table, columns, searchIndex) in IndexTables)
+        {
+            v1.Add($"CREATE TABLE {table} (version_key bigint NOT NULL, resource_type {{text}} NOT NULL, param {{text}} NOT NULL, {columns})");
+            v1.Add($"CREATE INDEX ix_{table}_search ON {table} ({searchIndex})");
+            v1.Add($"CREATE INDEX ix_{table}_version ON {table} (version_key, param)");
+        }
+        return [string.Join(";\n", v1.Select(s => s.Replace("{text}", dialect.TextType).Replace("{decimal}", dialect.DecimalType)))];
+    }
+
+    private const string TextPlaceholder = "{text}";
+
+    public static int LatestVersion => 1;
+
+    public static Task MigrateAsync(SqlDialect dialect, CancellationToken cancellationToken) =>
+        dialect.RunExclusiveMigrationAsync(async (connection, transaction, ct) =>
+        {
+            await Execute(connection, transaction, "CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY, applied_at_ms bigint NOT NULL)", ct);
+            await using var read = connection.CreateCommand();
+            read.Transaction = transaction;
+            read.CommandText = "SELECT COALESCE(MAX(version), 0) FROM schema_version";
+            var current = Convert.ToInt32(await read.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture);
+            if (current > LatestVersion)
+                throw new InvalidStorageRequestException($"The database schema is version {current}, newer than this service knows ({LatestVersion}); upgrade the service.");
+            var migrations = Migrations(dialect);
+            for (var version = current + 1; version <= migrations.Count; version++)
+            {
+                foreach (var statement in migrations[version - 1].Split(";\n"))
+                    await Execute(connection, transaction, statement, ct);
+                await Execute(connection, transaction,
+                    $"INSERT INTO schema_version (version, applied_at_ms) VALUES ({version}, {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()})", ct);
+            }
+        }, cancellationToken);
+
+    private static async Task Execute(DbConnection connection, DbTransaction transaction, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,56 @@
+using System.Data.Common;
+
+namespace FhirCaseService.Storage.Persistence;
+
+/// <summary>
+/// What differs between SQLite and PostgreSQL: column types, how a writer gets exclusive access, how the schema
+/// migration is serialized, and connection handling. The SQL of reads and writes is shared (both speak the same
+/// subset: RETURNING, partial indexes, LIMIT/OFFSET, named @parameters).
+/// </summary>
+internal abstract class SqlDialect : IAsyncDisposable
+{
+    /// <summary>The surrogate key column of resource_version.</summary>
+    public abstract string IdentityColumn { get; }
+
+    /// <summary>A text column; PostgreSQL uses the "C" collation so sorting and LIKE-prefix indexes behave as in SQLite.</summary>
+    public abstract string TextType { get; }
+
+    public abstract string DecimalType { get; }
+
+    public abstract Task<DbConnection> OpenAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Opens the one write transaction allowed at a time. Exclusivity is what makes the change sequence commit in
+    /// order (docs/storage.md): SQLite takes the file's write lock (BEGIN IMMEDIATE, plus an in-process gate);
+    /// PostgreSQL takes the clock row's lock in <see cref="WriteSession"/> right after BEGIN.
+    /// </summary>
+    public abstract Task<WriteSession> BeginWriteAsync(CancellationToken cancellationToken);
+
+    /// <summary>Runs <paramref name="migrate"/> while holding the database-wide migration lock.</summary>
+    public abstract Task RunExclusiveMigrationAsync(Func<DbConnection, DbTransaction, CancellationToken, Task> migrate, CancellationToken cancellationToken);
+
+    /// <summary>Converts a value for binding (SQLite binds decimal as text, which would compare as text).</summary>
+    public virtual object ToDbValue(object value) => value;
+
+    public abstract ValueTask DisposeAsync();
+}
+
+/// <summary>An open write transaction holding the database's write exclusivity until disposed.</summary>
+internal sealed class WriteSession(DbConnection connection, DbTransaction transaction, Action? release) : IAsyncDisposable
+{
+    public DbConnection Connection { get; } = connection;
+    public DbTransaction Transaction { get; } = transaction;
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await Transaction.DisposeAsync();
+            await Connection.DisposeAsync();
+        }
+        finally
+        {
+            release?.Invoke();
+        }
+    }
+}

@@ -1,0 +1,196 @@
+using System.Data.Common;
+using FhirCaseService.Storage.Persistence;
+
+namespace FhirCaseService.Storage.Search;
+
+/// <summary>
+/// Runs searches, $everything and includes over one connection. Every page reads a pinned snapshot (the change
+/// sequence of the first page, carried in the cursor), ordered by the sort keys then the resource id, so offset
+/// paging neither skips nor repeats while others write.
+/// </summary>
+internal sealed class SearchExecutor(SqlDialect dialect, StorageOptions options)
+{
+    /// <summary>How many rounds of _include:iterate / _revinclude:iterate are followed; guards against reference cycles.</summary>
+    private const int MaxIncludeRounds = 4;
+
+    public static async Task<long> CurrentSequenceAsync(DbConnection connection, DbTransaction? transaction, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT change_seq FROM fhir_clock WHERE id = 1";
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public async Task<SearchResult> SearchAsync(DbConnection connection, SearchQuery query, CancellationToken cancellationToken)
+    {
+        var snapshot = query.Cursor?.Snapshot ?? await CurrentSequenceAsync(connection, null, cancellationToken);
+        var offset = query.Cursor?.Offset ?? 0;
+        var count = PageSize(query.Count);
+
+        var sql = new SqlText(dialect);
+        var search = new SearchSql(sql);
+        var where = Where(search, sql, query, "a", snapshot);
+        var page = new List<(long Key, StoredResource Version)>();
+        var hasMore = false;
+        if (count > 0)
+        {
+            var order = string.Concat(query.Sort.Select(k =>
+            {
+                var expression = search.SortExpression(k, "a");
+                return $"({expression} IS NULL), {expression}{(k.Descending ? " DESC" : "")}, ";
+            }));
+            sql.Append($"SELECT {VersionRows.Columns("a")} FROM resource_version a WHERE {where} ORDER BY {order}a.resource_id LIMIT {count + 1} OFFSET {offset}");
+            await using var command = sql.CreateCommand(connection, null);
+            page = await VersionRows.ReadAsync(command, cancellationToken);
+            hasMore = page.Count > count;
+            if (hasMore)
+                page.RemoveAt(page.Count - 1);
+        }
+        int? total = query.Total == TotalMode.Accurate || count == 0
+            ? await CountAsync(connection, query, snapshot, cancellationToken)
+            : null;
+        var included = await IncludeAsync(connection, query.Includes, page, snapshot, cancellationToken);
+        return new SearchResult(page.Select(p => p.Version).ToList(), included, total,
+            hasMore ? new PageCursor(snapshot, offset + count) : null,
+            offset > 0 ? new PageCursor(snapshot, Math.Max(0, offset - Math.Max(count, 1))) : null,
+            snapshot);
+    }
+
+    /// <summary>Current matches as a write transaction sees them (conditional create/update/delete).</summary>
+    public async Task<IReadOnlyList<StoredResource>> FindAsync(DbConnection connection, DbTransaction transaction, SearchQuery query, int limit, CancellationToken cancellationToken)
+    {
+        var sql = new SqlText(dialect);
+        var where = Where(new SearchSql(sql), sql, query, "a", null);
+        sql.Append($"SELECT {VersionRows.Columns("a")} FROM resource_version a WHERE {where} ORDER BY a.resource_id LIMIT {Math.Max(limit, 1)}");
+        await using var command = sql.CreateCommand(connection, transaction);
+        return (await VersionRows.ReadAsync(command, cancellationToken)).Select(r => r.Version).ToList();
+    }
+
+    public async Task<SearchResult> EverythingAsync(DbConnection connection, EverythingQuery query, CancellationToken cancellationToken)
+    {
+        var snapshot = query.Cursor?.Snapshot ?? await CurrentSequenceAsync(connection, null, cancellationToken);
+        var offset = query.Cursor?.Offset ?? 0;
+        var count = PageSize(query.Count);
+        var sql = new SqlText(dialect);
+        var where = EverythingWhere(new SearchSql(sql), sql, query, snapshot);
+        var countSql = new SqlText(dialect);
+        countSql.Append($"SELECT COUNT(*) FROM resource_version a WHERE {EverythingWhere(new SearchSql(countSql), countSql, query, snapshot)}");
+        // The patient first, then by type and id: a stable total order for offset paging.
+        sql.Append($"SELECT {VersionRows.Columns("a")} FROM resource_version a WHERE {where} " +
+                   $"ORDER BY CASE WHEN a.resource_type = 'Patient' AND a.resource_id = {sql.P(query.PatientId)} THEN 0 ELSE 1 END, a.resource_type, a.resource_id " +
+                   $"LIMIT {count + 1} OFFSET {offset}");
+        await using var command = sql.CreateCommand(connection, null);
+        var page = await VersionRows.ReadAsync(command, cancellationToken);
+        var hasMore = page.Count > count;
+        if (hasMore)
+            page.RemoveAt(page.Count - 1);
+        await using var counter = countSql.CreateCommand(connection, null);
+        var total = Convert.ToInt32(await counter.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+        return new SearchResult(page.Select(p => p.Version).ToList(), [], total,
+            hasMore ? new PageCursor(snapshot, offset + count) : null,
+            offset > 0 ? new PageCursor(snapshot, Math.Max(0, offset - Math.Max(count, 1))) : null,
+            snapshot);
+    }
+
+    private string EverythingWhere(SearchSql search, SqlText sql, EverythingQuery query, long snapshot)
+    {
+        var types = PatientCompartment.ParametersByType.Keys
+            .Where(t => query.Types is not { Count: > 0 } || query.Types.Contains(t))
+            .ToList();
+        var byParameter = string.Join(" OR ", types.Select(t =>
+            $"(r.resource_type = {sql.P(t)} AND r.param IN ({string.Join(", ", PatientCompartment.ParametersByType[t].Select(sql.P))}))"));
+        var members = types.Count == 0
+            ? "1 = 0"
+            : $"a.version_key IN (SELECT r.version_key FROM idx_reference r WHERE r.target_type = 'Patient' AND r.target_id = {sql.P(query.PatientId)} AND ({byParameter}))";
+        var self = query.Types is not { Count: > 0 } || query.Types.Contains("Patient")
+            ? $"(a.resource_type = 'Patient' AND a.resource_id = {sql.P(query.PatientId)}) OR "
+            : "";
+        var since = query.Since is { } s ? $" AND a.last_updated_ms >= {sql.P(s.ToUnixTimeMilliseconds())}" : "";
+        return $"{search.Visible("a", snapshot)}{since} AND ({self}{members})";
+    }
+
+    private static string Where(SearchSql search, SqlText sql, SearchQuery query, string alias, long? snapshot)
+    {
+        var parts = new List<string> { $"{alias}.resource_type = {sql.P(query.ResourceType)}", search.Visible(alias, snapshot) };
+        parts.AddRange(query.Criteria.Select(c => "(" + search.Condition(c, alias, query.ResourceType, snapshot) + ")"));
+        return string.Join(" AND ", parts);
+    }
+
+    private async Task<int> CountAsync(DbConnection connection, SearchQuery query, long snapshot, CancellationToken cancellationToken)
+    {
+        var sql = new SqlText(dialect);
+        var where = Where(new SearchSql(sql), sql, query, "a", snapshot);
+        sql.Append($"SELECT COUNT(*) FROM resource_version a WHERE {where}");
+        await using var command = sql.CreateCommand(connection, null);
+        return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private int PageSize(int? requested) => Math.Clamp(requested ?? options.DefaultPageSize, 0, options.MaxPageSize);
+
+    /// <summary>
+    /// _include / _revinclude over the page, then :iterate ones over what was included, round by round. A resource
+    /// appears once: never as an include when it is already a match.
+    /// </summary>
+    private async Task<IReadOnlyList<StoredResource>> IncludeAsync(DbConnection connection, IReadOnlyList<IncludeSpec> specs,
+        IReadOnlyList<(long Key, StoredResource Version)> page, long snapshot, CancellationToken cancellationToken)
+    {
+        var included = new List<StoredResource>();
+        if (specs.Count == 0 || page.Count == 0)
+            return included;
+        var seen = page.Select(p => (p.Version.ResourceType, p.Version.Id)).ToHashSet();
+        var frontier = page.ToList();
+        for (var round = 0; round < MaxIncludeRounds && frontier.Count > 0; round++)
+        {
+            var next = new List<(long Key, StoredResource Version)>();
+            foreach (var spec in specs.Where(s => round == 0 || s.Iterate))
+            {
+                var found = spec.Reverse
+                    ? await ReverseAsync(connection, spec, frontier, snapshot, cancellationToken)
+                    : await ForwardAsync(connection, spec, frontier, snapshot, cancellationToken);
+                foreach (var row in found)
+                {
+                    if (seen.Add((row.Version.ResourceType, row.Version.Id)))
+                    {
+                        next.Add(row);
+                        included.Add(row.Version);
+                    }
+                }
+            }
+            frontier = next;
+        }
+        return included;
+    }
+
+    private async Task<List<(long Key, StoredResource Version)>> ForwardAsync(DbConnection connection, IncludeSpec spec,
+        List<(long Key, StoredResource Version)> frontier, long snapshot, CancellationToken cancellationToken)
+    {
+        var sources = frontier.Where(f => f.Version.ResourceType == spec.SourceType).Select(f => f.Key).ToList();
+        if (sources.Count == 0)
+            return [];
+        var sql = new SqlText(dialect);
+        var search = new SearchSql(sql);
+        var targetType = spec.TargetType is null ? "" : $" AND r.target_type = {sql.P(spec.TargetType)}";
+        sql.Append($"SELECT {VersionRows.Columns("b")} FROM resource_version b WHERE {search.Visible("b", snapshot)} AND EXISTS (SELECT 1 FROM idx_reference r " +
+                   $"WHERE r.version_key IN ({string.Join(", ", sources.Select(k => sql.P(k)))}) AND r.param = {sql.P(spec.Reference.Name)}{targetType} " +
+                   "AND r.target_type = b.resource_type AND r.target_id = b.resource_id)");
+        await using var command = sql.CreateCommand(connection, null);
+        return await VersionRows.ReadAsync(command, cancellationToken);
+    }
+
+    private async Task<List<(long Key, StoredResource Version)>> ReverseAsync(DbConnection connection, IncludeSpec spec,
+        List<(long Key, StoredResource Version)> frontier, long snapshot, CancellationToken cancellationToken)
+    {
+        var targets = frontier.Where(f => spec.TargetType is null || f.Version.ResourceType == spec.TargetType).Select(f => f.Version).ToList();
+        if (targets.Count == 0)
+            return [];
+        var sql = new SqlText(dialect);
+        var search = new SearchSql(sql);
+        var pointsAt = string.Join(" OR ", targets.GroupBy(t => t.ResourceType).Select(g =>
+            $"(r.target_type = {sql.P(g.Key)} AND r.target_id IN ({string.Join(", ", g.Select(t => sql.P(t.Id)))}))"));
+        sql.Append($"SELECT {VersionRows.Columns("b")} FROM resource_version b WHERE b.resource_type = {sql.P(spec.SourceType)} AND {search.Visible("b", snapshot)} " +
+                   $"AND EXISTS (SELECT 1 FROM idx_reference r WHERE r.version_key = b.version_key AND r.param = {sql.P(spec.Reference.Name)} AND ({pointsAt})) " +
+                   "ORDER BY b.resource_id");
+        await using var command = sql.CreateCommand(connection, null);
+        return await VersionRows.ReadAsync(command, cancellationToken);
+    }
+}

@@ -1,0 +1,34 @@
+namespace FhirCaseService.Storage;
+
+/// <summary>Base of every error the store reports on purpose; the API maps each subtype to one HTTP status.</summary>
+public abstract class StorageException(string message) : Exception(message);
+
+/// <summary>If-Match failed (HTTP 412): <see cref="ActualVersion"/> is null when the resource does not exist.</summary>
+public sealed class VersionConflictException(string resourceType, string id, int expectedVersion, int? actualVersion)
+    : StorageException(actualVersion is null
+        ? $"{resourceType}/{id} does not exist, so it cannot be at version {expectedVersion}."
+        : $"{resourceType}/{id} is at version {actualVersion}, not {expectedVersion}: it changed since it was read.")
+{
+    public string ResourceType { get; } = resourceType;
+    public string Id { get; } = id;
+    public int ExpectedVersion { get; } = expectedVersion;
+    public int? ActualVersion { get; } = actualVersion;
+}
+
+/// <summary>A create named an id that is already taken (HTTP 409).</summary>
+public sealed class ResourceAlreadyExistsException(string resourceType, string id)
+    : StorageException($"{resourceType}/{id} already exists; update it instead of creating it.")
+{
+    public string ResourceType { get; } = resourceType;
+    public string Id { get; } = id;
+}
+
+/// <summary>The resource or request cannot be stored or run as given (HTTP 400), e.g. a malformed id.</summary>
+public sealed class InvalidStorageRequestException(string message) : StorageException(message);
+
+/// <summary>Search parameters that cannot be understood (HTTP 400); <see cref="Errors"/> names each one.</summary>
+public sealed class SearchQueryException(IReadOnlyList<string> errors)
+    : StorageException("The search cannot be run: " + string.Join(" ", errors))
+{
+    public IReadOnlyList<string> Errors { get; } = errors;
+}

@@ -1,0 +1,43 @@
+namespace FhirCaseService.Storage;
+
+public enum StorageProvider
+{
+    /// <summary>Embedded: one SQLite file (WAL mode) under <see cref="StorageOptions.DataDirectory"/>. The default.</summary>
+    Sqlite,
+    /// <summary>A PostgreSQL database shared by several service replicas (<see cref="StorageOptions.ConnectionString"/>).</summary>
+    PostgreSql,
+}
+
+/// <summary>Where resources are stored. Bind from configuration section "Storage".</summary>
+public sealed class StorageOptions
+{
+    public StorageProvider Provider { get; set; } = StorageProvider.Sqlite;
+
+    /// <summary>
+    /// PostgreSQL: an Npgsql connection string (required). SQLite: optional; when set it wins over
+    /// <see cref="DataDirectory"/> (e.g. "Data Source=/var/lib/fhircase/fhircase.db").
+    /// </summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>SQLite only: the directory holding <c>fhircase.db</c>; created when missing. Default "./data".</summary>
+    public string DataDirectory { get; set; } = "data";
+
+    /// <summary>Page size when a search or history asks for none.</summary>
+    public int DefaultPageSize { get; set; } = 20;
+
+    /// <summary>The largest page served, whatever <c>_count</c> asks.</summary>
+    public int MaxPageSize { get; set; } = 1000;
+
+    /// <summary>How long a SQLite writer waits for the file lock held by another process before failing.</summary>
+    public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    internal void Check()
+    {
+        if (Provider == StorageProvider.PostgreSql && string.IsNullOrWhiteSpace(ConnectionString))
+            throw new InvalidStorageRequestException("Storage:ConnectionString is required when Storage:Provider is PostgreSql.");
+        if (Provider == StorageProvider.Sqlite && string.IsNullOrWhiteSpace(ConnectionString) && string.IsNullOrWhiteSpace(DataDirectory))
+            throw new InvalidStorageRequestException("Storage:DataDirectory (or Storage:ConnectionString) is required for SQLite.");
+        if (DefaultPageSize < 1 || MaxPageSize < DefaultPageSize)
+            throw new InvalidStorageRequestException("Storage:DefaultPageSize must be at least 1 and at most Storage:MaxPageSize.");
+    }
+}

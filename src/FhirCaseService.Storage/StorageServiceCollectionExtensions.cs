@@ -1,0 +1,24 @@
+using FhirCaseService.Storage.Persistence;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace FhirCaseService.Storage;
+
+public static class StorageServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers one <see cref="IResourceStore"/> per process, opened lazily on first use: the schema is created or
+    /// migrated then (idempotent; serialized across replicas on PostgreSQL). Call
+    /// <see cref="ResourceStoreFactory.OpenAsync"/> at start-up instead when the host wants to fail fast.
+    /// </summary>
+    public static IServiceCollection AddFhirCaseStorage(this IServiceCollection services, Action<StorageOptions>? configure = null)
+    {
+        var options = services.AddOptions<StorageOptions>();
+        if (configure is not null)
+            options.Configure(configure);
+        services.TryAddSingleton<IResourceStore>(provider =>
+            new LazyResourceStore(provider.GetRequiredService<IOptions<StorageOptions>>().Value));
+        return services;
+    }
+}
