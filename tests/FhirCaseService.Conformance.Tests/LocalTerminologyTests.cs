@@ -40,6 +40,15 @@ public sealed class LocalTerminologyTests : IDisposable
     }
 
     [Fact]
+    public async Task A_binding_canonical_with_the_R4_version_expands_like_the_plain_one()
+    {
+        var versioned = await _terminology.ExpandAsync(AdministrativeGender + "|4.0.1");
+
+        Assert.NotNull(versioned);
+        Assert.Equal(4, versioned.Concepts.Count);
+    }
+
+    [Fact]
     public async Task An_expansion_is_computed_once_and_shared()
     {
         var first = await _terminology.ExpandAsync(AdministrativeGender);
