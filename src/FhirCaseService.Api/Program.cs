@@ -1,11 +1,13 @@
 using FhirCaseService.Api.Http;
 using FhirCaseService.Api.Conformance;
 using FhirCaseService.Api.Metadata;
+using FhirCaseService.Api.Startup;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.Services.AddSingleton<ServerCapabilities>();
 builder.Services.AddFhirCaseConformance();
+builder.Services.AddFhirCaseStorageFromConfiguration();
 builder.Services.AddHealthChecks();
 builder.Services.AddOpenApi();
 

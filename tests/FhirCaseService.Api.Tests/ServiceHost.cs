@@ -1,32 +1,174 @@
+using FhirCaseService.Storage;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
+using Npgsql;
 
 namespace FhirCaseService.Api.Tests;
 
 /// <summary>
-/// The real service on a real Kestrel socket (127.0.0.1, a free port), shared by the tests of a class.
-/// Tests talk to it with a plain HttpClient, as an EHR or registry would.
+/// The real service on a real Kestrel socket (127.0.0.1, a free port) over a database of its own, shared by the
+/// tests of a class. Tests talk to it with a plain HttpClient, as an EHR or registry would.
+/// The parameterless form runs on SQLite; <see cref="SqliteServiceHost"/> and <see cref="PostgresServiceHost"/>
+/// let one abstract test class run against both backends (two concrete subclasses, one fixture each).
 /// </summary>
-public sealed class ServiceHost : IDisposable
+public class ServiceHost : IAsyncLifetime
 {
-    private readonly WebApplicationFactory<Program> _factory;
+    private readonly TestDatabase _database;
+    private readonly IReadOnlyDictionary<string, string?> _settings;
+    private WebApplicationFactory<Program>? _factory;
+    private HttpClient? _client;
 
-    public ServiceHost()
+    public ServiceHost() : this(new SqliteTestDatabase())
     {
-        _factory = new WebApplicationFactory<Program>()
-            .WithWebHostBuilder(builder => builder.UseEnvironment("Development"));
-        _factory.UseKestrel(0);
-        _factory.StartServer();
-        Client = _factory.CreateClient();
     }
 
-    public HttpClient Client { get; }
+    /// <param name="settings">configuration on top of the database's (e.g. <c>Validation:RequiredProfiles:Patient:0</c>).</param>
+    protected ServiceHost(TestDatabase database, IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        _database = database;
+        _settings = settings ?? new Dictionary<string, string?>();
+    }
+
+    public HttpClient Client => _client ?? throw new InvalidOperationException("The service host has not started yet.");
 
     public Uri BaseAddress => Client.BaseAddress!;
 
-    public void Dispose()
+    /// <summary>The service's container, for tests that look at the store directly.</summary>
+    public IServiceProvider Services => _factory?.Services ?? throw new InvalidOperationException("The service host has not started yet.");
+
+    public StorageProvider Backend => _database.Provider;
+
+    public async Task InitializeAsync()
     {
-        Client.Dispose();
-        _factory.Dispose();
+        var settings = new Dictionary<string, string?>(await _database.CreateAsync())
+        {
+            // Tests start from an empty database unless they ask for the examples.
+            ["Startup:LoadExamples"] = "false",
+        };
+        foreach (var (key, value) in _settings)
+            settings[key] = value;
+
+        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder => builder
+            .UseEnvironment("Development")
+            .ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(settings)));
+        _factory.UseKestrel(0);
+        _factory.StartServer();
+        _client = _factory.CreateClient();
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client?.Dispose();
+        if (_factory is not null)
+            await _factory.DisposeAsync();
+        await _database.DropAsync();
+    }
+}
+
+/// <summary>The service over a fresh SQLite file in a temporary directory.</summary>
+public sealed class SqliteServiceHost() : ServiceHost(new SqliteTestDatabase());
+
+/// <summary>The service over a fresh schema of the test PostgreSQL (FHIRCASE_TEST_POSTGRES).</summary>
+public sealed class PostgresServiceHost() : ServiceHost(new PostgresTestDatabase());
+
+/// <summary>A database of one service host: its storage settings, and its removal afterwards.</summary>
+public abstract class TestDatabase
+{
+    public abstract StorageProvider Provider { get; }
+
+    /// <summary>Creates the empty database and returns the <c>Storage:*</c> settings that point the service at it.</summary>
+    public abstract Task<IReadOnlyDictionary<string, string?>> CreateAsync();
+
+    public abstract Task DropAsync();
+}
+
+public sealed class SqliteTestDatabase : TestDatabase
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "fhircase-api-tests", Guid.NewGuid().ToString("N"));
+
+    public override StorageProvider Provider => StorageProvider.Sqlite;
+
+    public override Task<IReadOnlyDictionary<string, string?>> CreateAsync() =>
+        Task.FromResult<IReadOnlyDictionary<string, string?>>(new Dictionary<string, string?>
+        {
+            ["Storage:Provider"] = nameof(StorageProvider.Sqlite),
+            ["Storage:DataDirectory"] = _directory,
+        });
+
+    public override Task DropAsync()
+    {
+        // The connection pool may still hold the file for a moment after the host stops.
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            if (Directory.Exists(_directory))
+                Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temporary directory is harmless; the tests' verdict does not depend on it.
+        }
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>
+/// A schema of its own in the test PostgreSQL (tools/ci/start-postgres.sh sets FHIRCASE_TEST_POSTGRES), reached
+/// through the connection's search path, so hosts are isolated and run side by side; dropped afterwards.
+/// </summary>
+public sealed class PostgresTestDatabase : TestDatabase
+{
+    public const string Variable = "FHIRCASE_TEST_POSTGRES";
+    private const string LocalDefault = "Host=127.0.0.1;Port=5432;Username=fhircase;Password=fhircase;Database=fhircase";
+    private readonly string _schema = "api_" + Guid.NewGuid().ToString("N");
+
+    public override StorageProvider Provider => StorageProvider.PostgreSql;
+
+    private static string AdminConnectionString
+    {
+        get
+        {
+            var configured = Environment.GetEnvironmentVariable(Variable);
+            if (!string.IsNullOrWhiteSpace(configured))
+                return configured;
+            if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
+                throw new InvalidOperationException(
+                    $"{Variable} is not set. In CI the PostgreSQL API tests need it: run `source tools/ci/start-postgres.sh` before `dotnet test`.");
+            return LocalDefault;
+        }
+    }
+
+    public override async Task<IReadOnlyDictionary<string, string?>> CreateAsync()
+    {
+        try
+        {
+            await ExecuteAsync($"CREATE SCHEMA {_schema}");
+        }
+        catch (NpgsqlException e)
+        {
+            throw new InvalidOperationException(
+                $"Cannot reach PostgreSQL for the API tests ({e.Message}). Run `source tools/ci/start-postgres.sh` (as root) " +
+                $"or set {Variable} to a connection string of a role that may create schemas.", e);
+        }
+        var connectionString = new NpgsqlConnectionStringBuilder(AdminConnectionString) { SearchPath = _schema, MaxPoolSize = 10 }.ConnectionString;
+        return new Dictionary<string, string?>
+        {
+            ["Storage:Provider"] = nameof(StorageProvider.PostgreSql),
+            ["Storage:ConnectionString"] = connectionString,
+        };
+    }
+
+    public override async Task DropAsync()
+    {
+        await ExecuteAsync($"DROP SCHEMA IF EXISTS {_schema} CASCADE");
+    }
+
+    private static async Task ExecuteAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(AdminConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
     }
 }
