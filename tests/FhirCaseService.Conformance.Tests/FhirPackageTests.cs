@@ -57,6 +57,31 @@ public sealed class FhirPackageTests : IDisposable
     }
 
     [Fact]
+    public void An_xml_resource_in_a_directory_resolves_like_a_json_one()
+    {
+        var directory = _packages.WriteDirectory(new Dictionary<string, string>
+        {
+            ["ValueSet-xml.xml"] = """
+                <ValueSet xmlns="http://hl7.org/fhir">
+                  <id value="xml-codes"/>
+                  <url value="http://example.org/fhir/ValueSet/xml-codes"/>
+                  <version value="1.0.0"/>
+                  <status value="draft"/>
+                  <compose><include><system value="http://example.org/fhir/CodeSystem/test-codes"/></include></compose>
+                </ValueSet>
+                """,
+            ["not-fhir.xml"] = "<project><url value=\"http://example.org/not-a-resource\"/></project>",
+        });
+
+        var package = FhirPackage.FromDirectory(directory);
+
+        var valueSet = Assert.IsType<ValueSet>(package.Source.Resolve("http://example.org/fhir/ValueSet/xml-codes|1.0.0"));
+        Assert.Equal("xml-codes", valueSet.Id);
+        Assert.DoesNotContain(package.Source.Artifacts, a => a.Location.EndsWith("not-fhir.xml", StringComparison.Ordinal));
+        Assert.Empty(package.Source.Issues);
+    }
+
+    [Fact]
     public void A_broken_json_file_is_reported_and_the_rest_still_resolves()
     {
         var directory = _packages.WriteDirectory(new Dictionary<string, string> { ["broken.json"] = "{\"resourceType\": \"ValueSet\", " });

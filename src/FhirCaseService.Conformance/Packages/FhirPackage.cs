@@ -1,6 +1,7 @@
 using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text.Json;
+using System.Xml;
 using FhirCaseService.Conformance.Sources;
 
 namespace FhirCaseService.Conformance.Packages;
@@ -8,7 +9,7 @@ namespace FhirCaseService.Conformance.Packages;
 /// <summary>
 /// A FHIR package (npm layout: package.json plus conformance resources as JSON) or any directory of
 /// conformance resources, indexed by canonical URL and parsed on demand through <see cref="Source"/>.
-/// Only JSON is read; XML files are ignored.
+/// Resources may be JSON or XML files.
 /// </summary>
 public sealed class FhirPackage
 {
@@ -61,7 +62,7 @@ public sealed class FhirPackage
 
         var manifestPath = Path.Combine(root, ManifestFileName);
         var manifest = File.Exists(manifestPath) ? FhirPackageManifest.Parse(File.ReadAllBytes(manifestPath), manifestPath) : null;
-        var files = EnumerateJsonFiles(root)
+        var files = EnumerateResourceFiles(root)
             .Select(file => (Location: file, Content: (Func<byte[]>)(() => File.ReadAllBytes(file))));
         return Create(root, manifest, files, File.ReadAllBytes);
     }
@@ -112,13 +113,14 @@ public sealed class FhirPackage
         {
             try
             {
-                var header = ResourceHeader.Read(content());
+                var bytes = content();
+                var header = ResourceParser.IsXml(location) ? ResourceHeader.ReadXml(bytes) : ResourceHeader.Read(bytes);
                 if (header?.Url is { } url)
                 {
                     artifacts.Add(new ArtifactDescriptor(header.ResourceType, header.Id, url, header.Version, location));
                 }
             }
-            catch (Exception ex) when (ex is JsonException or IOException or UnauthorizedAccessException)
+            catch (Exception ex) when (ex is JsonException or XmlException or IOException or UnauthorizedAccessException)
             {
                 issues.Add(new ArtifactIssue(name, location, $"skipped: {ex.Message}"));
             }
@@ -126,7 +128,7 @@ public sealed class FhirPackage
         return new FhirPackage(origin, manifest, new LazyArtifactSource(name, artifacts, readContent, issues));
     }
 
-    private static IEnumerable<string> EnumerateJsonFiles(string root)
+    private static IEnumerable<string> EnumerateResourceFiles(string root)
     {
         var pending = new Stack<string>([root]);
         while (pending.Count > 0)
@@ -139,7 +141,7 @@ public sealed class FhirPackage
                     pending.Push(sub);
                 }
             }
-            foreach (var file in Directory.EnumerateFiles(directory, "*.json").Order(StringComparer.Ordinal))
+            foreach (var file in Directory.EnumerateFiles(directory).Order(StringComparer.Ordinal))
             {
                 if (IsResourceFile(Path.GetRelativePath(root, file)))
                 {
@@ -153,7 +155,7 @@ public sealed class FhirPackage
     {
         var parts = relativePath.Replace('\\', '/').Split('/');
         var fileName = parts[^1];
-        return fileName.EndsWith(".json", StringComparison.OrdinalIgnoreCase)
+        return (fileName.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || ResourceParser.IsXml(fileName))
             && !fileName.StartsWith('.')
             && !(parts.Length == 1 && fileName == ManifestFileName)
             && !parts[..^1].Any(SkippedFolders.Contains);

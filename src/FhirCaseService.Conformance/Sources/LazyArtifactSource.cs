@@ -19,7 +19,7 @@ public sealed class LazyArtifactSource : ICanonicalSource
 
     /// <param name="name">Shown in messages.</param>
     /// <param name="artifacts">The index; a url without version resolves to its latest version.</param>
-    /// <param name="readContent">Returns the JSON bytes stored at a descriptor's location.</param>
+    /// <param name="readContent">Returns the bytes stored at a descriptor's location (JSON, or XML when it ends in .xml).</param>
     /// <param name="indexIssues">Problems met while building the index (unreadable files and the like).</param>
     public LazyArtifactSource(
         string name,
@@ -131,7 +131,7 @@ public sealed class LazyArtifactSource : ICanonicalSource
             _issues.Enqueue(new ArtifactIssue(Name, location, $"cannot read: {ex.Message}"));
             return null;
         }
-        var (resource, problems) = ResourceParser.Parse(json);
+        var (resource, problems) = ResourceParser.Parse(location, json);
         foreach (var problem in problems)
         {
             _issues.Enqueue(new ArtifactIssue(Name, location, problem));
