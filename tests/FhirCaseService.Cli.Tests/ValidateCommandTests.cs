@@ -106,6 +106,29 @@ public sealed class ValidateCommandTests : IDisposable
     }
 
     [Fact]
+    public async System.Threading.Tasks.Task Non_fhir_json_found_in_a_directory_is_skipped_with_a_note()
+    {
+        _folder.With("pkg/package.json", "{\"name\":\"x\"}").With("pkg/a.json", Valid).With("pkg/a.expected.json", "{\"rule\":\"r\"}");
+
+        var (exitCode, output, error) = await Run("pkg");
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains("1 file checked", output);
+        Assert.Contains("skipped 2 files found by search that hold no FHIR resource (first: pkg/a.expected.json)", error);
+    }
+
+    [Fact]
+    public async System.Threading.Tasks.Task A_search_that_finds_no_fhir_resource_exits_2()
+    {
+        _folder.With("pkg/package.json", "{\"name\":\"x\"}");
+
+        var (exitCode, _, error) = await Run("pkg/*.json");
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("no FHIR resource among the 1 file found", error);
+    }
+
+    [Fact]
     public async System.Threading.Tasks.Task Ndjson_issues_carry_the_line_of_their_resource()
     {
         _folder.With("export.ndjson", Valid + "\n" + Valid + "\n" + "{\"resourceType\":\"Patient\",\"gender\":\"bad\"}\n");

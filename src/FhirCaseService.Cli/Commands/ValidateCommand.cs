@@ -36,6 +36,8 @@ public sealed class ValidateCommand(ValidateEngineFactory createValidator, Func<
         Inputs: .json and .xml files hold one resource; .ndjson files one JSON resource per line (issues carry
         that line). Directories are searched recursively for *.json, *.xml and *.ndjson (hidden folders skipped).
         Globs: * and ? within a folder name, ** across folders (quote them so the shell leaves them alone).
+        JSON/XML files found by a directory or glob search that are no FHIR resource (package.json, test
+        sidecars) are skipped with a note on stderr; a file named on its own must be a FHIR resource.
 
         Every resource is validated against core R4, our bundled profiles and the profiles in its meta.profile.
           --profile URL      also validate every resource against this profile (repeatable)
@@ -83,16 +85,26 @@ public sealed class ValidateCommand(ValidateEngineFactory createValidator, Func<
         var options = ValidationOptions.Default with { Profiles = parsed.Profiles };
         var checker = new ValidateFileChecker(validator, options);
         var progress = ValidateProgress.For(context.Error, errorIsTerminal(), parsed.Quiet, expansion.Files.Count);
-        var results = new ValidatedFile[expansion.Files.Count];
+        var checkedFiles = new ValidatedFile?[expansion.Files.Count];
         await Parallel.ForEachAsync(
             Enumerable.Range(0, expansion.Files.Count),
             new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken },
             async (index, token) =>
             {
-                results[index] = await checker.CheckAsync(expansion.Files[index], token).ConfigureAwait(false);
+                checkedFiles[index] = await checker.CheckAsync(expansion.Files[index], token).ConfigureAwait(false);
                 progress.FileDone();
             }).ConfigureAwait(false);
         progress.Finish();
+
+        var skipped = expansion.Files.Where((_, index) => checkedFiles[index] is null).Select(f => f.DisplayPath).ToList();
+        var results = checkedFiles.OfType<ValidatedFile>().ToList();
+        if (results.Count == 0)
+        {
+            context.Error.WriteLine($"fhircase validate: no FHIR resource among the {Plural(skipped.Count, "file")} found");
+            return ExitCodes.UsageOrInputError;
+        }
+        if (skipped.Count > 0 && !parsed.Quiet)
+            context.Error.WriteLine($"fhircase validate: skipped {Plural(skipped.Count, "file")} found by search that hold no FHIR resource (first: {skipped[0]})");
 
         var report = new ValidationReport(results, parsed.FailOn);
         var formatter = ReportFormatters.ForName(parsed.Format, parsed.Quiet, ToolVersion())!;
@@ -108,6 +120,8 @@ public sealed class ValidateCommand(ValidateEngineFactory createValidator, Func<
             return ExitCodes.UsageOrInputError;
         return report.FailedFileCount > 0 ? ExitCodes.Findings : ExitCodes.Success;
     }
+
+    private static string Plural(int count, string noun) => count == 1 ? $"1 {noun}" : $"{count} {noun}s";
 
     private int UsageError(CliContext context, string message)
     {

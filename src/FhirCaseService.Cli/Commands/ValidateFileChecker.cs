@@ -11,13 +11,15 @@ namespace FhirCaseService.Cli.Commands;
 /// XML or a FHIR resource at all is reported as unreadable (exit 2) with its line and column, apart from content
 /// that is well-formed but invalid (exit 1). NDJSON is validated line by line and each issue carries its line number
 /// in the file. An engine failure on one file becomes a fatal issue of that file, never the end of the run.
+/// A JSON or XML file that a directory or pattern search found and that holds no FHIR resource at all is skipped.
 /// </summary>
 public sealed class ValidateFileChecker(IResourceValidator validator, ValidationOptions options)
 {
     public const string EngineFailureRule = "validator-exception";
     private const string FhirXmlNamespace = "http://hl7.org/fhir";
 
-    public async Task<ValidatedFile> CheckAsync(ValidateInput input, CancellationToken cancellationToken)
+    /// <summary>The file's report, or null when the file was found by a search and holds no FHIR resource.</summary>
+    public async Task<ValidatedFile?> CheckAsync(ValidateInput input, CancellationToken cancellationToken)
     {
         string content;
         try
@@ -32,19 +34,21 @@ public sealed class ValidateFileChecker(IResourceValidator validator, Validation
         var kind = input.Kind == ValidateInputKind.Unknown ? Sniff(content) : input.Kind;
         return kind switch
         {
-            ValidateInputKind.Json => await CheckSingleAsync(input.DisplayPath, content, ResourceFormat.Json, cancellationToken).ConfigureAwait(false),
-            ValidateInputKind.Xml => await CheckSingleAsync(input.DisplayPath, content, ResourceFormat.Xml, cancellationToken).ConfigureAwait(false),
+            ValidateInputKind.Json => await CheckSingleAsync(input, content, ResourceFormat.Json, cancellationToken).ConfigureAwait(false),
+            ValidateInputKind.Xml => await CheckSingleAsync(input, content, ResourceFormat.Xml, cancellationToken).ConfigureAwait(false),
             ValidateInputKind.Ndjson => await CheckNdjsonAsync(input.DisplayPath, content, cancellationToken).ConfigureAwait(false),
             _ => ValidatedFile.UnreadableInput(input.DisplayPath, "not a FHIR JSON or XML resource (use a .json, .xml or .ndjson file)", 1, 1),
         };
     }
 
-    private async Task<ValidatedFile> CheckSingleAsync(string path, string content, ResourceFormat format, CancellationToken cancellationToken)
+    private async Task<ValidatedFile?> CheckSingleAsync(ValidateInput input, string content, ResourceFormat format, CancellationToken cancellationToken)
     {
         var syntaxError = format == ResourceFormat.Json ? JsonSyntaxError(content) : XmlSyntaxError(content);
+        if (syntaxError is { NotFhir: true } && !input.Named)
+            return null;
         if (syntaxError is not null)
-            return ValidatedFile.UnreadableInput(path, syntaxError.Message, syntaxError.Line, syntaxError.Column);
-        return new ValidatedFile(path, await ValidateAsync(content, format, cancellationToken).ConfigureAwait(false));
+            return ValidatedFile.UnreadableInput(input.DisplayPath, syntaxError.Message, syntaxError.Line, syntaxError.Column);
+        return new ValidatedFile(input.DisplayPath, await ValidateAsync(content, format, cancellationToken).ConfigureAwait(false));
     }
 
     private async Task<ValidatedFile> CheckNdjsonAsync(string path, string content, CancellationToken cancellationToken)
@@ -89,7 +93,8 @@ public sealed class ValidateFileChecker(IResourceValidator validator, Validation
         }
     }
 
-    private sealed record SyntaxError(string Message, int Line, int Column);
+    /// <param name="NotFhir">Well-formed JSON or XML that is simply not a FHIR resource.</param>
+    private sealed record SyntaxError(string Message, int Line, int Column, bool NotFhir = false);
 
     private static ValidationIssue InputIssue(string message, int line, int column) =>
         new(OperationOutcome.IssueSeverity.Fatal, OperationOutcome.IssueType.Structure, message,
@@ -104,7 +109,7 @@ public sealed class ValidateFileChecker(IResourceValidator validator, Validation
             if (root.ValueKind != JsonValueKind.Object
                 || !root.TryGetProperty("resourceType", out var type)
                 || type.ValueKind != JsonValueKind.String)
-                return new SyntaxError("not a FHIR resource: expected a JSON object with a \"resourceType\" string", 1, 1);
+                return new SyntaxError("not a FHIR resource: expected a JSON object with a \"resourceType\" string", 1, 1, NotFhir: true);
             return null;
         }
         catch (JsonException e)
@@ -125,7 +130,7 @@ public sealed class ValidateFileChecker(IResourceValidator validator, Validation
             while (reader.Read())
             {
             }
-            return rootIsFhir ? null : new SyntaxError($"not a FHIR resource: the root element must be in the namespace {FhirXmlNamespace}", 1, 1);
+            return rootIsFhir ? null : new SyntaxError($"not a FHIR resource: the root element must be in the namespace {FhirXmlNamespace}", 1, 1, NotFhir: true);
         }
         catch (XmlException e)
         {

@@ -3,8 +3,12 @@ namespace FhirCaseService.Cli.Commands;
 /// <summary>How a file's content is read: one resource as JSON or XML, or one JSON resource per line.</summary>
 public enum ValidateInputKind { Json, Xml, Ndjson, Unknown }
 
-/// <summary>One file to validate: the path as the user will see it (relative stays relative, '/' separators) and where it is.</summary>
-public sealed record ValidateInput(string DisplayPath, string FullPath, ValidateInputKind Kind);
+/// <summary>
+/// One file to validate: the path as the user will see it (relative stays relative, '/' separators) and where it is.
+/// <paramref name="Named"/> is true when the user named this very file, false when a directory or pattern search
+/// found it: a found JSON or XML file that is no FHIR resource (package.json, test sidecars) is skipped, not an error.
+/// </summary>
+public sealed record ValidateInput(string DisplayPath, string FullPath, ValidateInputKind Kind, bool Named = true);
 
 /// <summary>The files an argument list expands to, or the usage errors that stop the run (exit 2).</summary>
 public sealed record ValidateInputExpansion(IReadOnlyList<ValidateInput> Files, IReadOnlyList<string> Errors);
@@ -23,10 +27,10 @@ public static class ValidateInputs
         var seen = new HashSet<string>(OperatingSystem.IsWindows() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
         var errors = new List<string>();
 
-        void Add(string displayPath, string fullPath, ValidateInputKind kind)
+        void Add(string displayPath, string fullPath, ValidateInputKind kind, bool named)
         {
             if (seen.Add(fullPath))
-                files.Add(new ValidateInput(displayPath, fullPath, kind));
+                files.Add(new ValidateInput(displayPath, fullPath, kind, named));
         }
 
         foreach (var argument in arguments)
@@ -37,14 +41,14 @@ public static class ValidateInputs
                 if (matches.Count == 0)
                     errors.Add($"{argument}: no .json, .xml or .ndjson file matches this pattern");
                 foreach (var (display, full) in matches)
-                    Add(display, full, KindOf(full));
+                    Add(display, full, KindOf(full), named: false);
                 continue;
             }
 
             var fullPath = Path.GetFullPath(argument, workingDirectory);
             if (File.Exists(fullPath))
             {
-                Add(Display(argument), fullPath, KindOf(fullPath));
+                Add(Display(argument), fullPath, KindOf(fullPath), named: true);
             }
             else if (Directory.Exists(fullPath))
             {
@@ -54,7 +58,7 @@ public static class ValidateInputs
                 if (found.Count == 0)
                     errors.Add($"{argument}: directory has no .json, .xml or .ndjson file");
                 foreach (var (relative, full) in found)
-                    Add(JoinDisplay(Display(argument), relative), full, KindOf(full));
+                    Add(JoinDisplay(Display(argument), relative), full, KindOf(full), named: false);
             }
             else
             {
