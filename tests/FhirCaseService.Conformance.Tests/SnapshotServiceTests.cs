@@ -72,6 +72,31 @@ public sealed class SnapshotServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task A_profile_on_an_unknown_base_gives_error_issues_instead_of_throwing()
+    {
+        var context = CreateContext();
+        var broken = new StructureDefinition
+        {
+            Url = "http://example.org/fhir/StructureDefinition/broken",
+            Name = "Broken",
+            Status = PublicationStatus.Draft,
+            Kind = StructureDefinition.StructureDefinitionKind.Resource,
+            Abstract = false,
+            Type = "Observation",
+            BaseDefinition = "http://example.org/fhir/StructureDefinition/does-not-exist",
+            Derivation = StructureDefinition.TypeDerivationRule.Constraint,
+            Differential = new StructureDefinition.DifferentialComponent
+            {
+                Element = [new ElementDefinition("Observation.status") { Min = 1 }],
+            },
+        };
+
+        var result = await context.Snapshots.GenerateAsync(broken);
+
+        Assert.True(result.HasErrors);
+    }
+
+    [Fact]
     public async Task An_unknown_canonical_has_no_snapshot()
     {
         var context = CreateContext();

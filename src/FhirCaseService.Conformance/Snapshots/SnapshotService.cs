@@ -29,7 +29,16 @@ public sealed class SnapshotService
     {
         var copy = (StructureDefinition)definition.DeepCopy();
         var generator = new SnapshotGenerator(new CopyingResolver(_resolver), SnapshotGeneratorSettings.CreateDefault());
-        await generator.UpdateAsync(copy).ConfigureAwait(false);
+        try
+        {
+            await generator.UpdateAsync(copy).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // A malformed profile must surface as an error result, not as an exception that the
+            // cache would then rethrow to every later caller.
+            return new SnapshotResult(copy, [GenerationFailed(definition, ex)]);
+        }
         return new SnapshotResult(copy, generator.Outcome?.Issue.ToList() ?? []);
     }
 
@@ -46,6 +55,13 @@ public sealed class SnapshotService
     }
 
     private static bool HasSnapshot(StructureDefinition definition) => definition.Snapshot?.Element.Count > 0;
+
+    private static OperationOutcome.IssueComponent GenerationFailed(StructureDefinition definition, Exception ex) => new()
+    {
+        Severity = OperationOutcome.IssueSeverity.Fatal,
+        Code = OperationOutcome.IssueType.Exception,
+        Diagnostics = $"snapshot generation for {definition.Url ?? definition.Id ?? "a StructureDefinition"} failed: {ex.Message}",
+    };
 
     /// <summary>
     /// The generator fills in snapshots of base profiles it resolves; handing it copies of those keeps
