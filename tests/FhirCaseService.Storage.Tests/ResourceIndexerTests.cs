@@ -1,0 +1,68 @@
+using FhirCaseService.Storage.Indexing;
+using Hl7.Fhir.Model;
+
+namespace FhirCaseService.Storage.Tests;
+
+public sealed class ResourceIndexerTests
+{
+    private readonly ResourceIndexer _indexer = new(SearchParameterCatalog.Shared);
+
+    [Fact]
+    public void Names_are_indexed_lowercase_without_accents_and_exact()
+    {
+        var entries = _indexer.Extract(new Patient { Name = [new HumanName { Family = "Müller", Given = ["Zoë"] }] });
+
+        Assert.Contains(new StringEntry("family", "muller", "Müller"), entries.Strings);
+        Assert.Contains(new StringEntry("name", "zoe", "Zoë"), entries.Strings);
+    }
+
+    [Fact]
+    public void A_subject_pointing_at_a_patient_is_indexed_for_subject_and_patient()
+    {
+        var entries = _indexer.Extract(Examples.Load<Observation>("Observation-example-cd22.json"));
+
+        Assert.Contains(new ReferenceEntry("subject", "Patient", "example-patient", null), entries.References);
+        Assert.Contains(new ReferenceEntry("patient", "Patient", "example-patient", null), entries.References);
+        Assert.Contains(new QuantityEntry("value-quantity", 92m, "http://unitsofmeasure.org", "%"), entries.Quantities);
+        Assert.Contains(entries.Tokens, t => t is { Param: "code", System: "http://loinc.org", Code: "51124-6" });
+    }
+
+    [Fact]
+    public void A_period_is_indexed_from_the_start_of_its_first_day_to_the_end_of_its_last()
+    {
+        var entries = _indexer.Extract(Examples.Load<Procedure>("Procedure-example-radiotherapy.json"));
+
+        var date = Assert.Single(entries.Dates, d => d.Param == "date");
+        Assert.Equal(DateTimeOffset.Parse("2021-01-25T00:00:00Z").ToUnixTimeMilliseconds(), date.Low);
+        Assert.Equal(DateTimeOffset.Parse("2021-02-05T23:59:59.999Z").ToUnixTimeMilliseconds(), date.High);
+    }
+
+    [Theory]
+    [InlineData("2021", "2021-01-01T00:00:00.000Z", "2021-12-31T23:59:59.999Z")]
+    [InlineData("2021-02", "2021-02-01T00:00:00.000Z", "2021-02-28T23:59:59.999Z")]
+    [InlineData("2020-02", "2020-02-01T00:00:00.000Z", "2020-02-29T23:59:59.999Z")]
+    [InlineData("2021-03-04", "2021-03-04T00:00:00.000Z", "2021-03-04T23:59:59.999Z")]
+    [InlineData("2021-03-04T10:30+02:00", "2021-03-04T08:30:00.000Z", "2021-03-04T08:30:59.999Z")]
+    [InlineData("2021-03-04T10:30:15.123Z", "2021-03-04T10:30:15.123Z", "2021-03-04T10:30:15.123Z")]
+    public void Partial_dates_cover_their_whole_span(string value, string low, string high)
+    {
+        Assert.True(FhirInstantRange.TryParse(value, out var l, out var h));
+        Assert.Equal(DateTimeOffset.Parse(low).ToUnixTimeMilliseconds(), l);
+        Assert.Equal(DateTimeOffset.Parse(high).ToUnixTimeMilliseconds(), h);
+    }
+
+    [Theory]
+    [InlineData("2021-13")]
+    [InlineData("2021-02-30")]
+    [InlineData("21-01-01")]
+    [InlineData("yesterday")]
+    public void Impossible_dates_are_rejected(string value) => Assert.False(FhirInstantRange.TryParse(value, out _, out _));
+
+    [Fact]
+    public void A_shared_parameter_keeps_only_the_branch_of_the_type()
+    {
+        var narrowed = SearchParameterCatalog.NarrowTo("Observation",
+            "AllergyIntolerance.patient | Observation.subject.where(resolve() is Patient) | (Procedure.subject.where(resolve() is Patient))");
+        Assert.Equal("Observation.subject.where(resolve() is Patient)", narrowed);
+    }
+}
