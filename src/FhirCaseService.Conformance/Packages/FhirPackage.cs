@@ -60,11 +60,18 @@ public sealed class FhirPackage
             root = Path.Combine(root, "package");
         }
 
-        var manifestPath = Path.Combine(root, ManifestFileName);
-        var manifest = File.Exists(manifestPath) ? FhirPackageManifest.Parse(File.ReadAllBytes(manifestPath), manifestPath) : null;
-        var files = EnumerateResourceFiles(root)
-            .Select(file => (Location: file, Content: (Func<byte[]>)(() => File.ReadAllBytes(file))));
-        return Create(root, manifest, files, File.ReadAllBytes);
+        try
+        {
+            var manifestPath = Path.Combine(root, ManifestFileName);
+            var manifest = File.Exists(manifestPath) ? FhirPackageManifest.Parse(File.ReadAllBytes(manifestPath), manifestPath) : null;
+            var files = EnumerateResourceFiles(root)
+                .Select(file => (Location: file, Content: (Func<byte[]>)(() => File.ReadAllBytes(file))));
+            return Create(root, manifest, files, File.ReadAllBytes);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new FhirPackageException($"{path}: cannot read the directory ({ex.Message})", ex);
+        }
     }
 
     /// <summary>An npm package tarball (.tgz) whose files sit under package/; read into memory once.</summary>
@@ -80,7 +87,7 @@ public sealed class FhirPackage
             using var file = File.OpenRead(path);
             files = ReadTarball(file);
         }
-        catch (Exception ex) when (ex is InvalidDataException or FormatException or EndOfStreamException)
+        catch (Exception ex) when (ex is InvalidDataException or FormatException or IOException or UnauthorizedAccessException)
         {
             throw new FhirPackageException($"{path}: not a readable .tgz package ({ex.Message})", ex);
         }
