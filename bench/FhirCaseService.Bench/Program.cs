@@ -1,0 +1,3 @@
+using FhirCaseService.Bench;
+
+return await ValidationThroughput.RunAsync(args, Console.Out, Console.Error);

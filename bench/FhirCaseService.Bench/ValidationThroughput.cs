@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using FhirCaseService.Conformance;
+using FhirCaseService.Conformance.Serialization;
+using FhirCaseService.Validation;
+using Hl7.Fhir.Serialization;
+
+namespace FhirCaseService.Bench;
+
+/// <summary>
+/// Validation throughput of our engine against the floor it cannot beat, SDK parsing alone, on the same files.
+/// Warm-up first (profile compilation and JIT happen once per process and are reported separately), then timed
+/// rounds; one thread, then all cores. Stopwatch rounds rather than a benchmark framework: the question is
+/// "how many resources a second", and seconds-long rounds answer it with a few percent of noise.
+/// </summary>
+public static class ValidationThroughput
+{
+    private static readonly TimeSpan RoundTime = TimeSpan.FromSeconds(3);
+
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
+    {
+        var folder = args.Length > 0 ? args[0] : "examples/bundles";
+        if (!Directory.Exists(folder))
+        {
+            error.WriteLine($"bench: folder {folder} not found (run from the repository root, or pass a folder of FHIR JSON files)");
+            return 2;
+        }
+        var files = Directory.EnumerateFiles(folder, "*.json", SearchOption.AllDirectories)
+            .Where(f => !f.EndsWith(".expected.json", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal)
+            .Select(f => (Path: f, Content: File.ReadAllText(f)))
+            .ToList();
+        if (files.Count == 0)
+        {
+            error.WriteLine($"bench: no .json files in {folder}");
+            return 2;
+        }
+        var bytes = files.Sum(f => (long)System.Text.Encoding.UTF8.GetByteCount(f.Content));
+        var resources = files.Sum(f => ResourceCount(f.Content));
+
+        var coldStart = Stopwatch.StartNew();
+        var validator = new FhirValidator(ConformanceContext.CreateDefault());
+        var firstErrors = 0;
+        foreach (var file in files)
+            firstErrors += (await validator.ValidateAsync(file.Content, ResourceFormat.Json)).ErrorCount;
+        coldStart.Stop();
+
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"files: {files.Count} from {folder}, {resources} resources (Bundle entries counted), {bytes / 1024.0:0.0} KiB in all; errors found: {firstErrors}"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"cold start (context + compile + first validation of every file): {coldStart.Elapsed.TotalMilliseconds:0} ms"));
+        output.WriteLine($"runtime: .NET {Environment.Version}, {Environment.ProcessorCount} cores, {(IsOptimized() ? "Release" : "Debug (numbers not meaningful)")}, load average before the rounds: {LoadAverage()}");
+        output.WriteLine();
+        output.WriteLine("| measure | threads | files/s | resources/s | MB/s |");
+        output.WriteLine("|---|---:|---:|---:|---:|");
+
+        var parse = Measure(() => { foreach (var file in files) FhirSerialization.StrictJson.DeserializeResource(file.Content); return Task.CompletedTask; }, 1);
+        Report(output, "SDK parse only (strict JSON -> POCO)", 1, files.Count, resources, bytes, await parse);
+        var validate = Measure(async () => { foreach (var file in files) await validator.ValidateAsync(file.Content, ResourceFormat.Json); }, 1);
+        Report(output, "our validation (parse + validate)", 1, files.Count, resources, bytes, await validate);
+        var threads = Environment.ProcessorCount;
+        var parallel = Measure(async () => { foreach (var file in files) await validator.ValidateAsync(file.Content, ResourceFormat.Json); }, threads);
+        Report(output, "our validation (parse + validate)", threads, files.Count, resources, bytes, await parallel);
+        return 0;
+    }
+
+    /// <summary>Runs one pass over the files repeatedly on <paramref name="threads"/> threads for a fixed time; returns passes and time.</summary>
+    private static async Task<(long Passes, TimeSpan Elapsed)> Measure(Func<Task> pass, int threads)
+    {
+        await pass();
+        long passes = 0;
+        var stopwatch = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, threads).Select(_ => Task.Run(async () =>
+        {
+            while (stopwatch.Elapsed < RoundTime)
+            {
+                await pass();
+                Interlocked.Increment(ref passes);
+            }
+        })));
+        return (passes, stopwatch.Elapsed);
+    }
+
+    private static void Report(TextWriter output, string measure, int threads, int files, int resources, long bytes, (long Passes, TimeSpan Elapsed) result)
+    {
+        var seconds = result.Elapsed.TotalSeconds;
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"| {measure} | {threads} | {result.Passes * files / seconds:0.0} | {result.Passes * resources / seconds:0} | {result.Passes * bytes / seconds / 1_000_000:0.00} |"));
+    }
+
+    /// <summary>A Bundle counts as its entries' resources, anything else as one resource.</summary>
+    private static int ResourceCount(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        var root = document.RootElement;
+        return root.TryGetProperty("resourceType", out var type) && type.GetString() == "Bundle" && root.TryGetProperty("entry", out var entries)
+            ? entries.GetArrayLength()
+            : 1;
+    }
+
+    /// <summary>Other work on the machine skews the numbers; the 1-minute load average says how much (Linux only).</summary>
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "unknown";
+
+    private static bool IsOptimized() =>
+        !typeof(ValidationThroughput).Assembly.GetCustomAttributes(typeof(DebuggableAttribute), false)
+            .OfType<DebuggableAttribute>().Any(a => a.IsJITOptimizerDisabled);
+}
