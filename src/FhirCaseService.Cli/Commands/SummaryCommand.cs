@@ -56,6 +56,10 @@ public sealed class SummaryCommand : ICliCommand
         if (failed)
             return ExitCodes.UsageOrInputError;
 
+        var unresolved = resources.UnresolvedReferences();
+        if (unresolved.Count > 0)
+            await context.Error.WriteLineAsync($"fhircase summary: warning: {unresolved.Count} reference(s) point outside the given files (e.g. {unresolved[0]}); counts that depend on them may be low.").ConfigureAwait(false);
+
         var summary = CohortSummaryCalculator.Compute(resources);
         if (summary.Patients == 0)
         {
