@@ -127,6 +127,11 @@ public sealed class SearchQuery
             errors.Add($"{name} must be true or false, not '{value}'.");
             return null;
         }
+        if (parameter.Type == SearchParamType.Reference && modifier is not null && ModelInfo.IsKnownResource(modifier) && !ModifierAllowed(parameter, modifier))
+        {
+            errors.Add($"'{code}' of {type} cannot point at '{modifier}'.");
+            return null;
+        }
         if (!ModifierAllowed(parameter, modifier))
         {
             errors.Add($"The modifier ':{modifier}' is not supported on {parameter.Type.ToString().ToLowerInvariant()} parameter '{code}'.");

@@ -1,0 +1,95 @@
+using FhirCaseService.Storage.Search;
+using Hl7.Fhir.Model;
+using Task = System.Threading.Tasks.Task;
+
+namespace FhirCaseService.Storage.Tests;
+
+/// <summary>Paging over a pinned snapshot while other writers insert, update and delete; on every backend.</summary>
+public abstract class PagingContract<TBackend> where TBackend : IStoreBackend, new()
+{
+    private readonly TBackend _backend = new();
+
+    private static Observation Mrd(string id, string date) => new()
+    {
+        Id = id,
+        Status = ObservationStatus.Final,
+        Code = new CodeableConcept("https://fhircase.example.org/fhir/CodeSystem/fhircase-concepts", "mrd"),
+        Subject = new ResourceReference("Patient/pg"),
+        Effective = new FhirDateTime(date),
+        Value = new Quantity(0.01m, "%", "http://unitsofmeasure.org"),
+    };
+
+    [Fact]
+    public async Task Pages_stay_exactly_the_first_pages_snapshot_while_another_writer_inserts_updates_and_deletes()
+    {
+        await using var db = await _backend.OpenAsync();
+        await db.Store.TransactionAsync(async (tx, ct) =>
+        {
+            for (var i = 0; i < 25; i++)
+                await tx.CreateAsync(Mrd($"obs-{i:D2}", $"2021-02-{i + 1:D2}"), ct);
+            return 25;
+        });
+        var pairs = SearchContract<TBackend>.Pairs("code=mrd&_sort=-date&_count=10").ToList();
+        var first = await db.Store.SearchAsync(SearchQuery.Parse("Observation", pairs));
+
+        // Another writer: new resources that sort first, a deletion and an update of a resource on a later page.
+        var writer = Task.Run(async () =>
+        {
+            for (var i = 0; i < 10; i++)
+                await db.Store.CreateAsync(Mrd($"new-{i}", "2022-01-01"));
+            await db.Store.DeleteAsync("Observation", "obs-05");
+            await db.Store.UpdateAsync(Mrd("obs-03", "2023-01-01"));
+        });
+        var pages = new List<SearchResult> { first };
+        while (pages[^1].Next is { } next)
+        {
+            pages.Add(await db.Store.SearchAsync(SearchQuery.Parse("Observation", pairs.Append(new("_cursor", next.ToString())))));
+            if (pages.Count == 2)
+                await writer;
+        }
+        await writer;
+
+        var seen = pages.SelectMany(p => p.Matches).ToList();
+        Assert.Equal(Enumerable.Range(0, 25).Reverse().Select(i => $"obs-{i:D2}"), seen.Select(m => m.Id));
+        Assert.All(seen, m => Assert.Equal(1, m.VersionId));
+        Assert.Single(pages.Select(p => p.Snapshot).Distinct());
+
+        var fresh = await db.Store.SearchAsync(SearchQuery.Parse("Observation", SearchContract<TBackend>.Pairs("code=mrd&_count=100&_total=accurate")));
+        Assert.Equal(34, fresh.Total);
+        Assert.True(fresh.Snapshot > first.Snapshot);
+    }
+
+    [Fact]
+    public async Task Previous_returns_the_page_before()
+    {
+        await using var db = await _backend.OpenAsync();
+        for (var i = 0; i < 7; i++)
+            await db.Store.CreateAsync(Mrd($"p-{i}", "2021-03-01"));
+        var pairs = SearchContract<TBackend>.Pairs("code=mrd&_count=3&_sort=_id").ToList();
+
+        var first = await db.Store.SearchAsync(SearchQuery.Parse("Observation", pairs));
+        var second = await db.Store.SearchAsync(SearchQuery.Parse("Observation", pairs).WithCursor(first.Next));
+        var back = await db.Store.SearchAsync(SearchQuery.Parse("Observation", pairs).WithCursor(second.Previous));
+
+        Assert.Equal(["p-3", "p-4", "p-5"], second.Matches.Select(m => m.Id));
+        Assert.Equal(first.Matches.Select(m => m.Id), back.Matches.Select(m => m.Id));
+    }
+
+    [Fact]
+    public async Task Change_mark_splits_commits_into_before_and_after_without_gaps()
+    {
+        await using var db = await _backend.OpenAsync();
+        await db.Store.CreateAsync(Mrd("before", "2021-01-01"));
+        var mark = await db.Store.CurrentChangeAsync();
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(i => Task.Run(() => db.Store.CreateAsync(Mrd($"after-{i}", "2021-01-01")))));
+
+        var after = await db.Store.HistoryAsync(new HistoryQuery("Observation", Since: mark.LastUpdated.AddMilliseconds(1), Count: 100));
+
+        Assert.Equal(8, after.Entries.Count);
+        Assert.All(after.Entries, e => Assert.True(e.ChangeSequence > mark.Sequence));
+    }
+}
+
+public sealed class SqlitePagingTests : PagingContract<SqliteBackend>;
+
+public sealed class PostgresPagingTests : PagingContract<PostgresBackend>;
