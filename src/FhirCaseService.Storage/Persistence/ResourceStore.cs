@@ -16,10 +16,12 @@ internal sealed class ResourceStore : IResourceStore
     private readonly SqlDialect _dialect;
     private readonly ResourceIndexer _indexer;
     private readonly SearchExecutor _search;
+    private readonly StorageOptions _options;
 
     public ResourceStore(SqlDialect dialect, StorageOptions options, SearchParameterCatalog catalog)
     {
         _dialect = dialect;
+        _options = options;
         _indexer = new ResourceIndexer(catalog);
         _search = new SearchExecutor(dialect, options);
     }
@@ -65,7 +67,7 @@ internal sealed class ResourceStore : IResourceStore
         await using var connection = await _dialect.OpenAsync(cancellationToken);
         var snapshot = query.Cursor?.Snapshot ?? await SearchExecutor.CurrentSequenceAsync(connection, null, cancellationToken);
         var offset = query.Cursor?.Offset ?? 0;
-        var count = Math.Clamp(query.Count ?? 20, 1, 1000);
+        var count = Math.Clamp(query.Count ?? _options.DefaultPageSize, 1, _options.MaxPageSize);
 
         string Where(SqlText sql)
         {

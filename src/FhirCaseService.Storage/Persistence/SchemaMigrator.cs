@@ -14,7 +14,7 @@ internal static class SchemaMigrator
         ("idx_token", "system {text} NULL, code {text} NULL, text_norm {text} NULL", "resource_type, param, code, system"),
         ("idx_string", "value_norm {text} NOT NULL, value_exact {text} NOT NULL", "resource_type, param, value_norm"),
         ("idx_date", "low_ms bigint NOT NULL, high_ms bigint NOT NULL", "resource_type, param, low_ms, high_ms"),
-        ("idx_reference", "target_type {text} NULL, target_id {text} NULL, url {text} NULL", "target_type, target_id, param"),
+        ("idx_reference", "target_type {text} NULL, target_id {text} NULL, url {text} NULL", "target_id, target_type, param"),
         ("idx_quantity", "value {decimal} NOT NULL, system {text} NULL, code {text} NULL", "resource_type, param, value"),
         ("idx_number", "value {decimal} NOT NULL", "resource_type, param, value"),
         ("idx_uri", "uri {text} NOT NULL", "resource_type, param, uri"),

@@ -23,17 +23,17 @@ internal sealed class SearchSql(SqlText sql)
 
     public string Condition(SearchCriterion criterion, string alias, string resourceType, long? snapshot) => criterion switch
     {
-        ParameterCriterion p => Parameter(p, alias),
-        ChainCriterion c => Chain(c, alias, snapshot),
+        ParameterCriterion p => Parameter(p, alias, resourceType),
+        ChainCriterion c => Chain(c, alias, resourceType, snapshot),
         HasCriterion h => Has(h, alias, resourceType, snapshot),
         _ => throw new InvalidOperationException("Unknown criterion " + criterion.GetType().Name),
     };
 
-    private string Chain(ChainCriterion chain, string alias, long? snapshot)
+    private string Chain(ChainCriterion chain, string alias, string resourceType, long? snapshot)
     {
         var r = NextAlias("r");
         var b = NextAlias("b");
-        return $"EXISTS (SELECT 1 FROM idx_reference {r} WHERE {r}.version_key = {alias}.version_key AND {r}.param = {sql.P(chain.Reference.Name)} " +
+        return $"{alias}.version_key IN (SELECT {r}.version_key FROM idx_reference {r} WHERE {r}.resource_type = {sql.P(resourceType)} AND {r}.param = {sql.P(chain.Reference.Name)} " +
                $"AND {r}.target_type = {sql.P(chain.TargetType)} AND {r}.target_id IN (SELECT {b}.resource_id FROM resource_version {b} " +
                $"WHERE {b}.resource_type = {sql.P(chain.TargetType)} AND {Visible(b, snapshot)} AND {Condition(chain.Inner, b, chain.TargetType, snapshot)}))";
     }
@@ -47,19 +47,25 @@ internal sealed class SearchSql(SqlText sql)
                $"AND {Visible(b, snapshot)} AND {Condition(has.Inner, b, has.SourceType, snapshot)})";
     }
 
-    private string Parameter(ParameterCriterion criterion, string alias)
+    private string Parameter(ParameterCriterion criterion, string alias, string resourceType)
     {
         var parameter = criterion.Parameter;
         if (parameter.IsVersionColumn)
             return VersionColumn(criterion, alias);
         var table = TableOf(parameter.Type);
         var i = NextAlias("i");
-        var rows = $"SELECT 1 FROM {table} {i} WHERE {i}.version_key = {alias}.version_key AND {i}.param = {sql.P(parameter.Name)}";
         if (criterion.Missing is { } missing)
-            return missing ? $"NOT EXISTS ({rows})" : $"EXISTS ({rows})";
-        var any = string.Join(" OR ", criterion.Values.Select(v => "(" + ValueMatch(parameter, criterion.Modifier, v, i) + ")"));
-        var exists = $"EXISTS ({rows} AND ({any}))";
-        return criterion.Modifier == "not" ? "NOT " + exists : exists;
+        {
+            var any = $"EXISTS (SELECT 1 FROM {table} {i} WHERE {i}.version_key = {alias}.version_key AND {i}.param = {sql.P(parameter.Name)})";
+            return missing ? "NOT " + any : any;
+        }
+        var values = string.Join(" OR ", criterion.Values.Select(v => "(" + ValueMatch(parameter, criterion.Modifier, v, i) + ")"));
+        // Driven from the index table (its search index narrows to the matching rows first), then joined to the
+        // version rows by key; :not keeps the versions with no matching row, including those without the element.
+        var matching = $"SELECT {i}.version_key FROM {table} {i} WHERE {i}.resource_type = {sql.P(resourceType)} AND {i}.param = {sql.P(parameter.Name)} AND ({values})";
+        return criterion.Modifier == "not"
+            ? $"{alias}.version_key NOT IN ({matching})"
+            : $"{alias}.version_key IN ({matching})";
     }
 
     private string VersionColumn(ParameterCriterion criterion, string alias)
@@ -86,7 +92,8 @@ internal sealed class SearchSql(SqlText sql)
         {
             "exact" => $"{i}.value_exact = {sql.P(s.Text)}",
             "contains" => $"{i}.value_norm LIKE {sql.P("%" + SqlText.EscapeLike(s.Text) + "%")} ESCAPE '\\'",
-            _ => $"{i}.value_norm LIKE {sql.P(SqlText.EscapeLike(s.Text) + "%")} ESCAPE '\\'",
+            // "Starts with" as a range, so both engines use the (resource_type, param, value_norm) index.
+            _ => $"{i}.value_norm >= {sql.P(s.Text)} AND {i}.value_norm < {sql.P(s.Text + char.MaxValue)}",
         },
         DateValue d => DateMatch(d, i + ".low_ms", i + ".high_ms"),
         NumberValue n => Number(n, i),
