@@ -78,11 +78,12 @@ public static class ConformanceExpressions
 {
     /// <summary>
     /// The reference validator annotates resources inside Bundles with comments (`resource/*Patient/p1*/.gender`);
-    /// they carry no location, so they are dropped. A missing expression compares as "".
+    /// they carry no location, so they are dropped. No location at all (the whole document could not be read)
+    /// is spelled null or "None" by the reference validator, "(document)" or "(xml)" by either side: all compare as "".
     /// </summary>
     public static string Normalize(string? expression)
     {
-        if (string.IsNullOrEmpty(expression) || expression == "None")
+        if (string.IsNullOrEmpty(expression) || expression is "None" or "(document)" or "(xml)")
             return string.Empty;
         var text = expression;
         int start;

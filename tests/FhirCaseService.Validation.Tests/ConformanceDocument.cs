@@ -51,7 +51,7 @@ public static class ConformanceDocument
     [
         new("Malformed input throws instead of giving a fatal issue",
             ["bad-json-close", "bad-json-close-2", "bad-json-close-3", "Observation-ex-pain.xml"],
-            "The engine throws on JSON that does not parse (JsonReaderException) and on an XML primitive it cannot map (NotSupportedException) instead of reporting a fatal structure issue with line and column. `fhircase validate` is protected by its own syntax check (exit 2), the engine is not."),
+            "The engine throws on an XML primitive value it cannot map to the SDK model (NotSupportedException) instead of reporting a fatal structure issue with line and column. `fhircase validate` reports the exception as a fatal issue of that file and goes on."),
         new("Locations of parser findings",
             ["ai5", "ai8", "attachment-tx", "params-empty-r4", "empty-array", "comments-4", "hakan-se-nofetch", "patient-min-fixed1", "patient-min-none1", "patient-min-pattern1", "bundle-ihe-good", "bundle-validation-location-1.xml", "bundle-validation-location-2.xml"],
             "Some findings of the SDK parser carry `$this.` instead of the resource type, a child instead of the element, or are reported twice (parser and walker); and some issues sit on the missing child (Patient.identifier) where the reference validator names the parent (Patient)."),
@@ -75,7 +75,8 @@ public static class ConformanceDocument
             .Append("with core R4 and the case's supporting files loaded (and, for the profile step, the profile and its ")
             .Append("supporting files, validating against that profile). A step **agrees on count** when we report the same ")
             .Append("number of errors (error or fatal), 0 vs 0 included; it **agrees on locations** when, in addition, the ")
-            .Append("error locations (FHIRPath `expression`, the reference validator's `/*Type/id*/` comments removed) are the same ")
+            .Append("error locations (FHIRPath `expression`, the reference validator's `/*Type/id*/` comments removed, and its `null`/`None` ")
+            .Append("and our `(document)` for \"no location\" taken as one) are the same ")
             .Append("multiset. Message texts differ by design. An engine exception or a step over ")
             .Append(ConformanceRunner.StepTimeout.TotalSeconds.ToString("0", CultureInfo.InvariantCulture))
             .Append(" s counts as disagreement.\n\n");

@@ -79,6 +79,7 @@ public sealed class ConformanceRunnerTests : IDisposable
     [InlineData("Bundle.entry[0].resource/*Composition/c*/", "Bundle.entry[0].resource")]
     [InlineData("None", "")]
     [InlineData(null, "")]
+    [InlineData("(document)", "")]
     [InlineData("Observation.value.ofType(Quantity)", "Observation.value.ofType(Quantity)")]
     public void Reference_validator_comments_are_dropped_from_locations(string? expression, string normalized) =>
         Assert.Equal(normalized, ConformanceExpressions.Normalize(expression));
