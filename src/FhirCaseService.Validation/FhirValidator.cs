@@ -57,7 +57,7 @@ public sealed class FhirValidator : IResourceValidator
     private async Task<ValidationResult> ValidateParsedAsync(Resource resource, SourceMap? map, IReadOnlyList<ParseIssue> parseIssues, ValidationOptions options, CancellationToken cancellationToken)
     {
         var root = resource.ToPocoNode(ModelInfo.ModelInspector);
-        var run = new ValidationRun(options, map, _terminology, root);
+        var run = new ValidationRun(options, map, _terminology);
         run.AddParseIssues(parseIssues);
         if (resource is Bundle)
             run.Bundle = new BundleIndex(root);

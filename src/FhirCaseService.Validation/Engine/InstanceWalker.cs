@@ -72,7 +72,9 @@ internal sealed class InstanceWalker
         }
 
         var definition = element.ContentReference is { } reference ? owner.FindByPath(reference[(reference.IndexOf('#') + 1)..]) ?? element : element;
-        if (definition.Children.Count > 0)
+        // Children written under a choice of several types describe one of them only; the instance's type decides.
+        var childrenApply = definition.Children.Count > 0 && !(definition.IsChoice && definition.Types.Count > 1);
+        if (childrenApply)
         {
             await ValidateChildrenAsync(node, definition, owner, path, resource, run).ConfigureAwait(false);
             return;
@@ -158,8 +160,9 @@ internal sealed class InstanceWalker
         {
             if (!parent.ChildrenByName.ContainsKey(group.Name))
             {
+                // Text input: the parser has reported it already, with its position.
                 var unknownPath = path.Child(group.Name, 0, repeating: false);
-                if (!run.HasParseIssueAt(unknownPath))
+                if (run.SourceMap is null)
                 {
                     run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Structure,
                         $"Element '{group.Name}' is not defined for {parent.Path}.", unknownPath, "unknown-element");

@@ -154,7 +154,7 @@ internal sealed class SliceMatcher(InstanceWalker walker)
     public async ValueTask<bool> ConformsAsync(PocoNode node, string profile, PocoNode resource, ValidationRun run)
     {
         var lookup = await walker.Schemas.GetAsync(profile).ConfigureAwait(false);
-        if (lookup.Schema is null)
+        if (lookup.Schema is null || lookup.Schema.Type != node.Poco.TypeName && !node.Poco.TypeName.Contains('.', StringComparison.Ordinal))
             return false;
         var probe = run.CreateProbe();
         var path = InstancePath.ForResource(node.Poco.TypeName);
@@ -172,7 +172,7 @@ internal sealed class SliceMatcher(InstanceWalker walker)
             return [];
         try
         {
-            var context = new FhirEvaluationContext { Resource = resource, RootResource = run.Root, ElementResolver = run.ResolveReference };
+            var context = new FhirEvaluationContext { Resource = resource, RootResource = ElementVisit.RootOf(resource), ElementResolver = run.ResolveReference };
             return compiled.Compiled([item], context).ToList();
         }
         // A discriminator path that fails to evaluate simply selects nothing: the item then belongs to no slice.

@@ -14,19 +14,16 @@ public sealed class ValidationRun
     private readonly HashSet<(string, string, string)> _seen = [];
     private readonly HashSet<string> _reportedOnce = new(StringComparer.Ordinal);
 
-    internal ValidationRun(ValidationOptions options, SourceMap? sourceMap, ITerminologyChecker terminology, PocoNode root)
+    internal ValidationRun(ValidationOptions options, SourceMap? sourceMap, ITerminologyChecker terminology)
     {
         Options = options;
         SourceMap = sourceMap;
         Terminology = terminology;
-        Root = root;
     }
 
     public ValidationOptions Options { get; }
     public SourceMap? SourceMap { get; }
     public ITerminologyChecker Terminology { get; }
-    /// <summary>The outermost resource (%rootResource; the Bundle when validating one).</summary>
-    public PocoNode Root { get; }
     internal BundleIndex? Bundle { get; set; }
 
     /// <summary>Codes met during the walk, judged against their ValueSets afterwards (terminology is asynchronous, the walk's checks are not).</summary>
@@ -82,7 +79,7 @@ public sealed class ValidationRun
     }
 
     /// <summary>A silent run for trial matching (slices by profile, reference targets): same options and terminology, own issues.</summary>
-    internal ValidationRun CreateProbe() => new(Options, null, Terminology, Root) { Bundle = Bundle };
+    internal ValidationRun CreateProbe() => new(Options, null, Terminology) { Bundle = Bundle };
 
     internal ValidationResult ToResult()
     {

@@ -17,6 +17,12 @@ public sealed record ParsedInstance(Resource? Resource, SourceMap? SourceMap, IR
 /// </summary>
 public static class InstanceReader
 {
+    /// <summary>
+    /// Parser findings the engine makes itself, with better locations: minimum cardinality (PVAL105, which the SDK
+    /// places at "$this") and codes outside a required enumeration (PVAL116, the engine's binding check).
+    /// </summary>
+    private static readonly HashSet<string> EngineOwnChecks = new(StringComparer.Ordinal) { "PVAL105", "PVAL116" };
+
     public static ParsedInstance Read(string content, ResourceFormat format)
     {
         ArgumentNullException.ThrowIfNull(content);
@@ -30,7 +36,10 @@ public static class InstanceReader
         }
         catch (DeserializationFailedException failure)
         {
-            var issues = failure.Exceptions.Select(e => ToIssue(e, map)).ToList();
+            // The parser may report one element twice ("an object needs a property" and "empty element"): keep the first.
+            var issues = failure.Exceptions
+                .Where(e => e is not ExtendedCodedException coded || !EngineOwnChecks.Contains(coded.ErrorCode))
+                .Select(e => ToIssue(e, map)).DistinctBy(i => i.SourceKey ?? i.Issue.Message).ToList();
             if (failure.PartialResult is not Resource partial || !ModelInfo.IsKnownResource(partial.TypeName))
             {
                 // Without a known resource type nothing else can be judged; the parser's own words say what it saw.
@@ -44,6 +53,11 @@ public static class InstanceReader
             return Fatal(e.Message, map);
         }
         catch (System.Xml.XmlException e)
+        {
+            return Fatal(e.Message, map);
+        }
+        // The SDK's XML reader throws this for some primitive forms it cannot map (seen on integer values).
+        catch (NotSupportedException e)
         {
             return Fatal(e.Message, map);
         }

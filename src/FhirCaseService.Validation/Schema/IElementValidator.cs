@@ -6,7 +6,19 @@ namespace FhirCaseService.Validation.Schema;
 
 /// <summary>One node of the instance being checked against one compiled element.</summary>
 /// <param name="Resource">The resource the node belongs to (%resource in FHIRPath).</param>
-public readonly record struct ElementVisit(PocoNode Node, InstancePath Path, PocoNode Resource, ValidationRun Run);
+public readonly record struct ElementVisit(PocoNode Node, InstancePath Path, PocoNode Resource, ValidationRun Run)
+{
+    /// <summary>%rootResource: the container of a contained resource, otherwise the resource itself (a Bundle entry is its own root).</summary>
+    public PocoNode RootResource => RootOf(Resource);
+
+    public static PocoNode RootOf(PocoNode resource)
+    {
+        var node = resource;
+        while (node.Name == "contained" && node.Parent is { } container)
+            node = container;
+        return node;
+    }
+}
 
 /// <summary>A check of a single instance node against one rule of an ElementDefinition. Immutable and thread-safe.</summary>
 public interface IElementValidator

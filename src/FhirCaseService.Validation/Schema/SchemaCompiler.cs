@@ -53,7 +53,7 @@ public static class SchemaCompiler
         }
 
         var all = new List<ElementSchema>();
-        var compiledRoot = Build(root, isRoot: true, all);
+        var compiledRoot = Build(root, all);
         var kind = definition.Kind?.ToString() switch
         {
             "Resource" => "resource",
@@ -64,13 +64,13 @@ public static class SchemaCompiler
         return new StructureSchema(definition.Url ?? "", definition.Version, definition.Type ?? root.Path, kind, compiledRoot, all);
     }
 
-    private static ElementSchema Build(Draft draft, bool isRoot, List<ElementSchema> all)
+    private static ElementSchema Build(Draft draft, List<ElementSchema> all)
     {
         var definition = draft.Definition;
         var validators = new List<IElementValidator>();
         foreach (var builder in Builders)
-            validators.AddRange(builder.Build(definition, isRoot));
-        var children = draft.Children.Select(c => Build(c, isRoot: false, all)).ToList();
+            validators.AddRange(builder.Build(definition));
+        var children = draft.Children.Select(c => Build(c, all)).ToList();
         SlicingSchema? slicing = null;
         if (definition.Slicing is { } slicingDefinition && draft.Slices.Count > 0)
         {
@@ -83,7 +83,7 @@ public static class SchemaCompiler
                     _ => SlicingRules.Open,
                 },
                 slicingDefinition.Ordered ?? false,
-                draft.Slices.Select(s => Build(s, isRoot: false, all)).ToList());
+                draft.Slices.Select(s => Build(s, all)).ToList());
         }
         var types = definition.Type.Select(t => new TypeReference(
             t.Code ?? "",

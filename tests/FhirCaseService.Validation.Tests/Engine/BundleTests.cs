@@ -147,4 +147,38 @@ public sealed class BundleTests
 
         Assert.Equal("Observation.subject", issue.Location.Expression);
     }
+
+    [Fact]
+    public async Task Contained_reference_inside_an_entry_resolves_against_the_entry_not_the_bundle()
+    {
+        var result = await EngineTestSupport.ValidateJsonAsync(Transaction("""
+            {
+                "resourceType": "Observation",
+                "contained": [ { "resourceType": "Patient", "id": "p" } ],
+                "status": "final",
+                "code": { "text": "x" },
+                "subject": { "reference": "#p" }
+              }
+            """));
+
+        Assert.DoesNotContain(result.Issues, i => i.Rule is "ref-1" or "dom-3" or "reference-unresolved");
+        EngineTestSupport.AssertNoErrors(result);
+    }
+
+    [Fact]
+    public async Task Parser_cardinality_findings_are_not_duplicated()
+    {
+        const string json = """
+            {
+              "resourceType": "MedicationRequest",
+              "status": "active",
+              "subject": { "reference": "Patient/1" }
+            }
+            """;
+
+        var result = await EngineTestSupport.ValidateJsonAsync(json);
+
+        Assert.Equal(["MedicationRequest.intent", "MedicationRequest.medication"],
+            result.Issues.Where(i => i.Severity == OperationOutcome.IssueSeverity.Error).Select(i => i.Location.Expression).Order());
+    }
 }

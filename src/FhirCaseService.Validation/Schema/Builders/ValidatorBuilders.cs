@@ -7,24 +7,24 @@ namespace FhirCaseService.Validation.Schema.Builders;
 /// <summary>Reads one field of an ElementDefinition and yields the validators it calls for.</summary>
 public interface IValidatorBuilder
 {
-    IEnumerable<IElementValidator> Build(ElementDefinition element, bool isRoot);
+    IEnumerable<IElementValidator> Build(ElementDefinition element);
 }
 
 public sealed class FixedValueBuilder : IValidatorBuilder
 {
-    public IEnumerable<IElementValidator> Build(ElementDefinition element, bool isRoot) =>
+    public IEnumerable<IElementValidator> Build(ElementDefinition element) =>
         element.Fixed is { } value ? [new FixedValueValidator(value, SliceAware.PatternRule(element))] : [];
 }
 
 public sealed class PatternBuilder : IValidatorBuilder
 {
-    public IEnumerable<IElementValidator> Build(ElementDefinition element, bool isRoot) =>
+    public IEnumerable<IElementValidator> Build(ElementDefinition element) =>
         element.Pattern is { } value ? [new PatternValidator(value, SliceAware.PatternRule(element))] : [];
 }
 
 public sealed class BindingBuilder : IValidatorBuilder
 {
-    public IEnumerable<IElementValidator> Build(ElementDefinition element, bool isRoot)
+    public IEnumerable<IElementValidator> Build(ElementDefinition element)
     {
         if (element.Binding is not { ValueSet: { } valueSet } binding)
             return [];
@@ -40,7 +40,7 @@ public sealed class BindingBuilder : IValidatorBuilder
 
 public sealed class InvariantBuilder : IValidatorBuilder
 {
-    public IEnumerable<IElementValidator> Build(ElementDefinition element, bool isRoot)
+    public IEnumerable<IElementValidator> Build(ElementDefinition element)
     {
         foreach (var constraint in element.Constraint)
         {
@@ -65,13 +65,13 @@ public sealed class InvariantBuilder : IValidatorBuilder
 
 public sealed class MaxLengthBuilder : IValidatorBuilder
 {
-    public IEnumerable<IElementValidator> Build(ElementDefinition element, bool isRoot) =>
+    public IEnumerable<IElementValidator> Build(ElementDefinition element) =>
         element.MaxLength is int max and > 0 ? [new MaxLengthValidator(max)] : [];
 }
 
 public sealed class ValueRangeBuilder : IValidatorBuilder
 {
-    public IEnumerable<IElementValidator> Build(ElementDefinition element, bool isRoot)
+    public IEnumerable<IElementValidator> Build(ElementDefinition element)
     {
         if (element.MinValue is { } min)
             yield return new ValueRangeValidator(min, isMinimum: true);

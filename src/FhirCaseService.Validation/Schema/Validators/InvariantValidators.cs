@@ -35,7 +35,7 @@ public sealed class FhirPathInvariantValidator : IElementValidator
         bool? holds;
         try
         {
-            var context = new FhirEvaluationContext { Resource = visit.Resource, RootResource = visit.Run.Root, ElementResolver = visit.Run.ResolveReference };
+            var context = new FhirEvaluationContext { Resource = visit.Resource, RootResource = visit.RootResource, ElementResolver = visit.Run.ResolveReference };
             holds = Interpret(_expression.Compiled([visit.Node], context));
         }
         // Evaluation errors (e.g. single() over several items) come as various exception types from the engine; they
