@@ -13,7 +13,7 @@ public sealed class ValidateCommandTests : IDisposable
 
     public void Dispose() => _folder.Dispose();
 
-    /// <summary>Reports an error at line 3, column 3 for content containing "bad", a warning for "odd", and fails on "crash".</summary>
+    /// <summary>Reports an error at line 3, column 3 for content containing "bad", a warning for "odd", a fatal for "Foo", and fails on "crash".</summary>
     private sealed class ScriptedValidator : IResourceValidator
     {
         public List<(ResourceFormat Format, IReadOnlyList<string> Profiles)> Calls { get; } = [];
@@ -28,6 +28,9 @@ public sealed class ValidateCommandTests : IDisposable
             if (content.Contains("bad", StringComparison.Ordinal))
                 issues.Add(new(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.CodeInvalid, "gender 'bad' is not allowed",
                     new IssueLocation("Patient.gender", 3, 3), "binding"));
+            if (content.Contains("Foo", StringComparison.Ordinal))
+                issues.Add(new(OperationOutcome.IssueSeverity.Fatal, OperationOutcome.IssueType.Structure, "unknown resource type 'Foo'",
+                    new IssueLocation("(document)", 1, 1), "structure"));
             if (content.Contains("odd", StringComparison.Ordinal))
                 issues.Add(new(OperationOutcome.IssueSeverity.Warning, OperationOutcome.IssueType.BusinessRule, "odd",
                     new IssueLocation("Patient", 1, 1), "best-practice"));
@@ -126,6 +129,18 @@ public sealed class ValidateCommandTests : IDisposable
 
         Assert.Equal(2, exitCode);
         Assert.Contains("no FHIR resource among the 1 file found", error);
+    }
+
+    [Fact]
+    public async System.Threading.Tasks.Task A_fatal_issue_from_the_engine_makes_the_file_unreadable_and_exits_2()
+    {
+        _folder.With("foo.json", "{\"resourceType\":\"Foo\"}").With("a.json", Invalid);
+
+        var (exitCode, output, error) = await Run("foo.json", "a.json");
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("foo.json: unreadable", output);
+        Assert.Contains("fhircase validate: foo.json:1:1 fatal (document) unknown resource type 'Foo' [structure]", error);
     }
 
     [Fact]

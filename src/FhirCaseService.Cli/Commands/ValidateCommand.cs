@@ -1,6 +1,7 @@
 using System.Reflection;
 using FhirCaseService.Cli.Output;
 using FhirCaseService.Validation;
+using Hl7.Fhir.Model;
 
 namespace FhirCaseService.Cli.Commands;
 
@@ -54,7 +55,8 @@ public sealed class ValidateCommand(ValidateEngineFactory createValidator, Func<
           --fail-on LEVEL    error (default) or warning: the least severity that fails the run
           --quiet, -q        text: print only the issues at or above the threshold; no progress line
 
-        Exit codes: 0 nothing at or above the threshold, 1 something is, 2 usage error or unreadable input.
+        Exit codes: 0 nothing at or above the threshold, 1 something is, 2 usage error or unreadable input
+        (not JSON/XML, not a FHIR resource, or a fatal issue from the validator such as an unknown resourceType).
         """;
 
     public async Task<int> RunAsync(IReadOnlyList<string> arguments, CliContext context, CancellationToken cancellationToken)
@@ -113,7 +115,7 @@ public sealed class ValidateCommand(ValidateEngineFactory createValidator, Func<
 
         // Unreadable files also go to stderr, so the reason for exit 2 is visible whatever the output format.
         foreach (var file in results.Where(f => f.Unreadable))
-            foreach (var issue in file.Result.Issues.Where(i => i.Rule == ValidatedFile.InputRule))
+            foreach (var issue in file.Result.Issues.Where(i => i.Severity == OperationOutcome.IssueSeverity.Fatal))
                 context.Error.WriteLine($"fhircase validate: {TextReportFormatter.IssueLine(file.Path, issue)}");
 
         if (results.Any(f => f.Unreadable))

@@ -9,7 +9,8 @@ namespace FhirCaseService.Cli.Commands;
 /// <summary>
 /// Reads one input file and validates it with the engine. Syntax is checked here first, so a file that is not JSON,
 /// XML or a FHIR resource at all is reported as unreadable (exit 2) with its line and column, apart from content
-/// that is well-formed but invalid (exit 1). NDJSON is validated line by line and each issue carries its line number
+/// that is well-formed but invalid (exit 1). A fatal issue from the engine means the same (its contract: the text
+/// cannot be read as a resource, e.g. an unknown resourceType), so it also makes the file unreadable. NDJSON is validated line by line and each issue carries its line number
 /// in the file. An engine failure on one file becomes a fatal issue of that file, never the end of the run.
 /// A JSON or XML file that a directory or pattern search found and that holds no FHIR resource at all is skipped.
 /// </summary>
@@ -48,8 +49,13 @@ public sealed class ValidateFileChecker(IResourceValidator validator, Validation
             return null;
         if (syntaxError is not null)
             return ValidatedFile.UnreadableInput(input.DisplayPath, syntaxError.Message, syntaxError.Line, syntaxError.Column);
-        return new ValidatedFile(input.DisplayPath, await ValidateAsync(content, format, cancellationToken).ConfigureAwait(false));
+        var result = await ValidateAsync(content, format, cancellationToken).ConfigureAwait(false);
+        return new ValidatedFile(input.DisplayPath, result, result.Issues.Any(IsUnreadableFinding));
     }
+
+    /// <summary>The engine's fatal issues say the text cannot be read as a resource; its crash is ours to report, not the input's fault.</summary>
+    private static bool IsUnreadableFinding(ValidationIssue issue) =>
+        issue.Severity == OperationOutcome.IssueSeverity.Fatal && issue.Rule != EngineFailureRule;
 
     private async Task<ValidatedFile> CheckNdjsonAsync(string path, string content, CancellationToken cancellationToken)
     {
@@ -71,6 +77,7 @@ public sealed class ValidateFileChecker(IResourceValidator validator, Validation
                 continue;
             }
             var result = await ValidateAsync(line, ResourceFormat.Json, cancellationToken).ConfigureAwait(false);
+            unreadable |= result.Issues.Any(IsUnreadableFinding);
             issues.AddRange(result.Issues.Select(i => i with { Location = i.Location with { Line = lineNumber } }));
         }
         return new ValidatedFile(path, new ValidationResult(issues), unreadable);
