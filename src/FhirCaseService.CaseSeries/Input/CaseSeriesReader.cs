@@ -5,10 +5,7 @@ using System.Text.RegularExpressions;
 namespace FhirCaseService.CaseSeries.Input;
 
 /// <summary>The outcome of reading a case-series file: the record, or every error found (never both).</summary>
-public sealed record CaseSeriesReadResult(CaseSeriesRecord? Record, IReadOnlyList<InputError> Errors)
-{
-    public bool Succeeded => Record is not null;
-}
+public sealed record CaseSeriesReadResult(CaseSeriesRecord? Record, IReadOnlyList<InputError> Errors);
 
 /// <summary>
 /// Reads and checks a case-series file (docs/case-series-format.md). Collects all errors of a file, each

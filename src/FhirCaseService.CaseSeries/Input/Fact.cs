@@ -29,8 +29,6 @@ public readonly record struct Fact<T>
         value = _value!;
         return IsReported;
     }
-
-    public override string ToString() => IsReported ? $"{_value}" : CaseSeriesFormat.NotReported;
 }
 
 /// <summary>Literals of the input format shared by the reader, the schema and the docs.</summary>

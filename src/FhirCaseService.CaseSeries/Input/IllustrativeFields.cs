@@ -15,8 +15,6 @@ public sealed class IllustrativeFields
         _patterns = paths.Select(Split).ToArray();
     }
 
-    public static IllustrativeFields None { get; } = new([]);
-
     public IReadOnlyList<string> Paths { get; }
 
     /// <summary>

@@ -7,8 +7,6 @@ public static class CaseSeriesSchema
 {
     public const string ResourceName = "FhirCaseService.CaseSeries.Schema.case-series.schema.json";
 
-    public const string MediaType = "application/schema+json";
-
     public static Stream Open() =>
         typeof(CaseSeriesSchema).Assembly.GetManifestResourceStream(ResourceName)
         ?? throw new InvalidOperationException($"The embedded resource {ResourceName} is missing from {typeof(CaseSeriesSchema).Assembly.GetName().Name}.");

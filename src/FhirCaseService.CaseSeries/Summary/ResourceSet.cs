@@ -39,14 +39,6 @@ public sealed class ResourceSet
         return set;
     }
 
-    public static ResourceSet FromResources(IEnumerable<Resource> resources)
-    {
-        var set = new ResourceSet();
-        foreach (var resource in resources)
-            set.Add(resource);
-        return set;
-    }
-
     public IEnumerable<T> OfType<T>() where T : Resource => _resources.OfType<T>();
 
     /// <summary>The resource a reference points to: by fullUrl, by Type/id, or by the Type/id tail of an absolute URL.</summary>
