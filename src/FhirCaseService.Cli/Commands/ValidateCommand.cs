@@ -84,19 +84,9 @@ public sealed class ValidateCommand(ValidateEngineFactory createValidator, Func<
             return ExitCodes.UsageOrInputError;
         }
 
-        var options = ValidationOptions.Default with { Profiles = parsed.Profiles };
-        var checker = new ValidateFileChecker(validator, options);
+        var checker = new ValidateFileChecker(validator, ValidationOptions.Default with { Profiles = parsed.Profiles });
         var progress = ValidateProgress.For(context.Error, errorIsTerminal(), parsed.Quiet, expansion.Files.Count);
-        var checkedFiles = new ValidatedFile?[expansion.Files.Count];
-        await Parallel.ForEachAsync(
-            Enumerable.Range(0, expansion.Files.Count),
-            new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken },
-            async (index, token) =>
-            {
-                checkedFiles[index] = await checker.CheckAsync(expansion.Files[index], token).ConfigureAwait(false);
-                progress.FileDone();
-            }).ConfigureAwait(false);
-        progress.Finish();
+        var checkedFiles = await CheckAllAsync(checker, expansion.Files, progress, cancellationToken).ConfigureAwait(false);
 
         var skipped = expansion.Files.Where((_, index) => checkedFiles[index] is null).Select(f => f.DisplayPath).ToList();
         var results = checkedFiles.OfType<ValidatedFile>().ToList();
@@ -121,6 +111,22 @@ public sealed class ValidateCommand(ValidateEngineFactory createValidator, Func<
         if (results.Any(f => f.Unreadable))
             return ExitCodes.UsageOrInputError;
         return report.FailedFileCount > 0 ? ExitCodes.Findings : ExitCodes.Success;
+    }
+
+    /// <summary>Checks the files on all cores; results keep the input order whatever order they finish in.</summary>
+    private static async Task<ValidatedFile?[]> CheckAllAsync(ValidateFileChecker checker, IReadOnlyList<ValidateInput> files, ValidateProgress progress, CancellationToken cancellationToken)
+    {
+        var checkedFiles = new ValidatedFile?[files.Count];
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, files.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken },
+            async (index, token) =>
+            {
+                checkedFiles[index] = await checker.CheckAsync(files[index], token).ConfigureAwait(false);
+                progress.FileDone();
+            }).ConfigureAwait(false);
+        progress.Finish();
+        return checkedFiles;
     }
 
     private static string Plural(int count, string noun) => count == 1 ? $"1 {noun}" : $"{count} {noun}s";

@@ -66,7 +66,7 @@ public sealed class JUnitReportFormatter : IReportFormatter
         if (file.Unreadable)
         {
             xml.WriteStartElement("error");
-            xml.WriteAttributeString("message", failing[0].Message);
+            xml.WriteAttributeString("message", failing.First(i => i.Severity == OperationOutcome.IssueSeverity.Fatal).Message);
             xml.WriteAttributeString("type", "unreadable");
             xml.WriteString(Lines(file.Path, failing));
             xml.WriteEndElement();
