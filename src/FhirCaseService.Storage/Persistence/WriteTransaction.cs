@@ -14,8 +14,8 @@ namespace FhirCaseService.Storage.Persistence;
 internal sealed class WriteTransaction(WriteSession session, SqlDialect dialect, ResourceIndexer indexer, SearchExecutor search, ChangeMark clock)
     : IResourceTransaction
 {
-    /// <summary>Rows per multi-row INSERT: well under both engines' parameter limits.</summary>
-    private const int RowsPerInsert = 100;
+    /// <summary>Rows per multi-row INSERT; a version has a few dozen rows, far under both engines' parameter limits.</summary>
+    private const int RowsPerInsert = 200;
 
     public ChangeMark Clock { get; } = clock;
 
@@ -120,29 +120,32 @@ internal sealed class WriteTransaction(WriteSession session, SqlDialect dialect,
             Convert.ToInt32(reader.GetValue(1), CultureInfo.InvariantCulture) != 0, null);
     }
 
+    /// <summary>All index rows of a version in one command (one round trip): a multi-row INSERT per non-empty table.</summary>
     private async Task InsertIndexAsync(long key, string resourceType, IndexEntries entries, CancellationToken cancellationToken)
     {
-        await InsertRowsAsync("idx_token", "system, code, text_norm", key, resourceType, entries.Tokens, (e, sql) => $"{sql.P(e.Param)}, {sql.P(e.System)}, {sql.P(e.Code)}, {sql.P(e.Text)}", cancellationToken);
-        await InsertRowsAsync("idx_string", "value_norm, value_exact", key, resourceType, entries.Strings, (e, sql) => $"{sql.P(e.Param)}, {sql.P(e.Normalized)}, {sql.P(e.Exact)}", cancellationToken);
-        await InsertRowsAsync("idx_date", "low_ms, high_ms", key, resourceType, entries.Dates, (e, sql) => $"{sql.P(e.Param)}, {sql.P(e.Low)}, {sql.P(e.High)}", cancellationToken);
-        await InsertRowsAsync("idx_reference", "target_type, target_id, url", key, resourceType, entries.References, (e, sql) => $"{sql.P(e.Param)}, {sql.P(e.TargetType)}, {sql.P(e.TargetId)}, {sql.P(e.Url)}", cancellationToken);
-        await InsertRowsAsync("idx_quantity", "value, system, code", key, resourceType, entries.Quantities, (e, sql) => $"{sql.P(e.Param)}, {sql.P(e.Value)}, {sql.P(e.System)}, {sql.P(e.Code)}", cancellationToken);
-        await InsertRowsAsync("idx_number", "value", key, resourceType, entries.Numbers, (e, sql) => $"{sql.P(e.Param)}, {sql.P(e.Value)}", cancellationToken);
-        await InsertRowsAsync("idx_uri", "uri", key, resourceType, entries.Uris, (e, sql) => $"{sql.P(e.Param)}, {sql.P(e.Uri)}", cancellationToken);
-    }
-
-    private async Task InsertRowsAsync<T>(string table, string columns, long key, string resourceType, List<T> rows, Func<T, SqlText, string> values, CancellationToken cancellationToken)
-    {
-        foreach (var chunk in rows.Chunk(RowsPerInsert))
+        var sql = new SqlText(dialect);
+        var keyParam = sql.P(key);
+        var typeParam = sql.P(resourceType);
+        var statements = new List<string>();
+        void Rows<T>(string table, string columns, List<T> rows, Func<T, string> values)
         {
-            var sql = new SqlText(dialect);
-            var keyParam = sql.P(key);
-            var typeParam = sql.P(resourceType);
-            sql.Append($"INSERT INTO {table} (version_key, resource_type, param, {columns}) VALUES ");
-            sql.Append(string.Join(", ", chunk.Select(row => $"({keyParam}, {typeParam}, {values(row, sql)})")));
-            await using var command = sql.CreateCommand(session.Connection, session.Transaction);
-            await command.ExecuteNonQueryAsync(cancellationToken);
+            foreach (var chunk in rows.Chunk(RowsPerInsert))
+                statements.Add($"INSERT INTO {table} (version_key, resource_type, param, {columns}) VALUES " +
+                               string.Join(", ", chunk.Select(row => $"({keyParam}, {typeParam}, {values(row)})")));
         }
+
+        Rows("idx_token", "system, code, text_norm", entries.Tokens, e => $"{sql.P(e.Param)}, {sql.P(e.System)}, {sql.P(e.Code)}, {sql.P(e.Text)}");
+        Rows("idx_string", "value_norm, value_exact", entries.Strings, e => $"{sql.P(e.Param)}, {sql.P(e.Normalized)}, {sql.P(e.Exact)}");
+        Rows("idx_date", "low_ms, high_ms", entries.Dates, e => $"{sql.P(e.Param)}, {sql.P(e.Low)}, {sql.P(e.High)}");
+        Rows("idx_reference", "target_type, target_id, url", entries.References, e => $"{sql.P(e.Param)}, {sql.P(e.TargetType)}, {sql.P(e.TargetId)}, {sql.P(e.Url)}");
+        Rows("idx_quantity", "value, system, code", entries.Quantities, e => $"{sql.P(e.Param)}, {sql.P(e.Value)}, {sql.P(e.System)}, {sql.P(e.Code)}");
+        Rows("idx_number", "value", entries.Numbers, e => $"{sql.P(e.Param)}, {sql.P(e.Value)}");
+        Rows("idx_uri", "uri", entries.Uris, e => $"{sql.P(e.Param)}, {sql.P(e.Uri)}");
+        if (statements.Count == 0)
+            return;
+        sql.Append(string.Join(";\n", statements));
+        await using var command = sql.CreateCommand(session.Connection, session.Transaction);
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private static string CheckedId(string id) => ResourceIds.IsValid(id)
