@@ -39,6 +39,24 @@ public sealed class InvariantTests
         Assert.Equal("Observation.value.ofType(Quantity)", issue.Location.Expression);
     }
 
+    [Theory]
+    [InlineData("2021-02-08", "2021-02-01", true)]
+    [InlineData("2021-02-01", "2021-02-08", false)]
+    [InlineData("2021-02-08", null, false)]
+    public async Task Period_ending_before_it_starts_breaks_per_1(string start, string? end, bool fails)
+    {
+        var observation = new Observation
+        {
+            Status = ObservationStatus.Final,
+            Code = new CodeableConcept("http://loinc.org", "8277-6"),
+            Effective = new Period { Start = start, End = end },
+        };
+
+        var result = await EngineTestSupport.ValidateAsync(observation);
+
+        Assert.Equal(fails, result.Issues.Any(i => i.Rule == "per-1" && i.Location.Expression == "Observation.effective.ofType(Period)"));
+    }
+
     [Fact]
     public async Task Core_warning_constraint_keeps_its_warning_severity()
     {

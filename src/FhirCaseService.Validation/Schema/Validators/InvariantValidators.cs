@@ -9,8 +9,11 @@ public sealed class FhirPathInvariantValidator : IElementValidator
 {
     private readonly CompiledFhirPath _expression;
 
+    private readonly Func<PocoNode, bool>? _certainlyHolds;
+
     public FhirPathInvariantValidator(string key, OperationOutcome.IssueSeverity severity, string human, CompiledFhirPath expression)
     {
+        _certainlyHolds = KnownShortcuts.For(key, expression.Expression);
         ArgumentException.ThrowIfNullOrEmpty(key);
         ArgumentNullException.ThrowIfNull(expression);
         Key = key;
@@ -32,6 +35,8 @@ public sealed class FhirPathInvariantValidator : IElementValidator
                 $"Constraint {Key} was not checked: its FHIRPath expression '{Expression}' does not compile ({_expression.Error}).", visit.Path, Key);
             return;
         }
+        if (_certainlyHolds?.Invoke(visit.Node) == true)
+            return;
         bool? holds;
         try
         {
@@ -104,4 +109,32 @@ public sealed class ExtensionValueOrChildrenValidator : IElementValidator
                 $"Constraint ext-1 failed: extension {extension.Url} has both a value and nested extensions; keep one.", visit.Path, "ext-1");
         }
     }
+}
+
+/// <summary>
+/// Native answers for the core constraints met on nearly every resource (dom-2..6, obs-6/7, qty-3, ref-1, per-1): where the instance makes the
+/// answer obvious (no contained resources, a narrative present, no value), the FHIRPath engine is not called. The
+/// FHIRPath expression still decides every other case, so the native part can only say "holds", never "fails".
+/// </summary>
+internal static class KnownShortcuts
+{
+    public static Func<PocoNode, bool>? For(string key, string expression) => key switch
+    {
+        // contained.contained.empty(), contained.where(...).empty(), contained.meta...empty(): true without contained.
+        "dom-2" or "dom-3" or "dom-4" or "dom-5" when expression.StartsWith("contained.", StringComparison.Ordinal) =>
+            node => node.Poco is DomainResource { Contained.Count: 0 },
+        "dom-6" when expression == "text.`div`.exists()" =>
+            node => node.Poco is DomainResource { Text.Div: not null },
+        "obs-6" when expression == "dataAbsentReason.empty() or value.empty()" =>
+            node => node.Poco is Observation observation && (observation.DataAbsentReason is null || observation.Value is null),
+        "obs-7" when expression.StartsWith("value.empty() or component.code.where(", StringComparison.Ordinal) =>
+            node => node.Poco is Observation observation && (observation.Value is null || observation.Component.Count == 0),
+        "qty-3" when expression == "code.empty() or system.exists()" =>
+            node => node.Poco is Quantity quantity && (quantity.Code is null || quantity.System is not null),
+        "ref-1" when expression.StartsWith("reference.startsWith('#').not() or ", StringComparison.Ordinal) =>
+            node => node.Poco is ResourceReference reference && (reference.Reference is null || !reference.Reference.StartsWith('#')),
+        "per-1" when expression.StartsWith("start.hasValue().not() or end.hasValue().not() or ", StringComparison.Ordinal) =>
+            node => node.Poco is Period period && (period.Start is null || period.End is null),
+        _ => null,
+    };
 }
