@@ -49,6 +49,14 @@ public sealed class ValidateInputsTests : IDisposable
     }
 
     [Fact]
+    public void Glob_matching_a_folder_takes_the_fhir_files_below_it()
+    {
+        var expansion = Expand("examples/b*", "examples/in*/deep");
+
+        Assert.Equal(["examples/bundles/a.json", "examples/bundles/b.json", "examples/invalid/deep/y.ndjson"], expansion.Files.Select(f => f.DisplayPath));
+    }
+
+    [Fact]
     public void Explicit_file_is_taken_whatever_its_extension_and_its_content_decides_the_kind()
     {
         var expansion = Expand("./examples/bundles/notes.txt");

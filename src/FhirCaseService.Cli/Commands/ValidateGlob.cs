@@ -20,12 +20,6 @@ public sealed class ValidateGlob
     /// <summary>The fixed leading part of the pattern (no wildcards), "" when the pattern starts with a wildcard.</summary>
     public string BaseDirectory { get; }
 
-    /// <summary>True when the pattern can descend any number of folders; otherwise its depth is fixed.</summary>
-    public bool IsRecursive => _segments.Contains("**");
-
-    /// <summary>How many folders below <see cref="BaseDirectory"/> a match can sit when the pattern is not recursive.</summary>
-    public int Depth => _segments.Length - 1;
-
     public static bool HasWildcards(string argument) => argument.IndexOfAny(['*', '?']) >= 0;
 
     public static ValidateGlob Parse(string pattern)

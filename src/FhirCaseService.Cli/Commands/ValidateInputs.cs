@@ -16,7 +16,8 @@ public sealed record ValidateInputExpansion(IReadOnlyList<ValidateInput> Files, 
 /// <summary>
 /// Expands the positional arguments of `fhircase validate`: files as given (any extension: the content decides),
 /// directories recursively (*.json, *.xml, *.ndjson; hidden folders such as .git are skipped) and glob patterns
-/// (see <see cref="ValidateGlob"/>; matches are filtered to the same three extensions). Each file appears once, at
+/// (see <see cref="ValidateGlob"/>; matching files, and the files below matching folders, filtered to the same three
+/// extensions). Each file appears once, at
 /// its first mention; directory and glob matches come in ordinal path order so runs are reproducible.
 /// </summary>
 public static class ValidateInputs
@@ -52,7 +53,7 @@ public static class ValidateInputs
             }
             else if (Directory.Exists(fullPath))
             {
-                var found = FilesUnder(fullPath, recursive: true, maxDepth: 0)
+                var found = FilesUnder(fullPath)
                     .Where(f => KindOf(f.Full) != ValidateInputKind.Unknown)
                     .ToList();
                 if (found.Count == 0)
@@ -77,30 +78,37 @@ public static class ValidateInputs
         _ => ValidateInputKind.Unknown,
     };
 
+    /// <summary>Files the pattern matches, and every FHIR file below a folder it matches (as a shell would pass the folder).</summary>
     private static List<(string Display, string Full)> ExpandGlob(string pattern, string workingDirectory)
     {
         var glob = ValidateGlob.Parse(pattern);
         var baseFull = Path.GetFullPath(glob.BaseDirectory.Length == 0 ? "." : glob.BaseDirectory, workingDirectory);
         if (!Directory.Exists(baseFull))
             return [];
-        return FilesUnder(baseFull, glob.IsRecursive || glob.Depth > 0, glob.IsRecursive ? 0 : glob.Depth)
-            .Where(f => glob.Matches(f.Relative) && KindOf(f.Full) != ValidateInputKind.Unknown)
+        return FilesUnder(baseFull)
+            .Where(f => KindOf(f.Full) != ValidateInputKind.Unknown && (glob.Matches(f.Relative) || FolderMatches(glob, f.Relative)))
             .Select(f => (JoinDisplay(Display(glob.BaseDirectory), f.Relative), f.Full))
             .ToList();
     }
 
-    /// <summary>Files below <paramref name="root"/> with '/'-separated relative paths, ordinal order; maxDepth 0 = unlimited.</summary>
-    private static List<(string Relative, string Full)> FilesUnder(string root, bool recursive, int maxDepth)
+    private static bool FolderMatches(ValidateGlob glob, string relativeFile)
+    {
+        for (var slash = relativeFile.IndexOf('/'); slash > 0; slash = relativeFile.IndexOf('/', slash + 1))
+            if (glob.Matches(relativeFile[..slash]))
+                return true;
+        return false;
+    }
+
+    /// <summary>Files at any depth below <paramref name="root"/>, outside hidden folders, with '/'-separated relative paths, ordinal order.</summary>
+    private static List<(string Relative, string Full)> FilesUnder(string root)
     {
         var options = new EnumerationOptions
         {
-            RecurseSubdirectories = recursive,
+            RecurseSubdirectories = true,
             IgnoreInaccessible = true,
             AttributesToSkip = FileAttributes.Hidden | FileAttributes.System,
             ReturnSpecialDirectories = false,
         };
-        if (maxDepth > 0)
-            options.MaxRecursionDepth = maxDepth;
         return Directory.EnumerateFiles(root, "*", options)
             .Select(full => (Relative: Path.GetRelativePath(root, full).Replace('\\', '/'), Full: full))
             .Where(f => !f.Relative.Split('/').Any(segment => segment.StartsWith('.')))
