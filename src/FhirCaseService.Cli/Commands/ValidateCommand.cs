@@ -36,7 +36,8 @@ public sealed class ValidateCommand(ValidateEngineFactory createValidator, Func<
 
         Inputs: .json and .xml files hold one resource; .ndjson files one JSON resource per line (issues carry
         that line). Directories are searched recursively for *.json, *.xml and *.ndjson (hidden folders skipped).
-        Globs: * and ? within a folder name, ** across folders (quote them so the shell leaves them alone).
+        Globs: * and ? within a folder name, ** across folders (quote them so the shell leaves them alone);
+        a folder a glob matches is searched like a directory argument.
         JSON/XML files found by a directory or glob search that are no FHIR resource (package.json, test
         sidecars) are skipped with a note on stderr; a file named on its own must be a FHIR resource.
 
