@@ -49,12 +49,28 @@ public class ServiceHost : IAsyncLifetime
         foreach (var (key, value) in _settings)
             settings[key] = value;
 
-        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder => builder
-            .UseEnvironment("Development")
-            .ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(settings)));
-        _factory.UseKestrel(0);
+        _factory = new KestrelFactory(settings);
         _factory.StartServer();
         _client = _factory.CreateClient();
+    }
+
+    /// <summary>
+    /// Kestrel on port 0 must be chosen on the factory that starts the server: a factory derived with
+    /// WithWebHostBuilder falls back to port 5000, and parallel hosts would then collide.
+    /// </summary>
+    private sealed class KestrelFactory : WebApplicationFactory<Program>
+    {
+        private readonly IReadOnlyDictionary<string, string?> _settings;
+
+        public KestrelFactory(IReadOnlyDictionary<string, string?> settings)
+        {
+            _settings = settings;
+            UseKestrel(0);
+        }
+
+        protected override void ConfigureWebHost(IWebHostBuilder builder) => builder
+            .UseEnvironment("Development")
+            .ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(_settings));
     }
 
     public async Task DisposeAsync()
