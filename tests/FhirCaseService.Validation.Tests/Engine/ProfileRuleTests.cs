@@ -142,4 +142,30 @@ public sealed class ProfileRuleTests
 
         EngineTestSupport.Single(result, "profile-type");
     }
+
+    [Fact]
+    public async Task Absent_must_support_element_is_reported_only_when_asked()
+    {
+        var observation = TestProfiles.ConformingObservation();
+
+        var silent = await TestProfiles.Validator.ValidateAsync(observation);
+        var asked = await TestProfiles.Validator.ValidateAsync(observation, new ValidationOptions { ReportMustSupport = true });
+
+        Assert.DoesNotContain(silent.Issues, i => i.Rule == "mustSupport");
+        var issue = EngineTestSupport.Single(asked, "mustSupport");
+        Assert.Equal(OperationOutcome.IssueSeverity.Information, issue.Severity);
+        Assert.Equal("Observation.interpretation", issue.Location.Expression);
+    }
+
+    [Fact]
+    public async Task Unknown_profile_in_meta_profile_is_a_warning()
+    {
+        var observation = TestProfiles.ConformingObservation();
+        observation.Meta = new Meta { Profile = ["http://example.org/fhir/StructureDefinition/nowhere"] };
+
+        var issue = EngineTestSupport.Single(await TestProfiles.Validator.ValidateAsync(observation), "profile-unknown");
+
+        Assert.Equal(OperationOutcome.IssueSeverity.Warning, issue.Severity);
+        Assert.Equal("Observation", issue.Location.Expression);
+    }
 }

@@ -6,7 +6,7 @@ namespace FhirCaseService.Validation.Tests.Engine;
 /// <summary>
 /// A small test package, written to a temporary directory and loaded as "any directory of conformance resources":
 /// a differential-only Observation profile exercising rules our own profiles do not (closed ordered slicing, fixed
-/// status, maxLength, min/max values, a constraint that cannot compile, a warning constraint).
+/// status, maxLength, min/max values, mustSupport, a constraint that cannot compile, a warning constraint).
 /// </summary>
 internal static class TestProfiles
 {
@@ -72,6 +72,7 @@ internal static class TestProfiles
                 "type": [ { "code": "integer" } ],
                 "minValueInteger": 1, "maxValueInteger": 10
               },
+              { "id": "Observation.interpretation", "path": "Observation.interpretation", "mustSupport": true },
               {
                 "id": "Observation.component", "path": "Observation.component",
                 "slicing": { "discriminator": [ { "type": "pattern", "path": "code" } ], "ordered": true, "rules": "closed" }
