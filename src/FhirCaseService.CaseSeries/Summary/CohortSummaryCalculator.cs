@@ -13,8 +13,13 @@ public static class CohortSummaryCalculator
 {
     public static CohortSummary Compute(ResourceSet resources)
     {
+        // Each resource is attributed to its patient once, so the work grows with the number of resources, not patients x resources.
+        var bySubject = resources.Resources
+            .Select(r => (Resource: r, Subject: SubjectOf(r, resources)))
+            .Where(x => x.Subject is not null)
+            .ToLookup(x => (object)x.Subject!, x => x.Resource, ReferenceEqualityComparer.Instance);
         var courses = resources.OfType<Patient>()
-            .Select(p => PatientTimeline.For(p, resources))
+            .Select(p => PatientTimeline.For(p, bySubject[p].ToList(), resources))
             .OrderBy(t => t.Label, StringComparer.Ordinal)
             .ToList();
         var perPatient = courses.Select(c => c.ToCourse()).ToList();
@@ -39,6 +44,14 @@ public static class CohortSummaryCalculator
             PerPatient: perPatient);
     }
 
+    private static Patient? SubjectOf(Resource resource, ResourceSet resources) => resources.Resolve(resource switch
+    {
+        Observation observation => observation.Subject,
+        MedicationAdministration administration => administration.Subject,
+        Procedure procedure => procedure.Subject,
+        _ => null,
+    }) as Patient;
+
     private static List<CategoryCount> Count(IEnumerable<string?> categories) => categories
         .Select(c => c ?? "not known")
         .GroupBy(c => c, StringComparer.Ordinal)
@@ -61,7 +74,7 @@ public static class CohortSummaryCalculator
             Period period => period.Start,
             _ => null,
         };
-        return text is not null && PartialDate.TryParse(text.Length > 10 ? text[..10] : text, out var date2) ? date2.Earliest : null;
+        return text is not null && PartialDate.TryParse(text.Length > 10 ? text[..10] : text, out var parsed) ? parsed.Earliest : null;
     }
 
     internal static bool Has(CodeableConcept? concept, Coding coding) =>

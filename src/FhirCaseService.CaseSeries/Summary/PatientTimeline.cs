@@ -19,24 +19,24 @@ internal sealed class PatientTimeline
 
     private List<(Observation Observation, DateOnly? Date)> _statuses = [];
     private List<(Observation Observation, DateOnly Date, int? Number)> _relapses = [];
-    private List<Observation> _antigens = [];
-    private List<(Observation Observation, DateOnly? Date)> _mrd = [];
-    private List<(MedicationAdministration Administration, DateOnly? Date, int? Cycle)> _inotuzumab = [];
+    private readonly List<Observation> _antigens = [];
+    private readonly List<(Observation Observation, DateOnly? Date)> _mrd = [];
+    private readonly List<(MedicationAdministration Administration, DateOnly? Date, int? Cycle)> _inotuzumab = [];
     private DateOnly? _carTDate;
     private DateOnly? _hsctDate;
     private bool _hsct;
-    private List<Procedure> _radiotherapy = [];
+    private readonly List<Procedure> _radiotherapy = [];
 
     private IReadOnlyList<(Observation Observation, DateOnly Date, int? Number)> RelapsesAfterHsct =>
         _hsctDate is DateOnly hsct ? _relapses.Where(r => r.Date > hsct).ToList() : [];
 
-    public static PatientTimeline For(Patient patient, ResourceSet resources)
+    /// <param name="own">The resources whose subject is <paramref name="patient"/>.</param>
+    public static PatientTimeline For(Patient patient, IReadOnlyCollection<Resource> own, ResourceSet resources)
     {
         var label = patient.Identifier.FirstOrDefault(i => i.System == FhirCaseCanonicals.PseudonymSystem)?.Value ?? patient.Id ?? "(no id)";
         var timeline = new PatientTimeline(label, resources);
-        bool Mine(ResourceReference? subject) => resources.RefersTo(subject, patient);
 
-        foreach (var observation in resources.OfType<Observation>().Where(o => Mine(o.Subject)))
+        foreach (var observation in own.OfType<Observation>())
         {
             var date = DateOf(observation.Effective);
             if (Has(observation.Code, Codes.CancerDiseaseStatus))
@@ -50,7 +50,7 @@ internal sealed class PatientTimeline
             else if (Has(observation.Code, Codes.Mrd))
                 timeline._mrd.Add((observation, date));
         }
-        foreach (var administration in resources.OfType<MedicationAdministration>().Where(a => Mine(a.Subject)))
+        foreach (var administration in own.OfType<MedicationAdministration>())
         {
             var medication = administration.Medication as CodeableConcept;
             var date = DateOf(administration.Effective);
@@ -63,7 +63,7 @@ internal sealed class PatientTimeline
             else if (Has(medication, Codes.Tisagenlecleucel) && date is DateOnly infused && (timeline._carTDate is null || infused < timeline._carTDate))
                 timeline._carTDate = infused;
         }
-        foreach (var procedure in resources.OfType<Procedure>().Where(p => Mine(p.Subject)))
+        foreach (var procedure in own.OfType<Procedure>())
         {
             if (Has(procedure.Code, Codes.Hsct) && procedure.Status == EventStatus.Completed)
             {

@@ -65,6 +65,4 @@ public sealed class ResourceSet
         .Where(r => Resolve(new ResourceReference(r)) is null)
         .Distinct(StringComparer.Ordinal)
         .ToList();
-
-    public bool RefersTo(ResourceReference? reference, Resource target) => ReferenceEquals(Resolve(reference), target);
 }
