@@ -32,6 +32,12 @@ internal abstract class SqlDialect : IAsyncDisposable
     /// <summary>Converts a value for binding (SQLite binds decimal as text, which would compare as text).</summary>
     public virtual object ToDbValue(object value) => value;
 
+    /// <summary>
+    /// A column reference the planner must not pick an index for, to make it drive a query from a better one.
+    /// SQLite plans without statistics and needs the hint (its unary "+" idiom); PostgreSQL plans from statistics.
+    /// </summary>
+    public virtual string Unindexed(string column) => column;
+
     public abstract ValueTask DisposeAsync();
 }
 

@@ -19,6 +19,9 @@ internal sealed class SqlText(SqlDialect dialect)
         return "@p" + (_values.Count - 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    /// <summary>The column in a form the engine will not use an index for (see <see cref="SqlDialect.Unindexed"/>).</summary>
+    public string Unindexed(string column) => dialect.Unindexed(column);
+
     public SqlText Append(string sql)
     {
         Sql.Append(sql);

@@ -80,6 +80,8 @@ internal sealed class SqliteDialect : SqlDialect
 
     public override object ToDbValue(object value) => value is decimal d ? (double)d : value;
 
+    public override string Unindexed(string column) => "+" + column;
+
     public override ValueTask DisposeAsync()
     {
         // Pooled connections keep the file open; release them so the data directory can be moved or deleted.

@@ -29,7 +29,7 @@ internal sealed class SearchExecutor(SqlDialect dialect, StorageOptions options)
 
         var sql = new SqlText(dialect);
         var search = new SearchSql(sql);
-        var where = Where(search, sql, query, "a", snapshot);
+        var where = Where(search, query, "a", snapshot);
         var page = new List<(long Key, StoredResource Version)>();
         var hasMore = false;
         if (count > 0)
@@ -37,7 +37,7 @@ internal sealed class SearchExecutor(SqlDialect dialect, StorageOptions options)
             var order = string.Concat(query.Sort.Select(k =>
             {
                 var expression = search.SortExpression(k, "a");
-                return $"({expression} IS NULL), {expression}{(k.Descending ? " DESC" : "")}, ";
+                return $"{expression}{(k.Descending ? " DESC" : "")}, ";
             }));
             sql.Append($"SELECT {VersionRows.Columns("a")} FROM resource_version a WHERE {where} ORDER BY {order}a.resource_id LIMIT {count + 1} OFFSET {offset}");
             await using var command = sql.CreateCommand(connection, null);
@@ -60,7 +60,7 @@ internal sealed class SearchExecutor(SqlDialect dialect, StorageOptions options)
     public async Task<IReadOnlyList<StoredResource>> FindAsync(DbConnection connection, DbTransaction transaction, SearchQuery query, int limit, CancellationToken cancellationToken)
     {
         var sql = new SqlText(dialect);
-        var where = Where(new SearchSql(sql), sql, query, "a", null);
+        var where = Where(new SearchSql(sql), query, "a", null);
         sql.Append($"SELECT {VersionRows.Columns("a")} FROM resource_version a WHERE {where} ORDER BY a.resource_id LIMIT {Math.Max(limit, 1)}");
         await using var command = sql.CreateCommand(connection, transaction);
         return (await VersionRows.ReadAsync(command, cancellationToken)).Select(r => r.Version).ToList();
@@ -97,29 +97,29 @@ internal sealed class SearchExecutor(SqlDialect dialect, StorageOptions options)
         var types = PatientCompartment.ParametersByType.Keys
             .Where(t => query.Types is not { Count: > 0 } || query.Types.Contains(t))
             .ToList();
-        var byParameter = string.Join(" OR ", types.Select(t =>
-            $"(r.resource_type = {sql.P(t)} AND r.param IN ({string.Join(", ", PatientCompartment.ParametersByType[t].Select(sql.P))}))"));
-        var members = types.Count == 0
-            ? "1 = 0"
-            : $"a.version_key IN (SELECT r.version_key FROM idx_reference r WHERE r.target_type = 'Patient' AND r.target_id = {sql.P(query.PatientId)} AND ({byParameter}))";
-        var self = query.Types is not { Count: > 0 } || query.Types.Contains("Patient")
-            ? $"(a.resource_type = 'Patient' AND a.resource_id = {sql.P(query.PatientId)}) OR "
-            : "";
+        var keys = new List<string>();
+        if (types.Contains("Patient"))
+            keys.Add($"SELECT p.version_key FROM resource_version p WHERE p.resource_type = 'Patient' AND p.resource_id = {sql.P(query.PatientId)}");
+        if (types.Count > 0)
+        {
+            var byParameter = string.Join(" OR ", types.Select(t =>
+                $"(r.resource_type = {sql.P(t)} AND r.param IN ({string.Join(", ", PatientCompartment.ParametersByType[t].Select(sql.P))}))"));
+            keys.Add($"SELECT r.version_key FROM idx_reference r WHERE r.target_id = {sql.P(query.PatientId)} AND r.target_type = 'Patient' AND ({byParameter})");
+        }
+        if (keys.Count == 0)
+            return "1 = 0";
         var since = query.Since is { } s ? $" AND a.last_updated_ms >= {sql.P(s.ToUnixTimeMilliseconds())}" : "";
-        return $"{search.Visible("a", snapshot)}{since} AND ({self}{members})";
+        // Driven by the patient's reference rows (and its own versions), never by a walk over the snapshot.
+        return $"a.version_key IN ({string.Join(" UNION ALL ", keys)}) AND {search.Visible("a", snapshot, unindexed: true)}{since}";
     }
 
-    private static string Where(SearchSql search, SqlText sql, SearchQuery query, string alias, long? snapshot)
-    {
-        var parts = new List<string> { $"{alias}.resource_type = {sql.P(query.ResourceType)}", search.Visible(alias, snapshot) };
-        parts.AddRange(query.Criteria.Select(c => "(" + search.Condition(c, alias, query.ResourceType, snapshot) + ")"));
-        return string.Join(" AND ", parts);
-    }
+    private static string Where(SearchSql search, SearchQuery query, string alias, long? snapshot) =>
+        search.Matching(alias, query.ResourceType, snapshot, query.Criteria);
 
     private async Task<int> CountAsync(DbConnection connection, SearchQuery query, long snapshot, CancellationToken cancellationToken)
     {
         var sql = new SqlText(dialect);
-        var where = Where(new SearchSql(sql), sql, query, "a", snapshot);
+        var where = Where(new SearchSql(sql), query, "a", snapshot);
         sql.Append($"SELECT COUNT(*) FROM resource_version a WHERE {where}");
         await using var command = sql.CreateCommand(connection, null);
         return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
@@ -170,11 +170,12 @@ internal sealed class SearchExecutor(SqlDialect dialect, StorageOptions options)
         var sql = new SqlText(dialect);
         var search = new SearchSql(sql);
         var targetType = spec.TargetType is null ? "" : $" AND r.target_type = {sql.P(spec.TargetType)}";
-        sql.Append($"SELECT {VersionRows.Columns("b")} FROM resource_version b WHERE {search.Visible("b", snapshot)} AND EXISTS (SELECT 1 FROM idx_reference r " +
+        // The targets' current versions at the snapshot, found through the sources' reference rows then the (type, id) key.
+        sql.Append($"SELECT {VersionRows.Columns("b")} FROM idx_reference r JOIN resource_version b ON b.resource_type = r.target_type AND b.resource_id = r.target_id " +
                    $"WHERE r.version_key IN ({string.Join(", ", sources.Select(k => sql.P(k)))}) AND r.param = {sql.P(spec.Reference.Name)}{targetType} " +
-                   "AND r.target_type = b.resource_type AND r.target_id = b.resource_id)");
+                   $"AND {search.Visible("b", snapshot)}");
         await using var command = sql.CreateCommand(connection, null);
-        return await VersionRows.ReadAsync(command, cancellationToken);
+        return (await VersionRows.ReadAsync(command, cancellationToken)).DistinctBy(row => row.Key).ToList();
     }
 
     private async Task<List<(long Key, StoredResource Version)>> ReverseAsync(DbConnection connection, IncludeSpec spec,
@@ -187,9 +188,9 @@ internal sealed class SearchExecutor(SqlDialect dialect, StorageOptions options)
         var search = new SearchSql(sql);
         var pointsAt = string.Join(" OR ", targets.GroupBy(t => t.ResourceType).Select(g =>
             $"(r.target_type = {sql.P(g.Key)} AND r.target_id IN ({string.Join(", ", g.Select(t => sql.P(t.Id)))}))"));
-        sql.Append($"SELECT {VersionRows.Columns("b")} FROM resource_version b WHERE b.resource_type = {sql.P(spec.SourceType)} AND {search.Visible("b", snapshot)} " +
-                   $"AND EXISTS (SELECT 1 FROM idx_reference r WHERE r.version_key = b.version_key AND r.param = {sql.P(spec.Reference.Name)} AND ({pointsAt})) " +
-                   "ORDER BY b.resource_id");
+        sql.Append($"SELECT {VersionRows.Columns("b")} FROM resource_version b WHERE b.version_key IN (SELECT r.version_key FROM idx_reference r " +
+                   $"WHERE r.resource_type = {sql.P(spec.SourceType)} AND r.param = {sql.P(spec.Reference.Name)} AND ({pointsAt})) " +
+                   $"AND {search.Visible("b", snapshot, unindexed: true)} ORDER BY b.resource_id");
         await using var command = sql.CreateCommand(connection, null);
         return await VersionRows.ReadAsync(command, cancellationToken);
     }

@@ -17,55 +17,93 @@ internal sealed class SearchSql(SqlText sql)
     /// Versions visible in a snapshot: committed at or before it, not yet superseded at it, not deletions.
     /// Null snapshot: the current versions (inside a write transaction, which sees its own writes).
     /// </summary>
-    public string Visible(string alias, long? snapshot) => snapshot is null
-        ? $"{alias}.superseded_seq IS NULL AND {alias}.is_deleted = 0"
-        : $"{alias}.change_seq <= {sql.P(snapshot.Value)} AND ({alias}.superseded_seq IS NULL OR {alias}.superseded_seq > {sql.P(snapshot.Value)}) AND {alias}.is_deleted = 0";
-
-    public string Condition(SearchCriterion criterion, string alias, string resourceType, long? snapshot) => criterion switch
+    public string Visible(string alias, long? snapshot, bool unindexed = false)
     {
-        ParameterCriterion p => Parameter(p, alias, resourceType),
-        ChainCriterion c => Chain(c, alias, resourceType, snapshot),
+        var changeSeq = unindexed ? sql.Unindexed(alias + ".change_seq") : alias + ".change_seq";
+        return snapshot is null
+            ? $"{alias}.superseded_seq IS NULL AND {alias}.is_deleted = 0"
+            : $"{changeSeq} <= {sql.P(snapshot.Value)} AND ({alias}.superseded_seq IS NULL OR {alias}.superseded_seq > {sql.P(snapshot.Value)}) AND {alias}.is_deleted = 0";
+    }
+
+    /// <summary>
+    /// The versions of <paramref name="resourceType"/> visible at <paramref name="snapshot"/> that meet every criterion.
+    /// One criterion drives the query (an IN over the index table, whose search index finds the few matching rows);
+    /// the others are checked per candidate through the (version_key, param) index. Without this, an engine lacking
+    /// statistics (SQLite) would walk every version of the type and test each one.
+    /// </summary>
+    public string Matching(string alias, string resourceType, long? snapshot, IReadOnlyList<SearchCriterion> criteria)
+    {
+        var driver = criteria.Where(IsDriver).OrderBy(DriverRank).FirstOrDefault();
+        // Keep the engine off the (resource_type, ...) indexes when an index table drives; _id drives through them.
+        var unindexed = driver is not null && driver is not ParameterCriterion { Parameter.Name: "_id" };
+        var type = unindexed ? sql.Unindexed(alias + ".resource_type") : alias + ".resource_type";
+        var parts = new List<string> { $"{type} = {sql.P(resourceType)}", Visible(alias, snapshot, unindexed) };
+        parts.AddRange(criteria.Select(c => "(" + Condition(c, alias, resourceType, snapshot, ReferenceEquals(c, driver)) + ")"));
+        return string.Join(" AND ", parts);
+    }
+
+    private static bool IsDriver(SearchCriterion criterion) => criterion switch
+    {
+        ChainCriterion => true,
+        ParameterCriterion { Missing: null, Modifier: not "not" } p => p.Parameter.Name != "_lastUpdated",
+        _ => false,
+    };
+
+    /// <summary>Which kind of criterion usually selects fewest rows: ids, then references (a patient's), then codes and names.</summary>
+    private static int DriverRank(SearchCriterion criterion) => criterion switch
+    {
+        ParameterCriterion { Parameter.Name: "_id" } => 0,
+        ChainCriterion => 1,
+        ParameterCriterion { Parameter.Type: SearchParamType.Reference } => 1,
+        ParameterCriterion { Parameter.Type: SearchParamType.Token or SearchParamType.String or SearchParamType.Uri } => 2,
+        _ => 3,
+    };
+
+    private string Condition(SearchCriterion criterion, string alias, string resourceType, long? snapshot, bool driving) => criterion switch
+    {
+        ParameterCriterion p => Parameter(p, alias, resourceType, driving),
+        ChainCriterion c => Chain(c, alias, resourceType, snapshot, driving),
         HasCriterion h => Has(h, alias, resourceType, snapshot),
         _ => throw new InvalidOperationException("Unknown criterion " + criterion.GetType().Name),
     };
 
-    private string Chain(ChainCriterion chain, string alias, string resourceType, long? snapshot)
+    private string Chain(ChainCriterion chain, string alias, string resourceType, long? snapshot, bool driving)
     {
         var r = NextAlias("r");
         var b = NextAlias("b");
-        return $"{alias}.version_key IN (SELECT {r}.version_key FROM idx_reference {r} WHERE {r}.resource_type = {sql.P(resourceType)} AND {r}.param = {sql.P(chain.Reference.Name)} " +
-               $"AND {r}.target_type = {sql.P(chain.TargetType)} AND {r}.target_id IN (SELECT {b}.resource_id FROM resource_version {b} " +
-               $"WHERE {b}.resource_type = {sql.P(chain.TargetType)} AND {Visible(b, snapshot)} AND {Condition(chain.Inner, b, chain.TargetType, snapshot)}))";
+        var targets = $"{r}.param = {sql.P(chain.Reference.Name)} AND {r}.target_type = {sql.P(chain.TargetType)} AND {r}.target_id IN " +
+                      $"(SELECT {b}.resource_id FROM resource_version {b} WHERE {Matching(b, chain.TargetType, snapshot, [chain.Inner])})";
+        return driving
+            ? $"{alias}.version_key IN (SELECT {r}.version_key FROM idx_reference {r} WHERE {r}.resource_type = {sql.P(resourceType)} AND {targets})"
+            : $"EXISTS (SELECT 1 FROM idx_reference {r} WHERE {r}.version_key = {alias}.version_key AND {targets})";
     }
 
     private string Has(HasCriterion has, string alias, string resourceType, long? snapshot)
     {
         var r = NextAlias("r");
         var b = NextAlias("b");
-        return $"{alias}.resource_id IN (SELECT {r}.target_id FROM idx_reference {r} JOIN resource_version {b} ON {b}.version_key = {r}.version_key " +
-               $"WHERE {r}.resource_type = {sql.P(has.SourceType)} AND {r}.param = {sql.P(has.Reference.Name)} AND {r}.target_type = {sql.P(resourceType)} " +
-               $"AND {Visible(b, snapshot)} AND {Condition(has.Inner, b, has.SourceType, snapshot)})";
+        return $"{alias}.resource_id IN (SELECT {r}.target_id FROM idx_reference {r} WHERE {r}.resource_type = {sql.P(has.SourceType)} " +
+               $"AND {r}.param = {sql.P(has.Reference.Name)} AND {r}.target_type = {sql.P(resourceType)} " +
+               $"AND {r}.version_key IN (SELECT {b}.version_key FROM resource_version {b} WHERE {Matching(b, has.SourceType, snapshot, [has.Inner])}))";
     }
 
-    private string Parameter(ParameterCriterion criterion, string alias, string resourceType)
+    private string Parameter(ParameterCriterion criterion, string alias, string resourceType, bool driving)
     {
         var parameter = criterion.Parameter;
         if (parameter.IsVersionColumn)
             return VersionColumn(criterion, alias);
         var table = TableOf(parameter.Type);
         var i = NextAlias("i");
+        var perVersion = $"SELECT 1 FROM {table} {i} WHERE {i}.version_key = {alias}.version_key AND {i}.param = {sql.P(parameter.Name)}";
         if (criterion.Missing is { } missing)
-        {
-            var any = $"EXISTS (SELECT 1 FROM {table} {i} WHERE {i}.version_key = {alias}.version_key AND {i}.param = {sql.P(parameter.Name)})";
-            return missing ? "NOT " + any : any;
-        }
+            return missing ? $"NOT EXISTS ({perVersion})" : $"EXISTS ({perVersion})";
         var values = string.Join(" OR ", criterion.Values.Select(v => "(" + ValueMatch(parameter, criterion.Modifier, v, i) + ")"));
-        // Driven from the index table (its search index narrows to the matching rows first), then joined to the
-        // version rows by key; :not keeps the versions with no matching row, including those without the element.
-        var matching = $"SELECT {i}.version_key FROM {table} {i} WHERE {i}.resource_type = {sql.P(resourceType)} AND {i}.param = {sql.P(parameter.Name)} AND ({values})";
-        return criterion.Modifier == "not"
-            ? $"{alias}.version_key NOT IN ({matching})"
-            : $"{alias}.version_key IN ({matching})";
+        // :not keeps the versions with no matching row, including those without the element at all.
+        if (criterion.Modifier == "not")
+            return $"NOT EXISTS ({perVersion} AND ({values}))";
+        return driving
+            ? $"{alias}.version_key IN (SELECT {i}.version_key FROM {table} {i} WHERE {i}.resource_type = {sql.P(resourceType)} AND {i}.param = {sql.P(parameter.Name)} AND ({values}))"
+            : $"EXISTS ({perVersion} AND ({values}))";
     }
 
     private string VersionColumn(ParameterCriterion criterion, string alias)
@@ -176,7 +214,10 @@ internal sealed class SearchSql(SqlText sql)
         return match;
     }
 
-    /// <summary>The sort value of one key: the smallest value ascending, the largest descending (FHIR's rule for repeats).</summary>
+    /// <summary>
+    /// The sort value of one key: the smallest value ascending, the largest descending (FHIR's rule for repeats).
+    /// A resource without a value gets a sentinel that sorts it last either way, the same on both engines.
+    /// </summary>
     public string SortExpression(SortKey key, string alias)
     {
         var parameter = key.Parameter;
@@ -184,15 +225,16 @@ internal sealed class SearchSql(SqlText sql)
             return alias + ".resource_id";
         if (parameter.Name == "_lastUpdated")
             return alias + ".last_updated_ms";
-        var column = parameter.Type switch
+        var (column, last) = parameter.Type switch
         {
-            SearchParamType.Date => key.Descending ? "high_ms" : "low_ms",
-            SearchParamType.String => "value_norm",
-            SearchParamType.Token => "code",
-            _ => "value",
+            SearchParamType.Date => key.Descending ? ("high_ms", (object)FhirInstantRange.MinValue) : ("low_ms", FhirInstantRange.MaxValue),
+            SearchParamType.String => ("value_norm", key.Descending ? "" : new string(char.MaxValue, 4)),
+            SearchParamType.Token => ("code", key.Descending ? "" : new string(char.MaxValue, 4)),
+            _ => ("value", key.Descending ? decimal.MinValue : decimal.MaxValue),
         };
         var i = NextAlias("s");
-        return $"(SELECT {(key.Descending ? "MAX" : "MIN")}({i}.{column}) FROM {TableOf(parameter.Type)} {i} WHERE {i}.version_key = {alias}.version_key AND {i}.param = {sql.P(parameter.Name)})";
+        return $"COALESCE((SELECT {(key.Descending ? "MAX" : "MIN")}({i}.{column}) FROM {TableOf(parameter.Type)} {i} " +
+               $"WHERE {i}.version_key = {alias}.version_key AND {i}.param = {sql.P(parameter.Name)}), {sql.P(last)})";
     }
 
     public static string TableOf(SearchParamType type) => type switch
