@@ -1,24 +1,30 @@
 using FhirCaseService.Api.Http;
 using FhirCaseService.Api.Conformance;
 using FhirCaseService.Api.Metadata;
+using FhirCaseService.Api.Rest;
 using FhirCaseService.Api.Startup;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.Services.AddSingleton<ServerCapabilities>();
 builder.Services.AddFhirCaseConformance();
-builder.Services.AddFhirCaseStorageFromConfiguration();
+builder.Services.AddFhirCaseRest();
 builder.Services.AddHealthChecks();
 builder.Services.AddOpenApi();
 
 var app = builder.Build();
 
+app.UseFhirRequestLogging();
 app.UseFhirErrorHandling();
 app.MapOpenApi();
 app.MapHealthChecks("/health/live");
 app.MapHealthChecks("/health/ready");
 app.MapMetadata();
 app.MapConformanceResources();
+app.MapResourceInteractions();
+app.MapHistory();
+app.MapBundles();
+app.MapValidate();
 
 app.Run();
 

@@ -27,7 +27,8 @@ public sealed class MetadataAndProfilesTests(ServiceHost host) : IClassFixture<S
         Assert.Equal("application/fhir+json", response.Content.Headers.ContentType?.MediaType);
         Assert.Equal(FHIRVersion.N4_0_1, statement.FhirVersion);
         var served = statement.Rest.Single().Resource.Select(r => r.Type ?? "").ToArray();
-        Assert.Equal(new[] { "CodeSystem", "StructureDefinition", "ValueSet" }, served);
+        Assert.Superset(new HashSet<string> { "CodeSystem", "StructureDefinition", "ValueSet", "Patient", "Observation" }, served.ToHashSet());
+        Assert.Equal(served.Length, served.Distinct().Count());
         Assert.All(statement.Rest.Single().Resource, r => Assert.Contains(r.Interaction, i => i.Code == CapabilityStatement.TypeRestfulInteraction.Read));
     }
 

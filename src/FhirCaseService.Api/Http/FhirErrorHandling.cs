@@ -17,7 +17,25 @@ public static class FhirErrorHandling
     {
         app.UseExceptionHandler(errorApp => errorApp.Run(WriteUnexpectedErrorAsync));
         app.UseStatusCodePages(context => WriteStatusCodeOutcomeAsync(context.HttpContext));
+        app.Use(AnswerExpectedErrorsAsync);
         return app;
+    }
+
+    /// <summary>
+    /// Exceptions that are answers (412 on a stale If-Match, 409, 400...) are written here, from
+    /// <see cref="FhirExceptionTable"/>, without the error log an unexpected exception deserves.
+    /// </summary>
+    private static async Task AnswerExpectedErrorsAsync(HttpContext context, RequestDelegate next)
+    {
+        try
+        {
+            await next(context);
+        }
+        catch (Exception exception) when (!context.Response.HasStarted && FhirExceptionTable.TryMap(exception, out var status, out var outcome))
+        {
+            context.Response.Clear();
+            await new FhirResult(outcome, status).ExecuteAsync(context);
+        }
     }
 
     private static async Task WriteUnexpectedErrorAsync(HttpContext context)
@@ -43,6 +61,7 @@ public static class FhirErrorHandling
             StatusCodes.Status404NotFound => (OperationOutcome.IssueType.NotSupported, $"No FHIR interaction is served at {context.Request.Method} {context.Request.Path}."),
             StatusCodes.Status405MethodNotAllowed => (OperationOutcome.IssueType.NotSupported, $"{context.Request.Method} is not supported on {context.Request.Path}."),
             StatusCodes.Status415UnsupportedMediaType => (OperationOutcome.IssueType.NotSupported, "Send FHIR content as application/fhir+json or application/fhir+xml."),
+            StatusCodes.Status413PayloadTooLarge => (OperationOutcome.IssueType.TooLong, "The request body is larger than the server accepts."),
             _ => (OperationOutcome.IssueType.Processing, $"The request failed with HTTP status {status}."),
         };
         return new FhirResult(OperationOutcomes.Single(OperationOutcome.IssueSeverity.Error, code, message), status).ExecuteAsync(context);

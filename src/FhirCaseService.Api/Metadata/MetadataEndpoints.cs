@@ -34,6 +34,8 @@ public static class MetadataEndpoints
                 SupportedProfile = [.. resource.SupportedProfiles],
             });
         }
+        foreach (var interaction in capabilities.SystemInteractions)
+            rest.Interaction.Add(new CapabilityStatement.SystemInteractionComponent { Code = interaction });
         foreach (var operation in capabilities.Operations)
             rest.Operation.Add(new CapabilityStatement.OperationComponent { Name = operation.Name, Definition = operation.Definition });
 

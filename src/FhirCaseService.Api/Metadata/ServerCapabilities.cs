@@ -21,6 +21,7 @@ public sealed class ServerCapabilities
 {
     private readonly List<ResourceCapability> _resources = [];
     private readonly List<OperationCapability> _operations = [];
+    private readonly List<CapabilityStatement.SystemRestfulInteraction> _systemInteractions = [];
     private readonly Lock _gate = new();
 
     /// <summary>When this server instance started; the CapabilityStatement's date.</summary>
@@ -36,9 +37,35 @@ public sealed class ServerCapabilities
         lock (_gate) _operations.Add(operation);
     }
 
+    /// <summary>A whole-system interaction (transaction, batch, history-system).</summary>
+    public void AddSystemInteraction(CapabilityStatement.SystemRestfulInteraction interaction)
+    {
+        lock (_gate) _systemInteractions.Add(interaction);
+    }
+
+    public IReadOnlyList<CapabilityStatement.SystemRestfulInteraction> SystemInteractions
+    {
+        get { lock (_gate) return [.. _systemInteractions.Distinct().Order()]; }
+    }
+
+    /// <summary>One entry per resource type: what several endpoint groups declared for a type (e.g. CRUD and search) is merged.</summary>
     public IReadOnlyList<ResourceCapability> Resources
     {
-        get { lock (_gate) return [.. _resources.OrderBy(r => r.ResourceType, StringComparer.Ordinal)]; }
+        get
+        {
+            lock (_gate)
+                return
+                [
+                    .. _resources
+                        .GroupBy(r => r.ResourceType, StringComparer.Ordinal)
+                        .OrderBy(g => g.Key, StringComparer.Ordinal)
+                        .Select(g => new ResourceCapability(
+                            g.Key,
+                            [.. g.SelectMany(r => r.Interactions).Distinct().Order()],
+                            [.. g.SelectMany(r => r.SearchParameters).DistinctBy(p => p.Name).OrderBy(p => p.Name, StringComparer.Ordinal)],
+                            [.. g.SelectMany(r => r.SupportedProfiles).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)])),
+                ];
+        }
     }
 
     public IReadOnlyList<OperationCapability> Operations

@@ -1,0 +1,82 @@
+using System.Text;
+using FhirCaseService.Conformance.Serialization;
+using FhirCaseService.Validation;
+using Hl7.Fhir.Model;
+using Hl7.Fhir.Serialization;
+using Microsoft.Net.Http.Headers;
+
+namespace FhirCaseService.Api.Http;
+
+/// <summary>A request body as FHIR text: kept as text so the validator can give line and column, parsed once it has passed.</summary>
+public sealed record FhirRequestBody(string Text, ResourceFormat Format)
+{
+    public static async Task<FhirRequestBody> ReadAsync(HttpRequest request, CancellationToken cancellationToken) =>
+        await ReadOptionalAsync(request, cancellationToken)
+            ?? throw FhirRequestException.BadRequest("The request has no body; send a FHIR resource.");
+
+    /// <summary>The body, or null when the request has none (an operation whose inputs may all be in the query).</summary>
+    public static async Task<FhirRequestBody?> ReadOptionalAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        using var reader = new StreamReader(request.Body, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        var text = await reader.ReadToEndAsync(cancellationToken);
+        return string.IsNullOrWhiteSpace(text) ? null : new FhirRequestBody(text, FormatOf(request));
+    }
+
+    /// <summary>JSON unless the Content-Type names XML; a non-FHIR media type is refused (415).</summary>
+    private static ResourceFormat FormatOf(HttpRequest request)
+    {
+        if (string.IsNullOrEmpty(request.ContentType) || !MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType))
+            return ResourceFormat.Json;
+        return contentType.MediaType.Value?.ToLowerInvariant() switch
+        {
+            FhirFormat.JsonContentType or "application/json" or "text/json" => ResourceFormat.Json,
+            FhirFormat.XmlContentType or "application/xml" or "text/xml" => ResourceFormat.Xml,
+            var other => throw FhirRequestException.Of(StatusCodes.Status415UnsupportedMediaType, OperationOutcome.IssueType.NotSupported,
+                $"Content-Type {other} is not FHIR; send {FhirFormat.JsonContentType} or {FhirFormat.XmlContentType}."),
+        };
+    }
+
+    /// <summary>Parses the text with the shared strict deserializer; anything it cannot read is a 400 naming each problem.</summary>
+    public Resource Parse()
+    {
+        var (resource, problems) = ParseWithFindings();
+        return problems is null ? resource! : throw problems;
+    }
+
+    /// <summary>
+    /// The parsed resource and, when the parser found problems, the 400 they make. With problems the resource is what the
+    /// parser could read (null when nothing): a batch still runs the entries the validator did not set aside.
+    /// </summary>
+    public (Resource? Resource, FhirRequestException? Problems) ParseWithFindings()
+    {
+        try
+        {
+            var resource = Format == ResourceFormat.Xml
+                ? FhirSerialization.StrictXml.DeserializeResource(Text)
+                : FhirSerialization.StrictJson.DeserializeResource(Text);
+            return (resource, null);
+        }
+        catch (DeserializationFailedException e)
+        {
+            var outcome = new OperationOutcome();
+            foreach (var error in e.Exceptions)
+            {
+                var issue = new OperationOutcome.IssueComponent
+                {
+                    Severity = OperationOutcome.IssueSeverity.Error,
+                    Code = OperationOutcome.IssueType.Structure,
+                    Diagnostics = error.Message,
+                };
+                if (error is Hl7.Fhir.Validation.CodedValidationException coded && !string.IsNullOrEmpty(coded.InstancePath))
+                    issue.Expression = [coded.InstancePath];
+                outcome.Issue.Add(issue);
+            }
+            return (e.PartialResult as Resource, new FhirRequestException(StatusCodes.Status400BadRequest, outcome));
+        }
+        catch (Exception e) when (e is FormatException or System.Text.Json.JsonException or System.Xml.XmlException)
+        {
+            return (null, FhirRequestException.Of(StatusCodes.Status400BadRequest, OperationOutcome.IssueType.Structure,
+                $"The body cannot be read as a FHIR resource: {e.Message}"));
+        }
+    }
+}

@@ -1,0 +1,65 @@
+using FhirCaseService.Api.Http;
+using FhirCaseService.Api.Metadata;
+using Hl7.Fhir.Model;
+
+namespace FhirCaseService.Api.Rest;
+
+/// <summary>
+/// <c>POST /</c> with a transaction Bundle (validated as a whole first: any error rejects it with 422 and nothing is
+/// written) or a batch Bundle (entries with errors answer 422 in their response entry; the others run).
+/// </summary>
+public static class BundleEndpoints
+{
+    public static IEndpointRouteBuilder MapBundles(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/", ProcessAsync)
+            .WithName("TransactionOrBatch").WithTags("System")
+            .WithSummary("Execute a transaction Bundle (atomic; urn:uuid fullUrls become server ids in every reference) or a batch Bundle (independent entries).")
+            .WithDescription("Entries run in the spec's order: DELETE, POST, PUT, GET. Conditional references (Patient?identifier=system|value) resolve to the single match. " +
+                "A transaction with a validation error answers 422 and writes nothing; each issue's expression starts with Bundle.entry[n] and its diagnostics name the entry's fullUrl.")
+            .Accepts<string>(FhirFormat.JsonContentType, FhirFormat.XmlContentType)
+            .Produces(StatusCodes.Status200OK, contentType: FhirFormat.JsonContentType, additionalContentTypes: [FhirFormat.XmlContentType]);
+        var capabilities = app.ServiceProvider.GetRequiredService<ServerCapabilities>();
+        capabilities.AddSystemInteraction(CapabilityStatement.SystemRestfulInteraction.Transaction);
+        capabilities.AddSystemInteraction(CapabilityStatement.SystemRestfulInteraction.Batch);
+        return app;
+    }
+
+    private static async Task<FhirResult> ProcessAsync(HttpRequest request, WriteValidation validation, BundleProcessor processor, CancellationToken cancellationToken)
+    {
+        var body = await FhirRequestBody.ReadAsync(request, cancellationToken);
+        var verdict = await validation.ValidateBundleAsync(body, cancellationToken);
+        var (parsed, problems) = body.ParseWithFindings();
+        if (parsed is null)
+        {
+            verdict.ThrowIfInvalid();
+            throw problems!;
+        }
+        if (parsed is not Bundle { Type: Bundle.BundleType.Transaction or Bundle.BundleType.Batch } bundle)
+            throw FhirRequestException.BadRequest(
+                $"POST / takes a Bundle of type transaction or batch; this is {(parsed is Bundle b ? $"a Bundle of type {b.Type?.ToString() ?? "(none)"}" : $"a {parsed.TypeName}")}.",
+                "Bundle.type");
+        var baseUrl = BaseUrl.Of(request);
+        var prefer = PreferHeader.ReturnOf(request);
+
+        if (bundle.Type == Bundle.BundleType.Transaction)
+        {
+            verdict.ThrowIfInvalid();
+            if (problems is not null)
+                throw problems;
+            verdict = await validation.AddRequiredProfileChecksAsync(verdict, bundle, cancellationToken);
+            verdict.ThrowIfInvalid();
+            return new FhirResult(await processor.RunTransactionAsync(bundle, verdict, baseUrl, prefer, cancellationToken));
+        }
+
+        if (verdict.BundleHasErrors)
+            throw new FhirRequestException(StatusCodes.Status422UnprocessableEntity, verdict.ToOperationOutcome(BundleLevel));
+        // What the parser could not read belongs to entries the validator has set aside; without validation it is a 400.
+        if (problems is not null && !verdict.HasErrors)
+            throw problems;
+        verdict = await validation.AddRequiredProfileChecksAsync(verdict, bundle, cancellationToken);
+        return new FhirResult(await processor.RunBatchAsync(bundle, verdict, baseUrl, prefer, cancellationToken));
+    }
+
+    private static bool BundleLevel(Validation.ValidationIssue issue) => BundleVerdict.EntryIndexOf(issue) < 0;
+}

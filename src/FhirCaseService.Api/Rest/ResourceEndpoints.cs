@@ -1,0 +1,142 @@
+using FhirCaseService.Api.Http;
+using FhirCaseService.Api.Metadata;
+using FhirCaseService.Storage;
+using Hl7.Fhir.Model;
+using Microsoft.AspNetCore.Mvc;
+
+namespace FhirCaseService.Api.Rest;
+
+/// <summary>What every instance-level handler needs: the request, the store, validation on write, a logger.</summary>
+public sealed record RestServices(HttpRequest Request, IResourceStore Store, WriteValidation Validation, ILogger<RestServices> Logger)
+{
+    public CancellationToken Aborted => Request.HttpContext.RequestAborted;
+}
+
+/// <summary>
+/// create, read, vread, update, delete (plain and conditional) for the stored resource types, with If-Match /
+/// If-None-Exist / If-None-Match, weak ETags, Last-Modified, Location and <c>Prefer: return=</c>.
+/// Every write is validated first (<see cref="WriteValidation"/>) and runs in one store transaction.
+/// </summary>
+public static class ResourceEndpoints
+{
+    public static IEndpointRouteBuilder MapResourceInteractions(this IEndpointRouteBuilder app)
+    {
+        var capabilities = app.ServiceProvider.GetRequiredService<ServerCapabilities>();
+        var validation = app.ServiceProvider.GetRequiredService<WriteValidation>();
+        foreach (var type in StoredResourceTypes.All)
+        {
+            var group = app.MapGroup($"/{type}").WithTags(type);
+            group.MapPost("", ([AsParameters] RestServices s) => CreateAsync(type, s))
+                .WithName($"Create{type}")
+                .WithSummary($"Create a {type} (the server assigns the id); If-None-Exist makes it conditional. Validated first: 422 with an OperationOutcome on errors.");
+            group.MapGet("/{id}", (string id, [AsParameters] RestServices s) => ReadAsync(type, id, s))
+                .WithName($"Read{type}")
+                .WithSummary($"Read the current version of a {type}: 410 when deleted, 404 when unknown; If-None-Match gives 304.");
+            group.MapGet("/{id}/_history/{versionId}", (string id, string versionId, [AsParameters] RestServices s) => VReadAsync(type, id, versionId, s))
+                .WithName($"VRead{type}")
+                .WithSummary($"Read one version of a {type}.");
+            group.MapPut("/{id}", (string id, [AsParameters] RestServices s) => UpdateAsync(type, id, s))
+                .WithName($"Update{type}")
+                .WithSummary($"Update a {type}, or create it with this id; If-Match W/\"n\" makes it version-aware (412 on mismatch).");
+            group.MapPut("", ([AsParameters] RestServices s) => ConditionalUpdateAsync(type, s))
+                .WithName($"ConditionalUpdate{type}")
+                .WithSummary($"Conditional update: the search parameters in the URL select the {type} to update (none: create; several: 412).");
+            group.MapDelete("/{id}", (string id, [AsParameters] RestServices s) => DeleteAsync(type, id, s))
+                .WithName($"Delete{type}")
+                .WithSummary($"Delete a {type} (a new, deleted version; history keeps the others). If-Match supported.");
+            group.MapDelete("", ([AsParameters] RestServices s) => ConditionalDeleteAsync(type, s))
+                .WithName($"ConditionalDelete{type}")
+                .WithSummary($"Conditional delete: the search parameters in the URL select the single {type} to delete (several: 412).");
+            capabilities.AddResource(new ResourceCapability(
+                type,
+                [
+                    CapabilityStatement.TypeRestfulInteraction.Create,
+                    CapabilityStatement.TypeRestfulInteraction.Read,
+                    CapabilityStatement.TypeRestfulInteraction.Vread,
+                    CapabilityStatement.TypeRestfulInteraction.Update,
+                    CapabilityStatement.TypeRestfulInteraction.Delete,
+                ],
+                [],
+                validation.RequiredProfiles(type)));
+        }
+        return app;
+    }
+
+    private static async Task<WriteResult> CreateAsync(string type, RestServices s)
+    {
+        var resource = await ReadValidResourceAsync(type, s);
+        string? ifNoneExist = s.Request.Headers["If-None-Exist"];
+        var outcome = await s.Store.TransactionAsync(
+            (tx, ct) => ResourceOperations.CreateAsync(tx, resource, null, string.IsNullOrWhiteSpace(ifNoneExist) ? null : ifNoneExist, ct), s.Aborted);
+        Log(s, "create", outcome);
+        return new WriteResult(outcome);
+    }
+
+    private static async Task<ReadResultResult> ReadAsync(string type, string id, RestServices s) =>
+        new(await s.Store.ReadAsync(type, id, s.Aborted), $"{type}/{id}");
+
+    private static async Task<IResult> VReadAsync(string type, string id, string versionId, RestServices s)
+    {
+        if (!int.TryParse(versionId, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var version) || version < 1)
+            return OperationOutcomes.NotFound($"{type}/{id}/_history/{versionId} is not a version: versions are numbered from 1.");
+        return new ReadResultResult(await s.Store.VReadAsync(type, id, version, s.Aborted), $"{type}/{id}/_history/{version}");
+    }
+
+    private static async Task<WriteResult> UpdateAsync(string type, string id, RestServices s)
+    {
+        var resource = await ReadValidResourceAsync(type, s);
+        if (resource.Id != id)
+            throw FhirRequestException.BadRequest(string.IsNullOrEmpty(resource.Id)
+                ? $"The {type} has no id; an update must carry the id of its URL ({id})."
+                : $"The {type}'s id ({resource.Id}) differs from the URL's ({id}).", $"{type}.id");
+        var ifMatch = VersionHeaders.IfMatch(s.Request.Headers.IfMatch);
+        var outcome = await s.Store.TransactionAsync((tx, ct) => ResourceOperations.UpdateAsync(tx, resource, ifMatch, ct), s.Aborted);
+        Log(s, "update", outcome);
+        return new WriteResult(outcome);
+    }
+
+    private static async Task<WriteResult> ConditionalUpdateAsync(string type, RestServices s)
+    {
+        var resource = await ReadValidResourceAsync(type, s);
+        var ifMatch = VersionHeaders.IfMatch(s.Request.Headers.IfMatch);
+        var criteria = s.Request.QueryString.Value ?? "";
+        var outcome = await s.Store.TransactionAsync((tx, ct) => ResourceOperations.ConditionalUpdateAsync(tx, resource, criteria, ifMatch, null, ct), s.Aborted);
+        Log(s, "conditional update", outcome);
+        return new WriteResult(outcome);
+    }
+
+    private static async Task<WriteResult> DeleteAsync(string type, string id, RestServices s)
+    {
+        var ifMatch = VersionHeaders.IfMatch(s.Request.Headers.IfMatch);
+        var outcome = await s.Store.TransactionAsync((tx, ct) => ResourceOperations.DeleteAsync(tx, type, id, ifMatch, ct), s.Aborted);
+        Log(s, "delete", outcome);
+        return new WriteResult(outcome);
+    }
+
+    private static async Task<WriteResult> ConditionalDeleteAsync(string type, RestServices s)
+    {
+        var criteria = s.Request.QueryString.Value ?? "";
+        var outcome = await s.Store.TransactionAsync((tx, ct) => ResourceOperations.ConditionalDeleteAsync(tx, type, criteria, ct), s.Aborted);
+        Log(s, "conditional delete", outcome);
+        return new WriteResult(outcome);
+    }
+
+    /// <summary>The body, validated as the type of the URL, then parsed; a body of another type is a 400.</summary>
+    private static async Task<Resource> ReadValidResourceAsync(string type, RestServices s)
+    {
+        var body = await FhirRequestBody.ReadAsync(s.Request, s.Aborted);
+        await s.Validation.EnsureValidAsync(body, type, s.Aborted);
+        var resource = body.Parse();
+        if (resource.TypeName != type)
+            throw FhirRequestException.BadRequest($"The body is a {resource.TypeName}, but this URL takes a {type}.", "resourceType");
+        return resource;
+    }
+
+    /// <summary>Type, id and version only: never content, which may identify a patient.</summary>
+    private static void Log(RestServices s, string interaction, WriteOutcome outcome)
+    {
+        if (outcome.Stored is { } stored)
+            s.Logger.LogInformation("{Interaction} {ResourceType}/{Id} -> version {VersionId} ({Status})",
+                interaction, stored.ResourceType, stored.Id, stored.VersionId, outcome.Status);
+    }
+}

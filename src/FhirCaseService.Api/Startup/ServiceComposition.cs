@@ -1,0 +1,29 @@
+using FhirCaseService.Api.Rest;
+using FhirCaseService.Storage;
+using FhirCaseService.Validation;
+using Microsoft.Extensions.Options;
+
+namespace FhirCaseService.Api.Startup;
+
+/// <summary>The service's composition: storage and validation from configuration, the REST machinery over them.</summary>
+public static class ServiceComposition
+{
+    /// <summary>
+    /// Storage ("Storage": SQLite under ./data by default, or PostgreSQL), validation on write ("Validation": on, plus
+    /// required profiles per type), start-up ("Startup": load the examples into an empty database). Options are checked
+    /// at start-up, and the store is opened before the first request.
+    /// </summary>
+    public static IServiceCollection AddFhirCaseRest(this IServiceCollection services)
+    {
+        services.AddFhirCaseStorage();
+        services.AddOptions<StorageOptions>().BindConfiguration("Storage").ValidateOnStart();
+        services.AddFhirCaseValidation();
+        services.AddOptions<WriteValidationOptions>().BindConfiguration(WriteValidationOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<WriteValidationOptions>, WriteValidationOptionsCheck>();
+        services.AddOptions<StartupOptions>().BindConfiguration(StartupOptions.Section).ValidateOnStart();
+        services.AddSingleton<WriteValidation>();
+        services.AddSingleton<BundleProcessor>();
+        services.AddHostedService<StoreInitializer>();
+        return services;
+    }
+}
