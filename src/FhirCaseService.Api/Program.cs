@@ -1,7 +1,10 @@
 using FhirCaseService.Api.Http;
 using FhirCaseService.Api.Conformance;
 using FhirCaseService.Api.Metadata;
+using FhirCaseService.Api.OpenApi;
+using FhirCaseService.Api.Operations;
 using FhirCaseService.Api.Rest;
+using FhirCaseService.Api.Search;
 using FhirCaseService.Api.Startup;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -11,6 +14,7 @@ builder.Services.AddFhirCaseConformance();
 builder.Services.AddFhirCaseRest();
 builder.Services.AddHealthChecks();
 builder.Services.AddOpenApi();
+builder.Services.AddFhirCaseApiDocumentation();
 
 var app = builder.Build();
 
@@ -25,6 +29,11 @@ app.MapResourceInteractions();
 app.MapHistory();
 app.MapBundles();
 app.MapValidate();
+app.MapSearch();
+app.MapPatientEverything();
+app.MapCaseSeriesOperations();
+app.MapOperationDefinitions();
+app.MapApiReference();
 
 app.Run();
 
