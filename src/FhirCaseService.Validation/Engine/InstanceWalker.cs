@@ -57,7 +57,18 @@ internal sealed class InstanceWalker
                     $"Profile {profile.Url} constrains {lookup.Schema.Type}, not {resource.TypeName}.", path, "profile-type");
                 continue;
             }
+            ReportDefinitionProblem(lookup, path, run);
             await ValidateElementAsync(node, lookup.Schema.Root, lookup.Schema, path, node, run).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A profile whose snapshot could only partly be generated is applied as far as it goes, and said so once.</summary>
+    private static void ReportDefinitionProblem(SchemaLookup lookup, InstancePath path, ValidationRun run)
+    {
+        if (lookup is { Schema: { } schema, Problem: { } problem })
+        {
+            run.ReportOnce("snapshot:" + schema.Canonical, OperationOutcome.IssueSeverity.Warning, OperationOutcome.IssueType.Incomplete,
+                problem + " The profile may be only partly applied.", path, "profile-snapshot");
         }
     }
 
@@ -121,6 +132,7 @@ internal sealed class InstanceWalker
                     $"Definition {canonical} is unknown; this element was not checked against it. {lookup.Problem}", path, "profile-unknown");
             return;
         }
+        ReportDefinitionProblem(lookup, path, run);
         await ValidateElementAsync(node, lookup.Schema.Root, lookup.Schema, path, resource, run).ConfigureAwait(false);
     }
 

@@ -3,7 +3,10 @@ using FhirCaseService.Conformance.Snapshots;
 
 namespace FhirCaseService.Validation.Schema;
 
-/// <summary>A compiled schema, or why there is none (unknown canonical, no snapshot, a definition that cannot compile).</summary>
+/// <summary>
+/// A compiled schema, or why there is none (unknown canonical, no snapshot, a definition that cannot compile). With a
+/// schema, <see cref="Problem"/> carries what snapshot generation objected to: the profile is then only partly applied.
+/// </summary>
 public sealed record SchemaLookup(StructureSchema? Schema, string? Problem);
 
 /// <summary>
@@ -37,7 +40,11 @@ public sealed class SchemaRepository
                 return new SchemaLookup(null, $"No StructureDefinition with canonical URL {canonical} is known.");
             if (snapshot.Definition.Snapshot is null || snapshot.Definition.Snapshot.Element.Count == 0)
                 return new SchemaLookup(null, $"StructureDefinition {canonical} has no snapshot and none could be generated.");
-            return new SchemaLookup(SchemaCompiler.Compile(snapshot.Definition), null);
+            var generationErrors = snapshot.Issues
+                .Where(i => i.Severity is Hl7.Fhir.Model.OperationOutcome.IssueSeverity.Error or Hl7.Fhir.Model.OperationOutcome.IssueSeverity.Fatal)
+                .Select(i => i.Details?.Text ?? i.Diagnostics).Where(t => !string.IsNullOrEmpty(t)).ToList();
+            var problem = generationErrors.Count == 0 ? null : $"Snapshot generation for {canonical} reported: {string.Join("; ", generationErrors)}";
+            return new SchemaLookup(SchemaCompiler.Compile(snapshot.Definition), problem);
         }
         // A broken definition (bad cardinality text, unresolvable base) must become a finding, not take the validator down.
         catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException or OverflowException or NotSupportedException)

@@ -168,4 +168,15 @@ public sealed class ProfileRuleTests
         Assert.Equal(OperationOutcome.IssueSeverity.Warning, issue.Severity);
         Assert.Equal("Observation", issue.Location.Expression);
     }
+
+    [Fact]
+    public async Task Profile_whose_snapshot_cannot_be_fully_generated_is_reported_once()
+    {
+        var options = new ValidationOptions { Profiles = [TestProfiles.DisorderedProfile] };
+
+        var result = await TestProfiles.Validator.ValidateAsync(TestProfiles.ConformingObservation(), options);
+
+        var issue = EngineTestSupport.Single(result, "profile-snapshot");
+        Assert.Equal(OperationOutcome.IssueSeverity.Warning, issue.Severity);
+    }
 }

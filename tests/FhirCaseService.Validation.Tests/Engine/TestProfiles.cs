@@ -11,6 +11,8 @@ namespace FhirCaseService.Validation.Tests.Engine;
 internal static class TestProfiles
 {
     public const string ObservationProfile = "http://example.org/fhir/StructureDefinition/test-observation";
+    /// <summary>A profile whose differential lists elements out of order, which snapshot generation rejects.</summary>
+    public const string DisorderedProfile = "http://example.org/fhir/StructureDefinition/test-disordered";
     public const string CodeSystem = "http://example.org/fhir/CodeSystem/test";
 
     private static readonly Lazy<FhirValidator> SharedValidator = new(Create);
@@ -21,6 +23,7 @@ internal static class TestProfiles
     {
         var directory = Directory.CreateTempSubdirectory("fhircase-validation-tests-");
         File.WriteAllText(Path.Combine(directory.FullName, "StructureDefinition-test-observation.json"), ObservationProfileJson);
+        File.WriteAllText(Path.Combine(directory.FullName, "StructureDefinition-test-disordered.json"), DisorderedProfileJson);
         var context = ConformanceContext.CreateBuilder().AddBundledProfiles().AddPackage(directory.FullName).Build();
         return new FhirValidator(context);
     }
@@ -87,6 +90,28 @@ internal static class TestProfiles
                 "id": "Observation.component:second.code", "path": "Observation.component.code",
                 "patternCodeableConcept": { "coding": [ { "system": "http://example.org/fhir/CodeSystem/test", "code": "b" } ] }
               }
+            ]
+          }
+        }
+        """;
+
+    private const string DisorderedProfileJson = """
+        {
+          "resourceType": "StructureDefinition",
+          "id": "test-disordered",
+          "url": "http://example.org/fhir/StructureDefinition/test-disordered",
+          "name": "TestDisordered",
+          "status": "draft",
+          "fhirVersion": "4.0.1",
+          "kind": "resource",
+          "abstract": false,
+          "type": "Observation",
+          "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Observation",
+          "derivation": "constraint",
+          "differential": {
+            "element": [
+              { "id": "Observation.interpretation", "path": "Observation.interpretation", "min": 1 },
+              { "id": "Observation.status", "path": "Observation.status", "fixedCode": "final" }
             ]
           }
         }
