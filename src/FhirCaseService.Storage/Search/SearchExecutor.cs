@@ -173,7 +173,7 @@ internal sealed class SearchExecutor(SqlDialect dialect, StorageOptions options)
         // The targets' current versions at the snapshot, found through the sources' reference rows then the (type, id) key.
         sql.Append($"SELECT {VersionRows.Columns("b")} FROM idx_reference r JOIN resource_version b ON b.resource_type = r.target_type AND b.resource_id = r.target_id " +
                    $"WHERE r.version_key IN ({string.Join(", ", sources.Select(k => sql.P(k)))}) AND r.param = {sql.P(spec.Reference.Name)}{targetType} " +
-                   $"AND {search.Visible("b", snapshot)}");
+                   $"AND {search.Visible("b", snapshot, unindexed: true)}");
         await using var command = sql.CreateCommand(connection, null);
         return (await VersionRows.ReadAsync(command, cancellationToken)).DistinctBy(row => row.Key).ToList();
     }
