@@ -32,15 +32,7 @@ internal sealed class InstanceWalker
     public async ValueTask ValidateResourceAsync(PocoNode node, InstancePath path, ValidationRun run, IReadOnlyList<string> extraProfiles, bool profilesAreRequired)
     {
         var resource = (Resource)node.Poco;
-        var core = await _schemas.GetAsync(SchemaRepository.CoreUrl(resource.TypeName)).ConfigureAwait(false);
-        if (core.Schema is null)
-        {
-            run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.NotSupported,
-                $"Resource type {resource.TypeName} has no definition: {core.Problem}", path, "resource-type");
-            return;
-        }
-        await ValidateElementAsync(node, core.Schema.Root, core.Schema, path, node, run).ConfigureAwait(false);
-
+        var applicable = new List<SchemaLookup>();
         var declared = resource.Meta?.Profile?.OfType<string>().Where(p => p.Length > 0) ?? [];
         foreach (var profile in declared.Select(p => (Url: p, Required: false)).Concat(extraProfiles.Select(p => (Url: p, Required: profilesAreRequired))).DistinctBy(p => p.Url))
         {
@@ -58,8 +50,24 @@ internal sealed class InstanceWalker
                 continue;
             }
             ReportDefinitionProblem(lookup, path, run);
-            await ValidateElementAsync(node, lookup.Schema.Root, lookup.Schema, path, node, run).ConfigureAwait(false);
+            applicable.Add(lookup);
         }
+
+        // A profile's snapshot carries every rule of the core definition it derives from, so a complete profile
+        // replaces the core pass (the same walk twice would only find the same issues again).
+        if (!applicable.Exists(l => l.Problem is null))
+        {
+            var core = await _schemas.GetAsync(SchemaRepository.CoreUrl(resource.TypeName)).ConfigureAwait(false);
+            if (core.Schema is null)
+            {
+                run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.NotSupported,
+                    $"Resource type {resource.TypeName} has no definition: {core.Problem}", path, "resource-type");
+                return;
+            }
+            applicable.Insert(0, core);
+        }
+        foreach (var lookup in applicable)
+            await ValidateElementAsync(node, lookup.Schema!.Root, lookup.Schema, path, node, run).ConfigureAwait(false);
     }
 
     /// <summary>A profile whose snapshot could only partly be generated is applied as far as it goes, and said so once.</summary>
