@@ -211,6 +211,14 @@ public sealed class MapperTests
     }
 
     [Fact]
+    public void Every_resource_has_a_generated_narrative_naming_its_patient_and_event()
+    {
+        Assert.All(_bundle.Entry.Select(e => (DomainResource)e.Resource), r => Assert.Equal(Narrative.NarrativeStatus.Generated, r.Text.Status));
+        Assert.Contains("Patient A1 of case series test-series: relapse 2 on 2019-12-10.", Single<Observation>(_bundle, "-relapse-2").Text.Div);
+        Assert.Contains("Contains illustrative values", Single<Procedure>(_bundle, "-hsct").Text.Div);
+    }
+
+    [Fact]
     public void Serialized_bundle_has_unix_line_ends_and_a_final_newline()
     {
         var json = CaseSeriesJson.Serialize(_bundle);

@@ -23,6 +23,7 @@ public static class CaseSeriesMapper
             Name = series.Title,
             Quantity = series.Patients.Count,
             Member = patientKeys.Select(k => new Group.MemberComponent { Entity = new ResourceReference(k.FullUrl) }).ToList(),
+            Text = Narratives.Line($"Case series {series.SeriesId}: {series.Title} ({series.Patients.Count} patients). Source: {series.Citation}"),
         };
         assembly.Add(ResourceKey.For("Group", series.SeriesId), group, profile: null, illustrative: false, "case series");
         foreach (var patient in series.Patients)

@@ -52,6 +52,14 @@ internal sealed class PatientMapper
         ProvenanceBuilder.AddForPatient(series, patient, mapper._patientKey, assembly.Resources.Skip(first).ToList(), assembly);
     }
 
+    /// <summary>Adds the resource with a one-line generated narrative, so a reader (and dom-6) has human-readable text.</summary>
+    private void Add(ResourceKey key, Resource resource, string profile, bool illustrative, string description)
+    {
+        ((DomainResource)resource).Text = Narratives.Line(
+            $"Patient {_patient.Pseudonym} of case series {_series.SeriesId}: {description}." + (illustrative ? " Contains illustrative values (see Provenance)." : ""));
+        _assembly.Add(key, resource, profile, illustrative, description);
+    }
+
     private ResourceKey Key(string resourceType, params string[] eventParts) =>
         ResourceKey.For(resourceType, [_series.SeriesId, _patient.Pseudonym, .. eventParts]);
 
@@ -67,6 +75,8 @@ internal sealed class PatientMapper
     }
 
     private string Field(string name) => $"{_patient.Path}.{name}";
+
+    private static string On(Fact<PartialDate> date) => date.TryGetValue(out var value) ? $" on {value}" : " (date not reported)";
 
     private static FhirDateTime DateTime(Fact<PartialDate> date) =>
         date.TryGetValue(out var value) ? new FhirDateTime(value.ToString()) : Absent.Marked(new FhirDateTime());
@@ -85,8 +95,8 @@ internal sealed class PatientMapper
         };
         if (_patient.FollowUp?.VitalStatus is { IsReported: true } vital)
             patient.Deceased = new FhirBoolean(vital.Value == "dead");
-        _assembly.Add(_patientKey, patient, Profiles.Patient,
-            Illustrative(Field("sex"), Field("birthYear"), Field("followUp.vitalStatus")), $"patient {_patient.Pseudonym}");
+        Add(_patientKey, patient, Profiles.Patient,
+            Illustrative(Field("sex"), Field("birthYear"), Field("followUp.vitalStatus")), "pseudonymised patient");
     }
 
     private void AddDiagnosis()
@@ -109,7 +119,7 @@ internal sealed class PatientMapper
         foreach (var line in _patient.PriorTherapyLines.OrderBy(l => l.Line))
             condition.Note.Add(new Annotation { Text = $"Prior line of therapy {line.Line}: {(line.Description.TryGetValue(out var text) ? text : "not reported")}." });
 
-        _assembly.Add(_conditionKey, condition, Profiles.Diagnosis,
+        Add(_conditionKey, condition, Profiles.Diagnosis,
             Illustrative(diagnosis.Path, Field("ageAtDiagnosisYears"), Field("priorTherapyLines"), Field("followUp.diseaseStatus")), "diagnosis");
     }
 
@@ -160,8 +170,8 @@ internal sealed class PatientMapper
                 observation.Extension.Add(new Extension(Extensions.RelapseSite, Codes.Concept(Codes.RelapseSite(site))));
         else
             observation.Extension.Add(new Extension(Extensions.RelapseSite, Absent.Marked(new CodeableConcept())));
-        _assembly.Add(key, observation, Profiles.DiseaseStatus,
-            Illustrative(relapse.Path + ".number", relapse.Path + ".date", relapse.Path + ".sites"), $"relapse {relapse.Number}");
+        Add(key, observation, Profiles.DiseaseStatus,
+            Illustrative(relapse.Path + ".number", relapse.Path + ".date", relapse.Path + ".sites"), $"relapse {relapse.Number}{On(relapse.Date)}");
 
         AddAntigen(relapse, relapse.Cd19, "cd19", Codes.Cd19Blasts, Profiles.Cd19, key);
         AddAntigen(relapse, relapse.Cd22, "cd22", Codes.Cd22Blasts, Profiles.Cd22, key);
@@ -182,8 +192,8 @@ internal sealed class PatientMapper
             Effective = DateTime(relapse.Date),
             Interpretation = [Codes.Concept(value == "positive" ? Codes.Positive : Codes.Negative)],
         };
-        _assembly.Add(Key("Observation", "relapse", relapse.Number.ToString(CultureInfo.InvariantCulture), antigen), observation, profile,
-            Illustrative(relapse.Path + ".date", relapse.Path + "." + antigen), $"{antigen.ToUpperInvariant()} at relapse {relapse.Number}");
+        Add(Key("Observation", "relapse", relapse.Number.ToString(CultureInfo.InvariantCulture), antigen), observation, profile,
+            Illustrative(relapse.Path + ".date", relapse.Path + "." + antigen), $"{antigen.ToUpperInvariant()} {status.Value} at relapse {relapse.Number}");
     }
 
     private ResourceKey CarTKey => Key("MedicationAdministration", "car-t");
@@ -200,7 +210,7 @@ internal sealed class PatientMapper
             Effective = DateTime(carT.Date),
             ReasonReference = [Reference(_conditionKey)],
         };
-        _assembly.Add(CarTKey, administration, Profiles.CarTAdministration, Illustrative(carT.Path), "CAR-T infusion");
+        Add(CarTKey, administration, Profiles.CarTAdministration, Illustrative(carT.Path), $"tisagenlecleucel infusion{On(carT.Date)}");
     }
 
     private ResourceKey DoseKey(int cycle, int day) =>
@@ -232,8 +242,8 @@ internal sealed class PatientMapper
                 new Extension(Extensions.InoCycleDay, new PositiveInt(dose.Day)),
             ],
         });
-        _assembly.Add(DoseKey(cycle.Cycle, dose.Day), administration, Profiles.InotuzumabAdministration,
-            Illustrative(cycle.Path + ".cycle", dose.Path), $"inotuzumab ozogamicin cycle {cycle.Cycle} day {dose.Day}");
+        Add(DoseKey(cycle.Cycle, dose.Day), administration, Profiles.InotuzumabAdministration,
+            Illustrative(cycle.Path + ".cycle", dose.Path), $"inotuzumab ozogamicin cycle {cycle.Cycle} day {dose.Day}{On(dose.Date)}");
     }
 
     /// <summary>The resource a response assessment follows; for an inotuzumab cycle, its last dose (the cycle is complete).</summary>
@@ -261,7 +271,7 @@ internal sealed class PatientMapper
             AddMrd(mrdKey, assessment.Date, mrd);
             observation.DerivedFrom = [Reference(mrdKey)];
         }
-        _assembly.Add(key, observation, Profiles.DiseaseStatus,
+        Add(key, observation, Profiles.DiseaseStatus,
             Illustrative(assessment.Path + ".date", assessment.Path + ".response", assessment.Path + ".afterTreatment"), $"response assessment {assessment.Date}");
     }
 
@@ -285,7 +295,7 @@ internal sealed class PatientMapper
             observation.Extension.Add(new Extension(Extensions.MrdLimitOfDetection, Percent(limit)));
         else if (mrd.IsNotDetected)
             observation.Extension.Add(new Extension(Extensions.MrdLimitOfDetection, Absent.Marked(Percent(null))));
-        _assembly.Add(key, observation, Profiles.Mrd, Illustrative(mrd.Path), $"MRD {date}");
+        Add(key, observation, Profiles.Mrd, Illustrative(mrd.Path), $"MRD {date}");
     }
 
     private static Quantity Percent(decimal? value) => new() { Value = value, Unit = "%", System = CodeSystems.Ucum, Code = "%" };
@@ -309,7 +319,7 @@ internal sealed class PatientMapper
             procedure.Extension.Add(new Extension(Extensions.DonorType, Codes.Concept(Codes.DonorType(donor))));
         if (hsct.Conditioning.TryGetValue(out var conditioning))
             procedure.Note.Add(new Annotation { Text = $"Conditioning: {conditioning}" });
-        _assembly.Add(HsctKey, procedure, Profiles.Hsct, Illustrative(hsct.Path), "allogeneic HSCT");
+        Add(HsctKey, procedure, Profiles.Hsct, Illustrative(hsct.Path), $"allogeneic HSCT{On(hsct.Date)}");
     }
 
     private ResourceKey RadiotherapyKey(int number) => Key("Procedure", "radiotherapy", number.ToString(CultureInfo.InvariantCulture));
@@ -329,7 +339,7 @@ internal sealed class PatientMapper
             course.Intent.TryGetValue(out var intent) ? Codes.Concept(Codes.TreatmentIntent(intent)) : Absent.Marked(new CodeableConcept())));
         if (course.DoseGy.TryGetValue(out var dose))
             procedure.Extension.Add(new Extension(Extensions.RadiationDose, new Quantity { Value = dose, Unit = "Gy", System = CodeSystems.Ucum, Code = "Gy" }));
-        _assembly.Add(RadiotherapyKey(number), procedure, Profiles.Radiotherapy, Illustrative(course.Path), $"radiotherapy course {number}");
+        Add(RadiotherapyKey(number), procedure, Profiles.Radiotherapy, Illustrative(course.Path), $"radiotherapy course {number}");
     }
 
     /// <summary>The eye has a verified SNOMED CT body structure code; other sites are stated in text only rather than coded with an unverified code.</summary>
@@ -355,7 +365,7 @@ internal sealed class PatientMapper
         if (_patient.FollowUp is not FollowUp followUp || (!followUp.LastContactDate.IsReported && !followUp.DiseaseStatus.IsReported))
             return;
         var observation = DiseaseStatus(followUp.LastContactDate, followUp.DiseaseStatus);
-        _assembly.Add(Key("Observation", "follow-up"), observation, Profiles.DiseaseStatus,
-            Illustrative(followUp.Path + ".lastContactDate", followUp.Path + ".diseaseStatus"), "last follow-up");
+        Add(Key("Observation", "follow-up"), observation, Profiles.DiseaseStatus,
+            Illustrative(followUp.Path + ".lastContactDate", followUp.Path + ".diseaseStatus"), $"last follow-up{On(followUp.LastContactDate)}");
     }
 }
