@@ -31,6 +31,7 @@ public sealed class ValidatorTests
             patient["responseAssessments"]![0]!["response"] = "not-reported";
             patient["responseAssessments"]![0]!["mrd"]!["method"] = "not-reported";
             patient["responseAssessments"]![0]!["mrd"]!["limitOfDetectionPercent"] = "not-reported";
+            patient["inotuzumabCycles"]![0]!["doses"]![1]!["doseMgPerM2"] = "not-reported";
             patient["hsct"]!["date"] = "not-reported";
             patient["radiotherapy"]![0]!["intent"] = "not-reported";
             patient["radiotherapy"]![0]!["startDate"] = "not-reported";

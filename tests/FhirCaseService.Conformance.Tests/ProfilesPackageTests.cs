@@ -173,6 +173,8 @@ public sealed class ProfilesPackageTests
         new("fhircase-ino-2", "0.8 mg/m2, the labelled maximum", true, Ino(Ucum(0.8m, "mg/m2"))),
         new("fhircase-ino-2", "flat dose left to fhircase-ino-1", true, Ino(Ucum(1.2m, "mg"))),
         new("fhircase-ino-2", "1.8 mg/m2 (a cycle total as one dose)", false, Ino(Ucum(1.8m, "mg/m2"))),
+        new("fhircase-ino-2", "dose not reported, with a data-absent-reason", true, Ino(NotReportedDose())),
+        new("fhircase-ino-2", "dose without a value and without a reason", false, Ino(new Quantity { System = "http://unitsofmeasure.org", Code = "mg/m2", Unit = "mg/m2" })),
     ];
 
     [Theory]
@@ -382,6 +384,14 @@ public sealed class ProfilesPackageTests
     };
 
     private static MedicationAdministration Ino(Quantity dose) => new() { Dosage = new MedicationAdministration.DosageComponent { Dose = dose } };
+
+    private static Quantity NotReportedDose() => new()
+    {
+        System = "http://unitsofmeasure.org",
+        Code = "mg/m2",
+        Unit = "mg/m2",
+        Extension = [new Extension("http://hl7.org/fhir/StructureDefinition/data-absent-reason", new Code("unknown"))],
+    };
 
     private static CodeableConcept Sct(string code) => new("http://snomed.info/sct", code);
 
