@@ -39,12 +39,19 @@ internal sealed class SearchExecutor(SqlDialect dialect, StorageOptions options)
                 var expression = search.SortExpression(k, "a");
                 return $"{expression}{(k.Descending ? " DESC" : "")}, ";
             }));
-            sql.Append($"SELECT {VersionRows.Columns("a")} FROM resource_version a WHERE {where} ORDER BY {order}a.resource_id LIMIT {count + 1} OFFSET {offset}");
-            await using var command = sql.CreateCommand(connection, null);
-            page = await VersionRows.ReadAsync(command, cancellationToken);
-            hasMore = page.Count > count;
+            // Sort and cut the page on keys only, then load the page's rows: the stored JSON never goes through the sort.
+            sql.Append($"SELECT a.version_key FROM resource_version a WHERE {where} ORDER BY {order}a.resource_id LIMIT {count + 1} OFFSET {offset}");
+            var keys = new List<long>();
+            await using (var command = sql.CreateCommand(connection, null))
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                    keys.Add(reader.GetInt64(0));
+            }
+            hasMore = keys.Count > count;
             if (hasMore)
-                page.RemoveAt(page.Count - 1);
+                keys.RemoveAt(keys.Count - 1);
+            page = await LoadAsync(connection, keys, cancellationToken);
         }
         int? total = query.Total == TotalMode.Accurate || count == 0
             ? await CountAsync(connection, query, snapshot, cancellationToken)
@@ -54,6 +61,18 @@ internal sealed class SearchExecutor(SqlDialect dialect, StorageOptions options)
             hasMore ? new PageCursor(snapshot, offset + count) : null,
             offset > 0 ? new PageCursor(snapshot, Math.Max(0, offset - Math.Max(count, 1))) : null,
             snapshot);
+    }
+
+    /// <summary>The rows of <paramref name="keys"/>, in that order.</summary>
+    private async Task<List<(long Key, StoredResource Version)>> LoadAsync(DbConnection connection, List<long> keys, CancellationToken cancellationToken)
+    {
+        if (keys.Count == 0)
+            return [];
+        var sql = new SqlText(dialect);
+        sql.Append($"SELECT {VersionRows.Columns("a")} FROM resource_version a WHERE a.version_key IN ({string.Join(", ", keys.Select(k => sql.P(k)))})");
+        await using var command = sql.CreateCommand(connection, null);
+        var rows = (await VersionRows.ReadAsync(command, cancellationToken)).ToDictionary(r => r.Key);
+        return keys.Select(k => rows[k]).ToList();
     }
 
     /// <summary>Current matches as a write transaction sees them (conditional create/update/delete).</summary>
