@@ -182,22 +182,52 @@ internal sealed class SliceMatcher(InstanceWalker walker)
         }
     }
 
-    /// <summary>The element a discriminator path names inside a slice ("code.coding.system"), when the snapshot spells it out.</summary>
+    /// <summary>
+    /// The element a discriminator path names inside a slice ("code.coding.system", "extension('url').value"), when
+    /// the snapshot spells it out; null when the path leaves what the snapshot describes.
+    /// </summary>
     private static ElementSchema? FindAt(ElementSchema slice, string path)
     {
         if (path is "$this" or "")
             return slice;
         var current = slice;
-        foreach (var rawSegment in path.Split('.'))
+        foreach (var segment in SplitPath(path))
         {
-            var segment = rawSegment;
-            if (segment.StartsWith("extension(", StringComparison.Ordinal) || segment.Contains("resolve()", StringComparison.Ordinal) || segment.StartsWith("ofType(", StringComparison.Ordinal))
-                return null;
-            if (!current.ChildrenByName.TryGetValue(segment, out var next))
+            if (segment.StartsWith("extension('", StringComparison.Ordinal) && segment.EndsWith("')", StringComparison.Ordinal))
+            {
+                var url = segment["extension('".Length..^2];
+                var extensionSlice = current.ChildrenByName.GetValueOrDefault("extension")?.Slicing?.Slices
+                    .FirstOrDefault(s => s.Types.Any(t => t.Profiles.Contains(url)));
+                if (extensionSlice is null)
+                    return null;
+                current = extensionSlice;
+                continue;
+            }
+            if (segment.Contains('(', StringComparison.Ordinal) || !current.ChildrenByName.TryGetValue(segment, out var next))
                 return null;
             current = next;
         }
         return current;
+    }
+
+    /// <summary>Splits a FHIRPath path on the dots outside quotes (extension URLs contain dots).</summary>
+    private static List<string> SplitPath(string path)
+    {
+        var segments = new List<string>();
+        var start = 0;
+        var quoted = false;
+        for (var i = 0; i < path.Length; i++)
+        {
+            if (path[i] == '\'')
+                quoted = !quoted;
+            else if (path[i] == '.' && !quoted)
+            {
+                segments.Add(path[start..i]);
+                start = i + 1;
+            }
+        }
+        segments.Add(path[start..]);
+        return segments;
     }
 
     private static HashSet<string> AllowedTypes(ElementSchema slice, string path)
