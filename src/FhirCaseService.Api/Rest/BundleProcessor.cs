@@ -27,6 +27,9 @@ public sealed class BundleProcessor(IResourceStore store, WriteValidation valida
     {
         var entries = BundleEntryRequest.ReadAll(bundle, baseUrl);
         RejectDuplicates(entries);
+        // GET entries run after the commit; a search they cannot run must fail the transaction before anything is written.
+        foreach (var entry in entries.Where(e => e.Method == Bundle.HTTPVerb.GET && e.Target.Id is null))
+            await AtEntry(entry, () => System.Threading.Tasks.Task.FromResult(SearchQuery.Parse(entry.Target.ResourceType, Criteria.Pairs(entry.Target.Criteria ?? ""))));
         var outcomes = new WriteOutcome?[entries.Count];
 
         await store.TransactionAsync(async (tx, ct) =>

@@ -213,6 +213,20 @@ public abstract class TransactionTests(ServiceHost host)
     }
 
     [Fact]
+    public async Task Transaction_with_a_GET_search_it_cannot_run_answers_400_before_writing_anything()
+    {
+        var before = await _client.LatestChangeAsync();
+
+        var response = await _client.PostBundleAsync(Transaction(
+            Post(TestData.NewPatient(), NewUrn()),
+            Request(Bundle.HTTPVerb.GET, "Patient?_count=many")));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.Status);
+        Assert.Equal("Bundle.entry[1]", Assert.Single(Assert.Single(response.Issues).Expression));
+        Assert.Equal(before, await _client.LatestChangeAsync());
+    }
+
+    [Fact]
     public async Task A_Bundle_that_is_neither_transaction_nor_batch_answers_400()
     {
         var response = await _client.PostBundleAsync(new Bundle { Type = Bundle.BundleType.Collection });
