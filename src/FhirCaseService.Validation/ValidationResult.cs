@@ -34,8 +34,11 @@ public sealed record ValidationResult(IReadOnlyList<ValidationIssue> Issues)
                 Severity = issue.Severity,
                 Code = issue.Code,
                 Diagnostics = issue.Message,
-                Expression = [issue.Location.Expression],
             };
+            // An issue about the input as a whole (unreadable text) has no element to point at;
+            // an empty string is not a valid FHIR string, so the expression is left out.
+            if (!string.IsNullOrEmpty(issue.Location.Expression))
+                component.Expression = [issue.Location.Expression];
             if (issue.Location.Line is int line)
                 component.Extension.Add(new Extension(IssueLineExtension, new Integer(line)));
             if (issue.Location.Column is int column)
