@@ -6,13 +6,14 @@ using FhirCaseService.Api.Operations;
 using FhirCaseService.Api.Rest;
 using FhirCaseService.Api.Search;
 using FhirCaseService.Api.Startup;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.Services.AddSingleton<ServerCapabilities>();
 builder.Services.AddFhirCaseConformance();
 builder.Services.AddFhirCaseRest();
-builder.Services.AddHealthChecks();
+builder.Services.AddHealthChecks().AddCheck<StoreHealthCheck>("store", tags: [StoreHealthCheck.ReadyTag]);
 builder.Services.AddOpenApi();
 builder.Services.AddFhirCaseApiDocumentation();
 
@@ -21,8 +22,8 @@ var app = builder.Build();
 app.UseFhirRequestLogging();
 app.UseFhirErrorHandling();
 app.MapOpenApi();
-app.MapHealthChecks("/health/live");
-app.MapHealthChecks("/health/ready");
+app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(StoreHealthCheck.ReadyTag) });
 app.MapMetadata();
 app.MapConformanceResources();
 app.MapResourceInteractions();
