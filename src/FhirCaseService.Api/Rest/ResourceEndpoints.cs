@@ -1,5 +1,7 @@
 using FhirCaseService.Api.Http;
 using FhirCaseService.Api.Metadata;
+using FhirCaseService.Conformance;
+using FhirCaseService.Conformance.Packages;
 using FhirCaseService.Storage;
 using Hl7.Fhir.Model;
 using Microsoft.AspNetCore.Mvc;
@@ -23,6 +25,7 @@ public static class ResourceEndpoints
     {
         var capabilities = app.ServiceProvider.GetRequiredService<ServerCapabilities>();
         var validation = app.ServiceProvider.GetRequiredService<WriteValidation>();
+        var ourProfiles = OurProfilesByType(app.ServiceProvider.GetRequiredService<ConformanceContext>());
         foreach (var type in StoredResourceTypes.All)
         {
             var group = app.MapGroup($"/{type}").WithTags(type);
@@ -57,10 +60,19 @@ public static class ResourceEndpoints
                     CapabilityStatement.TypeRestfulInteraction.Delete,
                 ],
                 [],
-                validation.RequiredProfiles(type)));
+                [.. validation.RequiredProfiles(type).Concat(ourProfiles[type])]));
         }
         return app;
     }
+
+    /// <summary>The resource profiles of our package, by the type they constrain: what /metadata lists as supportedProfile.</summary>
+    private static ILookup<string, string> OurProfilesByType(ConformanceContext context) =>
+        BundledPackages.FhirCaseProfiles().Source.Artifacts
+            .Where(a => a.ResourceType == "StructureDefinition")
+            .Select(a => context.Resolver.Resolve(a.Url))
+            .OfType<StructureDefinition>()
+            .Where(sd => sd is { Kind: StructureDefinition.StructureDefinitionKind.Resource, Derivation: StructureDefinition.TypeDerivationRule.Constraint })
+            .ToLookup(sd => sd.Type ?? "", sd => sd.Url ?? "", StringComparer.Ordinal);
 
     private static async Task<WriteResult> CreateAsync(string type, RestServices s)
     {

@@ -244,6 +244,17 @@ public abstract class CrudTests(ServiceHost host)
         Assert.Contains(CapabilityStatement.SystemRestfulInteraction.HistorySystem, system);
         Assert.Contains(rest.Operation, o => o.Name == "validate");
     }
+
+    [Fact]
+    public async Task Metadata_names_our_profiles_as_supported_for_the_types_they_constrain()
+    {
+        var resources = (await _client.GetAsync("/metadata")).As<CapabilityStatement>().Rest.Single().Resource;
+
+        Assert.Contains(TestData.PatientProfile, resources.Single(r => r.Type == "Patient").SupportedProfile);
+        var observation = resources.Single(r => r.Type == "Observation").SupportedProfile;
+        Assert.Contains("https://fhircase.example.org/fhir/StructureDefinition/fhircase-mrd", observation);
+        Assert.DoesNotContain(TestData.PatientProfile, observation);
+    }
 }
 
 public sealed class CrudTestsOnSqlite(SqliteServiceHost host) : CrudTests(host), IClassFixture<SqliteServiceHost>;
