@@ -1,0 +1,173 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using FhirCaseService.ApiBench;
+using Npgsql;
+
+// REST API benchmark: EHR-style ingest over HTTP (one transaction Bundle per patient: the twelve valid examples as PUT
+// entries) with validation on and off, then the main searches' latency p50/p95 over HTTP.
+//   dotnet run -c Release --project bench/FhirCaseService.ApiBench -- [sqlite|postgres|both] [patients] [validatedPatients]
+// The first validatedPatients patients go in with validation on, the rest with validation off (same database), so the
+// searches run over all patients. PostgreSQL comes from FHIRCASE_TEST_POSTGRES (tools/ci/start-postgres.sh).
+
+var backend = args.Length > 0 ? args[0] : "both";
+var patients = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10_000;
+var validated = Math.Min(patients, args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 200);
+var templates = Directory.GetFiles(FindExamples(), "*.json").Order(StringComparer.Ordinal).Select(File.ReadAllText).ToList();
+
+Console.WriteLine($"api bench: {patients} patients x {templates.Count} resources ({validated} with validation on), {Environment.ProcessorCount} cores, .NET {Environment.Version}");
+if (backend is "sqlite" or "both")
+{
+    var directory = Path.Combine(Path.GetTempPath(), "fhircase-api-bench-" + Guid.NewGuid().ToString("N"));
+    try
+    {
+        await MeasureAsync("SQLite", new Dictionary<string, string?> { ["Storage:Provider"] = "Sqlite", ["Storage:DataDirectory"] = directory });
+    }
+    finally
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (Directory.Exists(directory))
+            Directory.Delete(directory, recursive: true);
+    }
+}
+if (backend is "postgres" or "both")
+{
+    var admin = Environment.GetEnvironmentVariable("FHIRCASE_TEST_POSTGRES")
+                ?? "Host=127.0.0.1;Port=5432;Username=fhircase;Password=fhircase;Database=fhircase";
+    var schema = "apibench_" + Guid.NewGuid().ToString("N");
+    await ExecuteAsync(admin, $"CREATE SCHEMA {schema}");
+    try
+    {
+        await MeasureAsync("PostgreSQL", new Dictionary<string, string?>
+        {
+            ["Storage:Provider"] = "PostgreSql",
+            ["Storage:ConnectionString"] = new NpgsqlConnectionStringBuilder(admin) { SearchPath = schema }.ConnectionString,
+        });
+    }
+    finally
+    {
+        NpgsqlConnection.ClearAllPools();
+        await ExecuteAsync(admin, $"DROP SCHEMA {schema} CASCADE");
+    }
+}
+return;
+
+async Task MeasureAsync(string name, Dictionary<string, string?> storage)
+{
+    Console.WriteLine($"{name}:");
+    if (validated > 0)
+        await IngestAsync(storage, validation: true, 0, validated);
+    if (patients > validated)
+        await IngestAsync(storage, validation: false, validated, patients);
+    await using var host = new ApiHost(Settings(storage, validation: false));
+    await SearchMixAsync(host.CreateClient());
+}
+
+async Task IngestAsync(Dictionary<string, string?> storage, bool validation, int from, int to)
+{
+    await using var host = new ApiHost(Settings(storage, validation));
+    using var client = host.CreateClient();
+    // One transaction first so start-up costs (schema compilation, JIT) are not counted.
+    await PostAsync(client, Transaction($"warm{(validation ? "v" : "n")}"));
+    var watch = Stopwatch.StartNew();
+    for (var p = from; p < to; p++)
+        await PostAsync(client, Transaction($"p{p:D5}"));
+    watch.Stop();
+    var resources = (to - from) * templates.Count;
+    Console.WriteLine($"  ingest, validation {(validation ? "on " : "off")}: {to - from} transactions, {resources} resources in {watch.Elapsed.TotalSeconds:F1} s = " +
+                      $"{resources / watch.Elapsed.TotalSeconds:F0} resources/s");
+}
+
+Dictionary<string, string?> Settings(Dictionary<string, string?> storage, bool validation) => new(storage)
+{
+    ["Validation:Enabled"] = validation ? "true" : "false",
+    ["Startup:LoadExamples"] = "false",
+    ["Logging:LogLevel:Default"] = "Warning",
+    ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
+};
+
+async Task SearchMixAsync(HttpClient client)
+{
+    const string pseudonym = "https://fhircase.example.org/fhir/sid/case-series-pseudonym";
+    var random = new Random(42);
+    string Someone() => $"p{random.Next(patients):D5}";
+    var mix = new (string Label, Func<string> Path)[]
+    {
+        ("GET Patient/{id}", () => $"/Patient/{Someone()}-patient"),
+        ("Patient?identifier=sys|value", () => $"/Patient?identifier={Uri.EscapeDataString($"{pseudonym}|{Someone()}")}"),
+        ("Observation?subject=Patient/{id}&code=51124-6", () => $"/Observation?subject=Patient/{Someone()}-patient&code=51124-6"),
+        ("Observation?subject:Patient.identifier=...", () => $"/Observation?subject:Patient.identifier={Uri.EscapeDataString($"{pseudonym}|{Someone()}")}"),
+        ("Observation?code=mrd&date=ge2021-03&_count=20", () => "/Observation?code=mrd&date=ge2021-03&_count=20"),
+        ("Observation?code=mrd&_sort=-date&_count=20", () => "/Observation?code=mrd&_sort=-date&_count=20"),
+        ("Condition?subject={id}&_include=Condition:subject", () => $"/Condition?subject={Someone()}-patient&_include=Condition:subject"),
+        ("Patient?_has:Observation:subject:code=51124-6&_count=20", () => "/Patient?_has:Observation:subject:code=51124-6&_count=20"),
+        ("Patient/{id}/$everything", () => $"/Patient/{Someone()}-patient/$everything?_count=100"),
+    };
+    const int runs = 100;
+    foreach (var (label, path) in mix)
+    {
+        for (var i = 0; i < 10; i++)
+            await GetAsync(client, path());
+        var timings = new double[runs];
+        for (var i = 0; i < runs; i++)
+        {
+            var target = path();
+            var t = Stopwatch.GetTimestamp();
+            await GetAsync(client, target);
+            timings[i] = Stopwatch.GetElapsedTime(t).TotalMilliseconds;
+        }
+        Array.Sort(timings);
+        Console.WriteLine($"  {label,-58} p50 {timings[runs / 2],7:F2} ms  p95 {timings[runs * 95 / 100],7:F2} ms");
+    }
+}
+
+string Transaction(string prefix)
+{
+    var entries = new JsonArray();
+    foreach (var template in templates)
+    {
+        var resource = JsonNode.Parse(template.Replace("\"example-", $"\"{prefix}-").Replace("/example-", $"/{prefix}-").Replace("\"P01\"", $"\"{prefix}\""))!;
+        var key = $"{resource["resourceType"]}/{resource["id"]}";
+        entries.Add(new JsonObject { ["resource"] = resource, ["request"] = new JsonObject { ["method"] = "PUT", ["url"] = key } });
+    }
+    return new JsonObject { ["resourceType"] = "Bundle", ["type"] = "transaction", ["entry"] = entries }.ToJsonString();
+}
+
+static async Task PostAsync(HttpClient client, string bundle)
+{
+    using var content = new StringContent(bundle, Encoding.UTF8, "application/fhir+json");
+    using var request = new HttpRequestMessage(HttpMethod.Post, "/") { Content = content };
+    request.Headers.Add("Prefer", "return=minimal");
+    using var response = await client.SendAsync(request);
+    if (response.StatusCode != HttpStatusCode.OK)
+        throw new InvalidOperationException($"The transaction answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+}
+
+static async Task GetAsync(HttpClient client, string path)
+{
+    using var response = await client.GetAsync(path);
+    if (response.StatusCode is not (HttpStatusCode.OK or HttpStatusCode.NotFound))
+        throw new InvalidOperationException($"GET {path} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+    await response.Content.ReadAsByteArrayAsync();
+}
+
+static async Task ExecuteAsync(string connectionString, string sql)
+{
+    await using var connection = new NpgsqlConnection(connectionString);
+    await connection.OpenAsync();
+    await using var command = new NpgsqlCommand(sql, connection);
+    await command.ExecuteNonQueryAsync();
+}
+
+static string FindExamples()
+{
+    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+    {
+        var candidate = Path.Combine(dir.FullName, "examples", "resources");
+        if (Directory.Exists(candidate))
+            return candidate;
+    }
+    throw new DirectoryNotFoundException("examples/resources not found above the binary.");
+}
