@@ -57,17 +57,6 @@ public sealed class ConformanceResolver : ICanonicalSource
 
     public Task<ResolverResult> TryResolveByUriAsync(string uri) => Task.FromResult(TryResolveByUri(uri));
 
-    [Obsolete("Use TryResolveByCanonicalUri; kept because the SDK interface requires it.")]
-    public Resource? ResolveByCanonicalUri(string uri) => Resolve(uri);
-
-    [Obsolete("Use TryResolveByUri; kept because the SDK interface requires it.")]
-    public Resource? ResolveByUri(string uri) => TryResolveByUri(uri).Value;
-
-    [Obsolete("Use TryResolveByCanonicalUriAsync; kept because the SDK interface requires it.")]
-    public Task<Resource?> ResolveByCanonicalUriAsync(string uri) => Task.FromResult(Resolve(uri));
-
-    [Obsolete("Use TryResolveByUriAsync; kept because the SDK interface requires it.")]
-    public Task<Resource?> ResolveByUriAsync(string uri) => Task.FromResult<Resource?>(TryResolveByUri(uri).Value);
 
     public override string ToString() => Name;
 }

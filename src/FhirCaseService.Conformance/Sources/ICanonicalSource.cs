@@ -17,4 +17,18 @@ public interface ICanonicalSource : IAsyncResourceResolver, IResourceResolver
 
     /// <summary>The resource for "url" or "url|version", or null when the source does not hold it.</summary>
     Resource? Resolve(string canonical);
+
+    // The SDK's resolver interfaces still require these obsolete members; every source answers them
+    // the same way from Resolve and TryResolveByUri, so they are written once here.
+    [Obsolete("Use TryResolveByCanonicalUri; kept because the SDK interface requires it.")]
+    Resource? IResourceResolver.ResolveByCanonicalUri(string uri) => Resolve(uri);
+
+    [Obsolete("Use TryResolveByUri; kept because the SDK interface requires it.")]
+    Resource? IResourceResolver.ResolveByUri(string uri) => TryResolveByUri(uri).Value;
+
+    [Obsolete("Use TryResolveByCanonicalUriAsync; kept because the SDK interface requires it.")]
+    Task<Resource?> IAsyncResourceResolver.ResolveByCanonicalUriAsync(string uri) => System.Threading.Tasks.Task.FromResult(Resolve(uri));
+
+    [Obsolete("Use TryResolveByUriAsync; kept because the SDK interface requires it.")]
+    Task<Resource?> IAsyncResourceResolver.ResolveByUriAsync(string uri) => System.Threading.Tasks.Task.FromResult<Resource?>(TryResolveByUri(uri).Value);
 }

@@ -99,17 +99,6 @@ public sealed class LazyArtifactSource : ICanonicalSource
 
     public Task<ResolverResult> TryResolveByUriAsync(string uri) => Task.FromResult(TryResolveByUri(uri));
 
-    [Obsolete("Use TryResolveByCanonicalUri; kept because the SDK interface requires it.")]
-    public Resource? ResolveByCanonicalUri(string uri) => Resolve(uri);
-
-    [Obsolete("Use TryResolveByUri; kept because the SDK interface requires it.")]
-    public Resource? ResolveByUri(string uri) => ResolveUri(uri);
-
-    [Obsolete("Use TryResolveByCanonicalUriAsync; kept because the SDK interface requires it.")]
-    public Task<Resource?> ResolveByCanonicalUriAsync(string uri) => Task.FromResult(Resolve(uri));
-
-    [Obsolete("Use TryResolveByUriAsync; kept because the SDK interface requires it.")]
-    public Task<Resource?> ResolveByUriAsync(string uri) => Task.FromResult(ResolveUri(uri));
 
     public override string ToString() => Name;
 
