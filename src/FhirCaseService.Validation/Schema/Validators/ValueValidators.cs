@@ -27,10 +27,7 @@ public sealed class FixedValueValidator : IElementValidator
 
     public void Validate(in ElementVisit visit)
     {
-        var matches = visit.Node.Poco is PrimitiveType primitive && _fixed is PrimitiveType fixedPrimitive
-            ? PocoMatching.SameValue(primitive.JsonValue, fixedPrimitive.JsonValue)
-            : PocoMatching.Matches(visit.Node, _fixedNode, exact: true);
-        if (!matches)
+        if (!Matches(visit.Node))
         {
             visit.Run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Value,
                 $"Value must be exactly {PocoMatching.Describe(_fixed)} (fixed by the profile).", visit.Path, _rule);
