@@ -5,12 +5,14 @@ using FhirCaseService.Api.OpenApi;
 using FhirCaseService.Api.Operations;
 using FhirCaseService.Api.Rest;
 using FhirCaseService.Api.Search;
+using FhirCaseService.Api.Security;
 using FhirCaseService.Api.Startup;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.Services.AddSingleton<ServerCapabilities>();
+builder.Services.AddSingleton<IFhirAccess, OpenAccess>();
 builder.Services.AddFhirCaseConformance();
 builder.Services.AddFhirCaseRest();
 builder.Services.AddHealthChecks().AddCheck<StoreHealthCheck>("store", tags: [StoreHealthCheck.ReadyTag]);

@@ -17,8 +17,8 @@ public static class StorageServiceCollectionExtensions
         var options = services.AddOptions<StorageOptions>();
         if (configure is not null)
             options.Configure(configure);
-        services.TryAddSingleton<IResourceStore>(provider =>
-            new LazyResourceStore(provider.GetRequiredService<IOptions<StorageOptions>>().Value));
+        services.TryAddSingleton(provider => new StorageDatabase(provider.GetRequiredService<IOptions<StorageOptions>>().Value));
+        services.TryAddSingleton<IResourceStore>(provider => new LazyResourceStore(provider.GetRequiredService<StorageDatabase>()));
         return services;
     }
 }

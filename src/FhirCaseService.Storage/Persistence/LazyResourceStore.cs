@@ -5,28 +5,12 @@ using Task = System.Threading.Tasks.Task;
 namespace FhirCaseService.Storage.Persistence;
 
 /// <summary>
-/// The DI registration: opens (and migrates) the real store on first use, once, without blocking a thread.
-/// A failed open is not cached, so the next call retries (e.g. the database was still starting).
+/// The DI registration: the resource store over the process's <see cref="StorageDatabase"/>, opened (and migrated) on
+/// first use. Disposing it closes the database (the container disposes it once, at shutdown).
 /// </summary>
-internal sealed class LazyResourceStore(StorageOptions options) : IResourceStore
+internal sealed class LazyResourceStore(StorageDatabase database) : IResourceStore
 {
-    private readonly SemaphoreSlim _gate = new(1, 1);
-    private IResourceStore? _store;
-
-    private async Task<IResourceStore> StoreAsync(CancellationToken cancellationToken)
-    {
-        if (_store is { } ready)
-            return ready;
-        await _gate.WaitAsync(cancellationToken);
-        try
-        {
-            return _store ??= await ResourceStoreFactory.OpenAsync(options, cancellationToken);
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+    private Task<IResourceStore> StoreAsync(CancellationToken cancellationToken) => database.ResourcesAsync(cancellationToken);
 
     public string NewId() => ResourceStore.CreateId();
 
@@ -60,10 +44,5 @@ internal sealed class LazyResourceStore(StorageOptions options) : IResourceStore
     public async Task<ChangeMark> CurrentChangeAsync(CancellationToken cancellationToken = default) =>
         await (await StoreAsync(cancellationToken)).CurrentChangeAsync(cancellationToken);
 
-    public async ValueTask DisposeAsync()
-    {
-        if (_store is not null)
-            await _store.DisposeAsync();
-        _gate.Dispose();
-    }
+    public ValueTask DisposeAsync() => database.DisposeAsync();
 }

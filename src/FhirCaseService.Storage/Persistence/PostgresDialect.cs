@@ -15,6 +15,14 @@ internal sealed class PostgresDialect(string connectionString) : SqlDialect
     public override string IdentityColumn => "bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY";
     public override string TextType => "text COLLATE \"C\"";
     public override string DecimalType => "numeric";
+    public override string BlobType => "bytea";
+
+    public override IEnumerable<string> AppendOnlyTriggers(string table) =>
+    [
+        $"CREATE FUNCTION {table}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '{table} is append-only'; END $$",
+        $"CREATE TRIGGER tr_{table}_no_change BEFORE UPDATE OR DELETE ON {table} FOR EACH STATEMENT EXECUTE FUNCTION {table}_append_only()",
+        $"CREATE TRIGGER tr_{table}_no_truncate BEFORE TRUNCATE ON {table} FOR EACH STATEMENT EXECUTE FUNCTION {table}_append_only()",
+    ];
 
     public override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
         await _dataSource.OpenConnectionAsync(cancellationToken);

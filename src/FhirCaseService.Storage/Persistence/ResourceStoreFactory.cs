@@ -7,7 +7,11 @@ public static class ResourceStoreFactory
 {
     public const string SqliteFileName = "fhircase.db";
 
-    public static async Task<IResourceStore> OpenAsync(StorageOptions options, CancellationToken cancellationToken = default)
+    public static async Task<IResourceStore> OpenAsync(StorageOptions options, CancellationToken cancellationToken = default) =>
+        new ResourceStore(await OpenDialectAsync(options, cancellationToken), options, SearchParameterCatalog.Shared);
+
+    /// <summary>The dialect the options select, its schema brought up to date.</summary>
+    internal static async Task<SqlDialect> OpenDialectAsync(StorageOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Check();
@@ -29,6 +33,6 @@ public static class ResourceStoreFactory
             await dialect.DisposeAsync();
             throw;
         }
-        return new ResourceStore(dialect, options, SearchParameterCatalog.Shared);
+        return dialect;
     }
 }

@@ -52,12 +52,64 @@ internal static class SchemaMigrator
             v1.Add($"CREATE INDEX ix_{table}_search ON {table} ({searchIndex})");
             v1.Add($"CREATE INDEX ix_{table}_version ON {table} (version_key, param)");
         }
-        return [string.Join(";\n", v1.Select(s => s.Replace("{text}", dialect.TextType).Replace("{decimal}", dialect.DecimalType)))];
+        // v2: bulk export jobs (state survives restarts; claimed by one replica at a time), the audit trail (append-only:
+        // triggers refuse UPDATE and DELETE), and the token endpoint's jti replay guard (shared by replicas).
+        var v2 = new List<string>
+        {
+            $"""
+            CREATE TABLE export_job (
+              job_id {TextPlaceholder} PRIMARY KEY,
+              status {TextPlaceholder} NOT NULL,
+              request_json text NOT NULL,
+              transaction_seq bigint NOT NULL,
+              transaction_time_ms bigint NOT NULL,
+              created_ms bigint NOT NULL,
+              updated_ms bigint NOT NULL,
+              owner {TextPlaceholder} NULL,
+              lease_until_ms bigint NULL,
+              attempts integer NOT NULL,
+              progress_json text NULL,
+              result_json text NULL,
+              error_text text NULL,
+              expires_ms bigint NULL)
+            """,
+            "CREATE INDEX ix_export_job_status ON export_job (status, lease_until_ms)",
+            "CREATE INDEX ix_export_job_expires ON export_job (expires_ms)",
+            "CREATE TABLE export_member (job_id {text} NOT NULL, patient_id {text} NOT NULL, PRIMARY KEY (job_id, patient_id))",
+            $"CREATE TABLE export_file (job_id {TextPlaceholder} NOT NULL, file_name {TextPlaceholder} NOT NULL, chunk_index integer NOT NULL, content {dialect.BlobType} NOT NULL, PRIMARY KEY (job_id, file_name, chunk_index))",
+            $"""
+            CREATE TABLE audit_event (
+              audit_seq {dialect.IdentityColumn},
+              event_id {TextPlaceholder} NOT NULL,
+              recorded_ms bigint NOT NULL,
+              client_id {TextPlaceholder} NULL,
+              action {TextPlaceholder} NOT NULL,
+              subtype {TextPlaceholder} NOT NULL,
+              entity_type {TextPlaceholder} NULL,
+              entity_id {TextPlaceholder} NULL,
+              outcome {TextPlaceholder} NOT NULL,
+              content text NOT NULL)
+            """,
+            "CREATE UNIQUE INDEX ux_audit_event_id ON audit_event (event_id)",
+            "CREATE INDEX ix_audit_event_recorded ON audit_event (recorded_ms)",
+            "CREATE INDEX ix_audit_event_client ON audit_event (client_id, recorded_ms)",
+            "CREATE INDEX ix_audit_event_entity ON audit_event (entity_type, entity_id)",
+            "CREATE TABLE auth_jti (jti_key {text} PRIMARY KEY, expires_ms bigint NOT NULL)",
+            "CREATE INDEX ix_auth_jti_expires ON auth_jti (expires_ms)",
+        };
+        v2.AddRange(dialect.AppendOnlyTriggers("audit_event"));
+        return
+        [
+            string.Join(";\n", v1.Select(Expand)),
+            string.Join(";\n", v2.Select(Expand)),
+        ];
+
+        string Expand(string statement) => statement.Replace("{text}", dialect.TextType).Replace("{decimal}", dialect.DecimalType);
     }
 
     private const string TextPlaceholder = "{text}";
 
-    public static int LatestVersion => 1;
+    public static int LatestVersion => 2;
 
     public static Task MigrateAsync(SqlDialect dialect, CancellationToken cancellationToken) =>
         dialect.RunExclusiveMigrationAsync(async (connection, transaction, ct) =>

@@ -17,6 +17,15 @@ internal abstract class SqlDialect : IAsyncDisposable
 
     public abstract string DecimalType { get; }
 
+    /// <summary>A binary column (export files kept in the database).</summary>
+    public abstract string BlobType { get; }
+
+    /// <summary>
+    /// Statements (no ";\n" inside one) that make <paramref name="table"/> append-only: any UPDATE or DELETE fails in the
+    /// database itself, whatever code path tries it.
+    /// </summary>
+    public abstract IEnumerable<string> AppendOnlyTriggers(string table);
+
     public abstract Task<DbConnection> OpenAsync(CancellationToken cancellationToken);
 
     /// <summary>

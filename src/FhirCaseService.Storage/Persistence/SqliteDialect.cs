@@ -28,6 +28,13 @@ internal sealed class SqliteDialect : SqlDialect
     public override string IdentityColumn => "INTEGER PRIMARY KEY AUTOINCREMENT";
     public override string TextType => "TEXT";
     public override string DecimalType => "REAL";
+    public override string BlobType => "BLOB";
+
+    public override IEnumerable<string> AppendOnlyTriggers(string table) =>
+    [
+        $"CREATE TRIGGER tr_{table}_no_update BEFORE UPDATE ON {table} BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END",
+        $"CREATE TRIGGER tr_{table}_no_delete BEFORE DELETE ON {table} BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END",
+    ];
 
     public override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {

@@ -1,0 +1,46 @@
+namespace FhirCaseService.Storage.Audit;
+
+/// <summary>
+/// One audit record: the AuditEvent as FHIR JSON (<see cref="Json"/>) plus the columns the trail is searched by.
+/// <see cref="Action"/> is the AuditEvent.action code (C/R/U/D/E), <see cref="Subtype"/> the restful interaction or
+/// operation name, <see cref="Outcome"/> the AuditEvent.outcome code (0/4/8/12).
+/// </summary>
+public sealed record AuditRecord(
+    string EventId,
+    DateTimeOffset Recorded,
+    string? ClientId,
+    string Action,
+    string Subtype,
+    string? EntityType,
+    string? EntityId,
+    string Outcome,
+    string Json);
+
+/// <summary>Search over the trail; every criterion optional, ANDed. Newest first.</summary>
+public sealed record AuditQuery(
+    DateTimeOffset? RecordedFrom = null,
+    DateTimeOffset? RecordedTo = null,
+    string? ClientId = null,
+    string? Action = null,
+    string? Subtype = null,
+    string? EntityType = null,
+    string? EntityId = null,
+    string? Outcome = null,
+    int Count = 50,
+    long? BeforeSequence = null);
+
+public sealed record AuditPage(IReadOnlyList<AuditRecord> Records, long? NextBeforeSequence);
+
+/// <summary>
+/// The append-only audit trail. There is no update or delete here, and the database refuses both (triggers), so
+/// nothing reachable through the API can alter a record.
+/// </summary>
+public interface IAuditStore
+{
+    /// <summary>Appends records in one transaction (the API batches them).</summary>
+    Task AppendAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken = default);
+
+    Task<AuditRecord?> ReadAsync(string eventId, CancellationToken cancellationToken = default);
+
+    Task<AuditPage> SearchAsync(AuditQuery query, CancellationToken cancellationToken = default);
+}

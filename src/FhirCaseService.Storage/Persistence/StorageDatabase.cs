@@ -1,0 +1,52 @@
+using FhirCaseService.Storage.Indexing;
+
+namespace FhirCaseService.Storage.Persistence;
+
+/// <summary>
+/// The one database of a process, opened (and migrated) on first use, once, without blocking a thread. Every store
+/// over it (resources, export jobs, audit trail, token replay guard) shares its connection pool and dialect.
+/// A failed open is not cached, so the next call retries (e.g. the database was still starting).
+/// </summary>
+internal sealed class StorageDatabase(StorageOptions options) : IAsyncDisposable
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private SqlDialect? _dialect;
+    private ResourceStore? _resources;
+
+    public StorageOptions Options { get; } = options;
+
+    public async Task<SqlDialect> DialectAsync(CancellationToken cancellationToken)
+    {
+        if (_dialect is { } ready)
+            return ready;
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_dialect is null)
+            {
+                var dialect = await ResourceStoreFactory.OpenDialectAsync(Options, cancellationToken);
+                _resources = new ResourceStore(dialect, Options, SearchParameterCatalog.Shared);
+                _dialect = dialect;
+            }
+            return _dialect;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task<IResourceStore> ResourcesAsync(CancellationToken cancellationToken)
+    {
+        await DialectAsync(cancellationToken);
+        return _resources!;
+    }
+
+    /// <summary>Idempotent: the container and the resource store may both dispose it.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        var dialect = Interlocked.Exchange(ref _dialect, null);
+        if (dialect is not null)
+            await dialect.DisposeAsync();
+    }
+}
