@@ -1,5 +1,8 @@
-using FhirCaseService.Api.Http;
+using FhirCaseService.Api.Audit;
 using FhirCaseService.Api.Conformance;
+using FhirCaseService.Api.Export;
+using FhirCaseService.Api.Http;
+using FhirCaseService.Api.Limits;
 using FhirCaseService.Api.Metadata;
 using FhirCaseService.Api.OpenApi;
 using FhirCaseService.Api.Operations;
@@ -12,21 +15,33 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.Services.AddSingleton<ServerCapabilities>();
-builder.Services.AddSingleton<IFhirAccess, OpenAccess>();
 builder.Services.AddFhirCaseConformance();
 builder.Services.AddFhirCaseRest();
 builder.Services.AddHealthChecks().AddCheck<StoreHealthCheck>("store", tags: [StoreHealthCheck.ReadyTag]);
 builder.Services.AddOpenApi();
 builder.Services.AddFhirCaseApiDocumentation();
+builder.AddFhirCaseSecurity();
+builder.AddFhirCaseAudit();
+builder.AddFhirCaseLimits();
+builder.AddFhirCaseExport();
 
 var app = builder.Build();
 
+// Order matters: errors become OperationOutcomes; limits and headers apply to every request; the audit records the
+// final outcome of every request, refused ones included, so it wraps authorization; rate limiting partitions by the
+// client that authorization identified.
 app.UseFhirRequestLogging();
 app.UseFhirErrorHandling();
+app.UseFhirCaseRequestLimits();
+app.UseFhirCaseAudit();
+app.UseFhirCaseAuthorization();
+app.UseFhirCaseRateLimiting();
+
 app.MapOpenApi();
 app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
 app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(StoreHealthCheck.ReadyTag) });
 app.MapMetadata();
+app.MapSmartEndpoints();
 app.MapConformanceResources();
 app.MapResourceInteractions();
 app.MapHistory();
@@ -36,6 +51,8 @@ app.MapSearch();
 app.MapPatientEverything();
 app.MapCaseSeriesOperations();
 app.MapOperationDefinitions();
+app.MapBulkExport();
+app.MapAuditEvents();
 app.MapApiReference();
 
 app.Run();
