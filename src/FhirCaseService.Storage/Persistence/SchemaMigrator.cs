@@ -75,6 +75,9 @@ internal static class SchemaMigrator
             """,
             "CREATE INDEX ix_export_job_status ON export_job (status, lease_until_ms)",
             "CREATE INDEX ix_export_job_expires ON export_job (expires_ms)",
+            // Export reads one type in version_key order, batch after batch from the last key (keyset): this index makes
+            // each batch a range scan instead of a sort of the whole type.
+            "CREATE INDEX ix_resource_type_key ON resource_version (resource_type, version_key)",
             "CREATE TABLE export_member (job_id {text} NOT NULL, patient_id {text} NOT NULL, PRIMARY KEY (job_id, patient_id))",
             $"CREATE TABLE export_file (job_id {TextPlaceholder} NOT NULL, file_name {TextPlaceholder} NOT NULL, chunk_index integer NOT NULL, content {dialect.BlobType} NOT NULL, PRIMARY KEY (job_id, file_name, chunk_index))",
             $"""

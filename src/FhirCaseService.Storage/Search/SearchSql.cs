@@ -42,6 +42,16 @@ internal sealed class SearchSql(SqlText sql)
         return string.Join(" AND ", parts);
     }
 
+    /// <summary>
+    /// The criteria alone, each checked per row through the (version_key, param) indexes, for a query that is driven by
+    /// something else (an export's keyset scan in version_key order) and states type and visibility itself. Chains and
+    /// _has look at their targets as visible at <paramref name="snapshot"/>. No criteria: always true.
+    /// </summary>
+    public string Criteria(string alias, string resourceType, long snapshot, IReadOnlyList<SearchCriterion> criteria) =>
+        criteria.Count == 0
+            ? "1 = 1"
+            : string.Join(" AND ", criteria.Select(c => "(" + Condition(c, alias, resourceType, snapshot, driving: false) + ")"));
+
     private static bool IsDriver(SearchCriterion criterion) => criterion switch
     {
         ChainCriterion => true,
