@@ -19,6 +19,7 @@ public static class StorageServiceCollectionExtensions
             options.Configure(configure);
         services.TryAddSingleton(provider => new StorageDatabase(provider.GetRequiredService<IOptions<StorageOptions>>().Value));
         services.TryAddSingleton<IResourceStore>(provider => new LazyResourceStore(provider.GetRequiredService<StorageDatabase>()));
+        services.TryAddSingleton<Audit.IAuditStore>(provider => new Audit.AuditStore(provider.GetRequiredService<StorageDatabase>()));
         services.TryAddSingleton<Export.IExportJobStore>(provider => new Export.ExportJobStore(provider.GetRequiredService<StorageDatabase>()));
         services.TryAddSingleton<Security.IReplayGuard>(provider => new Security.ReplayGuard(provider.GetRequiredService<StorageDatabase>(), TimeProvider.System));
         return services;

@@ -4,6 +4,9 @@ namespace FhirCaseService.Storage.Audit;
 /// One audit record: the AuditEvent as FHIR JSON (<see cref="Json"/>) plus the columns the trail is searched by.
 /// <see cref="Action"/> is the AuditEvent.action code (C/R/U/D/E), <see cref="Subtype"/> the restful interaction or
 /// operation name, <see cref="Outcome"/> the AuditEvent.outcome code (0/4/8/12).
+/// <see cref="EntityType"/>/<see cref="EntityId"/> are the main entity; <see cref="Entities"/> every entity the event
+/// involved (e.g. each entry a transaction wrote), searched like the main one. Entities are written, not read back:
+/// the <see cref="Json"/> holds them all.
 /// </summary>
 public sealed record AuditRecord(
     string EventId,
@@ -14,9 +17,17 @@ public sealed record AuditRecord(
     string? EntityType,
     string? EntityId,
     string Outcome,
-    string Json);
+    string Json,
+    IReadOnlyList<AuditEntityRef>? Entities = null);
 
-/// <summary>Search over the trail; every criterion optional, ANDed. Newest first.</summary>
+/// <summary>A resource (<see cref="Id"/> set) or a resource type searched (<see cref="Id"/> null) an event involved.</summary>
+public sealed record AuditEntityRef(string Type, string? Id);
+
+/// <summary>
+/// Search over the trail; every criterion optional, ANDed. Newest first. <see cref="RecordedFrom"/> is inclusive,
+/// <see cref="RecordedTo"/> exclusive. <see cref="EntityType"/> (with or without <see cref="EntityId"/>) matches any
+/// entity of the event. <see cref="BeforeSequence"/> is the cursor of the next page (<see cref="AuditPage.NextBeforeSequence"/>).
+/// </summary>
 public sealed record AuditQuery(
     DateTimeOffset? RecordedFrom = null,
     DateTimeOffset? RecordedTo = null,

@@ -97,10 +97,15 @@ internal static class SchemaMigrator
             "CREATE INDEX ix_audit_event_recorded ON audit_event (recorded_ms)",
             "CREATE INDEX ix_audit_event_client ON audit_event (client_id, recorded_ms)",
             "CREATE INDEX ix_audit_event_entity ON audit_event (entity_type, entity_id)",
+            // Every resource (or searched type) an event involved: a transaction touches many, and "who touched
+            // Patient/x" must find it whichever entry it was. Append-only like the events.
+            "CREATE TABLE audit_entity (audit_seq bigint NOT NULL, entity_type {text} NOT NULL, entity_id {text} NULL)",
+            "CREATE INDEX ix_audit_entity ON audit_entity (entity_type, entity_id, audit_seq)",
             "CREATE TABLE auth_jti (jti_key {text} PRIMARY KEY, expires_ms bigint NOT NULL)",
             "CREATE INDEX ix_auth_jti_expires ON auth_jti (expires_ms)",
         };
         v2.AddRange(dialect.AppendOnlyTriggers("audit_event"));
+        v2.AddRange(dialect.AppendOnlyTriggers("audit_entity"));
         return
         [
             string.Join(";\n", v1.Select(Expand)),

@@ -1,0 +1,124 @@
+using System.Data.Common;
+using FhirCaseService.Storage.Persistence;
+
+namespace FhirCaseService.Storage.Audit;
+
+/// <summary>
+/// <see cref="IAuditStore"/> over the tables audit_event and audit_entity (schema v2), which the database keeps
+/// append-only by triggers. A batch is one write transaction: on SQLite it queues behind resource writes for the file's
+/// write lock; on PostgreSQL it does not take the clock row, so it never delays resource writes there.
+/// </summary>
+internal sealed class AuditStore(StorageDatabase database) : IAuditStore
+{
+    /// <summary>The largest page a search returns, whatever the caller asks.</summary>
+    public const int MaxCount = 1000;
+
+    private const string Columns = "e.audit_seq, e.event_id, e.recorded_ms, e.client_id, e.action, e.subtype, e.entity_type, e.entity_id, e.outcome, e.content";
+
+    public async Task AppendAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken = default)
+    {
+        if (records.Count == 0)
+            return;
+        var dialect = await database.DialectAsync(cancellationToken);
+        await using var session = await dialect.BeginWriteAsync(cancellationToken);
+        foreach (var record in records)
+        {
+            var insert = new SqlText(dialect);
+            insert.Append("INSERT INTO audit_event (event_id, recorded_ms, client_id, action, subtype, entity_type, entity_id, outcome, content) VALUES (")
+                .Append($"{insert.P(record.EventId)}, {insert.P(record.Recorded.ToUnixTimeMilliseconds())}, {insert.P(record.ClientId)}, ")
+                .Append($"{insert.P(record.Action)}, {insert.P(record.Subtype)}, {insert.P(record.EntityType)}, {insert.P(record.EntityId)}, ")
+                .Append($"{insert.P(record.Outcome)}, {insert.P(record.Json)}) RETURNING audit_seq");
+            long sequence;
+            await using (var command = insert.CreateCommand(session.Connection, session.Transaction))
+                sequence = Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+
+            foreach (var entity in EntitiesOf(record))
+            {
+                var row = new SqlText(dialect);
+                row.Append($"INSERT INTO audit_entity (audit_seq, entity_type, entity_id) VALUES ({row.P(sequence)}, {row.P(entity.Type)}, {row.P(entity.Id)})");
+                await using var command = row.CreateCommand(session.Connection, session.Transaction);
+                await command.ExecuteNonQueryAsync(cancellationToken);
+            }
+        }
+        await session.Transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>The main entity and the others, each once.</summary>
+    private static IEnumerable<AuditEntityRef> EntitiesOf(AuditRecord record)
+    {
+        var all = new List<AuditEntityRef>();
+        if (record.EntityType is not null)
+            all.Add(new AuditEntityRef(record.EntityType, record.EntityId));
+        if (record.Entities is not null)
+            all.AddRange(record.Entities);
+        return all.Distinct();
+    }
+
+    public async Task<AuditRecord?> ReadAsync(string eventId, CancellationToken cancellationToken = default)
+    {
+        var dialect = await database.DialectAsync(cancellationToken);
+        var sql = new SqlText(dialect);
+        sql.Append($"SELECT {Columns} FROM audit_event e WHERE e.event_id = {sql.P(eventId)}");
+        var rows = await QueryAsync(dialect, sql, cancellationToken);
+        return rows.Count == 0 ? null : rows[0].Record;
+    }
+
+    public async Task<AuditPage> SearchAsync(AuditQuery query, CancellationToken cancellationToken = default)
+    {
+        if (query.EntityId is not null && query.EntityType is null)
+            throw new InvalidStorageRequestException("An audit search by entity id needs the entity's type too.");
+        var count = Math.Clamp(query.Count, 1, MaxCount);
+        var dialect = await database.DialectAsync(cancellationToken);
+        var sql = new SqlText(dialect);
+        sql.Append($"SELECT {Columns} FROM audit_event e WHERE 1 = 1");
+        if (query.RecordedFrom is { } from)
+            sql.Append($" AND e.recorded_ms >= {sql.P(from.ToUnixTimeMilliseconds())}");
+        if (query.RecordedTo is { } to)
+            sql.Append($" AND e.recorded_ms < {sql.P(to.ToUnixTimeMilliseconds())}");
+        if (query.ClientId is not null)
+            sql.Append($" AND e.client_id = {sql.P(query.ClientId)}");
+        if (query.Action is not null)
+            sql.Append($" AND e.action = {sql.P(query.Action)}");
+        if (query.Subtype is not null)
+            sql.Append($" AND e.subtype = {sql.P(query.Subtype)}");
+        if (query.Outcome is not null)
+            sql.Append($" AND e.outcome = {sql.P(query.Outcome)}");
+        if (query.EntityType is not null)
+        {
+            sql.Append($" AND EXISTS (SELECT 1 FROM audit_entity x WHERE x.audit_seq = e.audit_seq AND x.entity_type = {sql.P(query.EntityType)}");
+            if (query.EntityId is not null)
+                sql.Append($" AND x.entity_id = {sql.P(query.EntityId)}");
+            sql.Append(")");
+        }
+        if (query.BeforeSequence is { } before)
+            sql.Append($" AND e.audit_seq < {sql.P(before)}");
+        // One more than a page tells whether there is a next page without counting.
+        sql.Append($" ORDER BY e.audit_seq DESC LIMIT {sql.P(count + 1)}");
+
+        var rows = await QueryAsync(dialect, sql, cancellationToken);
+        var page = rows.Take(count).ToList();
+        return new AuditPage([.. page.Select(r => r.Record)], rows.Count > count ? page[^1].Sequence : null);
+    }
+
+    private static async Task<List<(long Sequence, AuditRecord Record)>> QueryAsync(SqlDialect dialect, SqlText sql, CancellationToken cancellationToken)
+    {
+        await using var connection = await dialect.OpenAsync(cancellationToken);
+        await using var command = sql.CreateCommand(connection, null);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var rows = new List<(long, AuditRecord)>();
+        while (await reader.ReadAsync(cancellationToken))
+            rows.Add((reader.GetInt64(0), new AuditRecord(
+                reader.GetString(1),
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)),
+                NullableString(reader, 3),
+                reader.GetString(4),
+                reader.GetString(5),
+                NullableString(reader, 6),
+                NullableString(reader, 7),
+                reader.GetString(8),
+                reader.GetString(9))));
+        return rows;
+    }
+
+    private static string? NullableString(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+}
