@@ -10,6 +10,7 @@ public static class CommandRegistry
     public static IReadOnlyList<ICliCommand> All { get; } =
     [
         new ConvertCommand(),
+        new ExportCommand(),
         new SummaryCommand(),
         new ValidateCommand(),
     ];
