@@ -22,7 +22,9 @@ public sealed class SearchBundleBuilder(string baseUrl, string path, IReadOnlyLi
         var bundle = new Bundle
         {
             Id = Guid.NewGuid().ToString("N"),
-            Meta = new Meta { LastUpdated = DateTimeOffset.UtcNow },
+            // The snapshot's lastUpdated, not the clock on the wall: a registry pulling with _lastUpdated=gt<this> next
+            // gets exactly the changes committed after the snapshot these pages show.
+            Meta = new Meta { LastUpdated = page.SnapshotLastUpdated },
             Type = Bundle.BundleType.Searchset,
             Total = page.Total ?? (totalWhenUnasked && current is null && page.Next is null ? page.Matches.Count : null),
         };

@@ -21,6 +21,22 @@ internal sealed class SearchExecutor(SqlDialect dialect, StorageOptions options)
         return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    /// <summary>
+    /// The lastUpdated of the newest version committed at or before <paramref name="snapshot"/> (epoch when none): a
+    /// function of the pinned sequence alone, so every page of a search gives the same value. Writers are serialized and
+    /// stamp strictly increasing lastUpdated, so versions at the snapshot have lastUpdated at or before it and versions
+    /// committed after it have lastUpdated after it: the boundary a <c>_lastUpdated=gt</c> pull continues from.
+    /// One step back along (change_seq).
+    /// </summary>
+    public async Task<DateTimeOffset> LastUpdatedAtAsync(DbConnection connection, long snapshot, CancellationToken cancellationToken)
+    {
+        var sql = new SqlText(dialect);
+        sql.Append($"SELECT a.last_updated_ms FROM resource_version a WHERE a.change_seq <= {sql.P(snapshot)} ORDER BY a.change_seq DESC LIMIT 1");
+        await using var command = sql.CreateCommand(connection, null);
+        var value = await command.ExecuteScalarAsync(cancellationToken);
+        return Indexing.FhirInstantRange.ToInstant(value is null or DBNull ? 0 : Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture));
+    }
+
     public async Task<SearchResult> SearchAsync(DbConnection connection, SearchQuery query, CancellationToken cancellationToken)
     {
         var snapshot = query.Cursor?.Snapshot ?? await CurrentSequenceAsync(connection, null, cancellationToken);
@@ -60,7 +76,10 @@ internal sealed class SearchExecutor(SqlDialect dialect, StorageOptions options)
         return new SearchResult(page.Select(p => p.Version).ToList(), included, total,
             hasMore ? new PageCursor(snapshot, offset + count) : null,
             offset > 0 ? new PageCursor(snapshot, Math.Max(0, offset - Math.Max(count, 1))) : null,
-            snapshot);
+            snapshot)
+        {
+            SnapshotLastUpdated = await LastUpdatedAtAsync(connection, snapshot, cancellationToken),
+        };
     }
 
     /// <summary>The rows of <paramref name="keys"/>, in that order.</summary>
@@ -108,7 +127,10 @@ internal sealed class SearchExecutor(SqlDialect dialect, StorageOptions options)
         return new SearchResult(page.Select(p => p.Version).ToList(), [], total,
             hasMore ? new PageCursor(snapshot, offset + count) : null,
             offset > 0 ? new PageCursor(snapshot, Math.Max(0, offset - Math.Max(count, 1))) : null,
-            snapshot);
+            snapshot)
+        {
+            SnapshotLastUpdated = await LastUpdatedAtAsync(connection, snapshot, cancellationToken),
+        };
     }
 
     private string EverythingWhere(SearchSql search, SqlText sql, EverythingQuery query, long snapshot)

@@ -12,7 +12,15 @@ public sealed record SearchResult(
     int? Total,
     PageCursor? Next,
     PageCursor? Previous,
-    long Snapshot);
+    long Snapshot)
+{
+    /// <summary>
+    /// The lastUpdated of the newest version at <see cref="Snapshot"/> (the same on every page of the search): every
+    /// match has lastUpdated at or before it, and every later change after it. A searchset's meta.lastUpdated, so
+    /// <c>_lastUpdated=gt&lt;it&gt;</c> on the next pull misses nothing and repeats nothing while others write.
+    /// </summary>
+    public DateTimeOffset SnapshotLastUpdated { get; init; }
+}
 
 /// <summary>
 /// <c>Patient/[id]/$everything</c>: <see cref="Since"/> keeps resources with lastUpdated at or after it,
