@@ -14,8 +14,8 @@ namespace FhirCaseService.Storage.Export;
 /// dialect's write session (SQLite: the one writer; PostgreSQL: a transaction, with row locks where jobs are claimed),
 /// so replicas on one database agree on who runs what. Reading rows never holds a connection between batches.
 /// </summary>
-internal sealed class ExportJobStore(StorageDatabase database, TimeProvider? time = null, int batchSize = ExportJobStore.DefaultBatchSize)
-    : IExportJobStore
+internal sealed class ExportJobStore(StorageDatabase database, TimeProvider? time = null, int batchSize = ExportJobStore.DefaultBatchSize,
+    int drivingMembersLimit = ExportRowQuery.DefaultDrivingMembersLimit) : IExportJobStore
 {
     public const int DefaultBatchSize = 1000;
 
@@ -163,7 +163,7 @@ internal sealed class ExportJobStore(StorageDatabase database, TimeProvider? tim
         ArgumentNullException.ThrowIfNull(job);
         var dialect = await database.DialectAsync(cancellationToken);
         var filters = ExportTypeFilter.For(job.Request.TypeFilters, resourceType);
-        var members = ExportRowQuery.HasMembers(job.Request) ? await MemberCountAsync(dialect, job.Id, cancellationToken) : 0;
+        var driveFromMembers = ExportRowQuery.HasMembers(job.Request) && await MemberCountAsync(dialect, job.Id, cancellationToken) <= drivingMembersLimit;
         var after = afterKey;
         if (job.Request.Since is { } since)
         {
@@ -175,7 +175,7 @@ internal sealed class ExportJobStore(StorageDatabase database, TimeProvider? tim
         while (true)
         {
             // A fresh connection and query per batch: nothing is held while the caller writes the rows out.
-            var batch = await ReadBatchAsync(dialect, job, resourceType, filters, after, members, cancellationToken);
+            var batch = await ReadBatchAsync(dialect, job, resourceType, filters, after, driveFromMembers, cancellationToken);
             foreach (var row in batch)
                 yield return row;
             if (batch.Count < batchSize)
@@ -275,9 +275,9 @@ internal sealed class ExportJobStore(StorageDatabase database, TimeProvider? tim
     }
 
     private async Task<List<ExportRow>> ReadBatchAsync(SqlDialect dialect, ExportJob job, string resourceType, IReadOnlyList<SearchQuery> filters,
-        long after, int memberCount, CancellationToken cancellationToken)
+        long after, bool driveFromMembers, CancellationToken cancellationToken)
     {
-        var sql = ExportRowQuery.Build(dialect, job, resourceType, filters, after, batchSize, memberCount);
+        var sql = ExportRowQuery.Build(dialect, job, resourceType, filters, after, batchSize, driveFromMembers);
         var rows = new List<ExportRow>(Math.Min(batchSize, 1024));
         await using var connection = await dialect.OpenAsync(cancellationToken);
         if (dialect is PostgresDialect)

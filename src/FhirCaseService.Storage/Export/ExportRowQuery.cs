@@ -13,11 +13,14 @@ internal static class ExportRowQuery
     public const string Columns = "a.version_key, a.resource_id, a.version_id, a.last_updated_ms, a.is_deleted, a.content";
 
     /// <summary>Up to this many recorded members, a batch is driven from the members' own rows instead of the type's.</summary>
-    public const int DrivingMembersLimit = 2000;
+    public const int DefaultDrivingMembersLimit = 2000;
 
     /// <param name="startKey">the key to read after: the caller's resume key, or (with _since) just before the first changed row.</param>
-    /// <param name="memberCount">how many patients the job recorded (group level, or patient level with POSTed patients).</param>
-    public static SqlText Build(SqlDialect dialect, ExportJob job, string resourceType, IReadOnlyList<SearchQuery> filters, long startKey, int limit, int memberCount)
+    /// <param name="driveFromMembers">
+    /// the job recorded few members (group level, or patient level with POSTed patients): find their rows through their
+    /// references instead of checking every row of the type.
+    /// </param>
+    public static SqlText Build(SqlDialect dialect, ExportJob job, string resourceType, IReadOnlyList<SearchQuery> filters, long startKey, int limit, bool driveFromMembers)
     {
         var sql = new SqlText(dialect);
         var search = new SearchSql(sql);
@@ -37,7 +40,7 @@ internal static class ExportRowQuery
         // A small group in a large database: find the members' rows through their references (an index lookup per
         // member) rather than checking every row of the type. Deletions have no reference rows, so they are read the
         // other way.
-        var driven = !deletions && memberCount <= DrivingMembersLimit && HasMembers(request)
+        var driven = !deletions && driveFromMembers && HasMembers(request)
             ? MemberKeys(sql, job, resourceType, startKey)
             : null;
         // Population and _typeFilter are facts about a resource's content; a deletion has none, so they are asked of

@@ -13,12 +13,12 @@ internal sealed class ExportHarness : IAsyncDisposable
 {
     private readonly TestStore _db;
 
-    private ExportHarness(TestStore db, StorageDatabase database, IResourceStore resources, int batchSize)
+    private ExportHarness(TestStore db, StorageDatabase database, IResourceStore resources, int batchSize, int drivingMembersLimit)
     {
         _db = db;
         Database = database;
         Resources = resources;
-        Jobs = new ExportJobStore(database, Clock, batchSize);
+        Jobs = new ExportJobStore(database, Clock, batchSize, drivingMembersLimit);
     }
 
     public StorageDatabase Database { get; }
@@ -29,11 +29,13 @@ internal sealed class ExportHarness : IAsyncDisposable
     /// <summary>The options of the database: open another <see cref="StorageDatabase"/> on them to act as a second replica.</summary>
     public StorageOptions Options => _db.Options;
 
-    public static async Task<ExportHarness> OpenAsync(IStoreBackend backend, int batchSize = ExportJobStore.DefaultBatchSize)
+    /// <param name="drivingMembersLimit">0 makes member populations take the per-row path that large groups take.</param>
+    public static async Task<ExportHarness> OpenAsync(IStoreBackend backend, int batchSize = ExportJobStore.DefaultBatchSize,
+        int drivingMembersLimit = ExportRowQuery.DefaultDrivingMembersLimit)
     {
         var db = await backend.OpenAsync();
         var database = new StorageDatabase(db.Options);
-        return new ExportHarness(db, database, await database.ResourcesAsync(CancellationToken.None), batchSize);
+        return new ExportHarness(db, database, await database.ResourcesAsync(CancellationToken.None), batchSize, drivingMembersLimit);
     }
 
     public async Task<List<ExportRow>> ReadAllAsync(ExportJob job, string type, long afterKey = 0)

@@ -92,10 +92,12 @@ public abstract class ExportRowsContract<TBackend> where TBackend : IStoreBacken
         Assert.Empty(await h.ReadAllAsync(job, "Organization"));
     }
 
-    [Fact]
-    public async Task Patient_level_with_posted_patients_exports_only_theirs()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Patient_level_with_posted_patients_exports_only_theirs(bool fewMembers)
     {
-        await using var h = await OpenAsync(_backend);
+        await using var h = await OpenAsync(_backend, drivingMembersLimit: fewMembers ? 100 : 0);
         foreach (var p in new[] { "p1", "p2", "p3" })
         {
             await h.Resources.CreateAsync(Patient(p));
@@ -108,10 +110,12 @@ public abstract class ExportRowsContract<TBackend> where TBackend : IStoreBacken
         Assert.Equal(["o-p1", "o-p3"], Ids(await h.ReadAllAsync(job, "Observation")));
     }
 
-    [Fact]
-    public async Task Group_level_exports_the_active_members_as_the_group_was_at_kick_off()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Group_level_exports_the_active_members_as_the_group_was_at_kick_off(bool fewMembers)
     {
-        await using var h = await OpenAsync(_backend);
+        await using var h = await OpenAsync(_backend, drivingMembersLimit: fewMembers ? 100 : 0);
         foreach (var p in new[] { "p1", "p2", "p3" })
         {
             await h.Resources.CreateAsync(Patient(p));
@@ -128,10 +132,12 @@ public abstract class ExportRowsContract<TBackend> where TBackend : IStoreBacken
         Assert.Equal(1, group.VersionId);
     }
 
-    [Fact]
-    public async Task Group_level_with_posted_patients_exports_only_members_among_them()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Group_level_with_posted_patients_exports_only_members_among_them(bool fewMembers)
     {
-        await using var h = await OpenAsync(_backend);
+        await using var h = await OpenAsync(_backend, drivingMembersLimit: fewMembers ? 100 : 0);
         foreach (var p in new[] { "p1", "p2", "p3" })
             await h.Resources.CreateAsync(Patient(p));
         await h.Resources.CreateAsync(Group("series", ("p1", false), ("p2", false)));
@@ -175,10 +181,12 @@ public abstract class ExportRowsContract<TBackend> where TBackend : IStoreBacken
         Assert.Equal(["cd22", "mrd"], Ids(await h.ReadAllAsync(two, "Observation")));
     }
 
-    [Fact]
-    public async Task A_type_filter_is_combined_with_the_group_population()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_type_filter_is_combined_with_the_group_population(bool fewMembers)
     {
-        await using var h = await OpenAsync(_backend);
+        await using var h = await OpenAsync(_backend, drivingMembersLimit: fewMembers ? 100 : 0);
         await h.Resources.CreateAsync(Observation("mrd-1", "p1", "mrd"));
         await h.Resources.CreateAsync(Observation("cd19-1", "p1", "cd19"));
         await h.Resources.CreateAsync(Observation("mrd-2", "p2", "mrd"));
@@ -256,19 +264,32 @@ public abstract class ExportRowsContract<TBackend> where TBackend : IStoreBacken
     {
         await using var h = await OpenAsync(_backend, batchSize: 5);
         var written = Enumerable.Range(0, 40).Select(i => $"w{i:D2}").ToList();
+        // The writer pauses halfway until an export has been created, so at least one falls between writes.
+        var halfway = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var resume = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var writer = Task.Run(async () =>
         {
             foreach (var id in written)
+            {
+                if (id == "w20")
+                {
+                    halfway.SetResult();
+                    await resume.Task;
+                }
                 await h.Resources.CreateAsync(Patient(id));
+            }
         });
         var seen = new List<string>();
         DateTimeOffset? since = null;
         while (true)
         {
             var done = writer.IsCompleted;
+            var paused = halfway.Task.IsCompleted;
             var job = await h.Jobs.CreateAsync(Request(ExportLevel.System, ["Patient"], since: since));
             seen.AddRange((await h.ReadAllAsync(job, "Patient")).Select(r => r.Id));
             since = job.TransactionTime.LastUpdated;
+            if (paused)
+                resume.TrySetResult();
             if (done)
                 break;
         }

@@ -20,10 +20,18 @@ public abstract class LastUpdatedPullContract<TBackend> where TBackend : IStoreB
         await using var h = await OpenAsync(_backend);
         await h.Resources.CreateAsync(Patient("before"));
         var written = Enumerable.Range(0, 40).Select(i => $"w{i:D2}").ToList();
+        // The writer pauses halfway until a pull has started, so at least one pull certainly falls between writes.
+        var halfway = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var resume = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var writer = Task.Run(async () =>
         {
             foreach (var id in written)
             {
+                if (id == "w20")
+                {
+                    halfway.SetResult();
+                    await resume.Task;
+                }
                 await h.Resources.CreateAsync(Patient(id));
                 // An update too: its new version is a change the next pull must carry, and only once.
                 if (id.EndsWith('0'))
@@ -36,6 +44,7 @@ public abstract class LastUpdatedPullContract<TBackend> where TBackend : IStoreB
         while (true)
         {
             var done = writer.IsCompleted;
+            var paused = halfway.Task.IsCompleted;
             var pairs = new List<KeyValuePair<string, string>> { new("_count", "3") };
             if (mark is { } previous)
                 pairs.Add(new("_lastUpdated", "gt" + previous.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)));
@@ -52,6 +61,8 @@ public abstract class LastUpdatedPullContract<TBackend> where TBackend : IStoreB
                 page = await h.Resources.SearchAsync(query.WithCursor(page.Next));
             }
             mark = pullMark;
+            if (paused)
+                resume.TrySetResult();
             if (done)
                 break;
         }
