@@ -1,8 +1,10 @@
 using System.Text;
+using FhirCaseService.Api.Limits;
 using FhirCaseService.Conformance.Serialization;
 using FhirCaseService.Validation;
 using Hl7.Fhir.Model;
 using Hl7.Fhir.Serialization;
+using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
 namespace FhirCaseService.Api.Http;
@@ -14,13 +16,37 @@ public sealed record FhirRequestBody(string Text, ResourceFormat Format)
         await ReadOptionalAsync(request, cancellationToken)
             ?? throw FhirRequestException.BadRequest("The request has no body; send a FHIR resource.");
 
-    /// <summary>The body, or null when the request has none (an operation whose inputs may all be in the query).</summary>
+    /// <summary>
+    /// The body, or null when the request has none (an operation whose inputs may all be in the query). A body that
+    /// crosses a configured limit (<see cref="LimitsOptions"/>: size, Bundle entries, nesting, string length) is refused
+    /// here, before the validator or the parser spend anything on it.
+    /// </summary>
     public static async Task<FhirRequestBody?> ReadOptionalAsync(HttpRequest request, CancellationToken cancellationToken)
     {
-        using var reader = new StreamReader(request.Body, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
-        var text = await reader.ReadToEndAsync(cancellationToken);
-        return string.IsNullOrWhiteSpace(text) ? null : new FhirRequestBody(text, FormatOf(request));
+        var limits = request.HttpContext.RequestServices.GetRequiredService<IOptions<LimitsOptions>>().Value;
+        var bytes = await RequestBodyLimits.ReadAsync(request, limits.MaxRequestBodyBytes, cancellationToken);
+        var text = Decode(bytes);
+        if (string.IsNullOrWhiteSpace(text))
+            return null;
+        var format = FormatOf(request);
+        if (format == ResourceFormat.Xml)
+            RequestBodyLimits.CheckXml(bytes, limits);
+        else
+            RequestBodyLimits.CheckJson(IsUtf8(bytes) ? bytes : Encoding.UTF8.GetBytes(text), limits);
+        return new FhirRequestBody(text, format);
     }
+
+    /// <summary>UTF-8 unless a byte order mark says otherwise, as a StreamReader that detects byte order marks reads it.</summary>
+    private static string Decode(byte[] bytes)
+    {
+        if (IsUtf8(bytes))
+            return Encoding.UTF8.GetString(bytes.AsSpan(bytes.AsSpan().StartsWith(Encoding.UTF8.Preamble) ? Encoding.UTF8.Preamble.Length : 0));
+        using var reader = new StreamReader(new MemoryStream(bytes), Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        return reader.ReadToEnd();
+    }
+
+    /// <summary>False only for bodies that start with a UTF-16 or UTF-32 byte order mark.</summary>
+    private static bool IsUtf8(byte[] bytes) => bytes is not ([0xFE, 0xFF, ..] or [0xFF, 0xFE, ..] or [0, 0, 0xFE, 0xFF, ..]);
 
     /// <summary>JSON unless the Content-Type names XML; a non-FHIR media type is refused (415).</summary>
     private static ResourceFormat FormatOf(HttpRequest request)

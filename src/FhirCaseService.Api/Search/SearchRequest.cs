@@ -1,4 +1,7 @@
 using System.Text;
+using FhirCaseService.Api.Limits;
+using FhirCaseService.Storage;
+using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
 namespace FhirCaseService.Api.Search;
@@ -21,6 +24,10 @@ public static class SearchRequest
             return pairs;
         using var reader = new StreamReader(request.Body, Encoding.UTF8);
         pairs.AddRange(Parse(await reader.ReadToEndAsync(cancellationToken)));
+        // The query string alone was checked before the request got here (UseFhirCaseRequestLimits); with the form it may now exceed.
+        var services = request.HttpContext.RequestServices;
+        QueryLimits.Check(pairs, services.GetRequiredService<IOptions<LimitsOptions>>().Value.MaxSearchParameters,
+            services.GetRequiredService<IOptions<StorageOptions>>().Value.MaxPageSize);
         return pairs;
     }
 
