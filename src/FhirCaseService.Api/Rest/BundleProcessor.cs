@@ -1,3 +1,4 @@
+using FhirCaseService.Api.Audit;
 using FhirCaseService.Api.Http;
 using FhirCaseService.Storage;
 using FhirCaseService.Storage.Search;
@@ -25,6 +26,7 @@ public sealed class BundleProcessor(IResourceStore store, WriteValidation valida
     /// <param name="verdict">the validator's issues, all below error level: warnings go back in the entries' response.outcome.</param>
     public async Task<Bundle> RunTransactionAsync(Bundle bundle, BundleVerdict verdict, string baseUrl, PreferReturn prefer, CancellationToken cancellationToken)
     {
+        AuditScope.Describe("transaction");
         var entries = BundleEntryRequest.ReadAll(bundle, baseUrl);
         RejectDuplicates(entries);
         // GET entries run after the commit; a search they cannot run must fail the transaction before anything is written.
@@ -57,7 +59,7 @@ public sealed class BundleProcessor(IResourceStore store, WriteValidation valida
         {
             var responseEntry = entry.Method == Bundle.HTTPVerb.GET
                 ? await ReadEntryAsync(entry, baseUrl, cancellationToken)
-                : ResponseEntry(outcomes[entry.Index]!, baseUrl, prefer);
+                : ResponseEntry(AuditScope.Touched(outcomes[entry.Index]!, entry.Method), baseUrl, prefer);
             AddWarnings(responseEntry, verdict, entry.Index);
             response.Entry.Add(responseEntry);
         }
@@ -75,6 +77,7 @@ public sealed class BundleProcessor(IResourceStore store, WriteValidation valida
     /// </summary>
     public async Task<Bundle> RunBatchAsync(Bundle bundle, BundleVerdict verdict, string baseUrl, PreferReturn prefer, CancellationToken cancellationToken)
     {
+        AuditScope.Describe("batch");
         var responses = new Bundle.EntryComponent?[bundle.Entry.Count];
         var runnable = new List<BundleEntryRequest>();
         for (var index = 0; index < bundle.Entry.Count; index++)
@@ -103,7 +106,7 @@ public sealed class BundleProcessor(IResourceStore store, WriteValidation valida
                 {
                     responses[entry.Index] = method == Bundle.HTTPVerb.GET
                         ? await ReadEntryAsync(entry, baseUrl, cancellationToken)
-                        : ResponseEntry(await store.TransactionAsync((tx, ct) => RunBatchEntryAsync(tx, entry, ct), cancellationToken), baseUrl, prefer);
+                        : ResponseEntry(AuditScope.Touched(await store.TransactionAsync((tx, ct) => RunBatchEntryAsync(tx, entry, ct), cancellationToken), method), baseUrl, prefer);
                     AddWarnings(responses[entry.Index]!, verdict, entry.Index);
                 }
                 catch (Exception e) when (FhirExceptionTable.TryMap(e, out var status, out var outcome))
