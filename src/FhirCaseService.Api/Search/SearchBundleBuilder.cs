@@ -1,3 +1,4 @@
+using System.Globalization;
 using FhirCaseService.Storage;
 using FhirCaseService.Storage.Search;
 using Hl7.Fhir.Model;
@@ -22,9 +23,7 @@ public sealed class SearchBundleBuilder(string baseUrl, string path, IReadOnlyLi
         var bundle = new Bundle
         {
             Id = Guid.NewGuid().ToString("N"),
-            // The snapshot's lastUpdated, not the clock on the wall: a registry pulling with _lastUpdated=gt<this> next
-            // gets exactly the changes committed after the snapshot these pages show.
-            Meta = new Meta { LastUpdated = page.SnapshotLastUpdated },
+            Meta = new Meta { LastUpdatedElement = SnapshotInstant(page.SnapshotLastUpdated) },
             Type = Bundle.BundleType.Searchset,
             Total = page.Total ?? (totalWhenUnasked && current is null && page.Next is null ? page.Matches.Count : null),
         };
@@ -48,6 +47,15 @@ public sealed class SearchBundleBuilder(string baseUrl, string path, IReadOnlyLi
             AddEntry(bundle, included, Bundle.SearchEntryMode.Include, subset);
         return bundle;
     }
+
+    /// <summary>
+    /// The snapshot's lastUpdated, not the clock on the wall: a registry pulling with <c>_lastUpdated=gt&lt;this&gt;</c>
+    /// next gets exactly the changes committed after the snapshot these pages show. Always written with milliseconds
+    /// and "Z": the SDK drops a zero fraction, and "gt" on a whole second would skip the rest of that second; "Z" also
+    /// survives being pasted into a query string, where "+00:00" would turn into a space.
+    /// </summary>
+    private static Instant SnapshotInstant(DateTimeOffset lastUpdated) =>
+        new() { JsonValue = lastUpdated.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture) };
 
     private void AddEntry(Bundle bundle, StoredResource stored, Bundle.SearchEntryMode mode, ResultSubset subset)
     {
