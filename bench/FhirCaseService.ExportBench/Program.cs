@@ -5,11 +5,13 @@ using FhirCaseService.ExportBench;
 
 // Bulk export benchmark: seeds patients straight through the storage API, runs the service as its own process over that
 // database, times a system-level $export and the download of its files, and reads the server's memory from /proc.
-//   bench/FhirCaseService.ExportBench/run.sh [sqlite|postgres|both] [patients ...] [--batch N] [--keep] [--seed-only]
+//   bench/FhirCaseService.ExportBench/run.sh [sqlite|postgres|both] [patients ...] [--batch N] [--keep] [--seed-only] [--copy]
 //       [--export-output Directory|Database] [--api path/FhirCaseService.Api.dll]
 // Patient counts are cumulative levels over one database: "10000 100000" seeds 10,000, measures, adds 90,000, measures
 // again. PostgreSQL comes from FHIRCASE_TEST_POSTGRES (tools/ci/start-postgres.sh); each run uses a fresh schema, or
 // with --keep a fixed directory and schema left in place, which the next --keep run seeds further instead of again.
+// --copy: levels above 10,000 patients are reached by copying the first 10,000 in SQL with renamed ids (PopulationCopier)
+// instead of through the storage API, minutes instead of hours on a busy machine.
 
 var backend = "both";
 var levels = new List<int>();
@@ -17,6 +19,7 @@ var patientsPerTransaction = 500;
 string? apiDll = null;
 var keep = false;
 var seedOnly = false;
+var copyAbove10k = false;
 var exportOutput = "Directory";
 for (var i = 0; i < args.Length; i++)
 {
@@ -24,6 +27,8 @@ for (var i = 0; i < args.Length; i++)
         patientsPerTransaction = int.Parse(args[++i], CultureInfo.InvariantCulture);
     else if (args[i] == "--keep")
         keep = true;
+    else if (args[i] == "--copy")
+        copyAbove10k = true;
     else if (args[i] == "--seed-only")
         seedOnly = true;
     else if (args[i] == "--export-output")
@@ -80,9 +85,12 @@ async Task MeasureAsync(BenchDatabase database)
     {
         if (level > seeded)
         {
-            var seed = await seeder.SeedAsync(database.Storage, seeded, level);
+            var copying = copyAbove10k && seeded >= PopulationCopier.BasePatients;
+            var seed = copying
+                ? await PopulationCopier.CopyAsync(database.Storage, seeded, level, templates.Count)
+                : await seeder.SeedAsync(database.Storage, seeded, level);
             seedingTime += seed.Elapsed;
-            var line = $"seeded {seed.Patients:N0} patients ({seed.Resources:N0} resources) in {seed.Elapsed.TotalSeconds:F0} s = {seed.ResourcesPerSecond:F0} resources/s; " +
+            var line = $"{(copying ? "copied (SQL, ids renamed)" : "seeded (storage API)")} {seed.Patients:N0} patients ({seed.Resources:N0} resources) in {seed.Elapsed.TotalSeconds:F0} s = {seed.ResourcesPerSecond:F0} resources/s; " +
                        $"{level:N0} patients in all, database {Megabytes(await database.SizeAsync()):F0} MB, load average {LoadAverage()}";
             Console.WriteLine("  " + line);
             await File.AppendAllTextAsync(SeedingLog(database), $"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC {database.Name}: {line}{Environment.NewLine}");
@@ -124,6 +132,14 @@ async Task<LevelResult> ExportAsync(BenchDatabase database, int patients, TimeSp
     }
     using (var metadata = await client.GetAsync("/metadata"))
         metadata.EnsureSuccessStatusCode();
+    // The index rows must hold the last patient too (they were copied with renamed ids under --copy).
+    var expectedObservations = templates.Count(t => t.Contains("\"resourceType\": \"Observation\"", StringComparison.Ordinal));
+    using (var search = await client.GetAsync($"/Observation?subject=Patient/{PatientSeeder.PatientId(patients - 1)}&_total=accurate"))
+    {
+        var total = System.Text.Json.JsonDocument.Parse(await search.Content.ReadAsStringAsync()).RootElement.GetProperty("total").GetInt32();
+        if (total != expectedObservations)
+            throw new InvalidOperationException($"Observation?subject=<last patient> found {total}, not {expectedObservations}: the search index does not hold the seeded patients.");
+    }
 
     var before = service.ReadMemory();
     Console.WriteLine($"  service pid {service.ProcessId} on {service.BaseAddress}: RSS {Megabytes(before.Rss):F0} MB (VmHWM {Megabytes(before.PeakRss):F0} MB) before the export");
@@ -175,13 +191,16 @@ static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', F
 
 static string FindAbove(string relative)
 {
-    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+    foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
     {
-        var candidate = Path.Combine(dir.FullName, relative);
-        if (File.Exists(candidate) || Directory.Exists(candidate))
-            return candidate;
+        for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, relative);
+            if (File.Exists(candidate) || Directory.Exists(candidate))
+                return candidate;
+        }
     }
-    throw new FileNotFoundException($"{relative} not found above the bench's binary (build it first, see run.sh).");
+    throw new FileNotFoundException($"{relative} not found above the bench's binary or the current directory (build it first, see run.sh).");
 }
 
 /// <summary>One backend at one population: what was seeded, how the export and the download went, and the server's memory.</summary>
