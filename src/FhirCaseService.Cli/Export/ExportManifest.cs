@@ -57,7 +57,8 @@ public sealed record ExportManifest(
             // The IG requires absolute URLs; resolving against the status URL costs nothing and tolerates relative ones.
             if (string.IsNullOrEmpty(type) || url is null || !Uri.TryCreate(statusUrl, url, out var resolved) || resolved.Scheme is not ("http" or "https"))
                 throw new FormatException($"the manifest's {name}[{index}] needs a type and an http(s) url");
-            if (type.IndexOfAny(['/', '\\', '.']) >= 0)
+            // The type becomes part of a file name: letters and digits only, so no manifest can name a path.
+            if (!type.All(char.IsAsciiLetterOrDigit) || !char.IsAsciiLetterUpper(type[0]))
                 throw new FormatException($"the manifest's {name}[{index}] type '{type}' is not a resource type");
             long? count = entry.TryGetProperty("count", out var c) && c.ValueKind == JsonValueKind.Number && c.TryGetInt64(out var n) ? n : null;
             files.Add(new ManifestFile(type, resolved, count));
