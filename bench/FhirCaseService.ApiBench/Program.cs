@@ -84,6 +84,8 @@ Dictionary<string, string?> Settings(Dictionary<string, string?> storage, bool v
 {
     ["Validation:Enabled"] = validation ? "true" : "false",
     ["Startup:LoadExamples"] = "false",
+    // The bench measures storage and validation, not tokens; authorization is on by default outside Development.
+    ["Authorization:Enabled"] = "false",
     ["Logging:LogLevel:Default"] = "Warning",
     ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
     // The bench is one client sending thousands of requests a second: the per-client rate limit would measure itself.

@@ -16,6 +16,8 @@ public class ServiceHost : IAsyncLifetime
 {
     private readonly TestDatabase _database;
     private readonly IReadOnlyDictionary<string, string?> _settings;
+    private readonly string _environment = "Development";
+    private readonly Action<IWebHostBuilder>? _configureHost;
     private WebApplicationFactory<Program>? _factory;
     private HttpClient? _client;
 
@@ -28,6 +30,15 @@ public class ServiceHost : IAsyncLifetime
     {
         _database = database;
         _settings = settings ?? new Dictionary<string, string?>();
+    }
+
+    /// <param name="environment">the host environment (e.g. "Production", where authorization is on by default).</param>
+    /// <param name="configureHost">more host set-up, e.g. a logger provider that captures what the service logs.</param>
+    protected ServiceHost(TestDatabase database, IReadOnlyDictionary<string, string?>? settings, string environment, Action<IWebHostBuilder>? configureHost = null)
+        : this(database, settings)
+    {
+        _environment = environment;
+        _configureHost = configureHost;
     }
 
     public HttpClient Client => _client ?? throw new InvalidOperationException("The service host has not started yet.");
@@ -49,7 +60,7 @@ public class ServiceHost : IAsyncLifetime
         foreach (var (key, value) in _settings)
             settings[key] = value;
 
-        _factory = new KestrelFactory(settings);
+        _factory = new KestrelFactory(settings, _environment, _configureHost);
         _factory.StartServer();
         _client = _factory.CreateClient();
     }
@@ -61,16 +72,24 @@ public class ServiceHost : IAsyncLifetime
     private sealed class KestrelFactory : WebApplicationFactory<Program>
     {
         private readonly IReadOnlyDictionary<string, string?> _settings;
+        private readonly string _environment;
+        private readonly Action<IWebHostBuilder>? _configureHost;
 
-        public KestrelFactory(IReadOnlyDictionary<string, string?> settings)
+        public KestrelFactory(IReadOnlyDictionary<string, string?> settings, string environment, Action<IWebHostBuilder>? configureHost)
         {
             _settings = settings;
+            _environment = environment;
+            _configureHost = configureHost;
             UseKestrel(0);
         }
 
-        protected override void ConfigureWebHost(IWebHostBuilder builder) => builder
-            .UseEnvironment("Development")
-            .ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(_settings));
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            builder
+                .UseEnvironment(_environment)
+                .ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(_settings));
+            _configureHost?.Invoke(builder);
+        }
     }
 
     public async Task DisposeAsync()

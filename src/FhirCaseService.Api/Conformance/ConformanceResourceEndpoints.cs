@@ -1,5 +1,6 @@
 using FhirCaseService.Api.Http;
 using FhirCaseService.Api.Metadata;
+using FhirCaseService.Api.Security;
 using FhirCaseService.Conformance;
 using FhirCaseService.Conformance.Packages;
 using FhirCaseService.Conformance.Sources;
@@ -24,10 +25,12 @@ public static class ConformanceResourceEndpoints
         {
             app.MapGet($"/{type}/{{id}}", (string id, ConformanceContext context) => ReadAsync(type, id, context))
                 .WithName($"Read{type}").WithTags("Conformance resources")
-                .WithSummary($"Read one {type} of the FhirCaseService profiles package.");
+                .WithSummary($"Read one {type} of the FhirCaseService profiles package.")
+                .AllowPublicAccess();
             app.MapGet($"/{type}", (HttpRequest request, ConformanceContext context) => SearchAsync(type, request, context))
                 .WithName($"Search{type}").WithTags("Conformance resources")
-                .WithSummary($"Search the {type} resources of the FhirCaseService profiles package by url, name or _id.");
+                .WithSummary($"Search the {type} resources of the FhirCaseService profiles package by url, name or _id.")
+                .AllowPublicAccess();
             capabilities.AddResource(new ResourceCapability(
                 type,
                 [CapabilityStatement.TypeRestfulInteraction.Read, CapabilityStatement.TypeRestfulInteraction.SearchType],

@@ -1,5 +1,6 @@
 using System.Reflection;
 using FhirCaseService.Api.Http;
+using FhirCaseService.Api.Security;
 using Hl7.Fhir.Model;
 
 namespace FhirCaseService.Api.Metadata;
@@ -9,7 +10,8 @@ public static class MetadataEndpoints
     public static IEndpointRouteBuilder MapMetadata(this IEndpointRouteBuilder app)
     {
         app.MapGet("/metadata", GetCapabilityStatement).WithName("GetCapabilityStatement")
-            .WithSummary("The server's CapabilityStatement, generated from the interactions it really serves.");
+            .WithSummary("The server's CapabilityStatement, generated from the interactions it really serves.")
+            .AllowPublicAccess();
         return app;
     }
 
@@ -23,6 +25,7 @@ public static class MetadataEndpoints
         {
             Mode = CapabilityStatement.RestfulCapabilityMode.Server,
             Documentation = "FHIR R4 interoperability service for relapsed pediatric BCP-ALL case-series data.",
+            Security = capabilities.SecurityFor(baseUrl),
         };
         foreach (var resource in capabilities.Resources)
         {

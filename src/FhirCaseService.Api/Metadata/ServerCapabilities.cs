@@ -23,6 +23,7 @@ public sealed class ServerCapabilities
     private readonly List<OperationCapability> _operations = [];
     private readonly List<CapabilityStatement.SystemRestfulInteraction> _systemInteractions = [];
     private readonly Lock _gate = new();
+    private Func<string, CapabilityStatement.SecurityComponent>? _security;
 
     /// <summary>When this server instance started; the CapabilityStatement's date.</summary>
     public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
@@ -41,6 +42,19 @@ public sealed class ServerCapabilities
     public void AddSystemInteraction(CapabilityStatement.SystemRestfulInteraction interaction)
     {
         lock (_gate) _systemInteractions.Add(interaction);
+    }
+
+    /// <summary>How requests are authorized, given the base URL the client reached (set by authorization when it is on).</summary>
+    public void DescribeSecurity(Func<string, CapabilityStatement.SecurityComponent> describe)
+    {
+        lock (_gate) _security = describe;
+    }
+
+    public CapabilityStatement.SecurityComponent? SecurityFor(string baseUrl)
+    {
+        Func<string, CapabilityStatement.SecurityComponent>? describe;
+        lock (_gate) describe = _security;
+        return describe?.Invoke(baseUrl);
     }
 
     public IReadOnlyList<CapabilityStatement.SystemRestfulInteraction> SystemInteractions

@@ -1,6 +1,7 @@
 using System.Reflection;
 using FhirCaseService.Api.Http;
 using FhirCaseService.Api.Operations;
+using FhirCaseService.Api.Security;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 using Scalar.AspNetCore;
@@ -37,7 +38,8 @@ public static class ApiDocumentation
             .WithOpenApiRoutePattern(DocumentPath)
             .DisableDefaultFonts()
             .DisableTelemetry()
-            .HideClientButton());
+            .HideClientButton())
+            .AllowPublicAccess();
         return app;
     }
 

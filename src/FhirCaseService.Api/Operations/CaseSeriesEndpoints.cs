@@ -3,6 +3,7 @@ using FhirCaseService.Api.Http;
 using FhirCaseService.Api.Metadata;
 using FhirCaseService.Api.Rest;
 using FhirCaseService.Api.Search;
+using FhirCaseService.Api.Security;
 using FhirCaseService.CaseSeries;
 using FhirCaseService.CaseSeries.Input;
 using FhirCaseService.CaseSeries.Schema;
@@ -42,7 +43,8 @@ public static class CaseSeriesEndpoints
             .WithDescription($"The body is a case-series record (JSON Schema: {SchemaPath}). A record that breaks the input rules answers 400 with an OperationOutcome whose issues name the field (expression), the rule and the line.")
             .Accepts<JsonElement>(RecordContentType)
             .Produces(StatusCodes.Status200OK, contentType: FhirFormat.JsonContentType, additionalContentTypes: [FhirFormat.XmlContentType])
-            .Produces(StatusCodes.Status400BadRequest, contentType: FhirFormat.JsonContentType);
+            .Produces(StatusCodes.Status400BadRequest, contentType: FhirFormat.JsonContentType)
+            .RequireClient();
         app.MapPost("/$import-case-series", ImportAsync)
             .WithName("ImportCaseSeries").WithTags("Case series")
             .WithSummary("Convert, validate and store a case-series record in one transaction; answers the transaction-response Bundle.")
@@ -52,17 +54,20 @@ public static class CaseSeriesEndpoints
             .Accepts<JsonElement>(RecordContentType)
             .Produces(StatusCodes.Status200OK, contentType: FhirFormat.JsonContentType, additionalContentTypes: [FhirFormat.XmlContentType])
             .Produces(StatusCodes.Status400BadRequest, contentType: FhirFormat.JsonContentType)
-            .Produces(StatusCodes.Status422UnprocessableEntity, contentType: FhirFormat.JsonContentType);
+            .Produces(StatusCodes.Status422UnprocessableEntity, contentType: FhirFormat.JsonContentType)
+            .RequireClient();
         app.MapGet("/$case-series-summary", SummaryAsync)
             .WithName("CaseSeriesSummary").WithTags("Case series")
             .WithSummary("The cohort's headline numbers computed from the stored resources (all patients, or ?group=ID).")
             .WithDescription("JSON by default; a FHIR Parameters resource when Accept is application/fhir+json or application/fhir+xml (or _format asks for it).")
             .Produces<CohortSummary>(StatusCodes.Status200OK, RecordContentType)
-            .Produces(StatusCodes.Status200OK, contentType: FhirFormat.JsonContentType, additionalContentTypes: [FhirFormat.XmlContentType]);
+            .Produces(StatusCodes.Status200OK, contentType: FhirFormat.JsonContentType, additionalContentTypes: [FhirFormat.XmlContentType])
+            .RequireFhirAccessToEach(ScopePermissions.Search, SummaryTypes);
         app.MapGet(SchemaPath, GetSchema)
             .WithName("CaseSeriesSchema").WithTags("Case series")
             .WithSummary("The JSON Schema (draft 2020-12) of a case-series record, the body of $convert-case-series and $import-case-series.")
-            .Produces(StatusCodes.Status200OK, contentType: SchemaMediaType);
+            .Produces(StatusCodes.Status200OK, contentType: SchemaMediaType)
+            .AllowPublicAccess();
 
         var capabilities = app.ServiceProvider.GetRequiredService<ServerCapabilities>();
         capabilities.AddOperation(new OperationCapability(OperationDefinitions.ConvertCaseSeriesId, OperationDefinitions.CanonicalOf(OperationDefinitions.ConvertCaseSeriesId)));
@@ -85,6 +90,10 @@ public static class CaseSeriesEndpoints
         var conversion = CaseSeriesConverter.Convert(await ReadBodyAsync(request, cancellationToken));
         if (conversion.Bundle is not { } bundle)
             return new FhirResult(InputErrorOutcome(conversion.Errors), StatusCodes.Status400BadRequest);
+        // Importing creates or updates each type the record yields: both, since a re-import updates what it created.
+        var access = request.HttpContext.RequestServices.GetRequiredService<IFhirAccess>();
+        foreach (var type in bundle.Entry.Select(e => e.Resource?.TypeName).OfType<string>().Distinct(StringComparer.Ordinal))
+            access.Demand(request.HttpContext, type, ScopePermissions.Create | ScopePermissions.Update);
         var response = await processor.ValidateAndRunTransactionAsync(bundle, SearchRequest.BaseUrl(request), PreferHeader.ReturnOf(request), cancellationToken);
         return new FhirResult(response);
     }
@@ -97,6 +106,7 @@ public static class CaseSeriesEndpoints
             resources = await ReadAllAsync(store, cancellationToken);
         else
         {
+            request.HttpContext.RequestServices.GetRequiredService<IFhirAccess>().Demand(request.HttpContext, "Group", ScopePermissions.Read);
             var read = await store.ReadAsync("Group", group, cancellationToken);
             if (read.Status != ReadStatus.Found || read.Version?.Resource is not Group found)
                 return OperationOutcomes.NotFound($"Group/{group} is not a stored case series.");

@@ -2,6 +2,7 @@ using System.Globalization;
 using FhirCaseService.Api.Http;
 using FhirCaseService.Api.Metadata;
 using FhirCaseService.Api.Search;
+using FhirCaseService.Api.Security;
 using FhirCaseService.Storage;
 using FhirCaseService.Storage.Search;
 using Hl7.Fhir.Model;
@@ -23,7 +24,8 @@ public static class EverythingEndpoints
             .WithSummary("The patient and every resource of its compartment, as a paged searchset Bundle.")
             .WithDescription("Parameters: _since (instant: only resources changed at or after it), _type (comma-separated resource types), " +
                              "_count (page size). Follow the next link for the following page; total counts every resource of the result.")
-            .Produces(StatusCodes.Status200OK, contentType: FhirFormat.JsonContentType, additionalContentTypes: [FhirFormat.XmlContentType]);
+            .Produces(StatusCodes.Status200OK, contentType: FhirFormat.JsonContentType, additionalContentTypes: [FhirFormat.XmlContentType])
+            .RequireFhirAccess(ScopePermissions.Read, "Patient");
         var capabilities = app.ServiceProvider.GetRequiredService<ServerCapabilities>();
         capabilities.AddOperation(new OperationCapability(OperationName, OperationDefinitions.CanonicalOf(OperationDefinitions.PatientEverythingId)));
         return app;
@@ -34,6 +36,11 @@ public static class EverythingEndpoints
         var pairs = SearchRequest.Parse(request.QueryString.Value);
         if (!TryReadQuery(id, pairs, out var query, out var error))
             return OperationOutcomes.Error(StatusCodes.Status400BadRequest, OperationOutcome.IssueType.Invalid, error!);
+        // The patient needs read (the endpoint's rule); every other type the result may hold needs search.
+        var access = request.HttpContext.RequestServices.GetRequiredService<IFhirAccess>();
+        foreach (var type in query!.Types is { Count: > 0 } types ? types : PatientCompartment.ParametersByType.Keys)
+            if (type != "Patient")
+                access.Demand(request.HttpContext, type, ScopePermissions.Search);
 
         var patient = await store.ReadAsync("Patient", id, cancellationToken);
         if (patient.Status == ReadStatus.NotFound)

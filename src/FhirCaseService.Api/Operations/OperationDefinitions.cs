@@ -1,4 +1,5 @@
 using FhirCaseService.Api.Http;
+using FhirCaseService.Api.Security;
 using FhirCaseService.CaseSeries.Mapping;
 using Hl7.Fhir.Model;
 
@@ -116,9 +117,11 @@ public static class OperationDefinitionEndpoints
     public static IEndpointRouteBuilder MapOperationDefinitions(this IEndpointRouteBuilder app)
     {
         app.MapGet("/OperationDefinition/{id}", Read).WithName("ReadOperationDefinition").WithTags("Operations")
-            .WithSummary("One OperationDefinition of the operations this server adds.");
+            .WithSummary("One OperationDefinition of the operations this server adds.")
+            .AllowPublicAccess();
         app.MapGet("/OperationDefinition", List).WithName("SearchOperationDefinition").WithTags("Operations")
-            .WithSummary("Every OperationDefinition of the operations this server adds, as a searchset Bundle.");
+            .WithSummary("Every OperationDefinition of the operations this server adds, as a searchset Bundle.")
+            .AllowPublicAccess();
         return app;
     }
 

@@ -1,5 +1,6 @@
 using FhirCaseService.Api.Http;
 using FhirCaseService.Api.Metadata;
+using FhirCaseService.Api.Security;
 using Hl7.Fhir.Model;
 
 namespace FhirCaseService.Api.Rest;
@@ -18,7 +19,8 @@ public static class BundleEndpoints
             .WithDescription("Entries run in the spec's order: DELETE, POST, PUT, GET. Conditional references (Patient?identifier=system|value) resolve to the single match. " +
                 "A transaction with a validation error answers 422 and writes nothing; each issue's expression starts with Bundle.entry[n] and its diagnostics name the entry's fullUrl.")
             .Accepts<string>(FhirFormat.JsonContentType, FhirFormat.XmlContentType)
-            .Produces(StatusCodes.Status200OK, contentType: FhirFormat.JsonContentType, additionalContentTypes: [FhirFormat.XmlContentType]);
+            .Produces(StatusCodes.Status200OK, contentType: FhirFormat.JsonContentType, additionalContentTypes: [FhirFormat.XmlContentType])
+            .RequireClient();
         var capabilities = app.ServiceProvider.GetRequiredService<ServerCapabilities>();
         capabilities.AddSystemInteraction(CapabilityStatement.SystemRestfulInteraction.Transaction);
         capabilities.AddSystemInteraction(CapabilityStatement.SystemRestfulInteraction.Batch);

@@ -1,5 +1,6 @@
 using FhirCaseService.Api.Audit;
 using FhirCaseService.Api.Http;
+using FhirCaseService.Api.Security;
 using FhirCaseService.Storage;
 using FhirCaseService.Storage.Search;
 using Hl7.Fhir.Model;
@@ -13,7 +14,8 @@ namespace FhirCaseService.Api.Rest;
 /// every reference to an entry's fullUrl can be rewritten. A batch runs each entry on its own and reports each outcome.
 /// The response lists the entries in the order they were sent.
 /// </summary>
-public sealed class BundleProcessor(IResourceStore store, WriteValidation validation, ILogger<BundleProcessor> logger)
+public sealed class BundleProcessor(
+    IResourceStore store, WriteValidation validation, ILogger<BundleProcessor> logger, IFhirAccess access, IHttpContextAccessor caller)
 {
     /// <summary>For Bundles the server builds itself (case-series import, start-up examples): validate, then run as a transaction.</summary>
     public async Task<Bundle> ValidateAndRunTransactionAsync(Bundle bundle, string baseUrl, PreferReturn prefer, CancellationToken cancellationToken)
@@ -29,6 +31,9 @@ public sealed class BundleProcessor(IResourceStore store, WriteValidation valida
         AuditScope.Describe("transaction");
         var entries = BundleEntryRequest.ReadAll(bundle, baseUrl);
         RejectDuplicates(entries);
+        // Every entry's scope is checked before anything is written: one refused entry refuses the whole transaction.
+        foreach (var entry in entries)
+            await AtEntry(entry, () => System.Threading.Tasks.Task.FromResult(DemandEntry(entry)));
         // GET entries run after the commit; a search they cannot run must fail the transaction before anything is written.
         foreach (var entry in entries.Where(e => e.Method == Bundle.HTTPVerb.GET && e.Target.Id is null))
             await AtEntry(entry, () => System.Threading.Tasks.Task.FromResult(SearchQuery.Parse(entry.Target.ResourceType, Criteria.Pairs(entry.Target.Criteria ?? ""))));
@@ -104,6 +109,7 @@ public sealed class BundleProcessor(IResourceStore store, WriteValidation valida
             {
                 try
                 {
+                    DemandEntry(entry);
                     responses[entry.Index] = method == Bundle.HTTPVerb.GET
                         ? await ReadEntryAsync(entry, baseUrl, cancellationToken)
                         : ResponseEntry(AuditScope.Touched(await store.TransactionAsync((tx, ct) => RunBatchEntryAsync(tx, entry, ct), cancellationToken), method), baseUrl, prefer);
@@ -122,7 +128,7 @@ public sealed class BundleProcessor(IResourceStore store, WriteValidation valida
 
     private static readonly Bundle.HTTPVerb[] ProcessingOrder = [Bundle.HTTPVerb.DELETE, Bundle.HTTPVerb.POST, Bundle.HTTPVerb.PUT, Bundle.HTTPVerb.GET];
 
-    private static async Task<WriteOutcome> RunBatchEntryAsync(IResourceTransaction tx, BundleEntryRequest entry, CancellationToken ct)
+    private async Task<WriteOutcome> RunBatchEntryAsync(IResourceTransaction tx, BundleEntryRequest entry, CancellationToken ct)
     {
         if (entry.Method == Bundle.HTTPVerb.DELETE)
             return await DeleteAsync(tx, entry, ct);
@@ -130,9 +136,37 @@ public sealed class BundleProcessor(IResourceStore store, WriteValidation valida
         await ReferenceRewriter.RewriteAsync(entry.Resource!, new Dictionary<string, string>(), (r, c) => ResolveConditionalAsync(tx, r, c), ct);
         if (entry.Method == Bundle.HTTPVerb.POST)
             return await ResourceOperations.CreateAsync(tx, entry.Resource!, null, entry.IfNoneExist, ct);
-        return entry.Target.IsConditional
-            ? await ResourceOperations.ConditionalUpdateAsync(tx, entry.Resource!, entry.Target.Criteria!, entry.IfMatch, null, ct)
-            : await ResourceOperations.UpdateAsync(tx, entry.Resource!, entry.IfMatch, ct);
+        if (!entry.Target.IsConditional)
+            return await ResourceOperations.UpdateAsync(tx, entry.Resource!, entry.IfMatch, ct);
+        var outcome = await ResourceOperations.ConditionalUpdateAsync(tx, entry.Resource!, entry.Target.Criteria!, entry.IfMatch, null, ct);
+        // A conditional update that matched nothing created the resource: that takes create too (thrown, it rolls back).
+        if (outcome.Status == StatusCodes.Status201Created)
+            DemandCreate(entry.Resource!.TypeName);
+        return outcome;
+    }
+
+    /// <summary>
+    /// The request's client must hold a scope for what the entry does: POST create, PUT update, DELETE delete, GET read
+    /// (or search, without an id). Bundles the server runs on its own behalf (the start-up examples) have no request
+    /// and are not checked.
+    /// </summary>
+    private bool DemandEntry(BundleEntryRequest entry)
+    {
+        if (caller.HttpContext is { } context)
+            access.Demand(context, entry.Target.ResourceType, entry.Method switch
+            {
+                Bundle.HTTPVerb.POST => ScopePermissions.Create,
+                Bundle.HTTPVerb.PUT => ScopePermissions.Update,
+                Bundle.HTTPVerb.DELETE => ScopePermissions.Delete,
+                _ => entry.Target.Id is null ? ScopePermissions.Search : ScopePermissions.Read,
+            });
+        return true;
+    }
+
+    private void DemandCreate(string resourceType)
+    {
+        if (caller.HttpContext is { } context)
+            access.Demand(context, resourceType, ScopePermissions.Create);
     }
 
     private static Task<WriteOutcome> DeleteAsync(IResourceTransaction tx, BundleEntryRequest entry, CancellationToken ct) =>
@@ -145,7 +179,7 @@ public sealed class BundleProcessor(IResourceStore store, WriteValidation valida
     /// or the existing match of its ifNoneExist (then nothing is created); a PUT keeps its url's id, or the match of its
     /// criteria, or a new one. Returns every name an entry's fullUrl is known by, mapped to <c>Type/id</c>.
     /// </summary>
-    private static async Task<Dictionary<string, string>> ChooseIdentitiesAsync(
+    private async Task<Dictionary<string, string>> ChooseIdentitiesAsync(
         IResourceTransaction tx, IReadOnlyList<BundleEntryRequest> entries, WriteOutcome?[] outcomes, CancellationToken ct)
     {
         var identities = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -170,6 +204,8 @@ public sealed class BundleProcessor(IResourceStore store, WriteValidation valida
                     var match = await Criteria.FindSingleAsync(tx, criteria, $"{entry.Target.ResourceType}?{entry.Target.Criteria}", ct);
                     if (match is not null && !string.IsNullOrEmpty(resource.Id) && resource.Id != match.Id)
                         throw FhirRequestException.BadRequest($"The criteria select {match.ResourceType}/{match.Id} but the resource's id is {resource.Id}.", "resource.id");
+                    if (match is null)
+                        DemandCreate(resource.TypeName);
                     resource.Id = match?.Id ?? (string.IsNullOrEmpty(resource.Id) ? tx.NewId() : resource.Id);
                 }
                 return true;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using FhirCaseService.Api.Http;
 using FhirCaseService.Api.Metadata;
+using FhirCaseService.Api.Security;
 using FhirCaseService.Storage;
 using Hl7.Fhir.Model;
 
@@ -22,17 +23,20 @@ public static class HistoryEndpoints
             app.MapGet($"/{type}/{{id}}/_history", (string id, HttpRequest request, IResourceStore store) =>
                     HistoryAsync(new HistoryQuery(type, id), $"/{type}/{id}/_history", request, store))
                 .WithName($"History{type}Instance").WithTags(type)
-                .WithSummary($"Every version of one {type}, newest first (_since, _count).");
+                .WithSummary($"Every version of one {type}, newest first (_since, _count).")
+                .RequireFhirAccess(ScopePermissions.Read, type);
             app.MapGet($"/{type}/_history", (HttpRequest request, IResourceStore store) =>
                     HistoryAsync(new HistoryQuery(type), $"/{type}/_history", request, store))
                 .WithName($"History{type}Type").WithTags(type)
-                .WithSummary($"Every version of every {type}, newest first (_since, _count).");
+                .WithSummary($"Every version of every {type}, newest first (_since, _count).")
+                .RequireFhirAccess(ScopePermissions.Search, type);
             capabilities.AddResource(new ResourceCapability(type,
                 [CapabilityStatement.TypeRestfulInteraction.HistoryInstance, CapabilityStatement.TypeRestfulInteraction.HistoryType], [], []));
         }
         app.MapGet("/_history", (HttpRequest request, IResourceStore store) => HistoryAsync(new HistoryQuery(), "/_history", request, store))
             .WithName("HistorySystem").WithTags("System")
-            .WithSummary("Every version of every resource, newest first (_since, _count).");
+            .WithSummary("Every version of every resource, newest first (_since, _count).")
+            .RequireFhirAccessToEach(ScopePermissions.Search, StoredResourceTypes.All);
         capabilities.AddSystemInteraction(CapabilityStatement.SystemRestfulInteraction.HistorySystem);
         return app;
     }

@@ -1,5 +1,6 @@
 using FhirCaseService.Api.Http;
 using FhirCaseService.Api.Metadata;
+using FhirCaseService.Api.Security;
 using FhirCaseService.Conformance;
 using FhirCaseService.Conformance.Packages;
 using FhirCaseService.Storage;
@@ -31,25 +32,32 @@ public static class ResourceEndpoints
             var group = app.MapGroup($"/{type}").WithTags(type);
             group.MapPost("", ([AsParameters] RestServices s) => CreateAsync(type, s))
                 .WithName($"Create{type}")
-                .WithSummary($"Create a {type} (the server assigns the id); If-None-Exist makes it conditional. Validated first: 422 with an OperationOutcome on errors.");
+                .WithSummary($"Create a {type} (the server assigns the id); If-None-Exist makes it conditional. Validated first: 422 with an OperationOutcome on errors.")
+                .RequireFhirAccess(ScopePermissions.Create, type);
             group.MapGet("/{id}", (string id, [AsParameters] RestServices s) => ReadAsync(type, id, s))
                 .WithName($"Read{type}")
-                .WithSummary($"Read the current version of a {type}: 410 when deleted, 404 when unknown; If-None-Match gives 304.");
+                .WithSummary($"Read the current version of a {type}: 410 when deleted, 404 when unknown; If-None-Match gives 304.")
+                .RequireFhirAccess(ScopePermissions.Read, type);
             group.MapGet("/{id}/_history/{versionId}", (string id, string versionId, [AsParameters] RestServices s) => VReadAsync(type, id, versionId, s))
                 .WithName($"VRead{type}")
-                .WithSummary($"Read one version of a {type}.");
+                .WithSummary($"Read one version of a {type}.")
+                .RequireFhirAccess(ScopePermissions.Read, type);
             group.MapPut("/{id}", (string id, [AsParameters] RestServices s) => UpdateAsync(type, id, s))
                 .WithName($"Update{type}")
-                .WithSummary($"Update a {type}, or create it with this id; If-Match W/\"n\" makes it version-aware (412 on mismatch).");
+                .WithSummary($"Update a {type}, or create it with this id; If-Match W/\"n\" makes it version-aware (412 on mismatch).")
+                .RequireFhirAccess(ScopePermissions.Update, type);
             group.MapPut("", ([AsParameters] RestServices s) => ConditionalUpdateAsync(type, s))
                 .WithName($"ConditionalUpdate{type}")
-                .WithSummary($"Conditional update: the search parameters in the URL select the {type} to update (none: create; several: 412).");
+                .WithSummary($"Conditional update: the search parameters in the URL select the {type} to update (none: create; several: 412).")
+                .RequireFhirAccess(ScopePermissions.Update, type);
             group.MapDelete("/{id}", (string id, [AsParameters] RestServices s) => DeleteAsync(type, id, s))
                 .WithName($"Delete{type}")
-                .WithSummary($"Delete a {type} (a new, deleted version; history keeps the others). If-Match supported.");
+                .WithSummary($"Delete a {type} (a new, deleted version; history keeps the others). If-Match supported.")
+                .RequireFhirAccess(ScopePermissions.Delete, type);
             group.MapDelete("", ([AsParameters] RestServices s) => ConditionalDeleteAsync(type, s))
                 .WithName($"ConditionalDelete{type}")
-                .WithSummary($"Conditional delete: the search parameters in the URL select the single {type} to delete (several: 412).");
+                .WithSummary($"Conditional delete: the search parameters in the URL select the single {type} to delete (several: 412).")
+                .RequireFhirAccess(ScopePermissions.Delete, type);
             capabilities.AddResource(new ResourceCapability(
                 type,
                 [
@@ -112,7 +120,14 @@ public static class ResourceEndpoints
         var resource = await ReadValidResourceAsync(type, s);
         var ifMatch = VersionHeaders.IfMatch(s.Request.Headers.IfMatch);
         var criteria = s.Request.QueryString.Value ?? "";
-        var outcome = await s.Store.TransactionAsync((tx, ct) => ResourceOperations.ConditionalUpdateAsync(tx, resource, criteria, ifMatch, null, ct), s.Aborted);
+        var outcome = await s.Store.TransactionAsync(async (tx, ct) =>
+        {
+            var written = await ResourceOperations.ConditionalUpdateAsync(tx, resource, criteria, ifMatch, null, ct);
+            // Matching nothing, it created the resource: that takes the create scope too (thrown here, it rolls back).
+            if (written.Status == StatusCodes.Status201Created)
+                s.Request.HttpContext.RequestServices.GetRequiredService<IFhirAccess>().Demand(s.Request.HttpContext, type, ScopePermissions.Create);
+            return written;
+        }, s.Aborted);
         Log(s, "conditional update", outcome);
         return new WriteResult(outcome);
     }

@@ -1,5 +1,6 @@
 using FhirCaseService.Api.Http;
 using FhirCaseService.Api.Metadata;
+using FhirCaseService.Api.Security;
 using FhirCaseService.Storage;
 using FhirCaseService.Validation;
 using Hl7.Fhir.Model;
@@ -22,15 +23,18 @@ public static class ValidateEndpoints
             app.MapPost($"/{type}/$validate", (HttpRequest request, IResourceStore store, WriteValidation validation, IResourceValidator validator) =>
                     ValidateAsync(type, null, request, store, validation, validator))
                 .WithName($"Validate{type}").WithTags(type)
-                .WithSummary($"Validate a {type} (body: the resource, or a Parameters with resource, profile, mode) without storing it.");
+                .WithSummary($"Validate a {type} (body: the resource, or a Parameters with resource, profile, mode) without storing it.")
+                .RequireClient();
             app.MapPost($"/{type}/{{id}}/$validate", (string id, HttpRequest request, IResourceStore store, WriteValidation validation, IResourceValidator validator) =>
                     ValidateAsync(type, id, request, store, validation, validator))
                 .WithName($"Validate{type}Instance").WithTags(type)
-                .WithSummary($"Validate a proposed version of {type}/[id] (mode=update), its deletion (mode=delete), or without a body the stored version.");
+                .WithSummary($"Validate a proposed version of {type}/[id] (mode=update), its deletion (mode=delete), or without a body the stored version.")
+                .RequireClient();
             app.MapGet($"/{type}/{{id}}/$validate", (string id, HttpRequest request, IResourceStore store, WriteValidation validation, IResourceValidator validator) =>
                     ValidateAsync(type, id, request, store, validation, validator))
                 .WithName($"Validate{type}Stored").WithTags(type)
-                .WithSummary($"Validate the stored {type}/[id] (optionally against ?profile=).");
+                .WithSummary($"Validate the stored {type}/[id] (optionally against ?profile=).")
+                .RequireClient();
         }
         app.ServiceProvider.GetRequiredService<ServerCapabilities>().AddOperation(new OperationCapability("validate", OperationDefinition));
         return app;

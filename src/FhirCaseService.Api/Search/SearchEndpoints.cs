@@ -1,5 +1,6 @@
 using FhirCaseService.Api.Http;
 using FhirCaseService.Api.Metadata;
+using FhirCaseService.Api.Security;
 using FhirCaseService.Storage;
 using FhirCaseService.Storage.Indexing;
 using FhirCaseService.Storage.Search;
@@ -30,14 +31,16 @@ public static class SearchEndpoints
                 .WithName($"Search{type}").WithTags(type)
                 .WithSummary($"Search {type} resources; answers a searchset Bundle with self/next/previous links.")
                 .WithDescription(Description(type))
-                .Produces(StatusCodes.Status200OK, contentType: FhirFormat.JsonContentType, additionalContentTypes: [FhirFormat.XmlContentType]);
+                .Produces(StatusCodes.Status200OK, contentType: FhirFormat.JsonContentType, additionalContentTypes: [FhirFormat.XmlContentType])
+                .RequireFhirAccess(ScopePermissions.Search, type);
             app.MapPost($"/{type}/_search", (HttpRequest request, IResourceStore store, CancellationToken cancellationToken) =>
                     SearchWithFormAsync(type, request, store, cancellationToken))
                 .WithName($"Search{type}WithPost").WithTags(type)
                 .WithSummary($"Search {type} resources with the parameters in an application/x-www-form-urlencoded body (and the query string).")
                 .WithDescription(Description(type))
                 .Accepts<string>(SearchRequest.FormContentType)
-                .Produces(StatusCodes.Status200OK, contentType: FhirFormat.JsonContentType, additionalContentTypes: [FhirFormat.XmlContentType]);
+                .Produces(StatusCodes.Status200OK, contentType: FhirFormat.JsonContentType, additionalContentTypes: [FhirFormat.XmlContentType])
+                .RequireFhirAccess(ScopePermissions.Search, type);
             capabilities.AddResource(new ResourceCapability(
                 type,
                 [CapabilityStatement.TypeRestfulInteraction.SearchType],

@@ -34,6 +34,15 @@ public static class FhirAccessEndpointExtensions
         where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata(new FhirAccessRequirement(permissions, resourceType, true, false));
 
+    /// <summary>The request needs a scope granting <paramref name="permissions"/> on each of <paramref name="resourceTypes"/> (e.g. system-level history, which returns every type).</summary>
+    public static TBuilder RequireFhirAccessToEach<TBuilder>(this TBuilder builder, ScopePermissions permissions, IEnumerable<string> resourceTypes)
+        where TBuilder : IEndpointConventionBuilder
+    {
+        foreach (var resourceType in resourceTypes)
+            builder.RequireFhirAccess(permissions, resourceType);
+        return builder;
+    }
+
     /// <summary>The request needs an authenticated client but no data scope (the handler may check scopes itself via <see cref="IFhirAccess"/>).</summary>
     public static TBuilder RequireClient<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata(FhirAccessRequirement.AnyClient);
