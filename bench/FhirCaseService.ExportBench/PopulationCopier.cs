@@ -39,6 +39,7 @@ public static class PopulationCopier
             throw new ArgumentException($"Copying grows a database of a multiple of {BasePatients:N0} patients to at most {10 * BasePatients:N0}.");
         var postgres = storage.Provider == StorageProvider.PostgreSql;
         var watch = Stopwatch.StartNew();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         await using DbConnection connection = postgres
             ? new NpgsqlConnection(storage.ConnectionString)
             : new SqliteConnection("Data Source=" + Path.Combine(storage.DataDirectory, "fhircase.db"));
@@ -76,7 +77,7 @@ public static class PopulationCopier
         await ExecuteAsync(connection, null, "ANALYZE");
         watch.Stop();
         var patients = targetPatients - seededPatients;
-        return new SeedResult(patients, patients * resourcesPerPatient, watch.Elapsed);
+        return new SeedResult(patients, patients * resourcesPerPatient, watch.Elapsed, Process.GetCurrentProcess().TotalProcessorTime - cpu);
     }
 
     private static async Task<long> ScalarAsync(DbConnection connection, DbTransaction? transaction, string sql)

@@ -90,7 +90,8 @@ async Task MeasureAsync(BenchDatabase database)
                 ? await PopulationCopier.CopyAsync(database.Storage, seeded, level, templates.Count)
                 : await seeder.SeedAsync(database.Storage, seeded, level);
             seedingTime += seed.Elapsed;
-            var line = $"{(copying ? "copied (SQL, ids renamed)" : "seeded (storage API)")} {seed.Patients:N0} patients ({seed.Resources:N0} resources) in {seed.Elapsed.TotalSeconds:F0} s = {seed.ResourcesPerSecond:F0} resources/s; " +
+            var line = $"{(copying ? "copied (SQL, ids renamed)" : "seeded (storage API)")} {seed.Patients:N0} patients ({seed.Resources:N0} resources) in {seed.Elapsed.TotalSeconds:F0} s = {seed.ResourcesPerSecond:F0} resources/s " +
+                       $"(bench CPU {seed.CpuTime.TotalSeconds:F0} s); " +
                        $"{level:N0} patients in all, database {Megabytes(await database.SizeAsync()):F0} MB, load average {LoadAverage()}";
             Console.WriteLine("  " + line);
             await File.AppendAllTextAsync(SeedingLog(database), $"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC {database.Name}: {line}{Environment.NewLine}");
