@@ -22,8 +22,10 @@ public enum ExportJobStatus
 
 /// <summary>
 /// A checked kick-off request. <see cref="Types"/> is never empty (the API expands "all types" before creating the job);
-/// <see cref="TypeFilters"/> holds the raw <c>_typeFilter</c> values ("Observation?code=..."), already checked to parse;
-/// <see cref="PatientIds"/> the POSTed <c>patient</c> references' ids (restricts Patient/Group level).
+/// <see cref="TypeFilters"/> holds the raw <c>_typeFilter</c> values ("Observation?code=..."), already checked to parse
+/// with <see cref="ExportTypeFilter.Parse"/>; <see cref="PatientIds"/> the POSTed <c>patient</c> references' ids
+/// (restricts Patient/Group level). <see cref="Since"/> keeps resources changed strictly after it, at millisecond
+/// precision (pass the previous job's transactionTime).
 /// </summary>
 public sealed record ExportRequest(
     ExportLevel Level,
@@ -104,7 +106,10 @@ public interface IExportJobStore
     /// after <see cref="ExportRequest.Since"/>, restricted to the level's population (patient compartments / the job's
     /// members) and to the type's _typeFilter queries (ORed; none = no restriction). Reads in batches over keyset
     /// pagination: memory stays flat whatever the size. Deleted resources only when <see cref="ExportRequest.IncludeDeleted"/>
-    /// and Since are set (incremental sync's "deleted" list), as rows with IsDeleted.
+    /// and Since are set (incremental sync's "deleted" list), as rows with IsDeleted and no Json; population and
+    /// _typeFilter are judged on the version the deletion replaced. At Patient and Group level, types outside the
+    /// patient compartment (<see cref="Search.PatientCompartment"/>) have no rows. Json is the stored text as is (never
+    /// re-serialized): one line of NDJSON.
     /// </summary>
     IAsyncEnumerable<ExportRow> ReadAsync(ExportJob job, string resourceType, long afterKey, CancellationToken cancellationToken = default);
 
