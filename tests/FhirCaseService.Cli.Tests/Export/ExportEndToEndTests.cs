@@ -1,4 +1,5 @@
 using System.Text.Json;
+using FhirCaseService.Cli.Export;
 using FhirCaseService.Cli.Tests.CaseSeries;
 
 namespace FhirCaseService.Cli.Tests.Export;
@@ -57,6 +58,8 @@ public abstract class ExportEndToEndTests<THost>(THost host) : IAsyncLifetime wh
         var validate = await CliRun.StartIn(_folder.Path, "validate", "all");
 
         Assert.True(validate.ExitCode == 0, validate.Out + validate.Error);
+        Assert.True(File.Exists(_folder.File("all/" + ExportState.FileName)));
+        Assert.DoesNotContain(ExportState.FileName, validate.Out + validate.Error);
     }
 
     [Fact]

@@ -357,17 +357,4 @@ public sealed class ExportProtocolTests : IAsyncLifetime
         Assert.Contains("the token has expired", run.Error);
         Assert.Single(_server.Requests);
     }
-
-    [Fact]
-    public async Task The_exported_folder_passes_fhircase_validate()
-    {
-        _script.Files["p"] = "{\"resourceType\":\"Patient\",\"id\":\"p1\",\"gender\":\"female\"}\n{\"resourceType\":\"Patient\",\"id\":\"p2\",\"gender\":\"male\"}\n";
-        _script.Output.Add(("Patient", "p", 2));
-        Assert.Equal(0, (await Export()).ExitCode);
-
-        var validate = await CliRun.StartIn(_folder.Path, "validate", "out");
-
-        Assert.Equal(0, validate.ExitCode);
-        Assert.DoesNotContain(".fhircase-export-state", validate.Out + validate.Error);
-    }
 }
