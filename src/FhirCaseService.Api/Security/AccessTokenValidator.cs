@@ -54,6 +54,8 @@ public sealed class AccessTokenValidator(
             return Refused("The access token is not a JWT.");
         }
 
+        if (!AcceptedAlgorithms.Contains(unverified.Alg))
+            return Refused("The access token is signed with an algorithm this server does not accept (RS256, RS384, ES256, ES384).");
         var ownIssuer = urls.Issuer(request);
         IReadOnlyList<SecurityKey> keys;
         if (unverified.Issuer == ownIssuer)
@@ -105,7 +107,7 @@ public sealed class AccessTokenValidator(
         SecurityTokenInvalidAudienceException => "The access token is meant for another audience (aud).",
         SecurityTokenInvalidIssuerException => "The access token's issuer is not one this server trusts.",
         SecurityTokenInvalidAlgorithmException => "The access token is signed with an algorithm this server does not accept (RS256, RS384, ES256, ES384).",
-        SecurityTokenSignatureKeyNotFoundException => "The access token is signed with a key its issuer does not publish.",
+        SecurityTokenSignatureKeyNotFoundException => "The access token's signature does not verify with any key its issuer publishes.",
         SecurityTokenInvalidSignatureException => "The access token's signature does not verify.",
         SecurityTokenMalformedException => "The access token is not a well-formed JWT.",
         _ => "The access token is not valid.",

@@ -111,6 +111,8 @@ public sealed class TokenEndpoint(
         {
             return Refused("client_assertion is not a JWT.");
         }
+        if (!AssertionAlgorithms.Contains(unverified.Alg))
+            return Refused("The client assertion must be signed RS384 or ES384.");
         var clientId = unverified.Issuer;
         if (string.IsNullOrEmpty(clientId) || unverified.Subject != clientId)
             return Refused("The client assertion's iss and sub must both be the client_id.");
