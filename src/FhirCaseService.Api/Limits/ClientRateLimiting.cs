@@ -37,13 +37,16 @@ public static class ClientRateLimiting
         });
     }
 
-    /// <summary>With authorization off every client is "anonymous", so the address is the only thing that tells clients apart.</summary>
+    /// <summary>
+    /// Every caller without a token is "anonymous" (all of them when authorization is off, and callers of the public
+    /// endpoints when it is on), so for them the address is what tells clients apart: one must not throttle the others.
+    /// </summary>
     private static string ClientKey(HttpContext context)
     {
-        var access = context.RequestServices.GetRequiredService<IFhirAccess>();
-        return access.Enabled
-            ? "client:" + access.ClientId(context)
-            : "address:" + context.Connection.RemoteIpAddress;
+        var client = context.RequestServices.GetRequiredService<IFhirAccess>().ClientId(context);
+        return client == OpenAccess.AnonymousClient
+            ? "address:" + context.Connection.RemoteIpAddress
+            : "client:" + client;
     }
 
     private static ValueTask RejectAsync(HttpContext context, RateLimitLease lease)

@@ -1,3 +1,5 @@
+using FhirCaseService.Api.Tests.Security;
+
 namespace FhirCaseService.Api.Tests.Limits;
 
 /// <summary>
@@ -42,3 +44,12 @@ public sealed class RateLimitedHost() : ServiceHost(new SqliteTestDatabase(), ne
 {
     public const int Burst = 3;
 }
+
+/// <summary>Rate limiting and authorization on: the bucket is per client id.</summary>
+public sealed class RateLimitedSecuredHost() : SecuredServiceHost(new SqliteTestDatabase(), "Development", new Dictionary<string, string?>
+{
+    ["Authorization:Enabled"] = "true",
+    ["Limits:RateLimit:Enabled"] = "true",
+    ["Limits:RateLimit:Burst"] = RateLimitedHost.Burst.ToString(),
+    ["Limits:RateLimit:PermitsPerSecond"] = "1",
+});

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using FhirCaseService.Conformance.Serialization;
 using Hl7.Fhir.Model;
 using Hl7.Fhir.Serialization;
+using FhirCaseService.Api.Tests.Security;
 using Task = System.Threading.Tasks.Task;
 
 namespace FhirCaseService.Api.Tests.Limits;
@@ -63,5 +64,27 @@ public sealed class RateLimitingTests(RateLimitedHost host) : IClassFixture<Rate
             },
         };
         return new HttpClient(handler) { BaseAddress = host.BaseAddress };
+    }
+}
+
+/// <summary>With authorization on, a client is its token's client id: two clients behind one address have a bucket each.</summary>
+public sealed class ClientRateLimitingTests(RateLimitedSecuredHost host) : IClassFixture<RateLimitedSecuredHost>
+{
+    [Fact]
+    public async Task A_throttled_client_does_not_slow_another_client_from_the_same_address()
+    {
+        using var first = host.ClientWithToken(SecuredServiceHost.ExternalToken("system/*.rs", "client-a"));
+        for (var i = 0; i < RateLimitedHost.Burst; i++)
+            Assert.Equal(HttpStatusCode.OK, (await first.GetAsync("/Patient?_count=1")).StatusCode);
+        var throttled = false;
+        for (var i = 0; i < 20 && !throttled; i++)
+            throttled = (await first.GetAsync("/Patient?_count=1")).StatusCode == HttpStatusCode.TooManyRequests;
+        Assert.True(throttled, "client-a was never throttled");
+
+        using var second = host.ClientWithToken(SecuredServiceHost.ExternalToken("system/*.rs", "client-b"));
+        Assert.Equal(HttpStatusCode.OK, (await second.GetAsync("/Patient?_count=1")).StatusCode);
+        // Callers without a token (here of the public CapabilityStatement) are told apart by address, not lumped with a client.
+        using var anonymous = host.ClientWithToken(null);
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/metadata")).StatusCode);
     }
 }
