@@ -40,10 +40,15 @@ public abstract class ExportServiceHost : IAsyncLifetime
         await SendAsync(HttpMethod.Put, $"Patient/{OutsiderId}", $$"""{"resourceType":"Patient","id":"{{OutsiderId}}","gender":"unknown"}""");
     }
 
+    /// <summary>The bearer token the test's own writes carry; none while authorization is off.</summary>
+    protected virtual Task<string?> WriterTokenAsync() => Task.FromResult<string?>(null);
+
     /// <summary>Sends FHIR JSON to the service and insists on success.</summary>
     public async Task SendAsync(HttpMethod method, string path, string json)
     {
         using var request = new HttpRequestMessage(method, path) { Content = new StringContent(json, System.Text.Encoding.UTF8, "application/fhir+json") };
+        if (await WriterTokenAsync() is { } token)
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
         using var response = await Client.SendAsync(request);
         if (!response.IsSuccessStatusCode)
             throw new InvalidOperationException($"{method} /{path} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
