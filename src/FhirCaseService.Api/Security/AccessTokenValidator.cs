@@ -20,11 +20,14 @@ public sealed class AuthorizationUrls(IOptions<AuthorizationOptions> options)
 
     private AuthorizationOptions Options => options.Value;
 
-    public string BaseOf(HttpRequest request) => Options.BaseUrl?.TrimEnd('/') ?? BaseUrl.Of(request);
+    public string BaseOf(HttpRequest request) => Configured(Options.BaseUrl)?.TrimEnd('/') ?? BaseUrl.Of(request);
 
-    public string Audience(HttpRequest request) => Options.Audience ?? BaseOf(request);
+    public string Audience(HttpRequest request) => Configured(Options.Audience) ?? BaseOf(request);
 
-    public string Issuer(HttpRequest request) => Options.Issuer ?? BaseOf(request) + "/auth";
+    public string Issuer(HttpRequest request) => Configured(Options.Issuer) ?? BaseOf(request) + "/auth";
+
+    /// <summary>An empty setting (e.g. an environment variable set to nothing) means "not configured".</summary>
+    public static string? Configured(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 
     public string TokenEndpoint(HttpRequest request) => BaseOf(request) + TokenPath;
 }

@@ -69,11 +69,11 @@ public sealed class AuthorizationOptionsCheck : IValidateOptions<AuthorizationOp
     public ValidateOptionsResult Validate(string? name, AuthorizationOptions options)
     {
         var failures = new List<string>();
-        if (options.BaseUrl is { } baseUrl && !Uri.TryCreate(baseUrl, UriKind.Absolute, out _))
+        if (AuthorizationUrls.Configured(options.BaseUrl) is { } baseUrl && !Uri.TryCreate(baseUrl, UriKind.Absolute, out _))
             failures.Add($"Authorization:BaseUrl must be an absolute URL; got '{baseUrl}'.");
-        if ((options.Jwks is not null || options.JwksUrl is not null) && string.IsNullOrWhiteSpace(options.ExternalIssuer))
+        if ((AuthorizationUrls.Configured(options.Jwks) ?? AuthorizationUrls.Configured(options.JwksUrl)) is not null && string.IsNullOrWhiteSpace(options.ExternalIssuer))
             failures.Add("Authorization:ExternalIssuer is required with Authorization:Jwks or Authorization:JwksUrl: tokens signed by those keys must name their issuer.");
-        if (options.Jwks is not null && options.JwksUrl is not null)
+        if (AuthorizationUrls.Configured(options.Jwks) is not null && AuthorizationUrls.Configured(options.JwksUrl) is not null)
             failures.Add("Set one of Authorization:Jwks and Authorization:JwksUrl, not both.");
         if (options.AccessTokenLifetime <= TimeSpan.Zero || options.AccessTokenLifetime > TimeSpan.FromHours(1))
             failures.Add("Authorization:AccessTokenLifetime must be more than zero and at most one hour (e.g. 00:05:00).");

@@ -64,7 +64,7 @@ public static class SecurityComposition
         {
             var options = app.ServiceProvider.GetRequiredService<IOptions<AuthorizationOptions>>().Value;
             app.ServiceProvider.GetRequiredService<ServerCapabilities>().DescribeSecurity(baseUrl =>
-                SmartEndpoints.Security((options.BaseUrl?.TrimEnd('/') ?? baseUrl) + AuthorizationUrls.TokenPath));
+                SmartEndpoints.Security((AuthorizationUrls.Configured(options.BaseUrl)?.TrimEnd('/') ?? baseUrl) + AuthorizationUrls.TokenPath));
         }
         return app;
     }

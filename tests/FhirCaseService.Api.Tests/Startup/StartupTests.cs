@@ -55,6 +55,8 @@ public sealed class StartupFromBuildOutputTests
             };
             start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
             start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+            // This test is about start-up and log privacy, not tokens; authorization is on by default outside Development.
+            start.Environment["Authorization__Enabled"] = "false";
             foreach (var inherited in start.Environment.Keys.Where(k => k.StartsWith("Storage__", StringComparison.Ordinal) || k.StartsWith("Startup__", StringComparison.Ordinal)).ToList())
                 start.Environment.Remove(inherited);
 
