@@ -85,7 +85,7 @@ public abstract class ExportRecoveryTests(StorageProvider provider) : IAsyncLife
     {
         var first = await StartAsync(("CheckpointRows", "5"), ("Lease", "00:00:01"));
         var client = new ExportTestClient(first);
-        await client.SeedAsync(patients: 4, observationsEach: 40);
+        await client.SeedAsync(patients: 2, observationsEach: 40);
         var expected = await client.CountAsync("Observation");
         var kickOff = await client.KickOffAsync("/$export?_type=Observation");
         var jobId = ExportTestClient.JobIdOf(kickOff.StatusUrl!);
@@ -134,7 +134,7 @@ public abstract class ExportRecoveryTests(StorageProvider provider) : IAsyncLife
     [Fact]
     public async Task Database_output_serves_the_same_files_without_touching_the_disk()
     {
-        var replica = await StartAsync(("Output", "Database"), ("DatabaseChunkBytes", "1024"));
+        var replica = await StartAsync(("Output", "Database"), ("DatabaseChunkBytes", "4096"));
         try
         {
             var client = new ExportTestClient(replica);
@@ -166,7 +166,7 @@ public abstract class ExportRecoveryTests(StorageProvider provider) : IAsyncLife
             var writers = patients.Select(patient => Task.Run(async () =>
             {
                 var mine = new List<Observation>();
-                for (var i = 0; !stop.IsCancellationRequested; i++)
+                for (var i = 0; !stop.IsCancellationRequested && i < 80; i++)
                 {
                     StoredResource written;
                     if (i % 3 == 2)
@@ -182,6 +182,7 @@ public abstract class ExportRecoveryTests(StorageProvider provider) : IAsyncLife
                         mine.Add((Observation)written.Resource!);
                     }
                     writes.Add(written);
+                    await Task.Delay(5);
                 }
             })).ToList();
 
