@@ -1,5 +1,7 @@
 using System.Net;
-using System.Net.Http.Headers;
+using FhirCaseService.Api.Limits;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Task = System.Threading.Tasks.Task;
 
 namespace FhirCaseService.Api.Tests.Limits;
@@ -37,6 +39,38 @@ public sealed class SecurityHeadersTests(ServiceHost host) : IClassFixture<Servi
         Assert.Contains("frame-ancestors 'none'", policy);
         Assert.DoesNotContain("http", policy);
         Assert.DoesNotContain("*", policy);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Strict_Transport_Security_is_sent_on_HTTPS_requests_only(bool https)
+    {
+        var response = new StartingResponseFeature();
+        var context = new DefaultHttpContext();
+        context.Features.Set<IHttpResponseFeature>(response);
+        context.Request.Scheme = https ? "https" : "http";
+        context.Request.Path = "/metadata";
+
+        SecurityHeaders.Apply(context);
+        await response.StartAsync();
+
+        Assert.Equal(https ? "max-age=31536000" : null, (string?)context.Response.Headers.StrictTransportSecurity);
+        Assert.Equal("nosniff", (string?)context.Response.Headers.XContentTypeOptions);
+    }
+
+    /// <summary>A response feature that runs its OnStarting callbacks when told to, as a server does when the response starts.</summary>
+    private sealed class StartingResponseFeature : HttpResponseFeature
+    {
+        private readonly List<(Func<object, Task> Callback, object State)> _starting = [];
+
+        public override void OnStarting(Func<object, Task> callback, object state) => _starting.Add((callback, state));
+
+        public async Task StartAsync()
+        {
+            foreach (var (callback, state) in _starting)
+                await callback(state);
+        }
     }
 
     private static void AssertCommonHeaders(HttpResponseMessage response)
