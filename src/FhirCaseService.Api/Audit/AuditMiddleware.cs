@@ -13,6 +13,8 @@ internal sealed class AuditMiddleware(RequestDelegate next, AuditWriter writer, 
     /// <summary>nginx's code for "the client closed the connection": no HTTP answer was given, and the client caused it.</summary>
     private const int ClientClosedRequest = 499;
 
+    private static readonly string[] UnmarkedPublicPrefixes = ["/health", "/openapi"];
+
     public async Task InvokeAsync(HttpContext context)
     {
         var scope = AuditScope.Begin();
@@ -40,8 +42,13 @@ internal sealed class AuditMiddleware(RequestDelegate next, AuditWriter writer, 
     {
         if (AuditInteraction.Classify(context.Request.Method, context.Request.Path.Value ?? "/", null).Type == AuditInteraction.AuthenticationType)
             return true;
+        var endpoint = context.GetEndpoint();
+        // Health probes and the OpenAPI document are mapped without a marker (in Program.cs) but are public and touch no
+        // data; an orchestrator's probe every few seconds would bury the trail.
+        if (endpoint is not null && UnmarkedPublicPrefixes.Any(p => context.Request.Path.StartsWithSegments(p, StringComparison.OrdinalIgnoreCase)))
+            return false;
         // No endpoint (an unknown URL) or no access metadata (refused by authorization) is audited like any protected one.
-        return context.GetEndpoint()?.Metadata.GetMetadata<FhirAccessRequirement>() is not { Anonymous: true };
+        return endpoint?.Metadata.GetMetadata<FhirAccessRequirement>() is not { Anonymous: true };
     }
 
     private AuditedRequest Describe(HttpContext context, AuditScope scope, int? failedStatus)
