@@ -40,6 +40,7 @@ public sealed class ScopeEnforcementTests(SeededSecuredServiceHost host) : IClas
             "everything-observations" => (HttpMethod.Get, "/Patient/seed/$everything?_type=Observation", null, ""),
             "summary" => (HttpMethod.Get, "/$case-series-summary", null, ""),
             "observation-create" => (HttpMethod.Post, "/Observation", ObservationJson, "application/fhir+json"),
+            "audit-search" => (HttpMethod.Get, "/AuditEvent", null, ""),
             _ => throw new ArgumentOutOfRangeException(nameof(interaction), interaction, null),
         };
     }
@@ -63,6 +64,7 @@ public sealed class ScopeEnforcementTests(SeededSecuredServiceHost host) : IClas
         { "everything-observations", "system/Patient.r system/Observation.s" },
         { "summary", "system/*.rs" }, { "summary", "system/*.read" },
         { "observation-create", "system/Observation.c" },
+        { "audit-search", "system/AuditEvent.rs" }, { "audit-search", "system/AuditEvent.read" },
     };
 
     public static TheoryData<string, string, string> Denied => new()
@@ -84,6 +86,7 @@ public sealed class ScopeEnforcementTests(SeededSecuredServiceHost host) : IClas
         { "everything-observations", "system/Patient.r system/Condition.s", "system/Observation.s" },
         { "summary", "system/Patient.s", "system/Condition.s" }, { "summary", "system/*.cu", "system/Patient.s" },
         { "observation-create", "system/Patient.c", "system/Observation.c" },
+        { "audit-search", "system/*.rs", "system/AuditEvent.rs" }, { "audit-search", "system/*.*", "system/AuditEvent.rs" },
     };
 
     [Theory]
