@@ -132,6 +132,28 @@ public sealed class ValidateCommandTests : IDisposable
     }
 
     [Fact]
+    public async System.Threading.Tasks.Task An_export_folder_whose_manifest_lists_no_files_is_clean_and_exits_0()
+    {
+        _folder.With("export/manifest.json", "{\"transactionTime\":\"2026-11-26T10:00:00.000Z\",\"request\":\"x\",\"requiresAccessToken\":false,\"output\":[],\"error\":[]}");
+
+        var (exitCode, _, error) = await Run("export");
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains("manifest lists no files", error);
+    }
+
+    [Fact]
+    public async System.Threading.Tasks.Task An_export_folder_whose_manifest_lists_files_that_are_missing_exits_2()
+    {
+        _folder.With("export/manifest.json", "{\"transactionTime\":\"2026-11-26T10:00:00.000Z\",\"request\":\"x\",\"requiresAccessToken\":false,\"output\":[{\"type\":\"Patient\",\"url\":\"http://h/f\",\"count\":1}],\"error\":[]}");
+
+        var (exitCode, _, error) = await Run("export");
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("no FHIR resource among the 1 file found", error);
+    }
+
+    [Fact]
     public async System.Threading.Tasks.Task A_fatal_issue_from_the_engine_makes_the_file_unreadable_and_exits_2()
     {
         _folder.With("foo.json", "{\"resourceType\":\"Foo\"}").With("a.json", Invalid);

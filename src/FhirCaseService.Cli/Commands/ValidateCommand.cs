@@ -89,9 +89,17 @@ public sealed class ValidateCommand(ValidateEngineFactory createValidator, Func<
         var progress = ValidateProgress.For(context.Error, errorIsTerminal(), parsed.Quiet, expansion.Files.Count);
         var checkedFiles = await CheckAllAsync(checker, expansion.Files, progress, cancellationToken).ConfigureAwait(false);
 
-        var skipped = expansion.Files.Where((_, index) => checkedFiles[index] is null).Select(f => f.DisplayPath).ToList();
+        var skippedInputs = expansion.Files.Where((_, index) => checkedFiles[index] is null).ToList();
+        var skipped = skippedInputs.Select(f => f.DisplayPath).ToList();
         var results = checkedFiles.OfType<ValidatedFile>().ToList();
-        if (results.Count == 0)
+        // An incremental export with no changes is a folder holding only its Bulk Data manifest: a clean, empty result,
+        // not a usage error, so `fhircase export` then `fhircase validate DIR` passes when nothing changed.
+        if (results.Count == 0 && skippedInputs.Count > 0 && skippedInputs.All(f => IsEmptyExportManifest(f.FullPath)))
+        {
+            if (!parsed.Quiet)
+                context.Error.WriteLine("fhircase validate: the bulk export manifest lists no files; nothing to validate");
+        }
+        else if (results.Count == 0)
         {
             context.Error.WriteLine($"fhircase validate: no FHIR resource among the {Plural(skipped.Count, "file")} found");
             return ExitCodes.UsageOrInputError;
@@ -144,5 +152,26 @@ public sealed class ValidateCommand(ValidateEngineFactory createValidator, Func<
         var version = typeof(ValidateCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
         var plus = version.IndexOf('+');
         return plus > 0 ? version[..plus] : version;
+    }
+
+    /// <summary>A Bulk Data manifest (transactionTime + output) whose output list is empty.</summary>
+    private static bool IsEmptyExportManifest(string path)
+    {
+        if (!string.Equals(Path.GetFileName(path), "manifest.json", StringComparison.Ordinal))
+            return false;
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(File.ReadAllText(path));
+            var root = document.RootElement;
+            return root.ValueKind == System.Text.Json.JsonValueKind.Object
+                   && root.TryGetProperty("transactionTime", out _)
+                   && root.TryGetProperty("output", out var output)
+                   && output.ValueKind == System.Text.Json.JsonValueKind.Array
+                   && output.GetArrayLength() == 0;
+        }
+        catch (Exception e) when (e is IOException or System.Text.Json.JsonException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 }
