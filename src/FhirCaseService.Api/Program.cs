@@ -27,13 +27,13 @@ builder.AddFhirCaseExport();
 
 var app = builder.Build();
 
-// Order matters: errors become OperationOutcomes; limits and headers apply to every request; the audit records the
-// final outcome of every request, refused ones included, so it wraps authorization; rate limiting partitions by the
-// client that authorization identified.
+// Order matters: errors become OperationOutcomes; the audit records the final outcome of every request, so it wraps
+// the limits and authorization that may refuse it; limits and headers apply to every request; rate limiting partitions
+// by the client that authorization identified.
 app.UseFhirRequestLogging();
 app.UseFhirErrorHandling();
-app.UseFhirCaseRequestLimits();
 app.UseFhirCaseAudit();
+app.UseFhirCaseRequestLimits();
 app.UseFhirCaseAuthorization();
 app.UseFhirCaseRateLimiting();
 

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using FhirCaseService.Api.Audit;
 using FhirCaseService.Storage.Security;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -57,6 +58,8 @@ public sealed class TokenEndpoint(
             logger.LogInformation("Token request refused: {Problem}", authentication.Problem);
             return Error(OAuthErrors.InvalidClient, authentication.Problem!);
         }
+        // The assertion is verified: the audit trail records the request under this client from here on.
+        AuditScope.IdentifyClient(clientId);
         var formClientId = Single(form, "client_id");
         if (!string.IsNullOrEmpty(formClientId) && formClientId != clientId)
             return Error(OAuthErrors.InvalidClient, "client_id differs from the client assertion's iss.");

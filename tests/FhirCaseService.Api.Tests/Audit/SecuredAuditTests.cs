@@ -53,6 +53,19 @@ public sealed class SecuredAuditTests(SecuredAuditServiceHost host) : IClassFixt
     }
 
     [Fact]
+    public async Task A_token_request_is_recorded_under_the_client_its_assertion_proved()
+    {
+        var assertion = SecuredServiceHost.EhrKey.ClientAssertion(SecuredServiceHost.EhrClient, host.TokenEndpoint);
+        var requested = DateTimeOffset.UtcNow.AddSeconds(-1).ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture);
+        using var response = await host.RequestTokenAsync(SecuredServiceHost.TokenForm(assertion, "system/Patient.rs"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        var recorded = await WaitForAsync($"agent={SecuredServiceHost.EhrClient}&date=ge{requested}", e => e.Type?.Code == "110114");
+
+        Assert.Equal(AuditEvent.AuditEventOutcome.N0, recorded.Outcome);
+    }
+
+    [Fact]
     public async Task Requests_refused_by_authorization_are_recorded_with_outcome_4()
     {
         var id = "refused-" + Guid.NewGuid().ToString("N");
