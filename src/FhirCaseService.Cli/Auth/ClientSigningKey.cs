@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text;
 
 namespace FhirCaseService.Cli.Auth;
 
@@ -75,22 +74,9 @@ public sealed class ClientSigningKey : IDisposable
         _ec?.Dispose();
     }
 
-    /// <summary>RFC 7638: SHA-256 over the required public members in lexicographic order, no whitespace.</summary>
-    private string Thumbprint()
-    {
-        string canonical;
-        if (_rsa is not null)
-        {
-            var parameters = _rsa.ExportParameters(includePrivateParameters: false);
-            canonical = $"{{\"e\":\"{Base64Url.Encode(parameters.Exponent!)}\",\"kty\":\"RSA\",\"n\":\"{Base64Url.Encode(parameters.Modulus!)}\"}}";
-        }
-        else
-        {
-            var parameters = _ec!.ExportParameters(includePrivateParameters: false);
-            canonical = $"{{\"crv\":\"P-384\",\"kty\":\"EC\",\"x\":\"{Base64Url.Encode(parameters.Q.X!)}\",\"y\":\"{Base64Url.Encode(parameters.Q.Y!)}\"}}";
-        }
-        return Base64Url.Encode(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
-    }
+    /// <summary>RFC 7638 JWK thumbprint; computed by <see cref="PublicJsonWebKey"/> so `fhircase jwks` prints the same kid.</summary>
+    private string Thumbprint() =>
+        (_rsa is not null ? PublicJsonWebKey.Of(_rsa) : PublicJsonWebKey.Of(_ec!)).Thumbprint();
 }
 
 /// <summary>Unpadded base64url (RFC 7515 section 2), as JWTs use it.</summary>

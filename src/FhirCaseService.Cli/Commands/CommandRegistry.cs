@@ -11,7 +11,9 @@ public static class CommandRegistry
     [
         new ConvertCommand(),
         new ExportCommand(),
+        new JwksCommand(),
         new SummaryCommand(),
+        new TokenCommand(),
         new ValidateCommand(),
     ];
 }
