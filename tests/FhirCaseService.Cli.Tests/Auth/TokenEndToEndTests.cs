@@ -8,54 +8,103 @@ using FhirCaseService.Cli.Tests.Export;
 namespace FhirCaseService.Cli.Tests.Auth;
 
 /// <summary>
-/// The real service with authorization on and one client registered the way the README tells an operator to:
-/// its key generated, its JWKS printed by `fhircase jwks` into a file, and that file named in
-/// Authorization:Clients:ID:JwksFile. The client may read Patients only.
+/// One client registered the way the README tells an operator to: its key generated, its JWKS printed by
+/// `fhircase jwks` into a file, and that file named in Authorization:Clients:ID:JwksFile. The client may read Patients only.
 /// </summary>
-public sealed class JwksRegisteredServiceHost : SqliteExportServiceHost, IAsyncLifetime
+public sealed class JwksRegisteredClient : IDisposable
 {
     public const string ClientId = "registry-from-jwks";
     public const string AllowedScope = "system/Patient.rs";
 
     internal TemporaryFolder Folder { get; } = new();
 
-    public ECDsa Key { get; } = ECDsa.Create(ECCurve.NamedCurves.nistP384);
+    private readonly ECDsa _key = ECDsa.Create(ECCurve.NamedCurves.nistP384);
 
     private string JwksFile => Folder.File("registry.jwks.json");
 
-    protected override string Environment => "Production";
-
-    protected override IReadOnlyDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>
+    /// <summary>The service's settings: authorization on (the host runs in Production too) and this client.</summary>
+    public IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
     {
         ["Authorization:Enabled"] = "true",
         [$"Authorization:Clients:{ClientId}:Scopes"] = AllowedScope,
         [$"Authorization:Clients:{ClientId}:JwksFile"] = JwksFile,
     };
 
-    /// <summary>The JWKS file exists before the service starts, as it would for an operator.</summary>
-    async Task IAsyncLifetime.InitializeAsync()
+    /// <summary>Writes registry.pem and the JWKS file; called before the service starts, as an operator would.</summary>
+    public async Task RegisterAsync()
     {
-        File.WriteAllText(Folder.File("registry.pem"), Key.ExportPkcs8PrivateKeyPem());
+        File.WriteAllText(Folder.File("registry.pem"), _key.ExportPkcs8PrivateKeyPem());
         var jwks = await CliRun.StartIn(Folder.Path, "jwks", "registry.pem");
         if (jwks.ExitCode != 0)
             throw new InvalidOperationException($"fhircase jwks failed: {jwks.Error}");
         File.WriteAllText(JwksFile, jwks.Out);
+    }
+
+    public void Dispose()
+    {
+        Folder.Dispose();
+        _key.Dispose();
+    }
+}
+
+/// <summary>A test host with <see cref="JwksRegisteredClient"/> registered, whatever its database.</summary>
+public interface IJwksRegisteredHost
+{
+    JwksRegisteredClient Registered { get; }
+}
+
+/// <summary>The real service with authorization on over SQLite, <see cref="JwksRegisteredClient"/> registered.</summary>
+public sealed class SqliteJwksRegisteredServiceHost : SqliteExportServiceHost, IJwksRegisteredHost, IAsyncLifetime
+{
+    public JwksRegisteredClient Registered { get; } = new();
+
+    protected override string Environment => "Production";
+
+    protected override IReadOnlyDictionary<string, string?> ExtraSettings => Registered.Settings;
+
+    async Task IAsyncLifetime.InitializeAsync()
+    {
+        await Registered.RegisterAsync();
         await InitializeAsync();
     }
 
     async Task IAsyncLifetime.DisposeAsync()
     {
         await DisposeAsync();
-        Folder.Dispose();
-        Key.Dispose();
+        Registered.Dispose();
+    }
+}
+
+/// <summary>The same over PostgreSQL (the token endpoint remembers assertion ids there).</summary>
+public sealed class PostgresJwksRegisteredServiceHost : PostgresExportServiceHost, IJwksRegisteredHost, IAsyncLifetime
+{
+    public JwksRegisteredClient Registered { get; } = new();
+
+    protected override string Environment => "Production";
+
+    protected override IReadOnlyDictionary<string, string?> ExtraSettings => Registered.Settings;
+
+    async Task IAsyncLifetime.InitializeAsync()
+    {
+        await Registered.RegisterAsync();
+        await InitializeAsync();
+    }
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await DisposeAsync();
+        Registered.Dispose();
     }
 }
 
 /// <summary>`fhircase token` against the real token endpoint, and its token used as curl would use it.</summary>
-public sealed class TokenEndToEndTests(JwksRegisteredServiceHost host) : IClassFixture<JwksRegisteredServiceHost>
+public abstract class TokenEndToEndTests<THost>(THost host) : IClassFixture<THost>
+    where THost : ExportServiceHost, IJwksRegisteredHost
 {
+    private string Folder => host.Registered.Folder.Path;
+
     private Task<CliRun> Token(params string[] extra) =>
-        CliRun.StartIn(host.Folder.Path, ["token", "--server", host.Base, "--client-id", JwksRegisteredServiceHost.ClientId, "--key", "registry.pem", .. extra]);
+        CliRun.StartIn(Folder, ["token", "--server", host.Base, "--client-id", JwksRegisteredClient.ClientId, "--key", "registry.pem", .. extra]);
 
     private async Task<HttpStatusCode> GetPatientsWith(string token)
     {
@@ -68,7 +117,7 @@ public sealed class TokenEndToEndTests(JwksRegisteredServiceHost host) : IClassF
     [Fact]
     public async Task The_printed_token_reads_Patients_from_the_service_the_printed_JWKS_registered_the_client_with()
     {
-        var run = await Token("--scope", JwksRegisteredServiceHost.AllowedScope);
+        var run = await Token("--scope", JwksRegisteredClient.AllowedScope);
 
         Assert.True(run.ExitCode == 0, run.Error);
         var token = run.Out.TrimEnd('\n', '\r');
@@ -87,7 +136,7 @@ public sealed class TokenEndToEndTests(JwksRegisteredServiceHost host) : IClassF
     [Fact]
     public async Task With_json_the_whole_token_response_is_printed()
     {
-        var run = await Token("--scope", JwksRegisteredServiceHost.AllowedScope, "--json");
+        var run = await Token("--scope", JwksRegisteredClient.AllowedScope, "--json");
 
         Assert.True(run.ExitCode == 0, run.Error);
         using var response = JsonDocument.Parse(run.Out);
@@ -104,7 +153,7 @@ public sealed class TokenEndToEndTests(JwksRegisteredServiceHost host) : IClassF
 
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("invalid_scope", run.Error);
-        Assert.Contains(JwksRegisteredServiceHost.ClientId, run.Error);
+        Assert.Contains(JwksRegisteredClient.ClientId, run.Error);
         Assert.Equal("", run.Out);
     }
 
@@ -112,15 +161,19 @@ public sealed class TokenEndToEndTests(JwksRegisteredServiceHost host) : IClassF
     public async Task A_key_the_server_does_not_know_exits_2_with_invalid_client()
     {
         using var stranger = ECDsa.Create(ECCurve.NamedCurves.nistP384);
-        File.WriteAllText(host.Folder.File("stranger.pem"), stranger.ExportPkcs8PrivateKeyPem());
+        File.WriteAllText(host.Registered.Folder.File("stranger.pem"), stranger.ExportPkcs8PrivateKeyPem());
 
-        var run = await CliRun.StartIn(host.Folder.Path, "token", "--server", host.Base, "--client-id", JwksRegisteredServiceHost.ClientId, "--key", "stranger.pem", "--scope", JwksRegisteredServiceHost.AllowedScope);
+        var run = await CliRun.StartIn(Folder, "token", "--server", host.Base, "--client-id", JwksRegisteredClient.ClientId, "--key", "stranger.pem", "--scope", JwksRegisteredClient.AllowedScope);
 
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("invalid_client", run.Error);
         Assert.Equal("", run.Out);
     }
 }
+
+public sealed class SqliteTokenEndToEndTests(SqliteJwksRegisteredServiceHost host) : TokenEndToEndTests<SqliteJwksRegisteredServiceHost>(host);
+
+public sealed class PostgresTokenEndToEndTests(PostgresJwksRegisteredServiceHost host) : TokenEndToEndTests<PostgresJwksRegisteredServiceHost>(host);
 
 /// <summary>`fhircase token` failures that need no server.</summary>
 public sealed class TokenCommandTests : IDisposable
