@@ -55,7 +55,8 @@ public sealed class AuthorizationMiddleware(AccessTokenValidator validator, ILog
         if (check.Client is not { } client)
         {
             // The reason, not the token: a token is a credential.
-            logger.LogInformation("Refused a bearer token on {Method} {Path}: {Problem}", context.Request.Method, context.Request.Path, check.Problem);
+            // The route pattern, not the path: paths carry resource ids, which stay out of the logs.
+            logger.LogInformation("Refused a bearer token on {Method} {Route}: {Problem}", context.Request.Method, endpoint.DisplayName, check.Problem);
             await WriteAsync(context, StatusCodes.Status401Unauthorized, OperationOutcome.IssueType.Login, check.Problem!,
                 BearerChallenge.InvalidToken(check.Problem!));
             return;
