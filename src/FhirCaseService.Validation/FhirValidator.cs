@@ -54,6 +54,14 @@ public sealed class FhirValidator : IResourceValidator
         return ValidateParsedAsync(resource, null, [], options ?? ValidationOptions.Default, cancellationToken);
     }
 
+    public async Task<ValidationResult> ValidateAsync(ParsedInstance instance, ValidationOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(instance);
+        if (instance.Resource is null)
+            return new ValidationResult(instance.Issues.Select(i => i.Issue).ToArray());
+        return await ValidateParsedAsync(instance.Resource, instance.SourceMap, instance.Issues, options ?? ValidationOptions.Default, cancellationToken).ConfigureAwait(false);
+    }
+
     private async Task<ValidationResult> ValidateParsedAsync(Resource resource, SourceMap? map, IReadOnlyList<ParseIssue> parseIssues, ValidationOptions options, CancellationToken cancellationToken)
     {
         var root = resource.ToPocoNode(ModelInfo.ModelInspector);
@@ -61,7 +69,8 @@ public sealed class FhirValidator : IResourceValidator
         run.AddParseIssues(parseIssues);
         if (resource is Bundle)
             run.Bundle = new BundleIndex(root);
-        await _walker.ValidateResourceAsync(root, InstancePath.ForResource(resource.TypeName), run, options.Profiles, profilesAreRequired: true).ConfigureAwait(false);
+        var profiles = options.Profiles.Concat(options.RequiredFor(resource.TypeName)).Distinct(StringComparer.Ordinal).ToList();
+        await _walker.ValidateResourceAsync(root, InstancePath.ForResource(resource.TypeName), run, profiles, profilesAreRequired: true).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
         await BindingJudge.JudgeAsync(run, cancellationToken).ConfigureAwait(false);
         return run.ToResult();

@@ -17,6 +17,18 @@ public sealed record ValidationOptions
 
     /// <summary>Report (as information) mustSupport elements that are absent.</summary>
     public bool ReportMustSupport { get; init; }
+
+    /// <summary>
+    /// Profiles required per resource type (the server's write policy): applied to the validated resource and to every
+    /// Bundle entry's resource of that type, in the same single pass as its declared profiles. A required profile the
+    /// engine cannot find is an error.
+    /// </summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> RequiredProfiles { get; init; } =
+        new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+
+    /// <summary>The required profiles for one type (empty when none).</summary>
+    public IReadOnlyList<string> RequiredFor(string resourceType) =>
+        RequiredProfiles.TryGetValue(resourceType, out var profiles) ? profiles : [];
 }
 
 /// <summary>
@@ -27,6 +39,13 @@ public interface IResourceValidator
 {
     /// <summary>Validates JSON or XML text; issues carry line and column.</summary>
     Task<ValidationResult> ValidateAsync(string content, ResourceFormat format, ValidationOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Validates what <see cref="Instance.InstanceReader.Read"/> parsed (the write path parses a request once and hands
+    /// the same value to validation and storage): the parser's findings are part of the result, issues carry line and
+    /// column from its source map, and issues inside a Bundle carry their entry index (<see cref="IssueLocation.Entry"/>).
+    /// </summary>
+    Task<ValidationResult> ValidateAsync(Instance.ParsedInstance instance, ValidationOptions? options = null, CancellationToken cancellationToken = default);
 
     /// <summary>Validates an SDK object (no line/column information).</summary>
     Task<ValidationResult> ValidateAsync(Resource resource, ValidationOptions? options = null, CancellationToken cancellationToken = default);

@@ -2,8 +2,12 @@ using Hl7.Fhir.Model;
 
 namespace FhirCaseService.Validation;
 
-/// <summary>Where an issue sits: a FHIRPath expression into the instance and, when the input was text, its line and column (1-based).</summary>
-public sealed record IssueLocation(string Expression, int? Line = null, int? Column = null);
+/// <summary>
+/// Where an issue sits: a FHIRPath expression into the instance and, when the input was text, its line and column
+/// (1-based). <paramref name="Entry"/> is the index of the Bundle entry the issue is about (null: the Bundle itself, or
+/// not a Bundle), carried as data so callers never recover it from the expression.
+/// </summary>
+public sealed record IssueLocation(string Expression, int? Line = null, int? Column = null, int? Entry = null);
 
 /// <summary>One finding of the validator. Immutable; the engine produces these and only the boundary turns them into an OperationOutcome.</summary>
 /// <param name="Rule">A short stable identifier of the rule that produced the issue (e.g. "cardinality", "ele-1", "fhircase-mrd-1"), for tests and SARIF rule ids.</param>
@@ -22,6 +26,15 @@ public sealed record ValidationResult(IReadOnlyList<ValidationIssue> Issues)
     public bool HasErrors => Issues.Any(i => i.Severity is OperationOutcome.IssueSeverity.Error or OperationOutcome.IssueSeverity.Fatal);
 
     public int ErrorCount => Issues.Count(i => i.Severity is OperationOutcome.IssueSeverity.Error or OperationOutcome.IssueSeverity.Fatal);
+
+    /// <summary>True when the input could not be read at all (a fatal parse problem): nothing else was judged.</summary>
+    public bool IsFatal => Issues.Any(i => i.Severity == OperationOutcome.IssueSeverity.Fatal);
+
+    /// <summary>The issues about one Bundle entry (by <see cref="IssueLocation.Entry"/>).</summary>
+    public IEnumerable<ValidationIssue> ForEntry(int index) => Issues.Where(i => i.Location.Entry == index);
+
+    /// <summary>The issues about the Bundle itself rather than one of its entries.</summary>
+    public IEnumerable<ValidationIssue> ForBundle => Issues.Where(i => i.Location.Entry is null);
 
     /// <summary>The boundary form: one OperationOutcome issue per finding, with the FHIRPath in expression and line/column in the standard extensions.</summary>
     public OperationOutcome ToOperationOutcome()

@@ -39,6 +39,9 @@ public sealed class ValidateCommandTests : IDisposable
 
         public Task<ValidationResult> ValidateAsync(Resource resource, ValidationOptions? options = null, CancellationToken cancellationToken = default) =>
             throw new NotSupportedException("the CLI validates text");
+
+        public Task<ValidationResult> ValidateAsync(FhirCaseService.Validation.Instance.ParsedInstance instance, ValidationOptions? options = null, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException("the CLI validates text");
     }
 
     private async Task<(int ExitCode, string Out, string Error)> Run(params string[] arguments)

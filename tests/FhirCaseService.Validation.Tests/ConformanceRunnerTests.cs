@@ -28,6 +28,9 @@ public sealed class ConformanceRunnerTests : IDisposable
 
         public Task<ValidationResult> ValidateAsync(Resource resource, ValidationOptions? options = null, CancellationToken cancellationToken = default) =>
             throw new NotSupportedException();
+
+        public Task<ValidationResult> ValidateAsync(FhirCaseService.Validation.Instance.ParsedInstance instance, ValidationOptions? options = null, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException();
     }
 
     private static ConformanceCase Case(string name, string file, int errors, string? expression, Dictionary<string, JsonElement>? options = null) =>

@@ -104,7 +104,10 @@ internal sealed class InstanceWalker
         var poco = node.Poco;
         if (poco is Resource)
         {
-            var profiles = element.TypeFor(poco.TypeName)?.Profiles ?? [];
+            IReadOnlyList<string> profiles = element.TypeFor(poco.TypeName)?.Profiles ?? [];
+            // A Bundle entry's resource gets the caller's required profiles for its type in this same pass.
+            if (element.Path == "Bundle.entry.resource" && run.Options.RequiredFor(poco.TypeName) is { Count: > 0 } required)
+                profiles = [.. profiles.Concat(required).Distinct(StringComparer.Ordinal)];
             await ValidateResourceAsync(node, path, run, profiles, profilesAreRequired: true).ConfigureAwait(false);
             return;
         }

@@ -38,7 +38,23 @@ public sealed class ValidationRun
         if (!_seen.Add((path.Expression, rule, message)))
             return;
         var position = SourceMap?.Find(path.SourceKey);
-        _issues.Add(new ValidationIssue(severity, code, message, new IssueLocation(path.Expression, position?.Line, position?.Column), rule));
+        _issues.Add(new ValidationIssue(severity, code, message, new IssueLocation(path.Expression, position?.Line, position?.Column, EntryOf(path)), rule));
+    }
+
+    /// <summary>
+    /// The Bundle entry a path lies in (null outside a Bundle's entries). Interim: read from the path's leading step;
+    /// the walker is to carry the index on <see cref="InstancePath"/> itself.
+    /// </summary>
+    private int? EntryOf(in InstancePath path) => EntryOf(path.Expression);
+
+    private int? EntryOf(string expression)
+    {
+        const string prefix = "Bundle.entry[";
+        if (Bundle is null || !expression.StartsWith(prefix, StringComparison.Ordinal))
+            return null;
+        var end = expression.IndexOf(']', prefix.Length);
+        return end > 0 && int.TryParse(expression.AsSpan(prefix.Length, end - prefix.Length), System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture, out var index) ? index : null;
     }
 
     /// <summary>Reports a problem of the definitions themselves (e.g. a constraint that cannot compile) once per call, not once per node.</summary>
@@ -87,7 +103,7 @@ public sealed class ValidationRun
             return new ValidationResult(_issues.ToArray());
         var parsed = _parseIssues.Select(p => p.SourceKey is { } key && _parseIssueExpressions.GetValueOrDefault(key) is { } expression
             ? p.Issue with { Location = p.Issue.Location with { Expression = expression } }
-            : p.Issue);
+            : p.Issue).Select(i => i with { Location = i.Location with { Entry = EntryOf(i.Location.Expression) } });
         return new ValidationResult(parsed.Concat(_issues).ToArray());
     }
 }
