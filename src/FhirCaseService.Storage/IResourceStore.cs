@@ -14,6 +14,14 @@ public interface IResourceStore : IAsyncDisposable
     /// <summary>A fresh server-assigned id (32 lowercase hex digits), usable before any write (urn:uuid rewriting).</summary>
     string NewId();
 
+    /// <summary>
+    /// Makes a resource ready to write (serialized, index values extracted, content hashed) without touching the
+    /// database: call it before <see cref="TransactionAsync{T}"/> so the transaction holds the write lock for SQL only.
+    /// <c>resource.Id</c> must be set. Thread-safe; the resource is copied, so the caller may keep using it.
+    /// </summary>
+    /// <exception cref="InvalidStorageRequestException">no id, an invalid id, or an unknown resource type.</exception>
+    PreparedResource Prepare(Resource resource);
+
     /// <summary>Stores version 1. Uses <c>resource.Id</c> when set (it must be unused), else a new id.</summary>
     /// <exception cref="ResourceAlreadyExistsException">a resource with that id exists (or existed).</exception>
     Task<StoredResource> CreateAsync(Resource resource, CancellationToken cancellationToken = default);
@@ -63,6 +71,13 @@ public interface IResourceTransaction
     Task<UpdateResult> UpdateAsync(Resource resource, int? ifMatchVersion = null, CancellationToken cancellationToken = default);
 
     Task<StoredResource?> DeleteAsync(string resourceType, string id, int? ifMatchVersion = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Writes prepared resources in one batch (current versions looked up in one query, rows inserted in multi-row
+    /// statements): results in the order given. Each target may appear once. Fails as a whole on the first
+    /// precondition that does not hold (If-Match, create of an existing id), rolling back with the transaction.
+    /// </summary>
+    Task<IReadOnlyList<PreparedWriteResult>> WriteAsync(IReadOnlyList<PreparedWrite> writes, CancellationToken cancellationToken = default);
 
     /// <summary>Reads the current version as this transaction sees it (including its own writes).</summary>
     Task<ReadResult> ReadAsync(string resourceType, string id, CancellationToken cancellationToken = default);

@@ -31,6 +31,19 @@ internal sealed class ResourceStore : IResourceStore
 
     public string NewId() => CreateId();
 
+    public PreparedResource Prepare(Resource resource) => PrepareResource(resource);
+
+    /// <summary>Interim form of preparation (a private copy); serialization and index extraction move here next.</summary>
+    internal static PreparedResource PrepareResource(Resource resource)
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+        if (!ModelInfo.IsKnownResource(resource.TypeName))
+            throw new InvalidStorageRequestException($"'{resource.TypeName}' is not a FHIR R4 resource type.");
+        if (string.IsNullOrEmpty(resource.Id) || !ResourceIds.IsValid(resource.Id))
+            throw new InvalidStorageRequestException($"'{resource.Id}' is not a valid FHIR id (1 to 64 of A-Z, a-z, 0-9, '-' and '.').");
+        return new PreparedResource((Resource)resource.DeepCopy(), resource.TypeName, resource.Id);
+    }
+
     public Task<StoredResource> CreateAsync(Resource resource, CancellationToken cancellationToken = default) =>
         TransactionAsync((tx, ct) => tx.CreateAsync(resource, ct), cancellationToken);
 

@@ -61,6 +61,52 @@ internal sealed class WriteTransaction(WriteSession session, SqlDialect dialect,
         return new StoredResource(resourceType, id, current.VersionId + 1, Clock.LastUpdated, Clock.Sequence, true, null);
     }
 
+    /// <summary>Interim form: one write after the other through the single-resource paths; batching comes next.</summary>
+    public async Task<IReadOnlyList<PreparedWriteResult>> WriteAsync(IReadOnlyList<PreparedWrite> writes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(writes);
+        var results = new List<PreparedWriteResult>(writes.Count);
+        foreach (var write in writes)
+        {
+            var resource = write.Resource.Resource;
+            if (write.Kind == PreparedWriteKind.Create)
+            {
+                results.Add(new PreparedWriteResult(await CreateAsync(resource, cancellationToken), Created: true, Unchanged: false));
+                continue;
+            }
+            if (write.KeepUnchanged)
+            {
+                var current = await ReadAsync(resource.TypeName, write.Resource.Id, cancellationToken);
+                if (write.IfMatchVersion is { } expected && (current.Status != ReadStatus.Found || current.Version!.VersionId != expected))
+                    throw new VersionConflictException(resource.TypeName, write.Resource.Id, expected, current.Status == ReadStatus.Found ? current.Version!.VersionId : null);
+                if (current.Status == ReadStatus.Found && SameContent(current.Version!.Resource!, resource))
+                {
+                    results.Add(new PreparedWriteResult(current.Version!, Created: false, Unchanged: true));
+                    continue;
+                }
+            }
+            var updated = await UpdateAsync(resource, write.IfMatchVersion, cancellationToken);
+            results.Add(new PreparedWriteResult(updated.Stored, updated.Created, Unchanged: false));
+        }
+        return results;
+    }
+
+    private static bool SameContent(Resource stored, Resource incoming) =>
+        string.Equals(WithoutServerStamps(stored), WithoutServerStamps(incoming), StringComparison.Ordinal);
+
+    private static string WithoutServerStamps(Resource resource)
+    {
+        var copy = (Resource)resource.DeepCopy();
+        if (copy.Meta is { } meta)
+        {
+            meta.VersionId = null;
+            meta.LastUpdated = null;
+            if (!meta.EnumerateElements().Any())
+                copy.Meta = null;
+        }
+        return VersionRows.Serialize(copy);
+    }
+
     public async Task<ReadResult> ReadAsync(string resourceType, string id, CancellationToken cancellationToken = default)
     {
         CheckedType(resourceType);

@@ -1,0 +1,50 @@
+using Hl7.Fhir.Model;
+
+namespace FhirCaseService.Storage;
+
+/// <summary>
+/// A resource made ready for the database before any lock is taken: its id is fixed, and everything that costs CPU
+/// (serialization, search-index values, the content hash that tells an unchanged re-send) is done. Only the version
+/// number and lastUpdated, which the commit decides, are filled in under the lock. Immutable; the resource handed to
+/// <see cref="IResourceStore.Prepare"/> is not touched afterwards.
+/// </summary>
+public sealed class PreparedResource
+{
+    internal PreparedResource(Resource resource, string resourceType, string id)
+    {
+        Resource = resource;
+        ResourceType = resourceType;
+        Id = id;
+    }
+
+    public string ResourceType { get; }
+
+    public string Id { get; }
+
+    public string Reference => $"{ResourceType}/{Id}";
+
+    /// <summary>The storage's own copy of what was prepared (for the implementation; callers keep their object).</summary>
+    internal Resource Resource { get; }
+}
+
+public enum PreparedWriteKind
+{
+    /// <summary>Version 1; the id must be unused (<see cref="ResourceAlreadyExistsException"/> otherwise).</summary>
+    Create,
+
+    /// <summary>A new version, or version 1 when the id is unused (update-as-create).</summary>
+    Update,
+}
+
+/// <param name="IfMatchVersion">Update only: the current version must be this one (<see cref="VersionConflictException"/>).</param>
+/// <param name="KeepUnchanged">
+/// Update only: when the current version holds the same content (apart from meta.versionId and meta.lastUpdated), no
+/// new version is written and the result's <see cref="PreparedWriteResult.Unchanged"/> is true (idempotent re-sends).
+/// </param>
+public sealed record PreparedWrite(PreparedResource Resource, PreparedWriteKind Kind, int? IfMatchVersion = null, bool KeepUnchanged = true);
+
+/// <summary>What one <see cref="PreparedWrite"/> did.</summary>
+/// <param name="Stored">the version written, or the current version when <paramref name="Unchanged"/>.</param>
+/// <param name="Created">a new resource (version 1, or the first version after a deletion).</param>
+/// <param name="Unchanged">nothing was written: the current version already held this content.</param>
+public sealed record PreparedWriteResult(StoredResource Stored, bool Created, bool Unchanged);
