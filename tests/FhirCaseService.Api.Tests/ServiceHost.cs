@@ -154,25 +154,12 @@ public sealed class SqliteTestDatabase : TestDatabase
 /// </summary>
 public sealed class PostgresTestDatabase : TestDatabase
 {
-    public const string Variable = "FHIRCASE_TEST_POSTGRES";
-    private const string LocalDefault = "Host=127.0.0.1;Port=5432;Username=fhircase;Password=fhircase;Database=fhircase";
+    public const string Variable = FhirCaseService.TestSupport.TestPostgres.Variable;
     private readonly string _schema = "api_" + Guid.NewGuid().ToString("N");
 
     public override StorageProvider Provider => StorageProvider.PostgreSql;
 
-    private static string AdminConnectionString
-    {
-        get
-        {
-            var configured = Environment.GetEnvironmentVariable(Variable);
-            if (!string.IsNullOrWhiteSpace(configured))
-                return configured;
-            if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
-                throw new InvalidOperationException(
-                    $"{Variable} is not set. In CI the PostgreSQL API tests need it: run `source tools/ci/start-postgres.sh` before `dotnet test`.");
-            return LocalDefault;
-        }
-    }
+    private static string AdminConnectionString => FhirCaseService.TestSupport.TestPostgres.ConnectionString;
 
     public override async Task<IReadOnlyDictionary<string, string?>> CreateAsync()
     {

@@ -54,22 +54,9 @@ public sealed class SqliteBackend : IStoreBackend
 /// </summary>
 public sealed class PostgresBackend : IStoreBackend
 {
-    public const string Variable = "FHIRCASE_TEST_POSTGRES";
-    private const string LocalDefault = "Host=127.0.0.1;Port=5432;Username=fhircase;Password=fhircase;Database=fhircase";
+    public const string Variable = FhirCaseService.TestSupport.TestPostgres.Variable;
 
-    public static string ConnectionString
-    {
-        get
-        {
-            var configured = Environment.GetEnvironmentVariable(Variable);
-            if (!string.IsNullOrWhiteSpace(configured))
-                return configured;
-            if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
-                throw new InvalidOperationException(
-                    $"{Variable} is not set. In CI the PostgreSQL storage tests need it: run `source tools/ci/start-postgres.sh` before `dotnet test` (.ci/run does).");
-            return LocalDefault;
-        }
-    }
+    public static string ConnectionString => FhirCaseService.TestSupport.TestPostgres.ConnectionString;
 
     public async Task<TestStore> OpenAsync(StorageOptions? template = null)
     {

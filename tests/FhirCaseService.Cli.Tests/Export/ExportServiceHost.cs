@@ -138,18 +138,12 @@ public class SqliteExportServiceHost : ExportServiceHost
 /// <summary>The service over a schema of its own in the test PostgreSQL (FHIRCASE_TEST_POSTGRES), export files in a temporary directory.</summary>
 public class PostgresExportServiceHost : ExportServiceHost
 {
-    private const string Variable = "FHIRCASE_TEST_POSTGRES";
-    private const string LocalDefault = "Host=127.0.0.1;Port=5432;Username=fhircase;Password=fhircase;Database=fhircase";
     private readonly string _schema = "cli_export_" + Guid.NewGuid().ToString("N");
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "fhircase-cli-export-tests", Guid.NewGuid().ToString("N"));
 
     public override StorageProvider Backend => StorageProvider.PostgreSql;
 
-    private static string AdminConnectionString =>
-        System.Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } configured ? configured
-        : string.Equals(System.Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase)
-            ? throw new InvalidOperationException($"{Variable} is not set: run `source tools/ci/start-postgres.sh` before `dotnet test`.")
-            : LocalDefault;
+    private static string AdminConnectionString => FhirCaseService.TestSupport.TestPostgres.ConnectionString;
 
     protected override async Task<IReadOnlyDictionary<string, string?>> CreateDatabaseAsync()
     {
