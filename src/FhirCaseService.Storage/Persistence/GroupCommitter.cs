@@ -33,6 +33,11 @@ internal sealed class GroupCommitter(SqlDialect dialect, ResourcePreparer prepar
 
     private long _executions;
 
+    /// <summary>Groups committed (or failed) so far, for tests.</summary>
+    public long Groups => Interlocked.Read(ref _groups);
+
+    private long _groups;
+
     public Task<T> RunAsync<T>(Func<IResourceTransaction, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
     {
         var pending = new Pending<T>(work, cancellationToken);
@@ -130,6 +135,7 @@ internal sealed class GroupCommitter(SqlDialect dialect, ResourcePreparer prepar
         {
             Interlocked.Add(ref _executions, sql.Executions);
         }
+        Interlocked.Increment(ref _groups);
         var held = Stopwatch.GetElapsedTime(locked).TotalMilliseconds;
         StorageMetrics.GroupLockHeldMs.Record(held);
         StorageMetrics.GroupSizeCount.Record(group.Count);

@@ -34,6 +34,9 @@ internal sealed class ResourceStore : IResourceStore
     /// <summary>Round trips the write path has made so far (statements on SQLite, batches on PostgreSQL).</summary>
     internal long WriteExecutions => _writer.Executions;
 
+    /// <summary>Commit groups so far.</summary>
+    internal long WriteGroups => _writer.Groups;
+
     /// <summary>Time-ordered (UUID v7) so new ids land at the end of the id indexes; 32 lowercase hex digits.</summary>
     internal static string CreateId() => Guid.CreateVersion7().ToString("N");
 
