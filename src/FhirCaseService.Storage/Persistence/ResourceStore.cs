@@ -1,4 +1,3 @@
-using System.Data.Common;
 using System.Globalization;
 using FhirCaseService.Storage.Indexing;
 using FhirCaseService.Storage.Search;

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Data.Common;
 using System.Globalization;
 using System.Text;
 using FhirCaseService.Storage.Indexing;
@@ -136,7 +135,7 @@ internal sealed class WriteTransaction(SqlBatchRunner sql, SqlDialect dialect, R
     public Task<IReadOnlyList<StoredResource>> FindAsync(SearchQuery criteria, int limit = 2, CancellationToken cancellationToken = default) =>
         search.FindAsync(sql.Connection, sql.Transaction, criteria, limit, cancellationToken);
 
-    private Resource Stamped(Resource resource, int versionId, DateTimeOffset lastUpdated)
+    private static Resource Stamped(Resource resource, int versionId, DateTimeOffset lastUpdated)
     {
         resource.Meta!.VersionId = versionId.ToString(CultureInfo.InvariantCulture);
         resource.Meta.LastUpdated = lastUpdated;
