@@ -11,7 +11,16 @@ using Npgsql;
 // Storage benchmark: ingest N patients' records (the twelve valid examples per patient, one transaction each, as an
 // EHR pushes them) and time a fixed mix of searches over the result.
 //   dotnet run -c Release --project bench/FhirCaseService.StorageBench -- [sqlite|postgres|both] [patients] [examplesDir]
+// Prepared batched writes (the write pipeline: Prepare outside the lock, one WriteAsync per 12-resource transaction),
+// with 1 and 4 concurrent writers:
+//   dotnet run -c Release --project bench/FhirCaseService.StorageBench -- write [sqlite|postgres|both] [transactions] [Full|Normal]
 // PostgreSQL comes from FHIRCASE_TEST_POSTGRES (tools/ci/start-postgres.sh); the run uses a fresh schema and drops it.
+
+if (args.Length > 0 && args[0] == "write")
+{
+    await FhirCaseService.StorageBench.WriteBench.RunAsync(args[1..], FindExamples());
+    return;
+}
 
 var backend = args.Length > 0 ? args[0] : "both";
 var patients = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10_000;

@@ -1,3 +1,5 @@
+using FhirCaseService.Storage.Indexing;
+using FhirCaseService.Storage.Persistence;
 using Hl7.Fhir.Model;
 
 namespace FhirCaseService.Storage;
@@ -10,11 +12,16 @@ namespace FhirCaseService.Storage;
 /// </summary>
 public sealed class PreparedResource
 {
-    internal PreparedResource(Resource resource, string resourceType, string id)
+    private Resource? _untaken;
+
+    internal PreparedResource(Resource resource, string resourceType, string id, StoredJsonTemplate json, IndexEntries index)
     {
+        _untaken = resource;
         Resource = resource;
         ResourceType = resourceType;
         Id = id;
+        Json = json;
+        Index = index;
     }
 
     public string ResourceType { get; }
@@ -25,6 +32,22 @@ public sealed class PreparedResource
 
     /// <summary>The storage's own copy of what was prepared (for the implementation; callers keep their object).</summary>
     internal Resource Resource { get; }
+
+    /// <summary>The stored JSON, waiting for its version and lastUpdated.</summary>
+    internal StoredJsonTemplate Json { get; }
+
+    /// <summary>SHA-256 of the stored JSON without meta.versionId and meta.lastUpdated: equal hashes, equal content.</summary>
+    internal string ContentHash => Json.ContentHash;
+
+    /// <summary>The search index rows (none depends on the version or lastUpdated: _lastUpdated is a column of the version row).</summary>
+    internal IndexEntries Index { get; }
+
+    /// <summary>
+    /// The resource to hand back as written, stamped by the caller: the prepared copy itself the first time (no copy
+    /// under the write lock), a fresh copy if the same preparation is written again (a retry after a rollback).
+    /// </summary>
+    internal Resource TakeResource() =>
+        Interlocked.Exchange(ref _untaken, null) ?? (Resource)Resource.DeepCopy();
 }
 
 public enum PreparedWriteKind

@@ -8,6 +8,23 @@ public enum StorageProvider
     PostgreSql,
 }
 
+/// <summary>When a commit is acknowledged, relative to the disk.</summary>
+public enum StorageDurability
+{
+    /// <summary>
+    /// A commit is on disk before it is acknowledged: it survives a power loss or OS crash (SQLite WAL with
+    /// <c>synchronous = FULL</c>; PostgreSQL <c>synchronous_commit = on</c>). The default.
+    /// </summary>
+    Full,
+
+    /// <summary>
+    /// Faster, weaker: the database stays consistent, but the last commits acknowledged before a power loss or OS
+    /// crash may be lost (SQLite <c>synchronous = NORMAL</c>; PostgreSQL <c>synchronous_commit = off</c>). A process
+    /// crash loses nothing.
+    /// </summary>
+    Normal,
+}
+
 /// <summary>Where resources are stored. Bind from configuration section "Storage".</summary>
 public sealed class StorageOptions
 {
@@ -27,6 +44,9 @@ public sealed class StorageOptions
 
     /// <summary>The largest page served, whatever <c>_count</c> asks.</summary>
     public int MaxPageSize { get; set; } = 1000;
+
+    /// <summary>Whether an acknowledged write survives power loss (<see cref="StorageDurability.Full"/>, the default).</summary>
+    public StorageDurability Durability { get; set; } = StorageDurability.Full;
 
     /// <summary>How long a SQLite writer waits for the file lock held by another process before failing.</summary>
     public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(30);

@@ -14,7 +14,7 @@ internal sealed class LazyResourceStore(StorageDatabase database) : IResourceSto
 
     public string NewId() => ResourceStore.CreateId();
 
-    public PreparedResource Prepare(Resource resource) => ResourceStore.PrepareResource(resource);
+    public PreparedResource Prepare(Resource resource) => ResourcePreparer.Shared.Prepare(resource);
 
     public async Task<StoredResource> CreateAsync(Resource resource, CancellationToken cancellationToken = default) =>
         await (await StoreAsync(cancellationToken)).CreateAsync(resource, cancellationToken);

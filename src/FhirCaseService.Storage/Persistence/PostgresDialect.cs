@@ -8,9 +8,24 @@ namespace FhirCaseService.Storage.Persistence;
 /// serialized by the lock on the clock row (taken first thing in each write transaction, see ResourceStore);
 /// schema migration is serialized across replicas by a session advisory lock keyed to the schema name.
 /// </summary>
-internal sealed class PostgresDialect(string connectionString) : SqlDialect
+internal sealed class PostgresDialect(string connectionString, StorageDurability durability) : SqlDialect
 {
-    private readonly NpgsqlDataSource _dataSource = NpgsqlDataSource.Create(connectionString);
+    private readonly NpgsqlDataSource _dataSource = NpgsqlDataSource.Create(Tuned(connectionString, durability));
+
+    /// <summary>
+    /// Automatic preparation keeps the write path's recurring statements prepared on each pooled connection (unless
+    /// the connection string chooses otherwise); durability Normal turns synchronous_commit off for this service's
+    /// sessions (PostgreSQL's default, on, waits for the WAL flush before acknowledging a commit).
+    /// </summary>
+    private static string Tuned(string connectionString, StorageDurability durability)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (builder.MaxAutoPrepare == 0)
+            builder.MaxAutoPrepare = 256;
+        if (durability == StorageDurability.Normal)
+            builder.Options = ((builder.Options ?? "") + " -c synchronous_commit=off").Trim();
+        return builder.ConnectionString;
+    }
 
     public override string IdentityColumn => "bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY";
     public override string TextType => "text COLLATE \"C\"";
@@ -41,6 +56,20 @@ internal sealed class PostgresDialect(string connectionString) : SqlDialect
             throw;
         }
     }
+
+    public override bool KeepsWriterConnection => false;
+
+    public override Task<WriteSession> BeginGroupWriteAsync(DbConnection? kept, CancellationToken cancellationToken) => BeginWriteAsync(cancellationToken);
+
+    public override string InList(string column, string parameter) => $"{column} = ANY({parameter})";
+
+    public override object ListValue<T>(IReadOnlyList<T> values) => values.ToArray();
+
+    public override string CurrentVersionsFrom =>
+        "unnest(@p0::text[], @p1::text[]) AS k(t, i) JOIN resource_version a ON a.resource_type = k.t AND a.resource_id = k.i AND a.superseded_seq IS NULL";
+
+    public override object?[] PairValues(IReadOnlyList<(string Type, string Id)> pairs) =>
+        [pairs.Select(p => p.Type).ToArray(), pairs.Select(p => p.Id).ToArray()];
 
     public override async Task RunExclusiveMigrationAsync(Func<DbConnection, DbTransaction, CancellationToken, Task> migrate, CancellationToken cancellationToken)
     {

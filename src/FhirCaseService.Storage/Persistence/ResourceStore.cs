@@ -1,4 +1,3 @@
-using System.Data.Common;
 using System.Globalization;
 using FhirCaseService.Storage.Indexing;
 using FhirCaseService.Storage.Search;
@@ -9,40 +8,40 @@ namespace FhirCaseService.Storage.Persistence;
 
 /// <summary>
 /// <see cref="IResourceStore"/> over SQLite or PostgreSQL (the <see cref="SqlDialect"/>). Reads open a pooled
-/// connection each; writes go through <see cref="WriteTransaction"/>, one at a time per database.
+/// connection each; writes are prepared by <see cref="ResourcePreparer"/> and committed in groups by
+/// <see cref="GroupCommitter"/>, one group at a time per database.
 /// </summary>
 internal sealed class ResourceStore : IResourceStore
 {
     private readonly SqlDialect _dialect;
-    private readonly ResourceIndexer _indexer;
+    private readonly ResourcePreparer _preparer;
     private readonly SearchExecutor _search;
     private readonly StorageOptions _options;
+    private readonly GroupCommitter _writer;
 
     public ResourceStore(SqlDialect dialect, StorageOptions options, SearchParameterCatalog catalog)
     {
         _dialect = dialect;
         _options = options;
-        _indexer = new ResourceIndexer(catalog);
+        _preparer = catalog == SearchParameterCatalog.Shared ? ResourcePreparer.Shared : new ResourcePreparer(new ResourceIndexer(catalog));
         _search = new SearchExecutor(dialect, options);
+        _writer = new GroupCommitter(dialect, _preparer, _search);
     }
+
+    internal SqlDialect Dialect => _dialect;
+
+    /// <summary>Round trips the write path has made so far (statements on SQLite, batches on PostgreSQL).</summary>
+    internal long WriteExecutions => _writer.Executions;
+
+    /// <summary>Commit groups so far.</summary>
+    internal long WriteGroups => _writer.Groups;
 
     /// <summary>Time-ordered (UUID v7) so new ids land at the end of the id indexes; 32 lowercase hex digits.</summary>
     internal static string CreateId() => Guid.CreateVersion7().ToString("N");
 
     public string NewId() => CreateId();
 
-    public PreparedResource Prepare(Resource resource) => PrepareResource(resource);
-
-    /// <summary>Interim form of preparation (a private copy); serialization and index extraction move here next.</summary>
-    internal static PreparedResource PrepareResource(Resource resource)
-    {
-        ArgumentNullException.ThrowIfNull(resource);
-        if (!ModelInfo.IsKnownResource(resource.TypeName))
-            throw new InvalidStorageRequestException($"'{resource.TypeName}' is not a FHIR R4 resource type.");
-        if (string.IsNullOrEmpty(resource.Id) || !ResourceIds.IsValid(resource.Id))
-            throw new InvalidStorageRequestException($"'{resource.Id}' is not a valid FHIR id (1 to 64 of A-Z, a-z, 0-9, '-' and '.').");
-        return new PreparedResource((Resource)resource.DeepCopy(), resource.TypeName, resource.Id);
-    }
+    public PreparedResource Prepare(Resource resource) => _preparer.Prepare(resource);
 
     public Task<StoredResource> CreateAsync(Resource resource, CancellationToken cancellationToken = default) =>
         TransactionAsync((tx, ct) => tx.CreateAsync(resource, ct), cancellationToken);
@@ -124,14 +123,10 @@ internal sealed class ResourceStore : IResourceStore
         return await _search.EverythingAsync(connection, query, cancellationToken);
     }
 
-    public async Task<T> TransactionAsync<T>(Func<IResourceTransaction, CancellationToken, Task<T>> work, CancellationToken cancellationToken = default)
+    public Task<T> TransactionAsync<T>(Func<IResourceTransaction, CancellationToken, Task<T>> work, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
-        await using var session = await _dialect.BeginWriteAsync(cancellationToken);
-        var clock = await AdvanceClockAsync(session, cancellationToken);
-        var result = await work(new WriteTransaction(session, _dialect, _indexer, _search, clock), cancellationToken);
-        await session.Transaction.CommitAsync(cancellationToken);
-        return result;
+        return _writer.RunAsync(work, cancellationToken);
     }
 
     public async Task<ChangeMark> CurrentChangeAsync(CancellationToken cancellationToken = default)
@@ -144,24 +139,10 @@ internal sealed class ResourceStore : IResourceStore
         return new ChangeMark(reader.GetInt64(0), FhirInstantRange.ToInstant(reader.GetInt64(1)));
     }
 
-    public ValueTask DisposeAsync() => _dialect.DisposeAsync();
-
-    /// <summary>
-    /// The first statement of every write transaction. Updating the single clock row takes its lock (PostgreSQL) inside
-    /// the write lock (SQLite), so transactions get their sequence in the order they commit; lastUpdated never goes
-    /// backwards even when replicas' clocks disagree (at least 1 ms after the previous commit).
-    /// </summary>
-    private async Task<ChangeMark> AdvanceClockAsync(WriteSession session, CancellationToken cancellationToken)
+    public async ValueTask DisposeAsync()
     {
-        var sql = new SqlText(_dialect);
-        var now = sql.P(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-        sql.Append($"UPDATE fhir_clock SET change_seq = change_seq + 1, last_updated_ms = CASE WHEN {now} > last_updated_ms THEN {now} ELSE last_updated_ms + 1 END " +
-                   "WHERE id = 1 RETURNING change_seq, last_updated_ms");
-        await using var command = sql.CreateCommand(session.Connection, session.Transaction);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken))
-            throw new InvalidOperationException("The fhir_clock row is missing: the schema was not created by this service.");
-        return new ChangeMark(reader.GetInt64(0), FhirInstantRange.ToInstant(reader.GetInt64(1)));
+        await _writer.DisposeAsync();
+        await _dialect.DisposeAsync();
     }
 
     private async Task<List<StoredResource>> QueryAsync(SqlText sql, CancellationToken cancellationToken)

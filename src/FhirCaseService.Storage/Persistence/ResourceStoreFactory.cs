@@ -17,12 +17,12 @@ public static class ResourceStoreFactory
         options.Check();
         SqlDialect dialect = options.Provider switch
         {
-            StorageProvider.PostgreSql => new PostgresDialect(options.ConnectionString!),
+            StorageProvider.PostgreSql => new PostgresDialect(options.ConnectionString!, options.Durability),
             _ => new SqliteDialect(
                 string.IsNullOrWhiteSpace(options.ConnectionString)
                     ? "Data Source=" + Path.Combine(options.DataDirectory, SqliteFileName)
                     : options.ConnectionString,
-                options.BusyTimeout),
+                options.BusyTimeout, options.Durability),
         };
         try
         {

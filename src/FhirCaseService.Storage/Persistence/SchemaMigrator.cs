@@ -20,6 +20,10 @@ internal static class SchemaMigrator
         ("idx_uri", "uri {text} NOT NULL", "resource_type, param, uri"),
     ];
 
+    /// <summary>The value column names of each index table, in the order of <see cref="IndexTables"/>' definitions.</summary>
+    internal static readonly IReadOnlyDictionary<string, string> IndexColumnNames = IndexTables.ToDictionary(
+        t => t.Table, t => string.Join(", ", t.Columns.Split(',').Select(c => c.Trim().Split(' ')[0])), StringComparer.Ordinal);
+
     private static IReadOnlyList<string> Migrations(SqlDialect dialect)
     {
         var v1 = new List<string>
@@ -106,10 +110,18 @@ internal static class SchemaMigrator
         };
         v2.AddRange(dialect.AppendOnlyTriggers("audit_event"));
         v2.AddRange(dialect.AppendOnlyTriggers("audit_entity"));
+        // v3: the content hash of each version (SHA-256 of its stored JSON without meta.versionId and meta.lastUpdated),
+        // so an unchanged re-send is recognized without reading the content. Versions written before v3 have none; it is
+        // computed from their content when needed (docs/storage.md).
+        var v3 = new List<string>
+        {
+            "ALTER TABLE resource_version ADD COLUMN content_hash {text} NULL",
+        };
         return
         [
             string.Join(";\n", v1.Select(Expand)),
             string.Join(";\n", v2.Select(Expand)),
+            string.Join(";\n", v3.Select(Expand)),
         ];
 
         string Expand(string statement) => statement.Replace("{text}", dialect.TextType).Replace("{decimal}", dialect.DecimalType);
@@ -117,7 +129,7 @@ internal static class SchemaMigrator
 
     private const string TextPlaceholder = "{text}";
 
-    public static int LatestVersion => 2;
+    public static int LatestVersion => 3;
 
     public static Task MigrateAsync(SqlDialect dialect, CancellationToken cancellationToken) =>
         dialect.RunExclusiveMigrationAsync(async (connection, transaction, ct) =>

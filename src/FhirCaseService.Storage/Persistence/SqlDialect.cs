@@ -35,6 +35,32 @@ internal abstract class SqlDialect : IAsyncDisposable
     /// </summary>
     public abstract Task<WriteSession> BeginWriteAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Opens the write transaction of a commit group. <paramref name="kept"/> is the connection the group writer kept
+    /// from its previous group (with its prepared statements) where <see cref="KeepsWriterConnection"/>; the session
+    /// does not dispose a kept connection.
+    /// </summary>
+    public abstract Task<WriteSession> BeginGroupWriteAsync(DbConnection? kept, CancellationToken cancellationToken);
+
+    /// <summary>True where reusing one writer connection pays (SQLite prepares statements per connection).</summary>
+    public abstract bool KeepsWriterConnection { get; }
+
+    /// <summary>
+    /// A condition "<paramref name="column"/> is one of the values bound to <paramref name="parameter"/>" whose text
+    /// does not depend on how many values there are (bind <see cref="ListValue{T}"/>).
+    /// </summary>
+    public abstract string InList(string column, string parameter);
+
+    public abstract object ListValue<T>(IReadOnlyList<T> values);
+
+    /// <summary>
+    /// A FROM clause joining the (type, id) pairs bound to @p0 (and @p1) with their current version rows, alias "a",
+    /// text independent of the number of pairs; the values come from <see cref="PairValues"/>.
+    /// </summary>
+    public abstract string CurrentVersionsFrom { get; }
+
+    public abstract object?[] PairValues(IReadOnlyList<(string Type, string Id)> pairs);
+
     /// <summary>Runs <paramref name="migrate"/> while holding the database-wide migration lock.</summary>
     public abstract Task RunExclusiveMigrationAsync(Func<DbConnection, DbTransaction, CancellationToken, Task> migrate, CancellationToken cancellationToken);
 
@@ -51,7 +77,7 @@ internal abstract class SqlDialect : IAsyncDisposable
 }
 
 /// <summary>An open write transaction holding the database's write exclusivity until disposed.</summary>
-internal sealed class WriteSession(DbConnection connection, DbTransaction transaction, Action? release) : IAsyncDisposable
+internal sealed class WriteSession(DbConnection connection, DbTransaction transaction, Action? release, bool ownsConnection = true) : IAsyncDisposable
 {
     public DbConnection Connection { get; } = connection;
     public DbTransaction Transaction { get; } = transaction;
@@ -61,7 +87,8 @@ internal sealed class WriteSession(DbConnection connection, DbTransaction transa
         try
         {
             await Transaction.DisposeAsync();
-            await Connection.DisposeAsync();
+            if (ownsConnection)
+                await Connection.DisposeAsync();
         }
         finally
         {

@@ -15,8 +15,13 @@ internal sealed class SqliteDialect : SqlDialect
     private readonly int _busyTimeoutMs;
     private readonly SemaphoreSlim _writeGate = new(1, 1);
 
-    public SqliteDialect(string connectionString, TimeSpan busyTimeout)
+    private readonly string _synchronous;
+
+    public SqliteDialect(string connectionString, TimeSpan busyTimeout, StorageDurability durability)
     {
+        // FULL syncs the WAL at every commit, so an acknowledged commit survives power loss; NORMAL syncs only at
+        // checkpoints (a power loss may roll back the last commits; the file stays consistent).
+        _synchronous = durability == StorageDurability.Full ? "FULL" : "NORMAL";
         var builder = new SqliteConnectionStringBuilder(connectionString) { Pooling = true, Mode = SqliteOpenMode.ReadWriteCreate };
         _connectionString = builder.ToString();
         _busyTimeoutMs = (int)busyTimeout.TotalMilliseconds;
@@ -43,7 +48,7 @@ internal sealed class SqliteDialect : SqlDialect
         {
             await connection.OpenAsync(cancellationToken);
             await using var pragma = connection.CreateCommand();
-            pragma.CommandText = $"PRAGMA busy_timeout = {_busyTimeoutMs}; PRAGMA synchronous = NORMAL;";
+            pragma.CommandText = $"PRAGMA busy_timeout = {_busyTimeoutMs}; PRAGMA synchronous = {_synchronous};";
             await pragma.ExecuteNonQueryAsync(cancellationToken);
             return connection;
         }
@@ -70,6 +75,39 @@ internal sealed class SqliteDialect : SqlDialect
             throw;
         }
     }
+
+    public override bool KeepsWriterConnection => true;
+
+    public override async Task<WriteSession> BeginGroupWriteAsync(DbConnection? kept, CancellationToken cancellationToken)
+    {
+        await _writeGate.WaitAsync(cancellationToken);
+        SqliteConnection? opened = null;
+        try
+        {
+            var connection = (SqliteConnection?)kept ?? (opened = (SqliteConnection)await OpenAsync(cancellationToken));
+            var transaction = connection.BeginTransaction(IsolationLevel.Serializable, deferred: false);
+            return new WriteSession(connection, transaction, () => _writeGate.Release(), ownsConnection: false);
+        }
+        catch
+        {
+            if (opened is not null)
+                await opened.DisposeAsync();
+            _writeGate.Release();
+            throw;
+        }
+    }
+
+    public override string InList(string column, string parameter) => $"{column} IN (SELECT value FROM json_each({parameter}))";
+
+    public override object ListValue<T>(IReadOnlyList<T> values) => System.Text.Json.JsonSerializer.Serialize(values);
+
+    // CROSS JOIN makes SQLite loop over the pairs and probe ux_resource_current for each.
+    public override string CurrentVersionsFrom =>
+        "json_each(@p0) k CROSS JOIN resource_version a ON a.resource_type = json_extract(k.value, '$[0]') " +
+        "AND a.resource_id = json_extract(k.value, '$[1]') AND a.superseded_seq IS NULL";
+
+    public override object?[] PairValues(IReadOnlyList<(string Type, string Id)> pairs) =>
+        [System.Text.Json.JsonSerializer.Serialize(pairs.Select(p => new[] { p.Type, p.Id }))];
 
     public override async Task RunExclusiveMigrationAsync(Func<DbConnection, DbTransaction, CancellationToken, Task> migrate, CancellationToken cancellationToken)
     {

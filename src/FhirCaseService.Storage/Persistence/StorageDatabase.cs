@@ -46,7 +46,12 @@ internal sealed class StorageDatabase(StorageOptions options) : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         var dialect = Interlocked.Exchange(ref _dialect, null);
-        if (dialect is not null)
+        if (dialect is null)
+            return;
+        // The resource store closes its group writer (and its kept connection) before the dialect.
+        if (_resources is not null)
+            await _resources.DisposeAsync();
+        else
             await dialect.DisposeAsync();
     }
 }

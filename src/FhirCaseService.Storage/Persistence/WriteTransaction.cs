@@ -1,5 +1,6 @@
-using System.Data.Common;
+using System.Collections.Concurrent;
 using System.Globalization;
+using System.Text;
 using FhirCaseService.Storage.Indexing;
 using FhirCaseService.Storage.Search;
 using Hl7.Fhir.Model;
@@ -8,14 +9,22 @@ using Task = System.Threading.Tasks.Task;
 namespace FhirCaseService.Storage.Persistence;
 
 /// <summary>
-/// The writes of one database transaction. Every version it writes carries the transaction's change sequence and
-/// lastUpdated (<see cref="Clock"/>), taken when the transaction began and holding the write exclusivity until commit.
+/// The writes of one <see cref="IResourceStore.TransactionAsync{T}"/> call, run by the group writer under the write
+/// lock. Every version it writes carries the transaction's change sequence and lastUpdated (<see cref="Clock"/>).
+/// Writes are batched: one query for the current versions of all targets, one UPDATE to supersede them, multi-row
+/// INSERTs of the versions and of the index rows of all of them, with statement texts drawn from a fixed set so the
+/// engine keeps them prepared. The CPU work (serialization, index extraction, hashing) was done by
+/// <see cref="ResourcePreparer"/> before the lock; here the stored JSON only gets its version and lastUpdated spliced in.
 /// </summary>
-internal sealed class WriteTransaction(WriteSession session, SqlDialect dialect, ResourceIndexer indexer, SearchExecutor search, ChangeMark clock)
+internal sealed class WriteTransaction(SqlBatchRunner sql, SqlDialect dialect, ResourcePreparer preparer, SearchExecutor search, ChangeMark clock)
     : IResourceTransaction
 {
-    /// <summary>Rows per multi-row INSERT; a version has a few dozen rows, far under both engines' parameter limits.</summary>
-    private const int RowsPerInsert = 200;
+    /// <summary>Rows per multi-row INSERT at most; smaller remainders use power-of-two sizes, so each table has 8 texts.</summary>
+    private const int MaxRowsPerInsert = 128;
+
+    private static readonly ConcurrentDictionary<(string Table, int Rows), string> InsertTexts = new();
+
+    private readonly string _lastUpdatedText = StoredJson.FormatLastUpdated(clock.LastUpdated);
 
     public ChangeMark Clock { get; } = clock;
 
@@ -24,10 +33,9 @@ internal sealed class WriteTransaction(WriteSession session, SqlDialect dialect,
     public async Task<StoredResource> CreateAsync(Resource resource, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(resource);
-        var id = string.IsNullOrEmpty(resource.Id) ? NewId() : CheckedId(resource.Id);
-        if (await CurrentAsync(resource.TypeName, id, cancellationToken) is not null)
-            throw new ResourceAlreadyExistsException(resource.TypeName, id);
-        return await WriteVersionAsync(resource, id, 1, previous: null, cancellationToken);
+        var prepared = preparer.Prepare(resource, string.IsNullOrEmpty(resource.Id) ? NewId() : resource.Id);
+        var results = await WriteAsync([new PreparedWrite(prepared, PreparedWriteKind.Create)], cancellationToken);
+        return results[0].Stored;
     }
 
     public async Task<UpdateResult> UpdateAsync(Resource resource, int? ifMatchVersion = null, CancellationToken cancellationToken = default)
@@ -35,76 +43,81 @@ internal sealed class WriteTransaction(WriteSession session, SqlDialect dialect,
         ArgumentNullException.ThrowIfNull(resource);
         if (string.IsNullOrEmpty(resource.Id))
             throw new InvalidStorageRequestException($"An update needs the {resource.TypeName}'s id.");
-        var id = CheckedId(resource.Id);
-        var current = await CurrentAsync(resource.TypeName, id, cancellationToken);
-        if (ifMatchVersion is { } expected && current?.VersionId != expected)
-            throw new VersionConflictException(resource.TypeName, id, expected, current?.VersionId);
-        var stored = await WriteVersionAsync(resource, id, (current?.VersionId ?? 0) + 1, current, cancellationToken);
-        return new UpdateResult(stored, current is null || current.IsDeleted);
+        var prepared = preparer.Prepare(resource);
+        var results = await WriteAsync([new PreparedWrite(prepared, PreparedWriteKind.Update, ifMatchVersion, KeepUnchanged: false)], cancellationToken);
+        return new UpdateResult(results[0].Stored, results[0].Created);
     }
 
     public async Task<StoredResource?> DeleteAsync(string resourceType, string id, int? ifMatchVersion = null, CancellationToken cancellationToken = default)
     {
         CheckedType(resourceType);
         CheckedId(id);
-        var current = await CurrentAsync(resourceType, id, cancellationToken);
+        var current = (await CurrentVersionsAsync([(resourceType, id)], cancellationToken)).GetValueOrDefault((resourceType, id));
         if (ifMatchVersion is { } expected && current?.VersionId != expected)
             throw new VersionConflictException(resourceType, id, expected, current?.VersionId);
-        if (current is null || current.IsDeleted)
-            return current;
-        await SupersedeAsync(current, cancellationToken);
-        var sql = new SqlText(dialect);
-        sql.Append("INSERT INTO resource_version (resource_type, resource_id, version_id, change_seq, superseded_seq, last_updated_ms, is_deleted, content) " +
-                   $"VALUES ({sql.P(resourceType)}, {sql.P(id)}, {sql.P(current.VersionId + 1)}, {sql.P(Clock.Sequence)}, NULL, {sql.P(Clock.LastUpdated.ToUnixTimeMilliseconds())}, 1, NULL)");
-        await using var command = sql.CreateCommand(session.Connection, session.Transaction);
-        await command.ExecuteNonQueryAsync(cancellationToken);
-        return new StoredResource(resourceType, id, current.VersionId + 1, Clock.LastUpdated, Clock.Sequence, true, null);
+        if (current is null)
+            return null;
+        if (current.IsDeleted)
+            return current.ToStored(resourceType, id, null);
+        var deletion = new NewVersion(resourceType, id, current.VersionId + 1, null, Created: false);
+        await StoreAsync([current.Key], [deletion], cancellationToken);
+        return new StoredResource(resourceType, id, deletion.VersionId, Clock.LastUpdated, Clock.Sequence, true, null);
     }
 
-    /// <summary>Interim form: one write after the other through the single-resource paths; batching comes next.</summary>
     public async Task<IReadOnlyList<PreparedWriteResult>> WriteAsync(IReadOnlyList<PreparedWrite> writes, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(writes);
-        var results = new List<PreparedWriteResult>(writes.Count);
+        if (writes.Count == 0)
+            return [];
+        var targets = new List<(string Type, string Id)>(writes.Count);
+        var seen = new HashSet<(string, string)>(writes.Count);
         foreach (var write in writes)
         {
-            var resource = write.Resource.Resource;
-            if (write.Kind == PreparedWriteKind.Create)
+            var target = (write.Resource.ResourceType, write.Resource.Id);
+            if (!seen.Add(target))
+                throw new InvalidStorageRequestException($"{write.Resource.Reference} is written twice in one batch.");
+            targets.Add(target);
+        }
+        var current = await CurrentVersionsAsync(targets, cancellationToken);
+
+        // Every precondition is checked before anything is written: a batch fails as a whole.
+        var results = new PreparedWriteResult?[writes.Count];
+        var superseded = new List<long>();
+        var versions = new List<NewVersion>(writes.Count);
+        var versionOf = new int[writes.Count];
+        for (var i = 0; i < writes.Count; i++)
+        {
+            var write = writes[i];
+            var prepared = write.Resource;
+            var existing = current.GetValueOrDefault((prepared.ResourceType, prepared.Id));
+            if (write.Kind == PreparedWriteKind.Create && existing is not null)
+                throw new ResourceAlreadyExistsException(prepared.ResourceType, prepared.Id);
+            if (write.IfMatchVersion is { } expected && existing?.VersionId != expected)
+                throw new VersionConflictException(prepared.ResourceType, prepared.Id, expected, existing?.VersionId);
+            if (write.Kind == PreparedWriteKind.Update && write.KeepUnchanged && existing is { IsDeleted: false } && existing.ContentHash == prepared.ContentHash)
             {
-                results.Add(new PreparedWriteResult(await CreateAsync(resource, cancellationToken), Created: true, Unchanged: false));
+                // Equal hashes, equal stored JSON apart from the stamps: the prepared copy stamped as the current version is it.
+                results[i] = new PreparedWriteResult(existing.ToStored(prepared.ResourceType, prepared.Id,
+                    Stamped(prepared.TakeResource(), existing.VersionId, existing.LastUpdated)), Created: false, Unchanged: true);
                 continue;
             }
-            if (write.KeepUnchanged)
-            {
-                var current = await ReadAsync(resource.TypeName, write.Resource.Id, cancellationToken);
-                if (write.IfMatchVersion is { } expected && (current.Status != ReadStatus.Found || current.Version!.VersionId != expected))
-                    throw new VersionConflictException(resource.TypeName, write.Resource.Id, expected, current.Status == ReadStatus.Found ? current.Version!.VersionId : null);
-                if (current.Status == ReadStatus.Found && SameContent(current.Version!.Resource!, resource))
-                {
-                    results.Add(new PreparedWriteResult(current.Version!, Created: false, Unchanged: true));
-                    continue;
-                }
-            }
-            var updated = await UpdateAsync(resource, write.IfMatchVersion, cancellationToken);
-            results.Add(new PreparedWriteResult(updated.Stored, updated.Created, Unchanged: false));
+            if (existing is not null)
+                superseded.Add(existing.Key);
+            versionOf[i] = versions.Count;
+            versions.Add(new NewVersion(prepared.ResourceType, prepared.Id, (existing?.VersionId ?? 0) + 1, prepared, existing is null || existing.IsDeleted));
         }
-        return results;
-    }
-
-    private static bool SameContent(Resource stored, Resource incoming) =>
-        string.Equals(WithoutServerStamps(stored), WithoutServerStamps(incoming), StringComparison.Ordinal);
-
-    private static string WithoutServerStamps(Resource resource)
-    {
-        var copy = (Resource)resource.DeepCopy();
-        if (copy.Meta is { } meta)
+        await StoreAsync(superseded, versions, cancellationToken);
+        for (var i = 0; i < writes.Count; i++)
         {
-            meta.VersionId = null;
-            meta.LastUpdated = null;
-            if (!meta.EnumerateElements().Any())
-                copy.Meta = null;
+            if (results[i] is not null)
+                continue;
+            var version = versions[versionOf[i]];
+            var resource = Stamped(version.Prepared!.TakeResource(), version.VersionId, Clock.LastUpdated);
+            results[i] = new PreparedWriteResult(
+                new StoredResource(version.ResourceType, version.Id, version.VersionId, Clock.LastUpdated, Clock.Sequence, false, resource),
+                version.Created, Unchanged: false);
         }
-        return VersionRows.Serialize(copy);
+        return results!;
     }
 
     public async Task<ReadResult> ReadAsync(string resourceType, string id, CancellationToken cancellationToken = default)
@@ -112,87 +125,151 @@ internal sealed class WriteTransaction(WriteSession session, SqlDialect dialect,
         CheckedType(resourceType);
         if (!ResourceIds.IsValid(id))
             return ReadResult.NotFound;
-        var sql = new SqlText(dialect);
-        sql.Append($"SELECT {VersionRows.Columns("a")} FROM resource_version a WHERE a.resource_type = {sql.P(resourceType)} AND a.resource_id = {sql.P(id)} AND a.superseded_seq IS NULL");
-        await using var command = sql.CreateCommand(session.Connection, session.Transaction);
+        var text = new SqlText(dialect);
+        text.Append($"SELECT {VersionRows.Columns("a")} FROM resource_version a WHERE a.resource_type = {text.P(resourceType)} AND a.resource_id = {text.P(id)} AND a.superseded_seq IS NULL");
+        await using var command = text.CreateCommand(sql.Connection, sql.Transaction);
         var rows = await VersionRows.ReadAsync(command, cancellationToken);
         return rows.Count == 0 ? ReadResult.NotFound : ReadResult.Of(rows[0].Version);
     }
 
     public Task<IReadOnlyList<StoredResource>> FindAsync(SearchQuery criteria, int limit = 2, CancellationToken cancellationToken = default) =>
-        search.FindAsync(session.Connection, session.Transaction, criteria, limit, cancellationToken);
+        search.FindAsync(sql.Connection, sql.Transaction, criteria, limit, cancellationToken);
 
-    private async Task<StoredResource> WriteVersionAsync(Resource resource, string id, int versionId, StoredResource? previous, CancellationToken cancellationToken)
+    private static Resource Stamped(Resource resource, int versionId, DateTimeOffset lastUpdated)
     {
-        var copy = (Resource)resource.DeepCopy();
-        copy.Id = id;
-        copy.Meta ??= new Meta();
-        copy.Meta.VersionId = versionId.ToString(CultureInfo.InvariantCulture);
-        copy.Meta.LastUpdated = Clock.LastUpdated;
-        var entries = indexer.Extract(copy);
-
-        if (previous is not null)
-            await SupersedeAsync(previous, cancellationToken);
-        var sql = new SqlText(dialect);
-        sql.Append("INSERT INTO resource_version (resource_type, resource_id, version_id, change_seq, superseded_seq, last_updated_ms, is_deleted, content) " +
-                   $"VALUES ({sql.P(copy.TypeName)}, {sql.P(id)}, {sql.P(versionId)}, {sql.P(Clock.Sequence)}, NULL, {sql.P(Clock.LastUpdated.ToUnixTimeMilliseconds())}, 0, {sql.P(VersionRows.Serialize(copy))}) " +
-                   "RETURNING version_key");
-        long key;
-        await using (var command = sql.CreateCommand(session.Connection, session.Transaction))
-            key = Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
-        await InsertIndexAsync(key, copy.TypeName, entries, cancellationToken);
-        return new StoredResource(copy.TypeName, id, versionId, Clock.LastUpdated, Clock.Sequence, false, copy);
+        resource.Meta!.VersionId = versionId.ToString(CultureInfo.InvariantCulture);
+        resource.Meta.LastUpdated = lastUpdated;
+        return resource;
     }
 
-    private async Task SupersedeAsync(StoredResource current, CancellationToken cancellationToken)
+    /// <summary>The current version rows of the targets, in one query whatever their number.</summary>
+    private async Task<Dictionary<(string Type, string Id), CurrentVersion>> CurrentVersionsAsync(IReadOnlyList<(string Type, string Id)> targets, CancellationToken cancellationToken)
     {
-        var sql = new SqlText(dialect);
-        sql.Append($"UPDATE resource_version SET superseded_seq = {sql.P(Clock.Sequence)} WHERE resource_type = {sql.P(current.ResourceType)} " +
-                   $"AND resource_id = {sql.P(current.Id)} AND superseded_seq IS NULL");
-        await using var command = sql.CreateCommand(session.Connection, session.Transaction);
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    private async Task<StoredResource?> CurrentAsync(string resourceType, string id, CancellationToken cancellationToken)
-    {
-        var sql = new SqlText(dialect);
-        sql.Append($"SELECT a.version_id, a.is_deleted, a.change_seq, a.last_updated_ms FROM resource_version a WHERE a.resource_type = {sql.P(resourceType)} " +
-                   $"AND a.resource_id = {sql.P(id)} AND a.superseded_seq IS NULL");
-        await using var command = sql.CreateCommand(session.Connection, session.Transaction);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken))
-            return null;
-        return new StoredResource(resourceType, id, reader.GetInt32(0), FhirInstantRange.ToInstant(reader.GetInt64(3)), reader.GetInt64(2),
-            Convert.ToInt32(reader.GetValue(1), CultureInfo.InvariantCulture) != 0, null);
-    }
-
-    /// <summary>All index rows of a version in one command (one round trip): a multi-row INSERT per non-empty table.</summary>
-    private async Task InsertIndexAsync(long key, string resourceType, IndexEntries entries, CancellationToken cancellationToken)
-    {
-        var sql = new SqlText(dialect);
-        var keyParam = sql.P(key);
-        var typeParam = sql.P(resourceType);
-        var statements = new List<string>();
-        void Rows<T>(string table, string columns, List<T> rows, Func<T, string> values)
+        var current = new Dictionary<(string, string), CurrentVersion>(targets.Count);
+        var query = new SqlStatement(
+            "SELECT a.version_key, a.resource_type, a.resource_id, a.version_id, a.is_deleted, a.change_seq, a.last_updated_ms, a.content_hash, " +
+            "CASE WHEN a.content_hash IS NULL THEN a.content END FROM " + dialect.CurrentVersionsFrom,
+            dialect.PairValues(targets));
+        await sql.RunAsync([query], reader =>
         {
-            foreach (var chunk in rows.Chunk(RowsPerInsert))
-                statements.Add($"INSERT INTO {table} (version_key, resource_type, param, {columns}) VALUES " +
-                               string.Join(", ", chunk.Select(row => $"({keyParam}, {typeParam}, {values(row)})")));
+            var deleted = Convert.ToInt32(reader.GetValue(4), CultureInfo.InvariantCulture) != 0;
+            // Versions written before schema v3 have no hash: it is computed from their stored JSON (not written back).
+            var hash = !reader.IsDBNull(7) ? reader.GetString(7) : !reader.IsDBNull(8) ? StoredJson.HashOfStored(reader.GetString(8)) : null;
+            current[(reader.GetString(1), reader.GetString(2))] = new CurrentVersion(reader.GetInt64(0), reader.GetInt32(3), deleted,
+                reader.GetInt64(5), FhirInstantRange.ToInstant(reader.GetInt64(6)), deleted ? null : hash);
+        }, cancellationToken);
+        return current;
+    }
+
+    /// <summary>Supersedes the current versions, inserts the new ones and then their index rows: three round trips at most.</summary>
+    private async Task StoreAsync(List<long> superseded, List<NewVersion> versions, CancellationToken cancellationToken)
+    {
+        if (superseded.Count > 0)
+            await sql.ExecuteAsync([new SqlStatement(
+                "UPDATE resource_version SET superseded_seq = @p0 WHERE " + dialect.InList("version_key", "@p1") + " AND superseded_seq IS NULL",
+                [Clock.Sequence, dialect.ListValue(superseded)])], cancellationToken);
+        if (versions.Count == 0)
+            return;
+
+        var inserts = new List<SqlStatement>();
+        var lastUpdatedMs = Clock.LastUpdated.ToUnixTimeMilliseconds();
+        foreach (var (offset, count) in Chunks(versions.Count, 64))
+        {
+            var values = new object?[count * 8];
+            for (var r = 0; r < count; r++)
+            {
+                var version = versions[offset + r];
+                var v = r * 8;
+                values[v] = version.ResourceType;
+                values[v + 1] = version.Id;
+                values[v + 2] = version.VersionId;
+                values[v + 3] = Clock.Sequence;
+                values[v + 4] = lastUpdatedMs;
+                values[v + 5] = version.Prepared is null ? 1 : 0;
+                values[v + 6] = version.Prepared?.Json.Fill(version.VersionId.ToString(CultureInfo.InvariantCulture), _lastUpdatedText);
+                values[v + 7] = version.Prepared?.ContentHash;
+            }
+            inserts.Add(new SqlStatement(InsertText("resource_version", count), values));
+        }
+        var keys = new Dictionary<(string, string), long>(versions.Count);
+        await sql.RunAsync(inserts, reader => keys[(reader.GetString(1), reader.GetString(2))] = reader.GetInt64(0), cancellationToken);
+
+        var index = new IndexRows();
+        foreach (var version in versions)
+            if (version.Prepared is { } prepared)
+                index.Add(keys[(version.ResourceType, version.Id)], prepared.ResourceType, prepared.Index);
+        await sql.ExecuteAsync(index.Statements(), cancellationToken);
+    }
+
+    /// <summary>The index rows of all versions of a batch, per table, ready to go out as multi-row INSERTs.</summary>
+    private sealed class IndexRows
+    {
+        private readonly Dictionary<string, (int Columns, List<object?> Values)> _tables = new(StringComparer.Ordinal);
+
+        public void Add(long key, string type, IndexEntries entries)
+        {
+            foreach (var e in entries.Tokens) Row("idx_token", key, type, e.Param, e.System, e.Code, e.Text);
+            foreach (var e in entries.Strings) Row("idx_string", key, type, e.Param, e.Normalized, e.Exact);
+            foreach (var e in entries.Dates) Row("idx_date", key, type, e.Param, e.Low, e.High);
+            foreach (var e in entries.References) Row("idx_reference", key, type, e.Param, e.TargetType, e.TargetId, e.Url);
+            foreach (var e in entries.Quantities) Row("idx_quantity", key, type, e.Param, e.Value, e.System, e.Code);
+            foreach (var e in entries.Numbers) Row("idx_number", key, type, e.Param, e.Value);
+            foreach (var e in entries.Uris) Row("idx_uri", key, type, e.Param, e.Uri);
         }
 
-        Rows("idx_token", "system, code, text_norm", entries.Tokens, e => $"{sql.P(e.Param)}, {sql.P(e.System)}, {sql.P(e.Code)}, {sql.P(e.Text)}");
-        Rows("idx_string", "value_norm, value_exact", entries.Strings, e => $"{sql.P(e.Param)}, {sql.P(e.Normalized)}, {sql.P(e.Exact)}");
-        Rows("idx_date", "low_ms, high_ms", entries.Dates, e => $"{sql.P(e.Param)}, {sql.P(e.Low)}, {sql.P(e.High)}");
-        Rows("idx_reference", "target_type, target_id, url", entries.References, e => $"{sql.P(e.Param)}, {sql.P(e.TargetType)}, {sql.P(e.TargetId)}, {sql.P(e.Url)}");
-        Rows("idx_quantity", "value, system, code", entries.Quantities, e => $"{sql.P(e.Param)}, {sql.P(e.Value)}, {sql.P(e.System)}, {sql.P(e.Code)}");
-        Rows("idx_number", "value", entries.Numbers, e => $"{sql.P(e.Param)}, {sql.P(e.Value)}");
-        Rows("idx_uri", "uri", entries.Uris, e => $"{sql.P(e.Param)}, {sql.P(e.Uri)}");
-        if (statements.Count == 0)
-            return;
-        sql.Append(string.Join(";\n", statements));
-        await using var command = sql.CreateCommand(session.Connection, session.Transaction);
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        private void Row(string table, params object?[] values)
+        {
+            if (!_tables.TryGetValue(table, out var rows))
+                _tables[table] = rows = (values.Length, []);
+            rows.Values.AddRange(values);
+        }
+
+        public List<SqlStatement> Statements()
+        {
+            var statements = new List<SqlStatement>();
+            foreach (var (table, (columns, values)) in _tables)
+                foreach (var (offset, count) in Chunks(values.Count / columns, MaxRowsPerInsert))
+                    statements.Add(new SqlStatement(InsertText(table, count), values.GetRange(offset * columns, count * columns).ToArray()));
+            return statements;
+        }
     }
+
+    /// <summary>Splits <paramref name="total"/> rows into chunks of <paramref name="max"/> and power-of-two remainders.</summary>
+    private static IEnumerable<(int Offset, int Count)> Chunks(int total, int max)
+    {
+        var offset = 0;
+        for (; total - offset >= max; offset += max)
+            yield return (offset, max);
+        for (var size = max / 2; size >= 1; size /= 2)
+            if (((total - offset) & size) != 0)
+            {
+                yield return (offset, size);
+                offset += size;
+            }
+    }
+
+    private static string InsertText(string table, int rows) => InsertTexts.GetOrAdd((table, rows), key =>
+    {
+        var (head, rowOf, columns) = key.Table switch
+        {
+            "resource_version" => ("INSERT INTO resource_version (resource_type, resource_id, version_id, change_seq, superseded_seq, last_updated_ms, is_deleted, content, content_hash) VALUES ",
+                (Func<int, string>)(p => $"({Name(p)}, {Name(p + 1)}, {Name(p + 2)}, {Name(p + 3)}, NULL, {Name(p + 4)}, {Name(p + 5)}, {Name(p + 6)}, {Name(p + 7)})"), 8),
+            _ => ($"INSERT INTO {key.Table} (version_key, resource_type, param, {IndexColumns(key.Table)}) VALUES ", p => Row(p, ColumnCount(key.Table)), ColumnCount(key.Table)),
+        };
+        var text = new StringBuilder(head);
+        for (var r = 0; r < key.Rows; r++)
+            text.Append(r == 0 ? "" : ", ").Append(rowOf(r * columns));
+        if (key.Table == "resource_version")
+            text.Append(" RETURNING version_key, resource_type, resource_id");
+        return text.ToString();
+
+        static string Name(int p) => SqlBatchRunner.ParameterName(p);
+        static string Row(int first, int count) => "(" + string.Join(", ", Enumerable.Range(first, count).Select(Name)) + ")";
+    });
+
+    private static string IndexColumns(string table) => SchemaMigrator.IndexColumnNames[table];
+
+    private static int ColumnCount(string table) => 3 + SchemaMigrator.IndexColumnNames[table].Split(',').Length;
 
     private static string CheckedId(string id) => ResourceIds.IsValid(id)
         ? id
@@ -203,4 +280,14 @@ internal sealed class WriteTransaction(WriteSession session, SqlDialect dialect,
         if (!ModelInfo.IsKnownResource(resourceType))
             throw new InvalidStorageRequestException($"'{resourceType}' is not a FHIR R4 resource type.");
     }
+
+    /// <summary>A target's current version row; <see cref="ContentHash"/> is null for a deletion or an unreadable old row.</summary>
+    private sealed record CurrentVersion(long Key, int VersionId, bool IsDeleted, long ChangeSequence, DateTimeOffset LastUpdated, string? ContentHash)
+    {
+        public StoredResource ToStored(string type, string id, Resource? resource) =>
+            new(type, id, VersionId, LastUpdated, ChangeSequence, IsDeleted, resource);
+    }
+
+    /// <summary>A version to insert: <see cref="Prepared"/> is null for a deletion.</summary>
+    private sealed record NewVersion(string ResourceType, string Id, int VersionId, PreparedResource? Prepared, bool Created);
 }

@@ -1,0 +1,276 @@
+using System.Data.Common;
+using System.Diagnostics;
+using FhirCaseService.Storage.Indexing;
+using FhirCaseService.Storage.Search;
+using Task = System.Threading.Tasks.Task;
+
+namespace FhirCaseService.Storage.Persistence;
+
+/// <summary>
+/// Group commit: <see cref="IResourceStore.TransactionAsync{T}"/> calls queue here; one writer at a time takes every
+/// pending call, runs them one after the other in ONE database transaction, each inside its own SAVEPOINT (a call that
+/// throws is rolled back to its savepoint and gets its exception; the others go on), commits once (one sync of the
+/// log for the whole group) and only then answers each caller. Each call still gets its own change sequence and
+/// lastUpdated, in the order the group ran them, and the group becomes visible at once, so sequence order is commit
+/// order (docs/storage.md, "Group commit").
+/// </summary>
+internal sealed class GroupCommitter(SqlDialect dialect, ResourcePreparer preparer, SearchExecutor search) : IAsyncDisposable
+{
+    /// <summary>Calls per group at most: bounds how long one group holds the write lock.</summary>
+    private const int MaxGroupSize = 64;
+
+    private readonly object _gate = new();
+    private readonly Queue<Pending> _queue = new();
+    private Task? _writer;
+    private bool _disposed;
+
+    // SQLite: the writer keeps its connection, and with it the prepared statements, from group to group.
+    private DbConnection? _kept;
+    private Dictionary<string, DbCommand>? _prepared;
+
+    /// <summary>Round trips the write path made (statements on SQLite, batches on PostgreSQL), for tests.</summary>
+    public long Executions => Interlocked.Read(ref _executions);
+
+    private long _executions;
+
+    /// <summary>Groups committed (or failed) so far, for tests.</summary>
+    public long Groups => Interlocked.Read(ref _groups);
+
+    private long _groups;
+
+    public Task<T> RunAsync<T>(Func<IResourceTransaction, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+    {
+        var pending = new Pending<T>(work, cancellationToken);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _queue.Enqueue(pending);
+            _writer ??= Task.Run(WriteGroupsAsync, CancellationToken.None);
+        }
+        return pending.Task;
+    }
+
+    private async Task WriteGroupsAsync()
+    {
+        while (true)
+        {
+            var group = new List<Pending>();
+            lock (_gate)
+            {
+                while (group.Count < MaxGroupSize && _queue.TryDequeue(out var next))
+                    if (!next.CancelIfRequested())
+                        group.Add(next);
+                if (group.Count == 0 && _queue.Count == 0)
+                {
+                    _writer = null;
+                    return;
+                }
+            }
+            if (group.Count > 0)
+                await CommitGroupAsync(group);
+        }
+    }
+
+    /// <summary>Never throws: every failure is handed to the callers it concerns.</summary>
+    private async Task CommitGroupAsync(List<Pending> group)
+    {
+        WriteSession session;
+        try
+        {
+            session = await dialect.BeginGroupWriteAsync(_kept, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            await DropKeptConnectionAsync();
+            foreach (var pending in group)
+                pending.Fail(e);
+            return;
+        }
+        var locked = Stopwatch.GetTimestamp();
+        if (dialect.KeepsWriterConnection && _kept is null)
+        {
+            _kept = session.Connection;
+            _prepared = new Dictionary<string, DbCommand>(StringComparer.Ordinal);
+        }
+        var sql = new SqlBatchRunner(session.Connection, session.Transaction, dialect, _prepared);
+        // Savepoints cost two statements per call; a group of one rolls back as a whole instead.
+        var savepoints = group.Count > 1;
+        try
+        {
+            await using (session)
+            {
+                try
+                {
+                    for (var i = 0; i < group.Count; i++)
+                        await RunOneAsync(group[i], sql, session.Transaction, savepoints ? "g" + i : null);
+                    await session.Transaction.CommitAsync(CancellationToken.None);
+                }
+                catch (Exception e)
+                {
+                    // The group as a whole failed (a group of one whose call threw, a broken connection, a failed
+                    // commit): nothing of it is committed, and every call not failed already gets this exception.
+                    try
+                    {
+                        await session.Transaction.RollbackAsync(CancellationToken.None);
+                    }
+                    catch (Exception)
+                    {
+                        await DropKeptConnectionAsync();
+                    }
+                    foreach (var pending in group)
+                        pending.FailUnlessFailed(e);
+                    if (session.Connection.State != System.Data.ConnectionState.Open)
+                        await DropKeptConnectionAsync();
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            // Releasing the session failed after the outcome was decided: the connection is not to be trusted again.
+            await DropKeptConnectionAsync();
+            foreach (var pending in group)
+                pending.FailUnlessFailed(e);
+        }
+        finally
+        {
+            Interlocked.Add(ref _executions, sql.Executions);
+        }
+        Interlocked.Increment(ref _groups);
+        var held = Stopwatch.GetElapsedTime(locked).TotalMilliseconds;
+        StorageMetrics.GroupLockHeldMs.Record(held);
+        StorageMetrics.GroupSizeCount.Record(group.Count);
+        foreach (var pending in group)
+            pending.Complete();
+    }
+
+    private async Task RunOneAsync(Pending pending, SqlBatchRunner sql, DbTransaction transaction, string? savepoint)
+    {
+        var start = Stopwatch.GetTimestamp();
+        if (savepoint is null)
+        {
+            await pending.RunAsync(new WriteTransaction(sql, dialect, preparer, search, await AdvanceClockAsync(sql)));
+            pending.LockHeldMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            return;
+        }
+        await transaction.SaveAsync(savepoint);
+        try
+        {
+            await pending.RunAsync(new WriteTransaction(sql, dialect, preparer, search, await AdvanceClockAsync(sql)));
+        }
+        catch (Exception e)
+        {
+            // Rolling back to the savepoint also undoes the clock step: the sequence has no gap.
+            await transaction.RollbackAsync(savepoint);
+            pending.Fail(e);
+        }
+        await transaction.ReleaseAsync(savepoint);
+        pending.LockHeldMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+    }
+
+    /// <summary>
+    /// A call's first statement. Updating the single clock row takes its lock (PostgreSQL) inside the write lock
+    /// (SQLite), so calls get their sequence in the order they commit; lastUpdated never goes backwards even when
+    /// replicas' clocks disagree (at least 1 ms after the previous call).
+    /// </summary>
+    private static async Task<ChangeMark> AdvanceClockAsync(SqlBatchRunner sql)
+    {
+        ChangeMark? mark = null;
+        await sql.RunAsync([new SqlStatement(
+            "UPDATE fhir_clock SET change_seq = change_seq + 1, last_updated_ms = CASE WHEN @p0 > last_updated_ms THEN @p0 ELSE last_updated_ms + 1 END " +
+            "WHERE id = 1 RETURNING change_seq, last_updated_ms", [DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()])],
+            reader => mark = new ChangeMark(reader.GetInt64(0), FhirInstantRange.ToInstant(reader.GetInt64(1))), CancellationToken.None);
+        return mark ?? throw new InvalidOperationException("The fhir_clock row is missing: the schema was not created by this service.");
+    }
+
+    private async Task DropKeptConnectionAsync()
+    {
+        if (_prepared is not null)
+            foreach (var command in _prepared.Values)
+                await command.DisposeAsync();
+        _prepared = null;
+        if (_kept is not null)
+            await _kept.DisposeAsync();
+        _kept = null;
+    }
+
+    /// <summary>Lets the running group finish, then closes the writer's connection.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        Task? writer;
+        lock (_gate)
+        {
+            _disposed = true;
+            writer = _writer;
+        }
+        if (writer is not null)
+            await writer;
+        await DropKeptConnectionAsync();
+    }
+
+    private abstract class Pending
+    {
+        private readonly long _queued = Stopwatch.GetTimestamp();
+        private Exception? _failure;
+
+        public double LockHeldMs { get; set; }
+
+        protected abstract CancellationToken CancellationToken { get; }
+
+        /// <summary>Drops a call whose caller gave up while it was queued (nothing of it ran).</summary>
+        public bool CancelIfRequested()
+        {
+            if (!CancellationToken.IsCancellationRequested)
+                return false;
+            SetCanceled();
+            return true;
+        }
+
+        public abstract Task RunAsync(WriteTransaction transaction);
+
+        public void Fail(Exception e) => _failure = e;
+
+        public void FailUnlessFailed(Exception e) => _failure ??= e;
+
+        /// <summary>Answers the caller, after the group's commit.</summary>
+        public void Complete()
+        {
+            StorageMetrics.TransactionLockHeldMs.Record(LockHeldMs);
+            StorageMetrics.TransactionDurationMs.Record(Stopwatch.GetElapsedTime(_queued).TotalMilliseconds);
+            if (_failure is null)
+                SetResult();
+            else
+                SetException(_failure);
+        }
+
+        protected abstract void SetResult();
+
+        protected abstract void SetException(Exception e);
+
+        protected abstract void SetCanceled();
+    }
+
+    private sealed class Pending<T>(Func<IResourceTransaction, CancellationToken, Task<T>> work, CancellationToken cancellationToken) : Pending
+    {
+        // Continuations run on the thread pool, not on the writer between two groups.
+        private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private T _result = default!;
+
+        public Task<T> Task => _completion.Task;
+
+        protected override CancellationToken CancellationToken => cancellationToken;
+
+        public override async Task RunAsync(WriteTransaction transaction) => _result = await work(transaction, cancellationToken);
+
+        protected override void SetResult() => _completion.TrySetResult(_result);
+
+        protected override void SetException(Exception e)
+        {
+            if (e is OperationCanceledException && cancellationToken.IsCancellationRequested)
+                _completion.TrySetCanceled(cancellationToken);
+            else
+                _completion.TrySetException(e);
+        }
+
+        protected override void SetCanceled() => _completion.TrySetCanceled(cancellationToken);
+    }
+}

@@ -1,0 +1,134 @@
+using System.Data;
+using System.Data.Common;
+
+namespace FhirCaseService.Storage.Persistence;
+
+/// <summary>
+/// One SQL statement of the write path: fixed text with positional parameters @p0..@pN (null values bound as NULL
+/// text, so the text never changes with the data and the engine can keep it prepared).
+/// </summary>
+internal sealed record SqlStatement(string Sql, object?[] Values);
+
+/// <summary>
+/// Runs the write path's statements on the connection of a commit group. On SQLite (in-process, no round trips) each
+/// statement text is prepared once per writer connection and reused; on PostgreSQL the statements of one call travel
+/// as one batch (one round trip) and Npgsql's automatic preparation keeps the recurring texts prepared.
+/// </summary>
+internal sealed class SqlBatchRunner(DbConnection connection, DbTransaction transaction, SqlDialect dialect, Dictionary<string, DbCommand>? prepared)
+{
+    public DbConnection Connection { get; } = connection;
+
+    public DbTransaction Transaction { get; } = transaction;
+
+    /// <summary>Round trips to the engine (a batch counts once; on SQLite each statement counts once).</summary>
+    public int Executions { get; private set; }
+
+    public Task ExecuteAsync(IReadOnlyList<SqlStatement> statements, CancellationToken cancellationToken) =>
+        RunAsync(statements, null, cancellationToken);
+
+    /// <summary>Runs the statements, handing every row of every result set to <paramref name="row"/>.</summary>
+    public async Task RunAsync(IReadOnlyList<SqlStatement> statements, Action<DbDataReader>? row, CancellationToken cancellationToken)
+    {
+        if (statements.Count == 0)
+            return;
+        if (prepared is null && Connection.CanCreateBatch)
+        {
+            Executions++;
+            await using var batch = Connection.CreateBatch();
+            batch.Transaction = Transaction;
+            foreach (var statement in statements)
+            {
+                var command = batch.CreateBatchCommand();
+                command.CommandText = statement.Sql;
+                for (var i = 0; i < statement.Values.Length; i++)
+                {
+                    var parameter = command.CreateParameter();
+                    Bind(parameter, i, statement.Values[i]);
+                    command.Parameters.Add(parameter);
+                }
+                batch.BatchCommands.Add(command);
+            }
+            if (row is null)
+            {
+                await batch.ExecuteNonQueryAsync(cancellationToken);
+                return;
+            }
+            await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+            await ReadAllAsync(reader, row, cancellationToken);
+            return;
+        }
+        foreach (var statement in statements)
+        {
+            Executions++;
+            var command = Command(statement);
+            try
+            {
+                if (row is null)
+                {
+                    await command.ExecuteNonQueryAsync(cancellationToken);
+                    continue;
+                }
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                await ReadAllAsync(reader, row, cancellationToken);
+            }
+            finally
+            {
+                if (prepared is null)
+                    await command.DisposeAsync();
+            }
+        }
+    }
+
+    private static async Task ReadAllAsync(DbDataReader reader, Action<DbDataReader> row, CancellationToken cancellationToken)
+    {
+        do
+        {
+            while (await reader.ReadAsync(cancellationToken))
+                row(reader);
+        } while (await reader.NextResultAsync(cancellationToken));
+    }
+
+    private DbCommand Command(SqlStatement statement)
+    {
+        if (prepared is not null && prepared.TryGetValue(statement.Sql, out var cached))
+        {
+            cached.Transaction = Transaction;
+            for (var i = 0; i < statement.Values.Length; i++)
+                Bind(cached.Parameters[i], i, statement.Values[i]);
+            return cached;
+        }
+        var command = Connection.CreateCommand();
+        command.Transaction = Transaction;
+        command.CommandText = statement.Sql;
+        for (var i = 0; i < statement.Values.Length; i++)
+        {
+            var parameter = command.CreateParameter();
+            Bind(parameter, i, statement.Values[i]);
+            command.Parameters.Add(parameter);
+        }
+        if (prepared is not null)
+        {
+            command.Prepare();
+            prepared[statement.Sql] = command;
+        }
+        return command;
+    }
+
+    private void Bind(DbParameter parameter, int index, object? value)
+    {
+        parameter.ParameterName = ParameterName(index);
+        if (value is null)
+        {
+            // Every nullable column the write path fills is text; a typed NULL keeps the statement's parameter types stable.
+            parameter.DbType = DbType.String;
+            parameter.Value = DBNull.Value;
+            return;
+        }
+        parameter.Value = dialect.ToDbValue(value);
+    }
+
+    private static readonly string[] Names = Enumerable.Range(0, 2048).Select(i => "@p" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+
+    public static string ParameterName(int index) =>
+        index < Names.Length ? Names[index] : "@p" + index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,302 @@
+using System.Data.Common;
+using FhirCaseService.Conformance.Serialization;
+using FhirCaseService.Storage.Persistence;
+using FhirCaseService.Storage.Search;
+using Hl7.Fhir.Model;
+using Task = System.Threading.Tasks.Task;
+
+namespace FhirCaseService.Storage.Tests;
+
+/// <summary>
+/// The storage half of the write pipeline: resources prepared before the transaction, written in batches, committed
+/// in groups, durable by default; run against every backend.
+/// </summary>
+public abstract class WritePipelineContract<TBackend> where TBackend : IStoreBackend, new()
+{
+    private const string Pseudonym = "https://fhircase.example.org/fhir/sid/case-series-pseudonym";
+    private readonly TBackend _backend = new();
+
+    [Fact]
+    public async Task A_batch_of_1000_resources_commits_in_one_transaction_with_one_sequence_and_its_index()
+    {
+        await using var db = await _backend.OpenAsync();
+        var writes = Enumerable.Range(0, 1000)
+            .Select(i => new PreparedWrite(db.Store.Prepare(Examples.Patient($"b{i:D4}")), PreparedWriteKind.Create))
+            .ToList();
+
+        var results = await db.Store.TransactionAsync((tx, ct) => tx.WriteAsync(writes, ct));
+
+        Assert.Equal(1000, results.Count);
+        Assert.All(results, r => Assert.True(r.Created && !r.Unchanged && r.Stored.VersionId == 1));
+        Assert.Equal(writes.Select(w => w.Resource.Id), results.Select(r => r.Stored.Id));
+        Assert.Single(results.Select(r => (r.Stored.ChangeSequence, r.Stored.LastUpdated)).Distinct());
+        Assert.Equal(results[0].Stored.ChangeSequence, (await db.Store.CurrentChangeAsync()).Sequence);
+        var found = await db.Store.SearchAsync(SearchQuery.Parse("Patient", [new("identifier", $"{Pseudonym}|b0777")]));
+        Assert.Equal("b0777-patient", Assert.Single(found.Matches).Id);
+        var total = await db.Store.SearchAsync(SearchQuery.Parse("Patient", [new("_total", "accurate"), new("_count", "1")]));
+        Assert.Equal(1000, total.Total);
+    }
+
+    [Fact]
+    public async Task A_batch_takes_a_few_round_trips_not_one_per_resource()
+    {
+        await using var db = await _backend.OpenAsync();
+        var store = (ResourceStore)db.Store;
+
+        async Task<long> RoundTripsFor(int count, string prefix, AdministrativeGender gender = AdministrativeGender.Male)
+        {
+            var writes = Enumerable.Range(0, count).Select(i =>
+            {
+                var patient = Examples.Patient($"{prefix}{i:D4}");
+                patient.Gender = gender;
+                return new PreparedWrite(db.Store.Prepare(patient), PreparedWriteKind.Update);
+            }).ToList();
+            var before = store.WriteExecutions;
+            await db.Store.TransactionAsync((tx, ct) => tx.WriteAsync(writes, ct));
+            return store.WriteExecutions - before;
+        }
+
+        var ten = await RoundTripsFor(10, "t");
+        var thousand = await RoundTripsFor(1000, "m");
+        var thousandChanged = await RoundTripsFor(1000, "m", AdministrativeGender.Female);
+
+        // A Patient has about ten index rows: 1,000 of them are ~10,000 rows, in INSERTs of up to 128 rows.
+        Assert.True(thousand < 1000 / 8, $"{thousand} round trips for 1,000 resources");
+        if (store.Dialect is PostgresDialect)
+        {
+            // Clock, lookup, versions, index rows: each one batch, whatever the size; a new version of each adds one UPDATE.
+            Assert.Equal(ten, thousand);
+            Assert.Equal(ten + 1, thousandChanged);
+        }
+    }
+
+    [Fact]
+    public async Task Stored_json_is_the_serializers_form_with_the_commit_stamps()
+    {
+        await using var db = await _backend.OpenAsync();
+        var patient = Examples.Patient("js");
+        patient.Meta = new Meta { Profile = ["https://fhircase.example.org/fhir/StructureDefinition/fhircase-patient"], VersionId = "99" };
+        var stored = (await db.Store.TransactionAsync((tx, ct) =>
+            tx.WriteAsync([new PreparedWrite(db.Store.Prepare(patient), PreparedWriteKind.Update)], ct)))[0].Stored;
+
+        var expected = (Patient)patient.DeepCopy();
+        expected.Meta!.VersionId = "1";
+        expected.Meta.LastUpdated = stored.LastUpdated;
+        Assert.Equal(FhirSerialization.ToJson(expected), await RawContentAsync(db.Store, "Patient", "js-patient", 1));
+        Assert.Equal(FhirSerialization.ToJson(expected), FhirSerialization.ToJson(stored.Resource!));
+        Assert.Equal("99", patient.Meta.VersionId);
+    }
+
+    [Fact]
+    public async Task An_unchanged_resend_makes_no_new_version_and_a_changed_one_does()
+    {
+        await using var db = await _backend.OpenAsync();
+        var first = await WriteOneAsync(db.Store, Examples.Patient("un"));
+
+        var again = await WriteOneAsync(db.Store, Examples.Patient("un"));
+
+        Assert.True(again.Unchanged);
+        Assert.False(again.Created);
+        Assert.Equal((1, first.Stored.LastUpdated, first.Stored.ChangeSequence), (again.Stored.VersionId, again.Stored.LastUpdated, again.Stored.ChangeSequence));
+        Assert.Equal("1", again.Stored.Resource!.Meta!.VersionId);
+        var changed = Examples.Patient("un");
+        changed.Gender = AdministrativeGender.Female;
+        var second = await WriteOneAsync(db.Store, changed);
+        Assert.Equal((2, false, false), (second.Stored.VersionId, second.Unchanged, second.Created));
+        var forced = await db.Store.TransactionAsync((tx, ct) =>
+            tx.WriteAsync([new PreparedWrite(db.Store.Prepare(changed), PreparedWriteKind.Update, KeepUnchanged: false)], ct));
+        Assert.Equal(3, forced[0].Stored.VersionId);
+        Assert.Equal(3, (await db.Store.HistoryAsync(new HistoryQuery("Patient", "un-patient"))).Total);
+    }
+
+    [Fact]
+    public async Task An_unchanged_resend_is_recognized_for_versions_stored_before_content_hashes()
+    {
+        await using var db = await _backend.OpenAsync();
+        await WriteOneAsync(db.Store, Examples.Patient("old"));
+        // A version written before schema v3 has no hash.
+        await ExecuteAsync(db.Store, "UPDATE resource_version SET content_hash = NULL");
+
+        var again = await WriteOneAsync(db.Store, Examples.Patient("old"));
+
+        Assert.True(again.Unchanged);
+        Assert.Equal(1, (await db.Store.HistoryAsync(new HistoryQuery("Patient", "old-patient"))).Total);
+    }
+
+    [Fact]
+    public async Task A_deleted_resource_written_again_is_created_anew_even_with_the_same_content()
+    {
+        await using var db = await _backend.OpenAsync();
+        await WriteOneAsync(db.Store, Examples.Patient("del"));
+        await db.Store.DeleteAsync("Patient", "del-patient");
+
+        var back = await WriteOneAsync(db.Store, Examples.Patient("del"));
+
+        Assert.Equal((3, true, false), (back.Stored.VersionId, back.Created, back.Unchanged));
+        Assert.Equal(ReadStatus.Found, (await db.Store.ReadAsync("Patient", "del-patient")).Status);
+    }
+
+    [Fact]
+    public async Task An_if_match_that_does_not_hold_fails_the_whole_batch()
+    {
+        await using var db = await _backend.OpenAsync();
+        await WriteOneAsync(db.Store, Examples.Patient("ma"));
+        await WriteOneAsync(db.Store, Examples.Patient("mb"));
+        var a = Examples.Patient("ma");
+        a.Gender = AdministrativeGender.Female;
+        var b = Examples.Patient("mb");
+        b.Gender = AdministrativeGender.Female;
+
+        var conflict = await Assert.ThrowsAsync<VersionConflictException>(() => db.Store.TransactionAsync((tx, ct) => tx.WriteAsync(
+        [
+            new PreparedWrite(db.Store.Prepare(a), PreparedWriteKind.Update, IfMatchVersion: 1),
+            new PreparedWrite(db.Store.Prepare(b), PreparedWriteKind.Update, IfMatchVersion: 5),
+            new PreparedWrite(db.Store.Prepare(Examples.Patient("mc")), PreparedWriteKind.Update, IfMatchVersion: 1),
+        ], ct)));
+
+        Assert.Equal(("mb-patient", 5, (int?)1), (conflict.Id, conflict.ExpectedVersion, conflict.ActualVersion));
+        Assert.Equal(1, (await db.Store.ReadAsync("Patient", "ma-patient")).Version!.VersionId);
+        var missing = await Assert.ThrowsAsync<VersionConflictException>(() => db.Store.TransactionAsync((tx, ct) =>
+            tx.WriteAsync([new PreparedWrite(db.Store.Prepare(Examples.Patient("mc")), PreparedWriteKind.Update, IfMatchVersion: 1)], ct)));
+        Assert.Null(missing.ActualVersion);
+    }
+
+    [Fact]
+    public async Task Create_of_an_existing_id_fails_the_batch_and_writes_none_of_it()
+    {
+        await using var db = await _backend.OpenAsync();
+        await WriteOneAsync(db.Store, Examples.Patient("ex"));
+
+        var taken = await Assert.ThrowsAsync<ResourceAlreadyExistsException>(() => db.Store.TransactionAsync((tx, ct) => tx.WriteAsync(
+        [
+            new PreparedWrite(db.Store.Prepare(Examples.Patient("new")), PreparedWriteKind.Create),
+            new PreparedWrite(db.Store.Prepare(Examples.Patient("ex")), PreparedWriteKind.Create),
+        ], ct)));
+
+        Assert.Equal("ex-patient", taken.Id);
+        Assert.Equal(ReadStatus.NotFound, (await db.Store.ReadAsync("Patient", "new-patient")).Status);
+    }
+
+    [Fact]
+    public async Task The_same_target_twice_in_one_batch_is_refused()
+    {
+        await using var db = await _backend.OpenAsync();
+        var prepared = db.Store.Prepare(Examples.Patient("tw"));
+
+        await Assert.ThrowsAsync<InvalidStorageRequestException>(() => db.Store.TransactionAsync((tx, ct) => tx.WriteAsync(
+            [new PreparedWrite(prepared, PreparedWriteKind.Update), new PreparedWrite(prepared, PreparedWriteKind.Update)], ct)));
+    }
+
+    [Fact]
+    public async Task In_a_commit_group_a_failing_transaction_is_rolled_back_alone_and_the_others_commit()
+    {
+        await using var db = await _backend.OpenAsync();
+        var store = (ResourceStore)db.Store;
+        var holding = new TaskCompletionSource();
+        var release = new TaskCompletionSource();
+        // The first transaction keeps the writer busy until the others are queued: they then form one group.
+        var first = db.Store.TransactionAsync(async (tx, ct) =>
+        {
+            holding.SetResult();
+            await release.Task;
+            return await tx.CreateAsync(Examples.Patient("g-first"), ct);
+        });
+        await holding.Task;
+        var groupsBefore = store.WriteGroups;
+        var queued = Enumerable.Range(0, 5).Select(i => db.Store.TransactionAsync(async (tx, ct) =>
+        {
+            var written = await tx.WriteAsync([new PreparedWrite(db.Store.Prepare(Examples.Patient($"g{i}")), PreparedWriteKind.Create)], ct);
+            if (i == 2)
+                throw new InvalidOperationException("entry 3 of this transaction failed");
+            return written[0].Stored;
+        })).ToList();
+        release.SetResult();
+
+        await first;
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => queued[2]);
+        Assert.Equal("entry 3 of this transaction failed", failure.Message);
+        var committed = new List<StoredResource>();
+        foreach (var i in new[] { 0, 1, 3, 4 })
+            committed.Add(await queued[i]);
+        Assert.Equal(groupsBefore + 2, store.WriteGroups);
+        Assert.Equal(ReadStatus.NotFound, (await db.Store.ReadAsync("Patient", "g2-patient")).Status);
+        foreach (var stored in committed)
+            Assert.Equal(ReadStatus.Found, (await db.Store.ReadAsync("Patient", stored.Id)).Status);
+        // Each transaction of the group has its own sequence, in queue order, without the gap of the rolled-back one.
+        var sequences = committed.Select(s => s.ChangeSequence).ToList();
+        Assert.Equal(Enumerable.Range(0, 4).Select(k => sequences[0] + k), sequences);
+        Assert.True(committed.Zip(committed.Skip(1)).All(p => p.Second.LastUpdated > p.First.LastUpdated));
+        Assert.Equal(sequences[^1], (await db.Store.CurrentChangeAsync()).Sequence);
+    }
+
+    [Fact]
+    public async Task Concurrent_writers_get_one_sequence_per_transaction_ordered_as_lastUpdated_and_history()
+    {
+        await using var db = await _backend.OpenAsync();
+        const int writers = 6, transactionsEach = 8;
+        var results = new System.Collections.Concurrent.ConcurrentBag<IReadOnlyList<PreparedWriteResult>>();
+
+        await Task.WhenAll(Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
+        {
+            for (var t = 0; t < transactionsEach; t++)
+            {
+                var writes = new[] { "a", "b", "c" }
+                    .Select(s => new PreparedWrite(db.Store.Prepare(Examples.Patient($"w{w}t{t}{s}")), PreparedWriteKind.Update))
+                    .ToList();
+                results.Add(await db.Store.TransactionAsync((tx, ct) => tx.WriteAsync(writes, ct)));
+            }
+        })));
+
+        var transactions = results.Select(r => r.Select(x => (x.Stored.ChangeSequence, x.Stored.LastUpdated)).Distinct().Single()).OrderBy(m => m.ChangeSequence).ToList();
+        Assert.Equal(writers * transactionsEach, transactions.Select(t => t.ChangeSequence).Distinct().Count());
+        Assert.True(transactions.Zip(transactions.Skip(1)).All(p => p.Second.LastUpdated > p.First.LastUpdated));
+        var history = await db.Store.HistoryAsync(new HistoryQuery("Patient", Count: 1000));
+        Assert.Equal(writers * transactionsEach * 3, history.Total);
+        Assert.Equal(transactions[^1].ChangeSequence, (await db.Store.CurrentChangeAsync()).Sequence);
+    }
+
+    [Fact]
+    public async Task Commits_are_durable_by_default_and_the_setting_weakens_them()
+    {
+        await using (var db = await _backend.OpenAsync())
+            Assert.Equal(Durable(db.Store), await SynchronousSettingAsync(db.Store));
+        await using (var db = await _backend.OpenAsync(new StorageOptions { Durability = StorageDurability.Normal }))
+            Assert.Equal(Weakened(db.Store), await SynchronousSettingAsync(db.Store));
+
+        static string Durable(IResourceStore store) => ((ResourceStore)store).Dialect is SqliteDialect ? "2" : "on";
+        static string Weakened(IResourceStore store) => ((ResourceStore)store).Dialect is SqliteDialect ? "1" : "off";
+    }
+
+    private static async Task<string> SynchronousSettingAsync(IResourceStore store)
+    {
+        var dialect = ((ResourceStore)store).Dialect;
+        await using var connection = await dialect.OpenAsync(CancellationToken.None);
+        await using var command = connection.CreateCommand();
+        // SQLite: 2 is FULL, 1 NORMAL (per connection, set by the store on every connection it opens).
+        command.CommandText = dialect is SqliteDialect ? "PRAGMA synchronous" : "SHOW synchronous_commit";
+        return Convert.ToString(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture)!;
+    }
+
+    private static async Task<PreparedWriteResult> WriteOneAsync(IResourceStore store, Resource resource) =>
+        (await store.TransactionAsync((tx, ct) => tx.WriteAsync([new PreparedWrite(store.Prepare(resource), PreparedWriteKind.Update)], ct)))[0];
+
+    private static async Task<string> RawContentAsync(IResourceStore store, string type, string id, int version)
+    {
+        await using var connection = await ((ResourceStore)store).Dialect.OpenAsync(CancellationToken.None);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT content FROM resource_version WHERE resource_type = '{type}' AND resource_id = '{id}' AND version_id = {version}";
+        return (string)(await command.ExecuteScalarAsync())!;
+    }
+
+    private static async Task ExecuteAsync(IResourceStore store, string sql)
+    {
+        await using DbConnection connection = await ((ResourceStore)store).Dialect.OpenAsync(CancellationToken.None);
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync();
+    }
+}
+
+public sealed class SqliteWritePipelineTests : WritePipelineContract<SqliteBackend>;
+
+public sealed class PostgresWritePipelineTests : WritePipelineContract<PostgresBackend>;
