@@ -103,7 +103,7 @@ public static class IngestBench
                     using var shares = new LockShares();
                     var watch = Stopwatch.StartNew();
                     await PostAsync(client, bundle);
-                    Console.WriteLine($"  validation {(validation ? "on " : "off")}: {patients * template.Count,7} entries committed in {watch.Elapsed.TotalSeconds,7:F2} s, lock held {shares.Describe()}");
+                    Console.WriteLine($"  validation {(validation ? "on " : "off")}: {patients * template.Count,7} entries committed in {watch.Elapsed.TotalSeconds,7:F2} s, lock held {shares.Describe()}{shares.Stages()}");
                 }
             }
         }
@@ -178,7 +178,7 @@ public static class IngestBench
         var resources = transactions * template.Count;
         Console.WriteLine($"  validation {(validation ? "on " : "off")}, {clients} client{(clients == 1 ? " " : "s")}: {resources} resources in " +
                           $"{watch.Elapsed.TotalSeconds:F1} s = {resources / watch.Elapsed.TotalSeconds,6:F0} resources/s, " +
-                          $"request p50 {Percentile([.. latencies], 50),6:F1} ms, lock held {shares.Describe()}");
+                          $"request p50 {Percentile([.. latencies], 50),6:F1} ms, lock held {shares.Describe()}{shares.Stages()}");
     }
 
     /// <summary>The example Bundle's entries about patient P1 (the patient first, then its resources).</summary>
@@ -223,6 +223,7 @@ public static class IngestBench
         private readonly MeterListener _listener = new();
         private readonly List<double> _shares = [];
         private readonly List<double> _held = [];
+        private readonly Dictionary<string, List<double>> _stages = new(StringComparer.Ordinal);
 
         public LockShares()
         {
@@ -231,8 +232,22 @@ public static class IngestBench
                 if (instrument.Meter.Name == MeterName)
                     listener.EnableMeasurementEvents(instrument);
             };
-            _listener.SetMeasurementEventCallback<double>((instrument, value, _, _) =>
+            _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) =>
             {
+                if (instrument.Name == "fhircase.write.stage")
+                {
+                    var stage = "";
+                    foreach (var tag in tags)
+                        if (tag.Key == "stage")
+                            stage = tag.Value as string ?? "";
+                    lock (_stages)
+                    {
+                        if (!_stages.TryGetValue(stage, out var values))
+                            _stages[stage] = values = [];
+                        values.Add(value);
+                    }
+                    return;
+                }
                 var list = instrument.Name switch
                 {
                     "fhircase.write.lock_share" => _shares,
@@ -249,6 +264,13 @@ public static class IngestBench
         public string Describe() => _shares.Count == 0
             ? "n/a (not instrumented)"
             : $"p50 {Percentile(_held, 50):F1} ms, max {_held.Max():F1} ms; share of request p50 {Percentile(_shares, 50):P0}, max {_shares.Max():P0}";
+
+        /// <summary>Mean milliseconds per request of each stage the service reports (parse, validate, prepare, lock).</summary>
+        public string Stages()
+        {
+            lock (_stages)
+                return _stages.Count == 0 ? "" : "; mean ms per request: " + string.Join(", ", _stages.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key} {s.Value.Average():F1}"));
+        }
 
         public void Dispose() => _listener.Dispose();
     }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using FhirCaseService.Api.Http;
 using FhirCaseService.Api.Metadata;
 using FhirCaseService.Api.Security;
@@ -28,11 +29,14 @@ public static class BundleEndpoints
     }
 
     /// <summary>The body is read once and parsed once; that one value is validated (every entry exactly once) and run.</summary>
-    private static async Task<FhirResult> ProcessAsync(HttpRequest request, WriteValidation validation, BundleProcessor processor, CancellationToken cancellationToken)
+    private static async Task<FhirResult> ProcessAsync(
+        HttpRequest request, WriteValidation validation, BundleProcessor processor, WriteMetrics metrics, CancellationToken cancellationToken)
     {
         WriteMetrics.MarkStart(request.HttpContext);
         var body = await FhirRequestBody.ReadAsync(request, cancellationToken);
+        var parsing = Stopwatch.GetTimestamp();
         var instance = WriteValidation.Parse(body);
+        metrics.RecordStage("parse", Stopwatch.GetElapsedTime(parsing));
         if (instance.Resource is null)
             throw new FhirRequestException(StatusCodes.Status400BadRequest,
                 new Validation.ValidationResult([.. instance.Issues.Select(i => i.Issue)]).ToOperationOutcome());
@@ -40,7 +44,9 @@ public static class BundleEndpoints
             throw FhirRequestException.BadRequest(
                 $"POST / takes a Bundle of type transaction or batch; this is {(instance.Resource is Bundle b ? $"a Bundle of type {b.Type?.ToString() ?? "(none)"}" : $"a {instance.Resource.TypeName}")}.",
                 "Bundle.type");
+        var validating = Stopwatch.GetTimestamp();
         var verdict = BundleVerdict.Of(await validation.ValidateAsync(instance, cancellationToken), bundle);
+        metrics.RecordStage("validate", Stopwatch.GetElapsedTime(validating));
         var baseUrl = BaseUrl.Of(request);
         var prefer = PreferHeader.ReturnOf(request);
 

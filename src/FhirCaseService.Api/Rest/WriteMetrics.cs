@@ -16,12 +16,18 @@ public sealed class WriteMetrics : IDisposable
     private readonly Meter _meter = new(MeterName);
     private readonly Histogram<double> _lockHeld;
     private readonly Histogram<double> _lockShare;
+    private readonly Histogram<double> _stage;
 
     public WriteMetrics()
     {
         _lockHeld = _meter.CreateHistogram<double>("fhircase.write.lock_held", "ms", "Time a write request held the write lock (its SQL and commit).");
         _lockShare = _meter.CreateHistogram<double>("fhircase.write.lock_share", null, "The write lock's share of a write request's time.");
+        _stage = _meter.CreateHistogram<double>("fhircase.write.stage", "ms", "Time of one stage of a write (tag stage: parse, validate, prepare, lock).");
     }
+
+    /// <summary>Where a write's time goes, stage by stage (the profile behind docs/performance.md).</summary>
+    public void RecordStage(string stage, TimeSpan elapsed) =>
+        _stage.Record(elapsed.TotalMilliseconds, new KeyValuePair<string, object?>("stage", stage));
 
     /// <summary>Marks the start of a write request (call first thing in the handler).</summary>
     public static void MarkStart(HttpContext context) => context.Items[StartKey] = Stopwatch.GetTimestamp();
@@ -34,6 +40,7 @@ public sealed class WriteMetrics : IDisposable
     {
         var total = Stopwatch.GetElapsedTime(started);
         _lockHeld.Record(held.TotalMilliseconds);
+        RecordStage("lock", held);
         if (total > TimeSpan.Zero)
             _lockShare.Record(held / total);
     }

@@ -43,7 +43,9 @@ public sealed class WritePipeline(IResourceStore store, IFhirAccess access, IHtt
         var held = TimeSpan.Zero;
         for (var attempt = 1; attempt <= MaxAttempts; attempt++)
         {
+            var preparing = Stopwatch.GetTimestamp();
             var plan = await PrepareAsync(entries, sent, scope, cancellationToken);
+            metrics.RecordStage("prepare", Stopwatch.GetElapsedTime(preparing));
             var (outcomes, lockHeld) = await CommitAsync(plan, cancellationToken);
             held += lockHeld;
             if (outcomes is not null)
