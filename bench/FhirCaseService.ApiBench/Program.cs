@@ -11,6 +11,23 @@ using Npgsql;
 //   dotnet run -c Release --project bench/FhirCaseService.ApiBench -- [sqlite|postgres|both] [patients] [validatedPatients]
 // The first validatedPatients patients go in with validation on, the rest with validation off (same database), so the
 // searches run over all patients. PostgreSQL comes from FHIRCASE_TEST_POSTGRES (tools/ci/start-postgres.sh).
+//
+// Ingest matrix (issue 11's write-path targets): transactions of one case-series patient each, 1 and 4 concurrent
+// clients, validation on and off, and the largest share of a request's time spent holding the write lock:
+//   dotnet run -c Release --project bench/FhirCaseService.ApiBench -- ingest [sqlite|postgres|both] [transactions]
+// One transaction of 1,000 and of 10,000 entries (linear in size):
+//   dotnet run -c Release --project bench/FhirCaseService.ApiBench -- big [sqlite|postgres] [entries...]
+if (args.Length > 0 && args[0] == "big")
+{
+    await IngestBench.BigAsync(args.Length > 1 ? args[1] : "sqlite",
+        args.Length > 2 ? [.. args[2..].Select(a => int.Parse(a, CultureInfo.InvariantCulture))] : [1_000, 10_000]);
+    return;
+}
+if (args.Length > 0 && args[0] == "ingest")
+{
+    await IngestBench.RunAsync(args.Length > 1 ? args[1] : "both", args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 200);
+    return;
+}
 
 var backend = args.Length > 0 ? args[0] : "both";
 var patients = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10_000;

@@ -84,9 +84,10 @@ public static class CaseSeriesEndpoints
             : new FhirResult(InputErrorOutcome(conversion.Errors), StatusCodes.Status400BadRequest);
     }
 
-    /// <summary>The same transaction machinery as <c>POST /</c>: validated as a whole, then one store transaction.</summary>
+    /// <summary>The same transaction machinery as <c>POST /</c>: validated as a whole (each resource once), prepared, then one store transaction.</summary>
     private static async Task<FhirResult> ImportAsync(HttpRequest request, BundleProcessor processor, CancellationToken cancellationToken)
     {
+        WriteMetrics.MarkStart(request.HttpContext);
         var conversion = CaseSeriesConverter.Convert(await ReadBodyAsync(request, cancellationToken));
         if (conversion.Bundle is not { } bundle)
             return new FhirResult(InputErrorOutcome(conversion.Errors), StatusCodes.Status400BadRequest);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using FhirCaseService.Api.Http;
 using FhirCaseService.Api.Metadata;
 using FhirCaseService.Api.Security;
@@ -27,41 +28,36 @@ public static class BundleEndpoints
         return app;
     }
 
-    private static async Task<FhirResult> ProcessAsync(HttpRequest request, WriteValidation validation, BundleProcessor processor, CancellationToken cancellationToken)
+    /// <summary>The body is read once and parsed once; that one value is validated (every entry exactly once) and run.</summary>
+    private static async Task<FhirResult> ProcessAsync(
+        HttpRequest request, WriteValidation validation, BundleProcessor processor, WriteMetrics metrics, CancellationToken cancellationToken)
     {
+        WriteMetrics.MarkStart(request.HttpContext);
         var body = await FhirRequestBody.ReadAsync(request, cancellationToken);
-        var verdict = await validation.ValidateBundleAsync(body, cancellationToken);
-        var (parsed, problems) = body.ParseWithFindings();
-        if (parsed is null)
-        {
-            verdict.ThrowIfInvalid();
-            throw problems!;
-        }
-        if (parsed is not Bundle { Type: Bundle.BundleType.Transaction or Bundle.BundleType.Batch } bundle)
+        var parsing = Stopwatch.GetTimestamp();
+        var instance = WriteValidation.Parse(body);
+        metrics.RecordStage("parse", Stopwatch.GetElapsedTime(parsing));
+        if (instance.Resource is null)
+            throw new FhirRequestException(StatusCodes.Status400BadRequest,
+                new Validation.ValidationResult([.. instance.Issues.Select(i => i.Issue)]).ToOperationOutcome());
+        if (instance.Resource is not Bundle { Type: Bundle.BundleType.Transaction or Bundle.BundleType.Batch } bundle)
             throw FhirRequestException.BadRequest(
-                $"POST / takes a Bundle of type transaction or batch; this is {(parsed is Bundle b ? $"a Bundle of type {b.Type?.ToString() ?? "(none)"}" : $"a {parsed.TypeName}")}.",
+                $"POST / takes a Bundle of type transaction or batch; this is {(instance.Resource is Bundle b ? $"a Bundle of type {b.Type?.ToString() ?? "(none)"}" : $"a {instance.Resource.TypeName}")}.",
                 "Bundle.type");
+        var validating = Stopwatch.GetTimestamp();
+        var verdict = BundleVerdict.Of(await validation.ValidateAsync(instance, cancellationToken), bundle);
+        metrics.RecordStage("validate", Stopwatch.GetElapsedTime(validating));
         var baseUrl = BaseUrl.Of(request);
         var prefer = PreferHeader.ReturnOf(request);
 
         if (bundle.Type == Bundle.BundleType.Transaction)
         {
             verdict.ThrowIfInvalid();
-            if (problems is not null)
-                throw problems;
-            verdict = await validation.AddRequiredProfileChecksAsync(verdict, bundle, cancellationToken);
-            verdict.ThrowIfInvalid();
             return new FhirResult(await processor.RunTransactionAsync(bundle, verdict, baseUrl, prefer, cancellationToken));
         }
-
+        // A batch: errors about the Bundle itself refuse it; an entry's errors (the parser's included) set that entry aside.
         if (verdict.BundleHasErrors)
-            throw new FhirRequestException(StatusCodes.Status422UnprocessableEntity, verdict.ToOperationOutcome(BundleLevel));
-        // What the parser could not read belongs to entries the validator has set aside; without validation it is a 400.
-        if (problems is not null && !verdict.HasErrors)
-            throw problems;
-        verdict = await validation.AddRequiredProfileChecksAsync(verdict, bundle, cancellationToken);
+            throw new FhirRequestException(StatusCodes.Status422UnprocessableEntity, verdict.BundleOutcome());
         return new FhirResult(await processor.RunBatchAsync(bundle, verdict, baseUrl, prefer, cancellationToken));
     }
-
-    private static bool BundleLevel(Validation.ValidationIssue issue) => BundleVerdict.EntryIndexOf(issue) < 0;
 }

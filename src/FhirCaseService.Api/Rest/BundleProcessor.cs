@@ -10,17 +10,17 @@ namespace FhirCaseService.Api.Rest;
 
 /// <summary>
 /// Executes transaction and batch Bundles. A transaction is one store transaction, all or nothing, processed in the
-/// order the FHIR spec gives (DELETE, then POST, then PUT, then GET), with server ids chosen before any write so that
-/// every reference to an entry's fullUrl can be rewritten. A batch runs each entry on its own and reports each outcome.
-/// The response lists the entries in the order they were sent.
+/// order the FHIR spec gives (DELETE, then POST, then PUT, then GET): <see cref="WritePipeline"/> chooses every server
+/// id and rewrites every reference to an entry's fullUrl before the write lock is taken. A batch runs each entry on its
+/// own and reports each outcome. The response lists the entries in the order they were sent.
 /// </summary>
 public sealed class BundleProcessor(
-    IResourceStore store, WriteValidation validation, ILogger<BundleProcessor> logger, IFhirAccess access, IHttpContextAccessor caller)
+    IResourceStore store, WriteValidation validation, WritePipeline pipeline, ILogger<BundleProcessor> logger, IFhirAccess access, IHttpContextAccessor caller)
 {
-    /// <summary>For Bundles the server builds itself (case-series import, start-up examples): validate, then run as a transaction.</summary>
+    /// <summary>For Bundles the server builds itself (case-series import, start-up examples): validate once, then run as a transaction.</summary>
     public async Task<Bundle> ValidateAndRunTransactionAsync(Bundle bundle, string baseUrl, PreferReturn prefer, CancellationToken cancellationToken)
     {
-        var verdict = await validation.ValidateBundleAsync(bundle, cancellationToken);
+        var verdict = BundleVerdict.Of(await validation.ValidateAsync(bundle, cancellationToken), bundle);
         verdict.ThrowIfInvalid();
         return await RunTransactionAsync(bundle, verdict, baseUrl, prefer, cancellationToken);
     }
@@ -33,31 +33,12 @@ public sealed class BundleProcessor(
         RejectDuplicates(entries);
         // Every entry's scope is checked before anything is written: one refused entry refuses the whole transaction.
         foreach (var entry in entries)
-            await AtEntry(entry, () => System.Threading.Tasks.Task.FromResult(DemandEntry(entry)));
+            WritePipeline.At(entry, EntryScope.Transaction, () => DemandEntry(entry));
         // GET entries run after the commit; a search they cannot run must fail the transaction before anything is written.
         foreach (var entry in entries.Where(e => e.Method == Bundle.HTTPVerb.GET && e.Target.Id is null))
-            await AtEntry(entry, () => System.Threading.Tasks.Task.FromResult(SearchQuery.Parse(entry.Target.ResourceType, Criteria.Pairs(entry.Target.Criteria ?? ""))));
-        var outcomes = new WriteOutcome?[entries.Count];
+            WritePipeline.At(entry, EntryScope.Transaction, () => SearchQuery.Parse(entry.Target.ResourceType, Criteria.Pairs(entry.Target.Criteria ?? "")));
 
-        await store.TransactionAsync(async (tx, ct) =>
-        {
-            foreach (var entry in Ordered(entries, Bundle.HTTPVerb.DELETE))
-                outcomes[entry.Index] = await AtEntry(entry, () => DeleteAsync(tx, entry, ct));
-
-            var identities = await ChooseIdentitiesAsync(tx, entries, outcomes, ct);
-            foreach (var entry in entries.Where(e => e.Resource is not null && outcomes[e.Index] is null))
-                await AtEntry(entry, async () =>
-                {
-                    await ReferenceRewriter.RewriteAsync(entry.Resource!, identities, (r, c) => ResolveConditionalAsync(tx, r, c), ct);
-                    return true;
-                });
-
-            foreach (var entry in Ordered(entries, Bundle.HTTPVerb.POST).Where(e => outcomes[e.Index] is null))
-                outcomes[entry.Index] = await AtEntry(entry, () => ResourceOperations.CreateAsync(tx, entry.Resource!, entry.Resource!.Id, null, ct));
-            foreach (var entry in Ordered(entries, Bundle.HTTPVerb.PUT))
-                outcomes[entry.Index] = await AtEntry(entry, () => ResourceOperations.UpdateAsync(tx, entry.Resource!, entry.IfMatch, ct));
-            return true;
-        }, cancellationToken);
+        var outcomes = await pipeline.RunAsync(entries, EntryScope.Transaction, cancellationToken);
 
         var response = new Bundle { Id = Guid.NewGuid().ToString("N"), Type = Bundle.BundleType.TransactionResponse };
         foreach (var entry in entries)
@@ -89,8 +70,7 @@ public sealed class BundleProcessor(
         {
             if (verdict.EntryHasErrors(index))
             {
-                responses[index] = ErrorEntry(StatusCodes.Status422UnprocessableEntity,
-                    verdict.ToOperationOutcome(i => BundleVerdict.EntryIndexOf(i) == index));
+                responses[index] = ErrorEntry(StatusCodes.Status422UnprocessableEntity, verdict.EntryOutcome(index));
                 continue;
             }
             try
@@ -103,16 +83,17 @@ public sealed class BundleProcessor(
             }
         }
 
+        var byMethod = runnable.ToLookup(e => e.Method);
         foreach (var method in ProcessingOrder)
         {
-            foreach (var entry in runnable.Where(e => e.Method == method))
+            foreach (var entry in byMethod[method])
             {
                 try
                 {
                     DemandEntry(entry);
                     responses[entry.Index] = method == Bundle.HTTPVerb.GET
                         ? await ReadEntryAsync(entry, baseUrl, cancellationToken)
-                        : ResponseEntry(AuditScope.Touched(await store.TransactionAsync((tx, ct) => RunBatchEntryAsync(tx, entry, ct), cancellationToken), method), baseUrl, prefer);
+                        : ResponseEntry(AuditScope.Touched((await pipeline.RunAsync([entry], EntryScope.BatchEntry, cancellationToken))[0]!, method), baseUrl, prefer);
                     AddWarnings(responses[entry.Index]!, verdict, entry.Index);
                 }
                 catch (Exception e) when (FhirExceptionTable.TryMap(e, out var status, out var outcome))
@@ -127,23 +108,6 @@ public sealed class BundleProcessor(
     }
 
     private static readonly Bundle.HTTPVerb[] ProcessingOrder = [Bundle.HTTPVerb.DELETE, Bundle.HTTPVerb.POST, Bundle.HTTPVerb.PUT, Bundle.HTTPVerb.GET];
-
-    private async Task<WriteOutcome> RunBatchEntryAsync(IResourceTransaction tx, BundleEntryRequest entry, CancellationToken ct)
-    {
-        if (entry.Method == Bundle.HTTPVerb.DELETE)
-            return await DeleteAsync(tx, entry, ct);
-        // In a batch, entries do not refer to each other; only conditional references are resolved.
-        await ReferenceRewriter.RewriteAsync(entry.Resource!, new Dictionary<string, string>(), (r, c) => ResolveConditionalAsync(tx, r, c), ct);
-        if (entry.Method == Bundle.HTTPVerb.POST)
-            return await ResourceOperations.CreateAsync(tx, entry.Resource!, null, entry.IfNoneExist, ct);
-        if (!entry.Target.IsConditional)
-            return await ResourceOperations.UpdateAsync(tx, entry.Resource!, entry.IfMatch, ct);
-        var outcome = await ResourceOperations.ConditionalUpdateAsync(tx, entry.Resource!, entry.Target.Criteria!, entry.IfMatch, null, ct);
-        // A conditional update that matched nothing created the resource: that takes create too (thrown, it rolls back).
-        if (outcome.Status == StatusCodes.Status201Created)
-            DemandCreate(entry.Resource!.TypeName);
-        return outcome;
-    }
 
     /// <summary>
     /// The request's client must hold a scope for what the entry does: POST create, PUT update, DELETE delete, GET read
@@ -163,72 +127,6 @@ public sealed class BundleProcessor(
         return true;
     }
 
-    private void DemandCreate(string resourceType)
-    {
-        if (caller.HttpContext is { } context)
-            access.Demand(context, resourceType, ScopePermissions.Create);
-    }
-
-    private static Task<WriteOutcome> DeleteAsync(IResourceTransaction tx, BundleEntryRequest entry, CancellationToken ct) =>
-        entry.Target.IsConditional
-            ? ResourceOperations.ConditionalDeleteAsync(tx, entry.Target.ResourceType, entry.Target.Criteria!, ct)
-            : ResourceOperations.DeleteAsync(tx, entry.Target.ResourceType, entry.Target.Id!, entry.IfMatch, ct);
-
-    /// <summary>
-    /// Decides the id of every resource the transaction writes, before any of them is written: a POST gets a new id,
-    /// or the existing match of its ifNoneExist (then nothing is created); a PUT keeps its url's id, or the match of its
-    /// criteria, or a new one. Returns every name an entry's fullUrl is known by, mapped to <c>Type/id</c>.
-    /// </summary>
-    private async Task<Dictionary<string, string>> ChooseIdentitiesAsync(
-        IResourceTransaction tx, IReadOnlyList<BundleEntryRequest> entries, WriteOutcome?[] outcomes, CancellationToken ct)
-    {
-        var identities = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var entry in entries.Where(e => e.Resource is not null && e.Method is Bundle.HTTPVerb.POST or Bundle.HTTPVerb.PUT))
-        {
-            var resource = entry.Resource!;
-            await AtEntry(entry, async () =>
-            {
-                if (entry.Method == Bundle.HTTPVerb.POST && entry.IfNoneExist is not null)
-                {
-                    var criteria = Criteria.Parse(resource.TypeName, entry.IfNoneExist, "request.ifNoneExist");
-                    var existing = await Criteria.FindSingleAsync(tx, criteria, $"ifNoneExist {entry.IfNoneExist}", ct);
-                    if (existing is not null)
-                        outcomes[entry.Index] = new WriteOutcome(existing, StatusCodes.Status200OK, $"{existing.ResourceType}/{existing.Id} matches ifNoneExist; nothing was created.");
-                    resource.Id = existing?.Id ?? tx.NewId();
-                }
-                else if (entry.Method == Bundle.HTTPVerb.POST)
-                    resource.Id = tx.NewId();
-                else if (entry.Target.IsConditional)
-                {
-                    var criteria = Criteria.Parse(resource.TypeName, entry.Target.Criteria!, "request.url");
-                    var match = await Criteria.FindSingleAsync(tx, criteria, $"{entry.Target.ResourceType}?{entry.Target.Criteria}", ct);
-                    if (match is not null && !string.IsNullOrEmpty(resource.Id) && resource.Id != match.Id)
-                        throw FhirRequestException.BadRequest($"The criteria select {match.ResourceType}/{match.Id} but the resource's id is {resource.Id}.", "resource.id");
-                    if (match is null)
-                        DemandCreate(resource.TypeName);
-                    resource.Id = match?.Id ?? (string.IsNullOrEmpty(resource.Id) ? tx.NewId() : resource.Id);
-                }
-                return true;
-            });
-            if (entry.FullUrl is not null)
-                foreach (var alias in ReferenceRewriter.AliasesOf(entry.FullUrl))
-                    identities[alias] = $"{resource.TypeName}/{resource.Id}";
-        }
-        return identities;
-    }
-
-    private static async Task<string> ResolveConditionalAsync(IResourceTransaction tx, string reference, CancellationToken ct)
-    {
-        var question = reference.IndexOf('?', StringComparison.Ordinal);
-        var type = reference[..question];
-        if (!ModelInfo.IsKnownResource(type))
-            throw FhirRequestException.BadRequest($"The conditional reference {reference} does not start with a resource type.");
-        var match = await Criteria.FindSingleAsync(tx, Criteria.Parse(type, reference[(question + 1)..]), $"The conditional reference {reference}", ct)
-            ?? throw FhirRequestException.Of(StatusCodes.Status412PreconditionFailed, OperationOutcome.IssueType.NotFound,
-                $"The conditional reference {reference} matches no {type}.");
-        return $"{match.ResourceType}/{match.Id}";
-    }
-
     /// <summary>A transaction may touch a resource once: two entries on the same id (or the same fullUrl) are a 400.</summary>
     private static void RejectDuplicates(IReadOnlyList<BundleEntryRequest> entries)
     {
@@ -243,22 +141,6 @@ public sealed class BundleProcessor(
                 && !targets.TryAdd(entry.Target.Reference, entry.Index))
                 throw new TransactionEntryException(entry.Index, entry.FullUrl,
                     FhirRequestException.BadRequest($"Bundle.entry[{targets[entry.Target.Reference]}] also changes {entry.Target.Reference}; a transaction may change a resource once.", "request.url"));
-        }
-    }
-
-    private static IEnumerable<BundleEntryRequest> Ordered(IReadOnlyList<BundleEntryRequest> entries, Bundle.HTTPVerb method) =>
-        entries.Where(e => e.Method == method);
-
-    /// <summary>Runs one entry's step; an error it raises names the entry (index and fullUrl) and rolls the transaction back.</summary>
-    private static async Task<T> AtEntry<T>(BundleEntryRequest entry, Func<Task<T>> step)
-    {
-        try
-        {
-            return await step();
-        }
-        catch (Exception e) when (e is FhirRequestException or StorageException)
-        {
-            throw new TransactionEntryException(entry.Index, entry.FullUrl, e);
         }
     }
 
@@ -285,9 +167,8 @@ public sealed class BundleProcessor(
     /// <summary>What the validator found below error level about an entry that was stored (e.g. an extensible binding missed).</summary>
     private static void AddWarnings(Bundle.EntryComponent responseEntry, BundleVerdict verdict, int index)
     {
-        if (!verdict.Issues.Any(i => BundleVerdict.EntryIndexOf(i) == index && i.Severity == OperationOutcome.IssueSeverity.Warning))
+        if (verdict.EntryWarnings(index) is not { } warnings)
             return;
-        var warnings = verdict.ToOperationOutcome(i => BundleVerdict.EntryIndexOf(i) == index && i.Severity == OperationOutcome.IssueSeverity.Warning);
         responseEntry.Response ??= new Bundle.ResponseComponent();
         if (responseEntry.Response.Outcome is OperationOutcome existing)
             existing.Issue.AddRange(warnings.Issue);

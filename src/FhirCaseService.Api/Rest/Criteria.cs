@@ -24,6 +24,11 @@ public static class Criteria
         return query;
     }
 
+    /// <summary>The criteria as a search for at most <paramref name="count"/> matches (a read outside any transaction); parse them with <see cref="Parse"/> first.</summary>
+    public static SearchQuery Limited(string resourceType, string queryText, int count) =>
+        SearchQuery.Parse(resourceType, [.. Pairs(queryText).Where(p => p.Key != "_count"),
+            new KeyValuePair<string, string>("_count", count.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
+
     /// <summary>A query string as name/value pairs, without the parameters that only shape the response format.</summary>
     public static List<KeyValuePair<string, string>> Pairs(string queryText) =>
         QueryHelpers.ParseQuery(queryText.TrimStart('?'))

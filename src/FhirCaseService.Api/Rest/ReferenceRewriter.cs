@@ -15,23 +15,31 @@ public static class ReferenceRewriter
 {
     public delegate Task<string> ConditionalResolver(string conditionalReference, CancellationToken cancellationToken);
 
+    /// <summary>A reference as the client sent it: rewriting starts from this value each time, so a retried preparation sees no earlier attempt's ids.</summary>
+    public sealed record SentReference(ResourceReference Reference, string Value);
+
+    /// <summary>The references of a resource that may need rewriting (not empty, not to a contained resource), found in one walk.</summary>
+    public static IReadOnlyList<SentReference> Collect(Resource resource) =>
+        [.. ReferencesIn(resource)
+            .Where(r => !string.IsNullOrEmpty(r.Reference) && !r.Reference.StartsWith('#'))
+            .Select(r => new SentReference(r, r.Reference!))];
+
     public static async Task RewriteAsync(
-        Resource resource,
+        IReadOnlyList<SentReference> references,
         IReadOnlyDictionary<string, string> identities,
         ConditionalResolver resolveConditional,
         CancellationToken cancellationToken)
     {
-        foreach (var reference in ReferencesIn(resource).ToList())
+        foreach (var (reference, value) in references)
         {
-            var value = reference.Reference;
-            if (string.IsNullOrEmpty(value) || value.StartsWith('#'))
-                continue;
             if (identities.TryGetValue(value, out var target))
                 reference.Reference = target;
             else if (value.StartsWith("urn:uuid:", StringComparison.OrdinalIgnoreCase) || value.StartsWith("urn:oid:", StringComparison.OrdinalIgnoreCase))
                 throw FhirRequestException.BadRequest($"The reference {value} matches no entry's fullUrl in the Bundle.");
             else if (IsConditional(value))
                 reference.Reference = await resolveConditional(value, cancellationToken);
+            else
+                reference.Reference = value;
         }
     }
 

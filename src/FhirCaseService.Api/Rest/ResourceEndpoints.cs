@@ -10,7 +10,7 @@ using Microsoft.AspNetCore.Mvc;
 namespace FhirCaseService.Api.Rest;
 
 /// <summary>What every instance-level handler needs: the request, the store, validation on write, a logger.</summary>
-public sealed record RestServices(HttpRequest Request, IResourceStore Store, WriteValidation Validation, ILogger<RestServices> Logger)
+public sealed record RestServices(HttpRequest Request, IResourceStore Store, WriteValidation Validation, WritePipeline Pipeline, ILogger<RestServices> Logger)
 {
     public CancellationToken Aborted => Request.HttpContext.RequestAborted;
 }
@@ -18,7 +18,8 @@ public sealed record RestServices(HttpRequest Request, IResourceStore Store, Wri
 /// <summary>
 /// create, read, vread, update, delete (plain and conditional) for the stored resource types, with If-Match /
 /// If-None-Exist / If-None-Match, weak ETags, Last-Modified, Location and <c>Prefer: return=</c>.
-/// Every write is validated first (<see cref="WriteValidation"/>) and runs in one store transaction.
+/// Every create and update is parsed once and validated once (<see cref="WriteValidation"/>), then prepared and written by
+/// <see cref="WritePipeline"/> in one store transaction; deletes need no preparation.
 /// </summary>
 public static class ResourceEndpoints
 {
@@ -86,10 +87,9 @@ public static class ResourceEndpoints
     {
         var resource = await ReadValidResourceAsync(type, s);
         string? ifNoneExist = s.Request.Headers["If-None-Exist"];
-        var outcome = await s.Store.TransactionAsync(
-            (tx, ct) => ResourceOperations.CreateAsync(tx, resource, null, string.IsNullOrWhiteSpace(ifNoneExist) ? null : ifNoneExist, ct), s.Aborted);
-        Log(s, "create", outcome);
-        return new WriteResult(outcome);
+        var create = new BundleEntryRequest(0, null, Bundle.HTTPVerb.POST, new EntryTarget(type, null, null, null), resource, null,
+            string.IsNullOrWhiteSpace(ifNoneExist) ? null : ifNoneExist);
+        return Written(s, "create", await RunAsync(create, s));
     }
 
     private static async Task<ReadResultResult> ReadAsync(string type, string id, RestServices s) =>
@@ -109,26 +109,27 @@ public static class ResourceEndpoints
             throw FhirRequestException.BadRequest(string.IsNullOrEmpty(resource.Id)
                 ? $"The {type} has no id; an update must carry the id of its URL ({id})."
                 : $"The {type}'s id ({resource.Id}) differs from the URL's ({id}).", $"{type}.id");
-        var ifMatch = VersionHeaders.IfMatch(s.Request.Headers.IfMatch);
-        var outcome = await s.Store.TransactionAsync((tx, ct) => ResourceOperations.UpdateAsync(tx, resource, ifMatch, ct), s.Aborted);
-        Log(s, "update", outcome);
-        return new WriteResult(outcome);
+        var update = new BundleEntryRequest(0, null, Bundle.HTTPVerb.PUT, new EntryTarget(type, id, null, null), resource,
+            VersionHeaders.IfMatch(s.Request.Headers.IfMatch), null);
+        return Written(s, "update", await RunAsync(update, s));
     }
 
+    /// <summary>Matching nothing, it creates the resource (the pipeline then demands the create scope too).</summary>
     private static async Task<WriteResult> ConditionalUpdateAsync(string type, RestServices s)
     {
         var resource = await ReadValidResourceAsync(type, s);
-        var ifMatch = VersionHeaders.IfMatch(s.Request.Headers.IfMatch);
-        var criteria = s.Request.QueryString.Value ?? "";
-        var outcome = await s.Store.TransactionAsync(async (tx, ct) =>
-        {
-            var written = await ResourceOperations.ConditionalUpdateAsync(tx, resource, criteria, ifMatch, null, ct);
-            // Matching nothing, it created the resource: that takes the create scope too (thrown here, it rolls back).
-            if (written.Status == StatusCodes.Status201Created)
-                s.Request.HttpContext.RequestServices.GetRequiredService<IFhirAccess>().Demand(s.Request.HttpContext, type, ScopePermissions.Create);
-            return written;
-        }, s.Aborted);
-        Log(s, "conditional update", outcome);
+        var criteria = (s.Request.QueryString.Value ?? "").TrimStart('?');
+        var update = new BundleEntryRequest(0, null, Bundle.HTTPVerb.PUT, new EntryTarget(type, null, null, criteria), resource,
+            VersionHeaders.IfMatch(s.Request.Headers.IfMatch), null);
+        return Written(s, "conditional update", await RunAsync(update, s));
+    }
+
+    private static async Task<WriteOutcome> RunAsync(BundleEntryRequest write, RestServices s) =>
+        (await s.Pipeline.RunAsync([write], EntryScope.Single, s.Aborted))[0]!;
+
+    private static WriteResult Written(RestServices s, string interaction, WriteOutcome outcome)
+    {
+        Log(s, interaction, outcome);
         return new WriteResult(outcome);
     }
 
@@ -148,15 +149,12 @@ public static class ResourceEndpoints
         return new WriteResult(outcome);
     }
 
-    /// <summary>The body, validated as the type of the URL, then parsed; a body of another type is a 400.</summary>
+    /// <summary>The body, parsed once and validated once as the type of the URL; a body of another type is a 400.</summary>
     private static async Task<Resource> ReadValidResourceAsync(string type, RestServices s)
     {
+        WriteMetrics.MarkStart(s.Request.HttpContext);
         var body = await FhirRequestBody.ReadAsync(s.Request, s.Aborted);
-        await s.Validation.EnsureValidAsync(body, type, s.Aborted);
-        var resource = body.Parse();
-        if (resource.TypeName != type)
-            throw FhirRequestException.BadRequest($"The body is a {resource.TypeName}, but this URL takes a {type}.", "resourceType");
-        return resource;
+        return await s.Validation.ReadValidResourceAsync(body, type, s.Aborted);
     }
 
     /// <summary>Type, id and version only: never content, which may identify a patient.</summary>

@@ -22,6 +22,8 @@ public static class ServiceComposition
         services.AddSingleton<IValidateOptions<WriteValidationOptions>, WriteValidationOptionsCheck>();
         services.AddOptions<StartupOptions>().BindConfiguration(StartupOptions.Section).ValidateOnStart();
         services.AddSingleton<WriteValidation>();
+        services.AddSingleton<WriteMetrics>();
+        services.AddSingleton<WritePipeline>();
         services.AddSingleton<BundleProcessor>();
         services.AddHostedService<StoreInitializer>();
         return services;
