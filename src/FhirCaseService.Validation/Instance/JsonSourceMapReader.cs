@@ -17,6 +17,7 @@ internal static class JsonSourceMapReader
         var bytes = Encoding.UTF8.GetBytes(json);
         var lines = new LineIndex(bytes);
         var relative = new List<(string Key, SourcePosition Position)>();
+        var bundleEntries = new List<(string Key, int Index)>();
         string? rootType = null;
         var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
         var stack = new Stack<Frame>();
@@ -43,6 +44,8 @@ internal static class JsonSourceMapReader
                     {
                         var key = ElementKey(stack.Peek(), name);
                         relative.Add((key, stack.Peek().IsArray ? tokenPosition : namePosition));
+                        if (stack.Count == 2 && stack.Peek() is { IsArray: true, Key: ".entry" } entries)
+                            bundleEntries.Add((key, entries.ArrayIndex));
                         stack.Push(new Frame(key, false, 0));
                         break;
                     }
@@ -77,6 +80,11 @@ internal static class JsonSourceMapReader
         map.Add(root, new SourcePosition(1, 1));
         foreach (var (key, position) in relative)
             map.Add(root + key, position);
+        if (root == "Bundle")
+        {
+            foreach (var (key, index) in bundleEntries)
+                map.AddBundleEntry(root + key, index);
+        }
         return map;
     }
 
