@@ -88,7 +88,7 @@ internal sealed class SliceMatcher(InstanceWalker walker)
             {
                 // Extension slices usually state their url only through the profile of their type.
                 if (discriminator.Path == "url" && slice.Types.FirstOrDefault()?.Profiles.FirstOrDefault() is { } extensionUrl && FindAt(slice, "url") is null)
-                    return item.Poco is Extension extension && extension.Url == extensionUrl;
+                    return item.Poco is Extension extension && RawElements.Text(extension, "url") == extensionUrl;
                 var target = FindAt(slice, discriminator.Path);
                 var expectation = target?.Validators.FirstOrDefault(v => v is FixedValueValidator or PatternValidator);
                 return expectation switch
