@@ -1,3 +1,4 @@
+using FhirCaseService.Validation.Instance;
 using Hl7.Fhir.Model;
 
 namespace FhirCaseService.Validation.Engine;
@@ -13,14 +14,14 @@ internal sealed class BundleIndex
             return;
         foreach (var entry in entries)
         {
-            if (entry.Child("resource")?.FirstOrDefault() is not { } resourceNode || resourceNode.Poco is not Resource resource)
+            // Null entries and wrong-shaped parts (a partial parse result) are skipped; the parser has reported them.
+            if (entry.Poco is null || entry.Child("resource")?.FirstOrDefault() is not { Poco: Resource resource } resourceNode)
                 continue;
-            var fullUrl = (entry.Poco as Bundle.EntryComponent)?.FullUrl;
-            if (fullUrl is not null)
+            if (RawElements.Text(entry.Poco, "fullUrl") is { } fullUrl)
                 _byReference.TryAdd(fullUrl, resourceNode);
-            if (resource.Id is not null)
+            if (RawElements.Text(resource, "id") is { } id)
             {
-                var relative = $"{resource.TypeName}/{resource.Id}";
+                var relative = $"{resource.TypeName}/{id}";
                 _byReference.TryAdd(relative, resourceNode);
             }
         }

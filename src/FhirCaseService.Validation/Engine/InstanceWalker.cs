@@ -33,7 +33,9 @@ internal sealed class InstanceWalker
     {
         var resource = (Resource)node.Poco;
         var applicable = new List<SchemaLookup>();
-        var declared = resource.Meta?.Profile?.OfType<string>().Where(p => p.Length > 0) ?? [];
+        // Read raw: in a partial parse result meta may be a list or a profile a number.
+        var declared = RawElements.Many<PrimitiveType>(RawElements.One<Meta>(resource, "meta"), "profile")
+            .Select(p => p.JsonValue as string).OfType<string>().Where(p => p.Length > 0);
         foreach (var profile in declared.Select(p => (Url: p, Required: false)).Concat(extraProfiles.Select(p => (Url: p, Required: profilesAreRequired))).DistinctBy(p => p.Url))
         {
             var lookup = await _schemas.GetAsync(profile.Url).ConfigureAwait(false);
@@ -151,15 +153,16 @@ internal sealed class InstanceWalker
     {
         // Only absolute URLs name a definition; a relative (or missing) url is checked against core Extension, and sub-extensions
         // of a complex extension also by their parent's slices.
-        if (extension.Url is null || !extension.Url.Contains(':', StringComparison.Ordinal))
+        var url = RawElements.Text(extension, "url");
+        if (url is null || !url.Contains(':', StringComparison.Ordinal))
         {
             await ValidateAgainstTypeAsync(node, SchemaRepository.CoreUrl("Extension"), path, resource, run, isExtensionProfile: false).ConfigureAwait(false);
             return;
         }
-        var lookup = await _schemas.GetAsync(extension.Url).ConfigureAwait(false);
+        var lookup = await _schemas.GetAsync(url).ConfigureAwait(false);
         if (lookup.Schema is null)
         {
-            ReportUnknownExtension(node, extension.Url, path, run);
+            ReportUnknownExtension(node, url, path, run);
             await ValidateAgainstTypeAsync(node, SchemaRepository.CoreUrl("Extension"), path, resource, run, isExtensionProfile: false).ConfigureAwait(false);
             return;
         }
@@ -192,7 +195,8 @@ internal sealed class InstanceWalker
                 }
                 continue;
             }
-            byName[group.Name] = group.ToList();
+            // A null list item ("name": [null]) has no content to check; the parser has reported it.
+            byName[group.Name] = group.Where(item => item.Poco is not null).ToList();
         }
 
         foreach (var child in parent.Children)

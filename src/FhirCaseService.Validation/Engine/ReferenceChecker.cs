@@ -13,20 +13,21 @@ internal sealed class ReferenceChecker(SliceMatcher conformance, SchemaRepositor
 {
     public async ValueTask CheckAsync(ResourceReference reference, TypeReference type, InstancePath path, PocoNode resource, ValidationRun run)
     {
-        if (string.IsNullOrEmpty(reference.Reference))
+        // Read raw: a partial parse result may hold a number or an object where the reference string belongs.
+        if (RawElements.Text(reference, "reference") is not { Length: > 0 } literal)
             return;
-        var target = Resolve(reference.Reference, resource, run);
-        if (target is null && IsLocal(reference.Reference, run))
+        var target = Resolve(literal, resource, run);
+        if (target is null && IsLocal(literal, run))
         {
             run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.NotFound,
-                $"Reference '{reference.Reference}' points to nothing: no {(reference.Reference.StartsWith('#') ? "contained resource" : "Bundle entry")} has that identity.",
+                $"Reference '{literal}' points to nothing: no {(literal.StartsWith('#') ? "contained resource" : "Bundle entry")} has that identity.",
                 path, "reference-unresolved");
             return;
         }
         if (type.TargetProfiles.Count == 0)
             return;
 
-        var targetType = target?.Poco.TypeName ?? reference.Type ?? TypeNamedIn(reference.Reference);
+        var targetType = target?.Poco.TypeName ?? RawElements.Text(reference, "type") ?? TypeNamedIn(literal);
         if (targetType is null)
             return;
         var allowed = new List<(string Profile, string Type)>();
@@ -64,7 +65,7 @@ internal sealed class ReferenceChecker(SliceMatcher conformance, SchemaRepositor
         if (reference.StartsWith('#'))
         {
             var id = reference[1..];
-            return resource.Child("contained")?.FirstOrDefault(c => (c.Poco as Resource)?.Id == id);
+            return resource.Child("contained")?.FirstOrDefault(c => c.Poco is Resource contained && RawElements.Text(contained, "id") == id);
         }
         return run.ResolveReference(reference);
     }

@@ -88,7 +88,7 @@ internal sealed class SliceMatcher(InstanceWalker walker)
             {
                 // Extension slices usually state their url only through the profile of their type.
                 if (discriminator.Path == "url" && slice.Types.FirstOrDefault()?.Profiles.FirstOrDefault() is { } extensionUrl && FindAt(slice, "url") is null)
-                    return item.Poco is Extension extension && extension.Url == extensionUrl;
+                    return item.Poco is Extension extension && RawElements.Text(extension, "url") == extensionUrl;
                 var target = FindAt(slice, discriminator.Path);
                 var expectation = target?.Validators.FirstOrDefault(v => v is FixedValueValidator or PatternValidator);
                 return expectation switch
@@ -156,11 +156,18 @@ internal sealed class SliceMatcher(InstanceWalker walker)
         var lookup = await walker.Schemas.GetAsync(profile).ConfigureAwait(false);
         if (lookup.Schema is null || lookup.Schema.Type != node.Poco.TypeName && !node.Poco.TypeName.Contains('.', StringComparison.Ordinal))
             return false;
+        // A resource's verdict depends on nothing but the resource; an element's may depend on its resource (%resource).
+        var isResource = node.Poco is Resource;
+        if (isResource && run.TargetVerdicts.TryGetValue((node.Poco, profile), out var known))
+            return known;
         var probe = run.CreateProbe();
         var path = InstancePath.ForResource(node.Poco.TypeName);
-        var probeResource = node.Poco is Resource ? node : resource;
+        var probeResource = isResource ? node : resource;
         await walker.ValidateElementAsync(node, lookup.Schema.Root, lookup.Schema, path, probeResource, probe).ConfigureAwait(false);
-        return !probe.ToResult().HasErrors;
+        var conforms = !probe.ToResult().HasErrors;
+        if (isResource)
+            run.TargetVerdicts[(node.Poco, profile)] = conforms;
+        return conforms;
     }
 
     private static List<PocoNode> Select(PocoNode item, string path, PocoNode resource, ValidationRun run)

@@ -38,23 +38,7 @@ public sealed class ValidationRun
         if (!_seen.Add((path.Expression, rule, message)))
             return;
         var position = SourceMap?.Find(path.SourceKey);
-        _issues.Add(new ValidationIssue(severity, code, message, new IssueLocation(path.Expression, position?.Line, position?.Column, EntryOf(path)), rule));
-    }
-
-    /// <summary>
-    /// The Bundle entry a path lies in (null outside a Bundle's entries). Interim: read from the path's leading step;
-    /// the walker is to carry the index on <see cref="InstancePath"/> itself.
-    /// </summary>
-    private int? EntryOf(in InstancePath path) => EntryOf(path.Expression);
-
-    private int? EntryOf(string expression)
-    {
-        const string prefix = "Bundle.entry[";
-        if (Bundle is null || !expression.StartsWith(prefix, StringComparison.Ordinal))
-            return null;
-        var end = expression.IndexOf(']', prefix.Length);
-        return end > 0 && int.TryParse(expression.AsSpan(prefix.Length, end - prefix.Length), System.Globalization.NumberStyles.None,
-            System.Globalization.CultureInfo.InvariantCulture, out var index) ? index : null;
+        _issues.Add(new ValidationIssue(severity, code, message, new IssueLocation(path.Expression, position?.Line, position?.Column, path.Entry), rule));
     }
 
     /// <summary>Reports a problem of the definitions themselves (e.g. a constraint that cannot compile) once per call, not once per node.</summary>
@@ -64,8 +48,8 @@ public sealed class ValidationRun
             Report(severity, code, message, path, rule);
     }
 
-    /// <summary>Source keys where the parser already reported a problem, with the FHIRPath the walk found for them.</summary>
-    private readonly Dictionary<string, string?> _parseIssueExpressions = new(StringComparer.Ordinal);
+    /// <summary>Source keys where the parser already reported a problem, with the path the walk found for them.</summary>
+    private readonly Dictionary<string, InstancePath?> _parseIssuePaths = new(StringComparer.Ordinal);
     private readonly List<ParseIssue> _parseIssues = [];
 
     internal void AddParseIssues(IReadOnlyList<ParseIssue> issues)
@@ -74,36 +58,66 @@ public sealed class ValidationRun
         {
             _parseIssues.Add(issue);
             if (issue.SourceKey is { } key)
-                _parseIssueExpressions[key] = null;
+                _parseIssuePaths[key] = null;
         }
     }
 
     /// <summary>True when the parser already reported this node, so the walk does not report it a second time.</summary>
     public bool HasParseIssueAt(in InstancePath path)
     {
-        if (_parseIssueExpressions.Count == 0 || !_parseIssueExpressions.ContainsKey(path.SourceKey))
+        if (_parseIssuePaths.Count == 0 || !_parseIssuePaths.ContainsKey(path.SourceKey))
             return false;
-        _parseIssueExpressions[path.SourceKey] = path.Expression;
+        _parseIssuePaths[path.SourceKey] = path;
         return true;
     }
 
     /// <summary>Lets the parser's findings borrow the walk's FHIRPath for their element (the parser's own paths lack indexes).</summary>
     public void NoteVisited(in InstancePath path)
     {
-        if (_parseIssueExpressions.Count > 0 && _parseIssueExpressions.ContainsKey(path.SourceKey))
-            _parseIssueExpressions[path.SourceKey] = path.Expression;
+        if (_parseIssuePaths.Count > 0 && _parseIssuePaths.ContainsKey(path.SourceKey))
+            _parseIssuePaths[path.SourceKey] = path;
     }
 
     /// <summary>A silent run for trial matching (slices by profile, reference targets): same options and terminology, own issues.</summary>
-    internal ValidationRun CreateProbe() => new(Options, null, Terminology) { Bundle = Bundle };
+    internal ValidationRun CreateProbe() => new(Options, null, Terminology) { Bundle = Bundle, TargetVerdicts = TargetVerdicts };
+
+    /// <summary>
+    /// Whether a resource meets a profile, by resource object and profile, shared by the run and its probes: a
+    /// resource referenced from many entries (the Patient of every Observation) is checked against a profile once,
+    /// so reference checks cost linear time in the Bundle, not entries times target size.
+    /// </summary>
+    internal Dictionary<(Base Resource, string Profile), bool> TargetVerdicts { get; private init; } = new(ResourceAndProfileComparer.Instance);
+
+    private sealed class ResourceAndProfileComparer : IEqualityComparer<(Base Resource, string Profile)>
+    {
+        public static readonly ResourceAndProfileComparer Instance = new();
+
+        public bool Equals((Base Resource, string Profile) x, (Base Resource, string Profile) y) =>
+            ReferenceEquals(x.Resource, y.Resource) && string.Equals(x.Profile, y.Profile, StringComparison.Ordinal);
+
+        public int GetHashCode((Base Resource, string Profile) key) =>
+            HashCode.Combine(System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(key.Resource), StringComparer.Ordinal.GetHashCode(key.Profile));
+    }
 
     internal ValidationResult ToResult()
     {
         if (_parseIssues.Count == 0)
             return new ValidationResult(_issues.ToArray());
-        var parsed = _parseIssues.Select(p => p.SourceKey is { } key && _parseIssueExpressions.GetValueOrDefault(key) is { } expression
-            ? p.Issue with { Location = p.Issue.Location with { Expression = expression } }
-            : p.Issue).Select(i => i with { Location = i.Location with { Entry = EntryOf(i.Location.Expression) } });
+        var parsed = _parseIssues.Select(LocateParseIssue);
         return new ValidationResult(parsed.Concat(_issues).ToArray());
+    }
+
+    /// <summary>
+    /// A parser finding gets the walk's FHIRPath and entry where the walk reached its element; an element the walk
+    /// never reached (the parser dropped it) keeps the parser's path and takes its entry from the source map.
+    /// </summary>
+    private ValidationIssue LocateParseIssue(ParseIssue parseIssue)
+    {
+        if (parseIssue.SourceKey is not { } key)
+            return parseIssue.Issue;
+        var location = _parseIssuePaths.GetValueOrDefault(key) is { } walked
+            ? parseIssue.Issue.Location with { Expression = walked.Expression, Entry = walked.Entry }
+            : parseIssue.Issue.Location with { Entry = SourceMap?.EntryOf(key) };
+        return parseIssue.Issue with { Location = location };
     }
 }

@@ -101,7 +101,8 @@ public static class InstanceReader
             coded.IssueSeverity == OperationOutcome.IssueSeverity.Warning ? OperationOutcome.IssueSeverity.Warning : OperationOutcome.IssueSeverity.Error,
             rule == "primitive-format" ? OperationOutcome.IssueType.Value : OperationOutcome.IssueType.Structure,
             coded.BaseErrorMessage ?? coded.Message,
-            new IssueLocation(coded.InstancePath ?? "(document)", position?.Line ?? line, position?.Column ?? column),
+            // A finding without an element path (a resource with no resourceType deep inside) is about the document.
+            new IssueLocation(string.IsNullOrEmpty(coded.InstancePath) ? "(document)" : coded.InstancePath, position?.Line ?? line, position?.Column ?? column),
             rule);
         return new ParseIssue(issue, key);
     }

@@ -17,6 +17,7 @@ internal static class JsonSourceMapReader
         var bytes = Encoding.UTF8.GetBytes(json);
         var lines = new LineIndex(bytes);
         var relative = new List<(string Key, SourcePosition Position)>();
+        var bundleEntries = new List<(string Key, int Index)>();
         string? rootType = null;
         var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
         var stack = new Stack<Frame>();
@@ -43,6 +44,8 @@ internal static class JsonSourceMapReader
                     {
                         var key = ElementKey(stack.Peek(), name);
                         relative.Add((key, stack.Peek().IsArray ? tokenPosition : namePosition));
+                        if (stack.Count == 2 && stack.Peek() is { IsArray: true, Key: ".entry" } entries)
+                            bundleEntries.Add((key, entries.ArrayIndex));
                         stack.Push(new Frame(key, false, 0));
                         break;
                     }
@@ -77,6 +80,11 @@ internal static class JsonSourceMapReader
         map.Add(root, new SourcePosition(1, 1));
         foreach (var (key, position) in relative)
             map.Add(root + key, position);
+        if (root == "Bundle")
+        {
+            foreach (var (key, index) in bundleEntries)
+                map.AddBundleEntry(root + key, index);
+        }
         return map;
     }
 
@@ -92,27 +100,31 @@ internal static class JsonSourceMapReader
         }
     }
 
-    /// <summary>Byte offsets of line starts, to turn a token offset into a 1-based line and character column.</summary>
-    private sealed class LineIndex
+    /// <summary>
+    /// Turns token offsets into 1-based lines and character columns. Offsets arrive in increasing order, so the
+    /// characters of a line are counted once, from the previous token on: a file written on one line (minified
+    /// JSON) costs linear time, not a count from the line start for every token.
+    /// </summary>
+    private sealed class LineIndex(byte[] bytes)
     {
-        private readonly byte[] _bytes;
-        private readonly List<int> _starts = [0];
-
-        public LineIndex(byte[] bytes)
-        {
-            _bytes = bytes;
-            for (var i = 0; i < bytes.Length; i++)
-                if (bytes[i] == (byte)'\n')
-                    _starts.Add(i + 1);
-        }
+        private int _line = 1;
+        private int _offset;
+        private int _column = 1;
 
         public SourcePosition PositionOf(int offset)
         {
-            var line = _starts.BinarySearch(offset);
-            if (line < 0)
-                line = ~line - 1;
-            var column = Encoding.UTF8.GetCharCount(_bytes, _starts[line], offset - _starts[line]) + 1;
-            return new SourcePosition(line + 1, column);
+            if (offset < _offset)
+                (_line, _offset, _column) = (1, 0, 1);
+            var newline = bytes.AsSpan(_offset, offset - _offset).LastIndexOf((byte)'\n');
+            if (newline >= 0)
+            {
+                _line += bytes.AsSpan(_offset, newline + 1).Count((byte)'\n');
+                _offset += newline + 1;
+                _column = 1;
+            }
+            _column += Encoding.UTF8.GetCharCount(bytes, _offset, offset - _offset);
+            _offset = offset;
+            return new SourcePosition(_line, _column);
         }
     }
 }

@@ -10,8 +10,12 @@ public readonly record struct SourcePosition(int Line, int Column);
 public sealed class SourceMap
 {
     private readonly Dictionary<string, SourcePosition> _positions = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _bundleEntries = new(StringComparer.Ordinal);
 
     internal void Add(string key, SourcePosition position) => _positions.TryAdd(key, position);
+
+    /// <summary>Records that the element at <paramref name="key"/> is entry <paramref name="index"/> of the root Bundle.</summary>
+    internal void AddBundleEntry(string key, int index) => _bundleEntries.TryAdd(key, index);
 
     public int Count => _positions.Count;
 
@@ -23,6 +27,23 @@ public sealed class SourceMap
         {
             if (_positions.TryGetValue(key, out var position))
                 return position;
+            var cut = key.LastIndexOf('.');
+            if (cut < 0)
+                return null;
+            key = key[..cut];
+        }
+    }
+
+    /// <summary>The index of the root Bundle's entry that holds the element (null: the Bundle itself, or not a Bundle).</summary>
+    public int? EntryOf(string sourceKey)
+    {
+        if (_bundleEntries.Count == 0)
+            return null;
+        var key = sourceKey;
+        while (true)
+        {
+            if (_bundleEntries.TryGetValue(key, out var index))
+                return index;
             var cut = key.LastIndexOf('.');
             if (cut < 0)
                 return null;

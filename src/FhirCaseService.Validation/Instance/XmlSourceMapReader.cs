@@ -57,6 +57,8 @@ internal static class XmlSourceMapReader
                     parent.ChildCounts[reader.LocalName] = index + 1;
                     frame = new Frame($"{parent.Key}.{reader.LocalName}[{index}]");
                     map.Add(frame.Key, position);
+                    if (stack.Count == 1 && parent.Key == "Bundle" && reader.LocalName == "entry")
+                        map.AddBundleEntry(frame.Key, index);
                 }
                 if (reader.IsEmptyElement)
                     continue;

@@ -1,3 +1,4 @@
+using FhirCaseService.Validation.Instance;
 using Hl7.Fhir.Model;
 
 namespace FhirCaseService.Validation.Schema.Validators;
@@ -31,17 +32,18 @@ public sealed class BindingValidator : IElementValidator
         var hasText = false;
         switch (visit.Node.Poco)
         {
+            // Read raw: a partial parse result may hold a wrong-shaped coding or a number where a code belongs.
             case CodeableConcept concept:
-                foreach (var coding in concept.Coding)
-                    if (coding.Code is { } code)
-                        codes.Add((coding.System, code));
-                hasText = concept.Text is not null;
+                foreach (var coding in RawElements.Many<Coding>(concept, "coding"))
+                    if (RawElements.Text(coding, "code") is { } code)
+                        codes.Add((RawElements.Text(coding, "system"), code));
+                hasText = RawElements.Text(concept, "text") is not null;
                 break;
-            case Coding { Code: { } code } coding:
-                codes.Add((coding.System, code));
+            case Coding coding when RawElements.Text(coding, "code") is { } code:
+                codes.Add((RawElements.Text(coding, "system"), code));
                 break;
-            case Quantity { Code: { } code } quantity:
-                codes.Add((quantity.System, code));
+            case Quantity quantity when RawElements.Text(quantity, "code") is { } code:
+                codes.Add((RawElements.Text(quantity, "system"), code));
                 break;
             case PrimitiveType { JsonValue: string value }:
                 codes.Add((null, value));

@@ -1,4 +1,5 @@
 using FhirCaseService.Validation.FhirPath;
+using FhirCaseService.Validation.Instance;
 using Hl7.Fhir.FhirPath;
 using Hl7.Fhir.Model;
 
@@ -103,10 +104,10 @@ public sealed class ExtensionValueOrChildrenValidator : IElementValidator
 
     public void Validate(in ElementVisit visit)
     {
-        if (visit.Node.Poco is Extension extension && extension.Value is not null && extension.Extension.Count > 0)
+        if (visit.Node.Poco is Extension extension && RawElements.Has(extension, "value") && RawElements.Count(extension, "extension") > 0)
         {
             visit.Run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Invariant,
-                $"Constraint ext-1 failed: extension {extension.Url} has both a value and nested extensions; keep one.", visit.Path, "ext-1");
+                $"Constraint ext-1 failed: extension {RawElements.Text(extension, "url")} has both a value and nested extensions; keep one.", visit.Path, "ext-1");
         }
     }
 }
@@ -114,7 +115,8 @@ public sealed class ExtensionValueOrChildrenValidator : IElementValidator
 /// <summary>
 /// Native answers for the core constraints met on nearly every resource (dom-2..6, obs-6/7, qty-3, ref-1, per-1): where the instance makes the
 /// answer obvious (no contained resources, a narrative present, no value), the FHIRPath engine is not called. The
-/// FHIRPath expression still decides every other case, so the native part can only say "holds", never "fails".
+/// FHIRPath expression still decides every other case, so the native part can only say "holds", never "fails". Values
+/// are read raw (<see cref="RawElements"/>): a partial parse result may hold parts of the wrong shape.
 /// </summary>
 internal static class KnownShortcuts
 {
@@ -122,19 +124,19 @@ internal static class KnownShortcuts
     {
         // contained.contained.empty(), contained.where(...).empty(), contained.meta...empty(): true without contained.
         "dom-2" or "dom-3" or "dom-4" or "dom-5" when expression.StartsWith("contained.", StringComparison.Ordinal) =>
-            node => node.Poco is DomainResource { Contained.Count: 0 },
+            node => node.Poco is DomainResource resource && RawElements.Count(resource, "contained") == 0,
         "dom-6" when expression == "text.`div`.exists()" =>
-            node => node.Poco is DomainResource { Text.Div: not null },
+            node => node.Poco is DomainResource resource && RawElements.Text(RawElements.One<Narrative>(resource, "text"), "div") is not null,
         "obs-6" when expression == "dataAbsentReason.empty() or value.empty()" =>
-            node => node.Poco is Observation observation && (observation.DataAbsentReason is null || observation.Value is null),
+            node => node.Poco is Observation observation && (!RawElements.Has(observation, "dataAbsentReason") || !RawElements.Has(observation, "value")),
         "obs-7" when expression.StartsWith("value.empty() or component.code.where(", StringComparison.Ordinal) =>
-            node => node.Poco is Observation observation && (observation.Value is null || observation.Component.Count == 0),
+            node => node.Poco is Observation observation && (!RawElements.Has(observation, "value") || RawElements.Count(observation, "component") == 0),
         "qty-3" when expression == "code.empty() or system.exists()" =>
-            node => node.Poco is Quantity quantity && (quantity.Code is null || quantity.System is not null),
+            node => node.Poco is Quantity quantity && (RawElements.Text(quantity, "code") is null || RawElements.Text(quantity, "system") is not null),
         "ref-1" when expression.StartsWith("reference.startsWith('#').not() or ", StringComparison.Ordinal) =>
-            node => node.Poco is ResourceReference reference && (reference.Reference is null || !reference.Reference.StartsWith('#')),
+            node => node.Poco is ResourceReference reference && RawElements.Text(reference, "reference") is not ['#', ..],
         "per-1" when expression.StartsWith("start.hasValue().not() or end.hasValue().not() or ", StringComparison.Ordinal) =>
-            node => node.Poco is Period period && (period.Start is null || period.End is null),
+            node => node.Poco is Period period && (RawElements.Text(period, "start") is null || RawElements.Text(period, "end") is null),
         _ => null,
     };
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using FhirCaseService.Validation.Instance;
 using Hl7.Fhir.Model;
 
 namespace FhirCaseService.Validation.Schema.Validators;
@@ -119,8 +120,11 @@ public sealed class ValueRangeValidator : IElementValidator
     {
         switch (value, limit)
         {
-            case (Quantity { Value: decimal v } q, Quantity { Value: decimal l } lq) when q.Code == lq.Code && q.System == lq.System:
-                return v.CompareTo(l);
+            case (Quantity q, Quantity lq):
+                return RawElements.Number(q, "value") is decimal valueAmount && RawElements.Number(lq, "value") is decimal limitAmount
+                    && RawElements.Text(q, "code") == RawElements.Text(lq, "code") && RawElements.Text(q, "system") == RawElements.Text(lq, "system")
+                    ? valueAmount.CompareTo(limitAmount)
+                    : null;
             case (PrimitiveType { JsonValue: { } v }, PrimitiveType { JsonValue: { } l }):
                 if (ToDecimal(v) is decimal dv && ToDecimal(l) is decimal dl)
                     return dv.CompareTo(dl);
@@ -164,7 +168,7 @@ public static class PocoMatching
             var actualChildren = actual.Child(expectedChildren.Name);
             if (actualChildren is null)
                 return false;
-            var actualList = actualChildren.ToList();
+            var actualList = actualChildren.Where(c => c.Poco is not null).ToList();
             foreach (var expectedItem in expectedChildren)
             {
                 expectedCount++;
@@ -174,7 +178,7 @@ public static class PocoMatching
             if (exact && actualList.Count != expectedChildren.Count())
                 return false;
         }
-        return !exact || actual.Children().Sum(c => c.Count()) == expectedCount;
+        return !exact || actual.Children().Sum(c => c.Count(item => item.Poco is not null)) == expectedCount;
     }
 
     /// <summary>A short human rendering of a value for messages.</summary>
@@ -182,12 +186,18 @@ public static class PocoMatching
     {
         PrimitiveType primitive => $"'{Convert.ToString(primitive.JsonValue, CultureInfo.InvariantCulture)}'",
         Coding coding => DescribeCoding(coding),
-        CodeableConcept concept => concept.Coding.Count > 0 ? string.Join(" or ", concept.Coding.Select(DescribeCoding)) : $"'{concept.Text}'",
-        Quantity quantity => $"{quantity.Value?.ToString(CultureInfo.InvariantCulture)} {quantity.Code ?? quantity.Unit}".Trim(),
-        Identifier identifier => $"identifier {identifier.System}|{identifier.Value}",
+        CodeableConcept concept => RawElements.Many<Coding>(concept, "coding").ToList() is { Count: > 0 } codings
+            ? string.Join(" or ", codings.Select(DescribeCoding))
+            : $"'{RawElements.Text(concept, "text")}'",
+        Quantity quantity => $"{RawElements.Number(quantity, "value")?.ToString(CultureInfo.InvariantCulture)} {RawElements.Text(quantity, "code") ?? RawElements.Text(quantity, "unit")}".Trim(),
+        Identifier identifier => $"identifier {RawElements.Text(identifier, "system")}|{RawElements.Text(identifier, "value")}",
         _ => Conformance.Serialization.FhirSerialization.ToJson(value),
     };
 
-    private static string DescribeCoding(Coding coding) =>
-        coding.Display is { } display ? $"{coding.System}|{coding.Code} ({display})" : $"{coding.System}|{coding.Code}";
+    private static string DescribeCoding(Coding coding)
+    {
+        var system = RawElements.Text(coding, "system");
+        var code = RawElements.Text(coding, "code");
+        return RawElements.Text(coding, "display") is { } display ? $"{system}|{code} ({display})" : $"{system}|{code}";
+    }
 }

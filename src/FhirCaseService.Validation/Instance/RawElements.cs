@@ -1,0 +1,57 @@
+using Hl7.Fhir.Model;
+
+namespace FhirCaseService.Validation.Instance;
+
+/// <summary>
+/// Reads elements of a POCO the way the parser left them. A partial result of a failed parse may hold a value of the
+/// wrong shape (a list where one Meta belongs, a number inside a FhirUri, a null list item); the SDK's typed getters
+/// throw on those, so the engine reads through <see cref="Base.TryGetValue"/> and the primitive's raw value instead,
+/// and a wrong-shaped part simply reads as absent (the parser has reported it, with its position).
+/// </summary>
+internal static class RawElements
+{
+    /// <summary>The element as one <typeparamref name="T"/>, or null when absent or of another shape.</summary>
+    public static T? One<T>(Base? poco, string name) where T : Base =>
+        poco is not null && poco.TryGetValue(name, out var value) && value is T typed ? typed : null;
+
+    /// <summary>The items of a repeating element that are <typeparamref name="T"/> (null items and wrong shapes skipped).</summary>
+    public static IEnumerable<T> Many<T>(Base? poco, string name) where T : Base
+    {
+        if (poco is null || !poco.TryGetValue(name, out var value))
+            return [];
+        return value switch
+        {
+            T single => [single],
+            IEnumerable<Base?> items => items.OfType<T>(),
+            _ => [],
+        };
+    }
+
+    /// <summary>The number of non-null items of an element (0 when absent).</summary>
+    public static int Count(Base? poco, string name)
+    {
+        if (poco is null || !poco.TryGetValue(name, out var value))
+            return 0;
+        return value switch
+        {
+            IEnumerable<Base?> items => items.Count(i => i is not null),
+            Base => 1,
+            _ => 0,
+        };
+    }
+
+    /// <summary>A primitive element's value when it is text (a number where text belongs reads as absent).</summary>
+    public static string? Text(Base? poco, string name) => One<PrimitiveType>(poco, name)?.JsonValue as string;
+
+    /// <summary>A primitive element's value when it is a number.</summary>
+    public static decimal? Number(Base? poco, string name) => One<PrimitiveType>(poco, name)?.JsonValue switch
+    {
+        decimal d => d,
+        int i => i,
+        long l => l,
+        _ => null,
+    };
+
+    /// <summary>Whether the element is present in any shape.</summary>
+    public static bool Has(Base? poco, string name) => poco is not null && poco.TryGetValue(name, out var value) && value is not null;
+}
