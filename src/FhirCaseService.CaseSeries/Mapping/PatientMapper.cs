@@ -378,6 +378,10 @@ internal sealed class PatientMapper
         if (_patient.FollowUp is not FollowUp followUp || (!followUp.LastContactDate.IsReported && !followUp.DiseaseStatus.IsReported))
             return;
         var observation = DiseaseStatus(followUp.LastContactDate, followUp.DiseaseStatus);
+        // The profile asks every relapse status for its site (fhircase-status-2); the follow-up states the status only,
+        // the sites belong to the relapse itself, so here they are marked absent rather than copied or guessed.
+        if (followUp.DiseaseStatus is { IsReported: true, Value: "relapse" })
+            observation.Extension.Add(new Extension(Extensions.RelapseSite, Absent.Marked(new CodeableConcept())));
         Add(Key("Observation", "follow-up"), observation, Profiles.DiseaseStatus,
             Illustrative(followUp.Path + ".lastContactDate", followUp.Path + ".diseaseStatus"), $"last follow-up{On(followUp.LastContactDate)}");
     }
