@@ -113,6 +113,32 @@ public sealed class CaseSeriesReaderTests
     }
 
     [Fact]
+    public void Errors_in_a_file_written_on_one_line_carry_their_column()
+    {
+        var json = System.Text.Json.Nodes.JsonNode.Parse(With(root => Patient(root)["relapses"]![0]!["cd22"] = "weak"))!.ToJsonString();
+
+        var error = Assert.Single(CaseSeriesReader.Read(json).Errors);
+
+        Assert.Equal((1, json.IndexOf("\"weak\"", StringComparison.Ordinal) + 1), (error.Line, error.Column));
+    }
+
+    [Fact]
+    public void Flow_cytometry_values_need_a_reported_antigen_status_and_a_percentage_within_0_to_100()
+    {
+        var json = With(root =>
+        {
+            var relapse = Patient(root)["relapses"]![2]!;
+            relapse["cd22PercentOfBlasts"] = 80;
+            Patient(root)["relapses"]![1]!["cd19PercentOfBlasts"] = 120;
+        });
+
+        var errors = CaseSeriesReader.Read(json).Errors;
+
+        Assert.Equal([("patients[0].relapses[1].cd19PercentOfBlasts", InputRules.InvalidValue), ("patients[0].relapses[2].cd22", InputRules.InvalidValue)],
+            errors.Select(e => (e.Path, e.Rule)).Order());
+    }
+
+    [Fact]
     public void A_missing_field_is_located_at_its_parent_object()
     {
         var json = With(root => Patient(root)["followUp"]!.AsObject().Remove("vitalStatus"));

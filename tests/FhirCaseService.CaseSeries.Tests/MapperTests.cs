@@ -87,6 +87,37 @@ public sealed class MapperTests
     }
 
     [Fact]
+    public void Flow_cytometry_values_at_a_relapse_become_percent_of_blasts_and_antigen_density()
+    {
+        var bundle = Convert(With(root =>
+        {
+            Patient(root)["relapses"]![1]!["cd22PercentOfBlasts"] = 91.5;
+            Patient(root)["relapses"]![1]!["cd22AntigenDensity"] = 4200;
+        }));
+        var cd22 = Single<Observation>(bundle, "-relapse-2-cd22");
+        var cd19 = Single<Observation>(bundle, "-relapse-2-cd19");
+
+        var percent = Assert.IsType<Quantity>(cd22.Value);
+        Assert.Equal((91.5m, "http://unitsofmeasure.org", "%"), (percent.Value, percent.System, percent.Code));
+        var density = Assert.Single(cd22.Component);
+        Assert.True(HasCoding(density.Code, $"{Base}/CodeSystem/fhircase-concepts", "antigen-density"));
+        var molecules = Assert.IsType<Quantity>(density.Value);
+        Assert.Equal((4200m, "{molecules}/{cell}"), (molecules.Value, molecules.Code));
+        Assert.Null(cd19.Value);
+        Assert.Empty(cd19.Component);
+    }
+
+    [Fact]
+    public void Follow_up_in_relapse_marks_its_relapse_site_absent()
+    {
+        var bundle = Convert(With(root => Patient(root)["followUp"]!["diseaseStatus"] = "relapse"));
+        var followUp = Single<Observation>(bundle, "-follow-up");
+
+        var site = Assert.Single(followUp.Extension, e => e.Url == $"{Base}/StructureDefinition/relapse-site");
+        Assert.Equal("unknown", site.Value.Extension.Single().Value.ToString());
+    }
+
+    [Fact]
     public void Car_t_is_a_tisagenlecleucel_administration_for_the_diagnosis()
     {
         var carT = Single<MedicationAdministration>(_bundle, "-car-t");

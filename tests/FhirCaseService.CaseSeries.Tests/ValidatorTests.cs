@@ -16,6 +16,7 @@ public sealed class ValidatorTests
         "examples/case-series/aertgeerts-2025-ino-bridge.json",
         "test record",
         "test record with unreported values",
+        "test record in relapse at follow-up, with flow cytometry values",
     };
 
     private static string Input(string name) => name switch
@@ -36,6 +37,14 @@ public sealed class ValidatorTests
             patient["radiotherapy"]![0]!["intent"] = "not-reported";
             patient["radiotherapy"]![0]!["startDate"] = "not-reported";
             patient["followUp"]!["diseaseStatus"] = "not-reported";
+        }),
+        "test record in relapse at follow-up, with flow cytometry values" => TestRecords.With(root =>
+        {
+            var patient = TestRecords.Patient(root);
+            patient["followUp"]!["diseaseStatus"] = "relapse";
+            patient["relapses"]![1]!["cd19PercentOfBlasts"] = 2.5;
+            patient["relapses"]![1]!["cd22PercentOfBlasts"] = 91;
+            patient["relapses"]![1]!["cd22AntigenDensity"] = 4200;
         }),
         _ => File.ReadAllText(Path.Combine(RepositoryPaths.Root, name)),
     };

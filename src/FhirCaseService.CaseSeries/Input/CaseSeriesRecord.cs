@@ -1,7 +1,8 @@
 namespace FhirCaseService.CaseSeries.Input;
 
 // The input model of one case-series file, as documented in docs/case-series-format.md.
-// Immutable; built only by CaseSeriesReader, which has already checked every rule the format states.
+// Immutable; built by CaseSeriesReader, which has already checked every rule the format states, or by the synthetic
+// cohort generator (Synthetic/), whose clinical courses keep the same rules.
 // Each part keeps its Path (e.g. "patients[1].relapses[0]") so the mapper can tell which facts are illustrative.
 
 public sealed record CaseSeriesRecord(
@@ -12,7 +13,14 @@ public sealed record CaseSeriesRecord(
     PartialDate PublicationDate,
     Timeline Timeline,
     string CompiledBy,
-    IReadOnlyList<CasePatient> Patients);
+    IReadOnlyList<CasePatient> Patients)
+{
+    /// <summary>
+    /// A generated cohort rather than a transcription: every resource is tagged <c>synthetic</c> instead of
+    /// reported/illustrative. Not a field of the file format; only the generator sets it.
+    /// </summary>
+    public bool Synthetic { get; init; }
+}
 
 /// <summary>How the dates of the record relate to real time (for published series: a shifted, relative timeline).</summary>
 public sealed record Timeline(PartialDate AnchorDate, string Explanation);
@@ -41,8 +49,18 @@ public sealed record Relapse(
     int Number,
     Fact<PartialDate> Date,
     Fact<IReadOnlyList<string>> Sites,
-    Fact<string> Cd19,
-    Fact<string> Cd22);
+    AntigenResult Cd19,
+    AntigenResult Cd22);
+
+/// <summary>
+/// An antigen on the blasts at a relapse: the status (positive / negative) and, when flow cytometry gives them, the
+/// percent of blasts carrying it and the molecules per blast. Field names in the file: <c>cd19</c>,
+/// <c>cd19PercentOfBlasts</c>, <c>cd19AntigenDensity</c> (and the same for cd22).
+/// </summary>
+public sealed record AntigenResult(Fact<string> Status, Fact<decimal> PercentOfBlasts, Fact<decimal> AntigenDensity)
+{
+    public static AntigenResult OfStatus(Fact<string> status) => new(status, Fact<decimal>.NotReported, Fact<decimal>.NotReported);
+}
 
 public sealed record PriorTherapyLine(string Path, int Line, Fact<string> Description);
 

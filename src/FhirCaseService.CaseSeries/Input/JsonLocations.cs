@@ -29,7 +29,7 @@ internal sealed class JsonLocations
     public static JsonLocations Scan(byte[] utf8, JsonDocumentOptions options)
     {
         var locations = new JsonLocations();
-        var lineStarts = LineStarts(utf8);
+        var positions = new PositionCursor(utf8);
         var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { CommentHandling = options.CommentHandling, AllowTrailingCommas = options.AllowTrailingCommas });
         var containers = new Stack<Container>();
         string? pendingProperty = null;
@@ -49,7 +49,7 @@ internal sealed class JsonLocations
 
             var path = ValuePath(containers, pendingProperty);
             pendingProperty = null;
-            locations._positions.TryAdd(path, Position(lineStarts, utf8, reader.TokenStartIndex));
+            locations._positions.TryAdd(path, positions.MoveTo(reader.TokenStartIndex));
 
             if (reader.TokenType == JsonTokenType.StartObject)
                 containers.Push(new Container(path, isArray: false));
@@ -77,22 +77,36 @@ internal sealed class JsonLocations
         return cut <= 0 ? "" : path[..cut];
     }
 
-    private static List<long> LineStarts(byte[] utf8)
+    /// <summary>
+    /// Line and column of increasing byte offsets. Each move counts only the bytes since the previous one, so a file
+    /// written on one line (as HTTP clients send JSON) costs one pass, not one pass per value.
+    /// </summary>
+    private sealed class PositionCursor(byte[] utf8)
     {
-        var starts = new List<long> { 0 };
-        for (var i = 0; i < utf8.Length; i++)
-            if (utf8[i] == (byte)'\n')
-                starts.Add(i + 1);
-        return starts;
-    }
+        private int _offset;
+        private int _line = 1;
+        private int _column = 1;
 
-    private static (int Line, int Column) Position(List<long> lineStarts, byte[] utf8, long offset)
-    {
-        var index = lineStarts.BinarySearch(offset);
-        var line = index >= 0 ? index : ~index - 1;
-        var start = (int)lineStarts[line];
-        var column = Encoding.UTF8.GetCharCount(utf8, start, (int)offset - start) + 1;
-        return (line + 1, column);
+        public (int Line, int Column) MoveTo(long target)
+        {
+            var end = (int)target;
+            while (_offset < end)
+            {
+                var newline = Array.IndexOf(utf8, (byte)'\n', _offset, end - _offset);
+                if (newline < 0)
+                {
+                    _column += Encoding.UTF8.GetCharCount(utf8, _offset, end - _offset);
+                    _offset = end;
+                }
+                else
+                {
+                    _line++;
+                    _column = 1;
+                    _offset = newline + 1;
+                }
+            }
+            return (_line, _column);
+        }
     }
 
     private sealed class Container(string path, bool isArray)

@@ -80,8 +80,8 @@ internal static partial class PatientReader
             var number = reader.Integer("number", 1, 20, allowNotReported: false);
             var date = reader.Date("date");
             var sites = ReadCodeList(reader, "sites", InputCodes.RelapseSite);
-            var cd19 = reader.Code("cd19", InputCodes.AntigenStatus);
-            var cd22 = reader.Code("cd22", InputCodes.AntigenStatus);
+            var cd19 = ReadAntigen(reader, "cd19");
+            var cd22 = ReadAntigen(reader, "cd22");
             reader.RejectUnknownFields();
             if (number.IsReported)
                 relapses.Add(new Relapse(path, number.Value, date, sites, cd19, cd22));
@@ -89,6 +89,19 @@ internal static partial class PatientReader
         if (notReported)
             patient.Errors.Add(patient.PathOf("relapses"), InputRules.InvalidValue, "'relapses' must list the relapses (write [] for none); mark unknown fields of a relapse not reported instead");
         return relapses;
+    }
+
+    /// <summary>Status plus the optional flow cytometry values; the values need a reported status, since the observation that carries them states it.</summary>
+    private static AntigenResult ReadAntigen(FieldReader relapse, string antigen)
+    {
+        var status = relapse.Code(antigen, InputCodes.AntigenStatus);
+        var percent = relapse.Number(antigen + "PercentOfBlasts", 0m, 100m, required: false);
+        var density = relapse.Number(antigen + "AntigenDensity", 0m, 1_000_000m, required: false);
+        var statusNotReported = relapse.RawValue(antigen) is { ValueKind: JsonValueKind.String } raw && raw.GetString() == CaseSeriesFormat.NotReported;
+        if (statusNotReported && (percent.IsReported || density.IsReported))
+            relapse.Errors.Add(relapse.PathOf(antigen), InputRules.InvalidValue,
+                $"'{antigen}' must be reported when '{antigen}PercentOfBlasts' or '{antigen}AntigenDensity' is given (the flow cytometry result states the antigen status)");
+        return new AntigenResult(status, percent, density);
     }
 
     private static Fact<IReadOnlyList<string>> ReadCodeList(FieldReader reader, string name, IReadOnlyList<string> allowed)

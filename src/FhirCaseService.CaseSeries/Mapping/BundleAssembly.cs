@@ -5,16 +5,31 @@ namespace FhirCaseService.CaseSeries.Mapping;
 /// <summary>A resource the converter made, with its stable key and whether any fact in it is illustrative.</summary>
 internal sealed record GeneratedResource(ResourceKey Key, Resource Resource, bool Illustrative, string Description);
 
+/// <summary>How generated resources point at each other.</summary>
+internal enum ReferenceStyle
+{
+    /// <summary>The urn:uuid fullUrl: for a transaction Bundle, whose server rewrites it to the stored id.</summary>
+    FullUrl,
+
+    /// <summary><c>Type/id</c>: for resources written on their own (NDJSON), where no Bundle resolves a urn:uuid.</summary>
+    Literal,
+}
+
 /// <summary>
 /// Collects the generated resources in a fixed order and turns them into one transaction Bundle:
-/// fullUrl = urn:uuid of the key, request = PUT Type/id, meta.profile and the reported/illustrative tag set.
+/// fullUrl = urn:uuid of the key, request = PUT Type/id, meta.profile and the reported/illustrative tag set
+/// (synthetic for a generated cohort).
 /// </summary>
-internal sealed class BundleAssembly
+internal sealed class BundleAssembly(bool synthetic = false, ReferenceStyle references = ReferenceStyle.FullUrl)
 {
     private readonly List<GeneratedResource> _resources = [];
     private readonly HashSet<string> _fullUrls = new(StringComparer.Ordinal);
 
     public IReadOnlyList<GeneratedResource> Resources => _resources;
+
+    public bool Synthetic => synthetic;
+
+    public ResourceReference Reference(ResourceKey key) => new(references == ReferenceStyle.FullUrl ? key.FullUrl : key.RequestUrl);
 
     public void Add(ResourceKey key, Resource resource, string? profile, bool illustrative, string description)
     {
@@ -24,7 +39,7 @@ internal sealed class BundleAssembly
         resource.Meta = new Meta();
         if (profile is not null)
             resource.Meta.Profile = [profile];
-        resource.Meta.Tag = [Codes.DataProvenance(illustrative)];
+        resource.Meta.Tag = [synthetic ? Codes.Synthetic : Codes.DataProvenance(illustrative)];
         _resources.Add(new GeneratedResource(key, resource, illustrative, description));
     }
 

@@ -12,7 +12,7 @@ public static class CaseSeriesMapper
 {
     public static Bundle ToTransactionBundle(CaseSeriesRecord series)
     {
-        var assembly = new BundleAssembly();
+        var assembly = new BundleAssembly(series.Synthetic);
         var patientKeys = series.Patients.Select(p => PatientMapper.PatientKey(series, p)).ToList();
         var group = new Group
         {
@@ -22,12 +22,23 @@ public static class CaseSeriesMapper
             Actual = true,
             Name = series.Title,
             Quantity = series.Patients.Count,
-            Member = patientKeys.Select(k => new Group.MemberComponent { Entity = new ResourceReference(k.FullUrl) }).ToList(),
+            Member = patientKeys.Select(k => new Group.MemberComponent { Entity = assembly.Reference(k) }).ToList(),
             Text = Narratives.Line($"Case series {series.SeriesId}: {series.Title} ({series.Patients.Count} patients). Source: {series.Citation}"),
         };
         assembly.Add(ResourceKey.For("Group", series.SeriesId), group, profile: null, illustrative: false, "case series");
         foreach (var patient in series.Patients)
             PatientMapper.Map(series, patient, assembly);
         return assembly.ToTransaction();
+    }
+
+    /// <summary>
+    /// The resources of one patient alone (no Group), for writers that stream a cohort patient by patient; the
+    /// series supplies ids, citation and dates, its patient list is not read.
+    /// </summary>
+    internal static BundleAssembly MapPatient(CaseSeriesRecord series, CasePatient patient, ReferenceStyle references)
+    {
+        var assembly = new BundleAssembly(series.Synthetic, references);
+        PatientMapper.Map(series, patient, assembly);
+        return assembly;
     }
 }

@@ -16,6 +16,7 @@ internal static class Codes
     public static readonly Coding CancerDiseaseStatus = new(Loinc, "97509-4", "Cancer disease progression");
     public static readonly Coding Cd22Blasts = new(Loinc, "51124-6", null);
     public static readonly Coding Cd19Blasts = new(Concepts, "cd19-blasts", "CD19 positive blasts / 100 blasts");
+    public static readonly Coding AntigenDensity = new(Concepts, "antigen-density", "Antigen density on blasts");
     public static readonly Coding Mrd = new(Concepts, "mrd", "Measurable residual disease");
     public static readonly Coding BoneMarrow = Snomed("14016003", "Bone marrow structure");
     public static readonly Coding Inotuzumab = new(RxNorm, "1942950", "inotuzumab ozogamicin");
@@ -98,6 +99,9 @@ internal static class Codes
     public static Coding DataProvenance(bool illustrative) => illustrative
         ? new Coding(FhirCaseCanonicals.CodeSystems.DataProvenance, "illustrative", "Illustrative")
         : new Coding(FhirCaseCanonicals.CodeSystems.DataProvenance, "reported", "Reported");
+
+    /// <summary>The tag of every resource of a generated cohort; a fresh copy each time, since the SDK's elements are mutable.</summary>
+    public static Coding Synthetic => new(FhirCaseCanonicals.CodeSystems.DataProvenance, "synthetic", "Synthetic");
 
     /// <summary>Data-absent-reason "unknown": the source does not report the value.</summary>
     public static readonly Coding AbsentUnknown = new(FhirCaseCanonicals.CodeSystems.DataAbsentReason, "unknown", "Unknown");

@@ -63,7 +63,7 @@ internal sealed class PatientMapper
     private ResourceKey Key(string resourceType, params string[] eventParts) =>
         ResourceKey.For(resourceType, [_series.SeriesId, _patient.Pseudonym, .. eventParts]);
 
-    private static ResourceReference Reference(ResourceKey key) => new(key.FullUrl);
+    private ResourceReference Reference(ResourceKey key) => _assembly.Reference(key);
 
     private ResourceReference PatientReference => Reference(_patientKey);
 
@@ -177,10 +177,13 @@ internal sealed class PatientMapper
         AddAntigen(relapse, relapse.Cd22, "cd22", Codes.Cd22Blasts, Profiles.Cd22, key);
     }
 
-    /// <summary>Antigen status at a relapse; not reported means no observation (there is nothing to state).</summary>
-    private void AddAntigen(Relapse relapse, Fact<string> status, string antigen, Coding code, string profile, ResourceKey relapseKey)
+    /// <summary>
+    /// Antigen status at a relapse, with the flow cytometry percent and antigen density when given; a status not
+    /// reported means no observation (there is nothing to state).
+    /// </summary>
+    private void AddAntigen(Relapse relapse, AntigenResult result, string antigen, Coding code, string profile, ResourceKey relapseKey)
     {
-        if (!status.TryGetValue(out var value))
+        if (!result.Status.TryGetValue(out var value))
             return;
         var observation = new Observation
         {
@@ -192,8 +195,18 @@ internal sealed class PatientMapper
             Effective = DateTime(relapse.Date),
             Interpretation = [Codes.Concept(value == "positive" ? Codes.Positive : Codes.Negative)],
         };
+        if (result.PercentOfBlasts.TryGetValue(out var percent))
+            observation.Value = Percent(percent);
+        if (result.AntigenDensity.TryGetValue(out var density))
+            observation.Component.Add(new Observation.ComponentComponent
+            {
+                Code = Codes.Concept(Codes.AntigenDensity),
+                Value = new Quantity { Value = density, Unit = "molecules/cell", System = CodeSystems.Ucum, Code = "{molecules}/{cell}" },
+            });
+        var field = relapse.Path + "." + antigen;
         Add(Key("Observation", "relapse", relapse.Number.ToString(CultureInfo.InvariantCulture), antigen), observation, profile,
-            Illustrative(relapse.Path + ".date", relapse.Path + "." + antigen), $"{antigen.ToUpperInvariant()} {status.Value} at relapse {relapse.Number}");
+            Illustrative(relapse.Path + ".date", field, field + "PercentOfBlasts", field + "AntigenDensity"),
+            $"{antigen.ToUpperInvariant()} {value}{(result.PercentOfBlasts.IsReported ? $" on {percent.ToString(CultureInfo.InvariantCulture)} % of blasts" : "")} at relapse {relapse.Number}");
     }
 
     private ResourceKey CarTKey => Key("MedicationAdministration", "car-t");
@@ -365,6 +378,10 @@ internal sealed class PatientMapper
         if (_patient.FollowUp is not FollowUp followUp || (!followUp.LastContactDate.IsReported && !followUp.DiseaseStatus.IsReported))
             return;
         var observation = DiseaseStatus(followUp.LastContactDate, followUp.DiseaseStatus);
+        // The profile asks every relapse status for its site (fhircase-status-2); the follow-up states the status only,
+        // the sites belong to the relapse itself, so here they are marked absent rather than copied or guessed.
+        if (followUp.DiseaseStatus is { IsReported: true, Value: "relapse" })
+            observation.Extension.Add(new Extension(Extensions.RelapseSite, Absent.Marked(new CodeableConcept())));
         Add(Key("Observation", "follow-up"), observation, Profiles.DiseaseStatus,
             Illustrative(followUp.Path + ".lastContactDate", followUp.Path + ".diseaseStatus"), $"last follow-up{On(followUp.LastContactDate)}");
     }

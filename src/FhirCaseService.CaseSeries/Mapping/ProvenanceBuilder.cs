@@ -15,6 +15,11 @@ internal static class ProvenanceBuilder
 {
     public static void AddForPatient(CaseSeriesRecord series, CasePatient patient, ResourceKey patientKey, IReadOnlyList<GeneratedResource> resources, BundleAssembly assembly)
     {
+        if (series.Synthetic)
+        {
+            AddSynthetic(series, patient, resources, assembly);
+            return;
+        }
         var reported = resources.Where(r => !r.Illustrative).ToList();
         var illustrative = resources.Where(r => r.Illustrative).ToList();
         if (reported.Count > 0)
@@ -28,7 +33,7 @@ internal static class ProvenanceBuilder
         var kind = illustrative ? "illustrative" : "reported";
         var provenance = new Provenance
         {
-            Target = targets.Select(t => new ResourceReference(t.Key.FullUrl)).ToList(),
+            Target = targets.Select(t => assembly.Reference(t.Key)).ToList(),
             // Recorded is the publication date of the source, not "now", so the output is the same on every run.
             RecordedElement = new Instant(new DateTimeOffset(series.PublicationDate.Earliest.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero)),
             Activity = new CodeableConcept
@@ -50,6 +55,36 @@ internal static class ProvenanceBuilder
         };
         var key = ResourceKey.For("Provenance", series.SeriesId, patient.Pseudonym, "provenance", kind);
         assembly.Add(key, provenance, profile: null, illustrative: false, $"provenance ({kind})");
+    }
+
+    /// <summary>
+    /// One Provenance per generated patient: what made the resources (the generator, named in compiledBy) and that they
+    /// describe no real patient. It cites no source entity: nothing in them was taken from one.
+    /// </summary>
+    private static void AddSynthetic(CaseSeriesRecord series, CasePatient patient, IReadOnlyList<GeneratedResource> targets, BundleAssembly assembly)
+    {
+        var html = new StringBuilder("<div xmlns=\"http://www.w3.org/1999/xhtml\">");
+        html.Append(CultureInfo.InvariantCulture, $"<p>Synthetic patient {Encode(patient.Pseudonym)} of {Encode(series.Title)}: generated, not observed; it describes no real person.</p><p>Resources:</p><ul>");
+        foreach (var target in targets)
+            html.Append(CultureInfo.InvariantCulture, $"<li>{Encode(target.Key.RequestUrl)}: {Encode(target.Description)}</li>");
+        html.Append("</ul></div>");
+        var provenance = new Provenance
+        {
+            Target = targets.Select(t => assembly.Reference(t.Key)).ToList(),
+            RecordedElement = new Instant(new DateTimeOffset(series.PublicationDate.Earliest.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero)),
+            Activity = new CodeableConcept { Text = $"Synthetic generation: {series.Citation}" },
+            Agent =
+            [
+                new Provenance.AgentComponent
+                {
+                    Type = Codes.Concept(Codes.Assembler),
+                    Who = new ResourceReference { Display = series.CompiledBy },
+                },
+            ],
+            Text = new Hl7.Fhir.Model.Narrative { Status = Hl7.Fhir.Model.Narrative.NarrativeStatus.Generated, Div = html.ToString() },
+        };
+        var key = ResourceKey.For("Provenance", series.SeriesId, patient.Pseudonym, "provenance");
+        assembly.Add(key, provenance, profile: null, illustrative: false, "provenance (synthetic)");
     }
 
     private static ResourceReference Source(CaseSeriesRecord series) => new()
