@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using FhirCaseService.Cli.Auth;
-using FhirCaseService.Cli.Export;
 using FhirCaseService.Cli.Http;
 using FhirCaseService.Cli.Import;
 
@@ -99,7 +98,7 @@ public sealed partial class ImportCommand(Func<string, string?> environment, Fun
                 (statusUrl, var lines) = await client.KickOffAsync(parsed.Server, inputs.Files, deadline.Token).ConfigureAwait(false);
                 progress.Milestone($"import started; job status at {statusUrl}");
                 var manifestJson = await client.WaitForManifestAsync(statusUrl, deadline.Token).ConfigureAwait(false);
-                var manifest = ExportManifest.Parse(manifestJson, statusUrl);
+                var manifest = ImportManifest.Parse(manifestJson, statusUrl);
                 progress.Finish();
                 return await ReportAsync(client, manifest, lines, context, deadline.Token).ConfigureAwait(false);
             }
@@ -132,20 +131,20 @@ public sealed partial class ImportCommand(Func<string, string?> environment, Fun
     }
 
     /// <summary>stdout: the counts per type, then every refused line as file:line with the server's diagnostics.</summary>
-    private static async Task<int> ReportAsync(BulkImportClient client, ExportManifest manifest, ImportLineMap lines, CliContext context, CancellationToken cancellationToken)
+    private static async Task<int> ReportAsync(BulkImportClient client, ImportManifest manifest, ImportLineMap lines, CliContext context, CancellationToken cancellationToken)
     {
         var writer = context.Out;
-        var total = manifest.Output.Sum(o => o.Count ?? 0);
+        var total = manifest.Output.Sum(o => o.Count);
         await writer.WriteLineAsync($"imported {total} of {lines.LineCount} resources (transactionTime {manifest.TransactionTime})").ConfigureAwait(false);
-        var byType = manifest.Output.GroupBy(o => o.Type).Select(g => (Type: g.Key, Count: g.Sum(o => o.Count ?? 0))).OrderBy(t => t.Type, StringComparer.Ordinal).ToList();
+        var byType = manifest.Output.GroupBy(o => o.Type).Select(g => (Type: g.Key, Count: g.Sum(o => o.Count))).OrderBy(t => t.Type, StringComparer.Ordinal).ToList();
         var width = byType.Select(t => t.Type.Length).DefaultIfEmpty(0).Max();
         foreach (var (type, count) in byType)
             await writer.WriteLineAsync($"  {type.PadRight(width)}  {count.ToString(CultureInfo.InvariantCulture)}").ConfigureAwait(false);
 
         var refused = 0;
-        foreach (var file in manifest.Error)
+        foreach (var url in manifest.ErrorFiles)
         {
-            await foreach (var line in client.ReadLinesAsync(file.Url, manifest.RequiresAccessToken, cancellationToken).ConfigureAwait(false))
+            await foreach (var line in client.ReadLinesAsync(url, manifest.RequiresAccessToken, cancellationToken).ConfigureAwait(false))
             {
                 foreach (var issue in ServerResponses.Issues(line))
                 {
