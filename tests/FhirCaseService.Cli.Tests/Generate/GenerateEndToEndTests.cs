@@ -46,7 +46,8 @@ public sealed class GenerateEndToEndTests : IDisposable
         var run = await Generate("--patients", "4", "--format", "bundles", "-o", "bundles");
 
         Assert.True(run.ExitCode == 0, run.Error);
-        var files = Directory.GetFiles(_folder.File("bundles"), "*.json");
+        // patient-NNNNNN.json per patient; the cohort's Group comes in a Bundle of its own (patients-group.json).
+        var files = Directory.GetFiles(_folder.File("bundles"), "patient-*.json");
         Assert.Equal(4, files.Length);
         Assert.All(files, file =>
         {
