@@ -1,12 +1,19 @@
+using System.CommandLine;
+using FhirCaseService.Cli.CommandLine;
 using FhirCaseService.Cli.Commands;
 
 namespace FhirCaseService.Cli;
 
 /// <summary>
-/// The `fhircase` entry point, callable in-process: tests pass their own writers and read the exit code.
+/// The `fhircase` entry point, callable in-process: tests pass their own writers and read the exit code. Finds the
+/// command named by the first argument and hands it the rest; each command parses them with its System.CommandLine
+/// <see cref="ICliCommand.Grammar"/>. A first argument in brackets is a System.CommandLine directive over the whole
+/// tree, e.g. `fhircase "[suggest:12]" "validate --fo"` for shell completion (dotnet-suggest).
 /// </summary>
 public static class CliApp
 {
+    private static readonly RootCommand Tree = BuildTree();
+
     public static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default) =>
         RunAsync(args, new CliContext(stdout, stderr, Directory.GetCurrentDirectory()), cancellationToken);
 
@@ -21,6 +28,9 @@ public static class CliApp
         if (args[0] == "help")
             return WriteHelp(args.Skip(1).FirstOrDefault(), context);
 
+        if (args[0].StartsWith('['))
+            return await Tree.Parse(args).InvokeAsync(new InvocationConfiguration { Output = context.Out, Error = context.Error }, cancellationToken).ConfigureAwait(false);
+
         var command = Find(args[0]);
         if (command is null)
         {
@@ -30,12 +40,20 @@ public static class CliApp
         }
 
         var arguments = args.Skip(1).ToArray();
-        if (arguments.Any(a => a is "-h" or "--help"))
+        if (CliParser.AsksForHelp(command.Grammar, arguments))
         {
             context.Out.WriteLine(command.Usage);
             return ExitCodes.Success;
         }
         return await command.RunAsync(arguments, context, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static RootCommand BuildTree()
+    {
+        var root = new RootCommand("fhircase: validate, convert, summarise, export, import and generate FHIR case-series data");
+        foreach (var command in CommandRegistry.All)
+            root.Subcommands.Add(command.Grammar);
+        return root;
     }
 
     private static ICliCommand? Find(string name) =>

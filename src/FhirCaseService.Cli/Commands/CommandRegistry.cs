@@ -11,6 +11,8 @@ public static class CommandRegistry
     [
         new ConvertCommand(),
         new ExportCommand(),
+        new GenerateCommand(),
+        new ImportCommand(),
         new JwksCommand(),
         new SummaryCommand(),
         new TokenCommand(),

@@ -13,7 +13,9 @@ namespace FhirCaseService.Cli.Export;
 public sealed class BulkExportClient(AuthorizedHttpClient http, ExportProgress progress, TimeSpan pollInterval, TimeProvider time)
 {
     /// <summary>Consecutive 429s or transient 5xx answers tolerated before the run gives up (with its state kept to resume).</summary>
-    private const int MaxConsecutiveRetries = 10;
+    private const int MaxConsecutiveRetries = AsyncJobClient.MaxConsecutiveRetries;
+
+    private readonly AsyncJobClient _job = new(http, "export", progress.JobStatus, pollInterval, time, "run again with --restart to start a new export");
 
     public const string NdjsonFormat = "application/fhir+ndjson";
 
@@ -48,13 +50,7 @@ public sealed class BulkExportClient(AuthorizedHttpClient http, ExportProgress p
                 authorize: true, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
 
             if (response.StatusCode == HttpStatusCode.Accepted)
-            {
-                var location = response.Content.Headers.ContentLocation
-                    ?? (response.Headers.TryGetValues("Content-Location", out var values) && Uri.TryCreate(values.First(), UriKind.RelativeOrAbsolute, out var parsed) ? parsed : null);
-                if (location is null)
-                    throw new ServerErrorException($"the server accepted the export (GET {url}) but gave no Content-Location to poll");
-                return location.IsAbsoluteUri ? location : new Uri(url, location);
-            }
+                return _job.StatusUrlOf(response, $"GET {url}");
             if (response.StatusCode == HttpStatusCode.TooManyRequests && attempt < MaxConsecutiveRetries)
             {
                 await WaitAsync(response, "the server asks to slow down (429)", cancellationToken).ConfigureAwait(false);
@@ -68,47 +64,7 @@ public sealed class BulkExportClient(AuthorizedHttpClient http, ExportProgress p
     }
 
     /// <summary>Polls the status URL until the job completes; returns the manifest's JSON.</summary>
-    public async Task<string> WaitForManifestAsync(Uri statusUrl, CancellationToken cancellationToken)
-    {
-        var retries = 0;
-        while (true)
-        {
-            using var response = await http.SendAsync(
-                () =>
-                {
-                    var message = new HttpRequestMessage(HttpMethod.Get, statusUrl);
-                    message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-                    return message;
-                },
-                authorize: true, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
-
-            switch (response.StatusCode)
-            {
-                case HttpStatusCode.OK:
-                    return await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-                case HttpStatusCode.Accepted:
-                    retries = 0;
-                    var status = response.Headers.TryGetValues("X-Progress", out var values) ? values.FirstOrDefault() : null;
-                    await WaitAsync(response, string.IsNullOrWhiteSpace(status) ? "in progress" : $"in progress: {status}", cancellationToken).ConfigureAwait(false);
-                    continue;
-                case HttpStatusCode.NotFound or HttpStatusCode.Gone:
-                    throw new ServerErrorException(
-                        $"the server no longer knows the export job {statusUrl} (expired or cancelled): " +
-                        $"{await ServerResponses.DescribeAsync(response, cancellationToken).ConfigureAwait(false)}; run again with --restart to start a new export");
-            }
-
-            var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-            // The IG: a polling failure that does not mean the job failed carries a transient issue code; try again later.
-            var retryable = response.StatusCode == HttpStatusCode.TooManyRequests
-                || (ServerResponses.IsServerError(response.StatusCode) && ServerResponses.Issues(body).Any(i => i.Code == "transient"));
-            if (retryable && ++retries < MaxConsecutiveRetries)
-            {
-                await WaitAsync(response, response.StatusCode == HttpStatusCode.TooManyRequests ? "polled too often (429)" : "temporarily unavailable", cancellationToken).ConfigureAwait(false);
-                continue;
-            }
-            throw new ServerErrorException($"the export job failed: {await ServerResponses.DescribeAsync(response, cancellationToken).ConfigureAwait(false)}");
-        }
-    }
+    public Task<string> WaitForManifestAsync(Uri statusUrl, CancellationToken cancellationToken) => _job.WaitForManifestAsync(statusUrl, cancellationToken);
 
     /// <summary>
     /// Streams one file to <paramref name="temporaryPath"/> and returns its size; the caller renames it into place.
@@ -161,26 +117,7 @@ public sealed class BulkExportClient(AuthorizedHttpClient http, ExportProgress p
     }
 
     /// <summary>Tells the server the files are fetched so it may delete them (the IG's DELETE on the status URL). Best effort.</summary>
-    public async Task ReleaseJobAsync(Uri statusUrl, CancellationToken cancellationToken)
-    {
-        try
-        {
-            using var response = await http.SendAsync(
-                () => new HttpRequestMessage(HttpMethod.Delete, statusUrl),
-                authorize: true, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
-        }
-        catch (HttpRequestException)
-        {
-            // The files are safely on disk; a server that did not hear us deletes them when they expire.
-        }
-    }
+    public Task ReleaseJobAsync(Uri statusUrl, CancellationToken cancellationToken) => _job.DeleteJobAsync(statusUrl, cancellationToken);
 
-    /// <summary>Waits as long as Retry-After says, or the poll interval when it says nothing.</summary>
-    private async Task WaitAsync(HttpResponseMessage response, string? status, CancellationToken cancellationToken)
-    {
-        var delay = ServerResponses.RetryAfter(response, time.GetUtcNow()) ?? pollInterval;
-        if (status is not null)
-            progress.JobStatus(status, delay);
-        await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
-    }
+    private Task WaitAsync(HttpResponseMessage response, string? status, CancellationToken cancellationToken) => _job.WaitAsync(response, status, cancellationToken);
 }

@@ -1,20 +1,12 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using FhirCaseService.Cli.Auth;
+using FhirCaseService.Cli.CommandLine;
 
 namespace FhirCaseService.Cli.Export;
 
-/// <summary>How the command authenticates: nothing, a fixed bearer token, or a SMART Backend Services client.</summary>
-public sealed record ExportAuthentication(string? Token, string? ClientId, string? KeyPath, string? KeyId, string Scope, Uri? TokenUrl)
-{
-    public const string DefaultScope = "system/*.rs";
-
-    public bool UsesBackendServices => ClientId is not null;
-}
-
-/// <summary>
-/// The parsed command line of `fhircase export`. Parsed here rather than with <see cref="CommandArguments"/> because
-/// --type and --type-filter may be repeated.
-/// </summary>
+/// <summary>The parsed command line of `fhircase export`; the grammar is <see cref="Grammar"/>.</summary>
 public sealed partial record ExportArguments(
     ExportRequestKey Request,
     string OutputDirectory,
@@ -22,112 +14,66 @@ public sealed partial record ExportArguments(
     TimeSpan? Timeout,
     bool Quiet,
     bool Restart,
-    ExportAuthentication Authentication)
+    ServerAuthentication Authentication)
 {
     public static readonly TimeSpan DefaultPollInterval = TimeSpan.FromSeconds(2);
 
-    private static readonly string[] ValueOptions =
-    [
-        "--server", "--type", "--since", "--group", "--type-filter", "--output", "--poll-interval", "--timeout",
-        "--token", "--client-id", "--key", "--key-id", "--scope", "--token-url",
-    ];
+    /// <summary>What a SMART Backend Services client asks for by default: read and search of every type.</summary>
+    public const string DefaultScope = "system/*.rs";
 
-    private static readonly string[] RepeatableOptions = ["--type", "--type-filter"];
+    private static readonly Option<string?> ServerOption = CliParser.Value("--server", "the FHIR base URL");
+    private static readonly Option<string[]> TypeOption = CliParser.Repeatable("--type", "only these resource types (comma-separated)");
+    private static readonly Option<string?> SinceOption = CliParser.Value("--since", "only resources changed after this instant");
+    private static readonly Option<string?> GroupOption = CliParser.Value("--group", "the members of Group/ID and their data");
+    private static readonly Option<string[]> TypeFilterOption = CliParser.Repeatable("--type-filter", "a search per type, e.g. Observation?code=...");
+    private static readonly Option<string?> OutputOption = CliParser.Value("--output", "the folder the export's files go to", "-o");
+    private static readonly Option<string?> PollIntervalOption = CliParser.Value("--poll-interval", "seconds between status checks when the server does not say");
+    private static readonly Option<string?> TimeoutOption = CliParser.Value("--timeout", "give up after this many seconds");
+    private static readonly Option<bool> QuietOption = CliParser.Flag("--quiet", "no progress on stderr", "-q");
+    private static readonly Option<bool> RestartOption = CliParser.Flag("--restart", "discard the export recorded in the folder and start anew");
+
+    public static Command Grammar { get; } = CliParser.Grammar(
+        "export", "pull resources from a FHIR server with Bulk Data $export into a folder of NDJSON files",
+        [ServerOption, TypeOption, SinceOption, GroupOption, TypeFilterOption, OutputOption, PollIntervalOption, TimeoutOption,
+            QuietOption, RestartOption, .. ServerAuthentication.Options]);
 
     /// <summary>Returns the arguments, or null with <paramref name="error"/> set on a usage error.</summary>
     public static ExportArguments? Parse(IReadOnlyList<string> arguments, Func<string, string?> environment, out string? error)
     {
-        var values = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        var quiet = false;
-        var restart = false;
-        error = null;
-
-        for (var i = 0; i < arguments.Count; i++)
-        {
-            var argument = arguments[i];
-            if (argument is "--quiet" or "-q")
-            {
-                quiet = true;
-                continue;
-            }
-            if (argument == "--restart")
-            {
-                restart = true;
-                continue;
-            }
-            if (!argument.StartsWith('-'))
-            {
-                error = $"unexpected argument '{argument}' (the output folder is given with -o DIR)";
-                return null;
-            }
-            var equals = argument.IndexOf('=');
-            var name = argument.StartsWith("--", StringComparison.Ordinal) && equals > 0 ? argument[..equals] : argument;
-            if (name == "-o")
-                name = "--output";
-            if (!ValueOptions.Contains(name))
-            {
-                error = $"unknown option {argument}";
-                return null;
-            }
-            var value = equals > 0 && name != "-o" && argument.StartsWith("--", StringComparison.Ordinal)
-                ? argument[(equals + 1)..]
-                : i + 1 < arguments.Count ? arguments[++i] : null;
-            if (string.IsNullOrEmpty(value))
-            {
-                error = $"option {name} needs a value";
-                return null;
-            }
-            if (!values.TryGetValue(name, out var list))
-                values[name] = list = [];
-            else if (!RepeatableOptions.Contains(name))
-            {
-                error = $"option {name} given more than once";
-                return null;
-            }
-            list.Add(value);
-        }
-
-        string? Single(string name) => values.TryGetValue(name, out var list) ? list[0] : null;
-        IReadOnlyList<string> All(string name) => values.TryGetValue(name, out var list) ? list : [];
-
-        var server = Single("--server");
-        if (server is null)
-        {
-            error = "--server URL is required (the FHIR base URL, e.g. https://fhir.example.org/fhir)";
+        var result = CliParser.Parse(Grammar, arguments, out error, "the output folder is given with -o DIR");
+        if (result is null)
             return null;
-        }
-        if (!Uri.TryCreate(server, UriKind.Absolute, out var serverUri) || serverUri.Scheme is not ("http" or "https") || serverUri.Query.Length > 0)
-        {
-            error = $"--server must be an http or https base URL without a query (got '{server}')";
+
+        var serverUri = ServerAuthentication.ParseServer(result.GetValue(ServerOption), ref error);
+        if (serverUri is null)
             return null;
-        }
-        var output = Single("--output");
+        var output = result.GetValue(OutputOption);
         if (output is null)
         {
             error = "-o DIR is required (the folder the export's files go to)";
             return null;
         }
 
-        var types = All("--type").SelectMany(v => v.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)).Distinct(StringComparer.Ordinal).ToList();
+        var types = (result.GetValue(TypeOption) ?? []).SelectMany(v => v.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)).Distinct(StringComparer.Ordinal).ToList();
         var badType = types.FirstOrDefault(t => !ResourceTypeName().IsMatch(t));
         if (badType is not null)
         {
             error = $"--type: '{badType}' is not a resource type name";
             return null;
         }
-        var since = Single("--since");
+        var since = result.GetValue(SinceOption);
         if (since is not null && !IsInstant(since))
         {
             error = $"--since must be a FHIR instant with a time zone, e.g. 2026-01-31T12:00:00Z (got '{since}')";
             return null;
         }
-        var group = Single("--group");
+        var group = result.GetValue(GroupOption);
         if (group is not null && !ResourceId().IsMatch(group))
         {
             error = $"--group: '{group}' is not a FHIR id";
             return null;
         }
-        var typeFilters = All("--type-filter");
+        var typeFilters = result.GetValue(TypeFilterOption) ?? [];
         var badFilter = typeFilters.FirstOrDefault(f => f.IndexOf('?') is var q && (q <= 0 || q == f.Length - 1 || !ResourceTypeName().IsMatch(f[..q])));
         if (badFilter is not null)
         {
@@ -135,11 +81,11 @@ public sealed partial record ExportArguments(
             return null;
         }
 
-        if (!TryParseSeconds(Single("--poll-interval"), "--poll-interval", out var pollInterval, ref error)
-            || !TryParseSeconds(Single("--timeout"), "--timeout", out var timeout, ref error))
+        if (!CliParser.TryParseSeconds(result.GetValue(PollIntervalOption), "--poll-interval", out var pollInterval, ref error)
+            || !CliParser.TryParseSeconds(result.GetValue(TimeoutOption), "--timeout", out var timeout, ref error))
             return null;
 
-        var authentication = ParseAuthentication(Single, environment, ref error);
+        var authentication = ServerAuthentication.Parse(result, environment, DefaultScope, ref error);
         if (authentication is null)
             return null;
 
@@ -149,53 +95,7 @@ public sealed partial record ExportArguments(
             [.. types.Order(StringComparer.Ordinal)],
             since,
             [.. typeFilters.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)]);
-        return new ExportArguments(request, output, pollInterval ?? DefaultPollInterval, timeout, quiet, restart, authentication);
-    }
-
-    private static ExportAuthentication? ParseAuthentication(Func<string, string?> single, Func<string, string?> environment, ref string? error)
-    {
-        var token = single("--token");
-        var clientId = single("--client-id");
-        var key = single("--key");
-        var tokenUrlText = single("--token-url");
-        if (token is not null && clientId is not null)
-        {
-            error = "give either --token or --client-id with --key, not both";
-            return null;
-        }
-        if ((clientId is null) != (key is null))
-        {
-            error = "--client-id and --key go together (the client's id and its private key PEM file)";
-            return null;
-        }
-        if (clientId is null && (single("--key-id") ?? single("--scope") ?? tokenUrlText) is not null)
-        {
-            error = "--key-id, --scope and --token-url only apply with --client-id and --key";
-            return null;
-        }
-        Uri? tokenUrl = null;
-        if (tokenUrlText is not null && (!Uri.TryCreate(tokenUrlText, UriKind.Absolute, out tokenUrl) || tokenUrl.Scheme is not ("http" or "https")))
-        {
-            error = $"--token-url must be an http or https URL (got '{tokenUrlText}')";
-            return null;
-        }
-        if (clientId is null && token is null && environment("FHIRCASE_TOKEN") is { Length: > 0 } environmentToken)
-            token = environmentToken;
-        return new ExportAuthentication(token, clientId, key, single("--key-id"), single("--scope") ?? ExportAuthentication.DefaultScope, tokenUrl);
-    }
-
-    private static bool TryParseSeconds(string? text, string name, out TimeSpan? value, ref string? error)
-    {
-        value = null;
-        if (text is null)
-            return true;
-        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) || !(seconds > 0) || seconds > TimeSpan.MaxValue.TotalSeconds / 2)
-        {
-            error = $"{name} must be a positive number of seconds (got '{text}')";
-            return false;
-        }
-        value = TimeSpan.FromSeconds(seconds);
-        return true;
+        return new ExportArguments(request, output, pollInterval ?? DefaultPollInterval, timeout, result.GetValue(QuietOption), result.GetValue(RestartOption), authentication);
     }
 
     /// <summary>FHIR instant: seconds required, fractions optional, a time zone (Z or ±hh:mm) required.</summary>

@@ -1,48 +1,30 @@
-using System.Diagnostics;
+using FhirCaseService.Cli.Progress;
 
 namespace FhirCaseService.Cli.Export;
 
 /// <summary>
-/// The export's progress on stderr. On a terminal one line is rewritten in place (the job's status while polling,
-/// files and bytes while downloading); when stderr is a log, a line is written when the job's status text changes and
-/// when each file is done, so CI logs stay short. Silent with --quiet. Every stderr write of the command goes through
-/// here (<see cref="Message"/>), under one lock, because downloads run in parallel.
+/// The export's progress on stderr, through the <see cref="ProgressLine"/> every long-running command uses: on a
+/// terminal the job's status while polling, then files and bytes while downloading, rewritten in place; in a log a line
+/// when the job's status text changes and when each file is done. Silent with --quiet. Every stderr write of the command
+/// goes through here (<see cref="Message"/>), because downloads run in parallel.
 /// </summary>
 public sealed class ExportProgress
 {
-    private static readonly TimeSpan RedrawInterval = TimeSpan.FromMilliseconds(100);
-    private readonly TextWriter _error;
-    private readonly bool _terminal;
-    private readonly bool _quiet;
+    private readonly ProgressLine _line;
+    private readonly JobStatusProgress _jobStatus;
     private readonly Lock _gate = new();
-    private readonly Stopwatch _sinceRedraw = Stopwatch.StartNew();
-    private int _drawnWidth;
-    private string? _lastStatus;
     private int _filesTotal;
     private int _filesDone;
     private long _bytes;
 
     public ExportProgress(TextWriter error, bool errorIsTerminal, bool quiet)
     {
-        _error = error;
-        _terminal = errorIsTerminal;
-        _quiet = quiet;
+        _line = new ProgressLine(error, errorIsTerminal, quiet);
+        _jobStatus = new JobStatusProgress(_line, "export");
     }
 
-    /// <summary>The job is still running: "export job running: 40% (checking again in 2 s)".</summary>
-    public void JobStatus(string status, TimeSpan nextCheck)
-    {
-        if (_quiet)
-            return;
-        lock (_gate)
-        {
-            if (_terminal)
-                Draw($"export job {status} (checking again in {Seconds(nextCheck)})");
-            else if (status != _lastStatus)
-                WriteLine($"export job {status}");
-            _lastStatus = status;
-        }
-    }
+    /// <summary>The job is still running: "export job in progress: 40% (checking again in 2 s)".</summary>
+    public void JobStatus(string status, TimeSpan nextCheck) => _jobStatus.Report(status, nextCheck);
 
     public void DownloadsStarting(int total, int alreadyDone)
     {
@@ -52,56 +34,36 @@ public sealed class ExportProgress
             _filesDone = alreadyDone;
             _bytes = 0;
         }
-        if (!_quiet && alreadyDone > 0)
+        if (_line.Shows && alreadyDone > 0)
             Message($"resuming: {alreadyDone} of {total} files already downloaded");
     }
 
     public void BytesReceived(int count)
     {
-        if (_quiet || !_terminal)
-        {
-            Interlocked.Add(ref _bytes, count);
-            return;
-        }
         lock (_gate)
         {
             _bytes += count;
-            if (_sinceRedraw.Elapsed >= RedrawInterval)
-                DrawDownloads();
+            _line.Update(DownloadsText());
         }
     }
 
     public void FileDone(string name, long size)
     {
-        if (_quiet)
-            return;
         lock (_gate)
         {
             _filesDone++;
-            if (_terminal)
-                DrawDownloads();
+            if (_line.IsTerminal)
+                _line.Update(DownloadsText(), force: true);
             else
-                WriteLine($"downloaded {name} ({Size(size)}) [{_filesDone}/{_filesTotal}]");
+                _line.Milestone($"downloaded {name} ({Size(size)}) [{_filesDone}/{_filesTotal}]");
         }
     }
 
     /// <summary>A line that must be seen (a warning, an error): clears the progress line first.</summary>
-    public void Message(string line)
-    {
-        lock (_gate)
-        {
-            Clear();
-            _error.WriteLine(line);
-            _error.Flush();
-        }
-    }
+    public void Message(string line) => _line.Message(line);
 
     /// <summary>Clears the progress line so what follows starts on a clean line.</summary>
-    public void Finish()
-    {
-        lock (_gate)
-            Clear();
-    }
+    public void Finish() => _line.Finish();
 
     public static string Size(long bytes) => bytes switch
     {
@@ -110,30 +72,5 @@ public sealed class ExportProgress
         _ => $"{bytes / (1024.0 * 1024):0.0} MB",
     };
 
-    private static string Seconds(TimeSpan span) => span.TotalSeconds < 10 ? $"{span.TotalSeconds:0.#} s" : $"{span.TotalSeconds:0} s";
-
-    private void DrawDownloads() => Draw($"downloading: {_filesDone}/{_filesTotal} files, {Size(_bytes)}");
-
-    private void Draw(string line)
-    {
-        _sinceRedraw.Restart();
-        var padding = _drawnWidth > line.Length ? new string(' ', _drawnWidth - line.Length) : string.Empty;
-        _error.Write("\r" + line + padding);
-        _drawnWidth = line.Length;
-        _error.Flush();
-    }
-
-    private void WriteLine(string line)
-    {
-        _error.WriteLine(line);
-        _error.Flush();
-    }
-
-    private void Clear()
-    {
-        if (_drawnWidth == 0)
-            return;
-        _error.Write("\r" + new string(' ', _drawnWidth) + "\r");
-        _drawnWidth = 0;
-    }
+    private string DownloadsText() => $"downloading: {_filesDone}/{_filesTotal} files, {Size(_bytes)}";
 }

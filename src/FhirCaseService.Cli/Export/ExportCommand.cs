@@ -1,5 +1,3 @@
-using System.Net;
-using System.Reflection;
 using FhirCaseService.Cli.Auth;
 using FhirCaseService.Cli.Export;
 using FhirCaseService.Cli.Http;
@@ -13,9 +11,6 @@ namespace FhirCaseService.Cli.Commands;
 /// </summary>
 public sealed class ExportCommand(Func<string, string?> environment, Func<bool> errorIsTerminal) : ICliCommand
 {
-    /// <summary>Long enough for a slow status answer; a download's body is not bound by it, only its headers.</summary>
-    private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(100);
-
     /// <summary>The real command: token from the process environment, progress redrawn in place only on a terminal.</summary>
     public ExportCommand()
         : this(Environment.GetEnvironmentVariable, () => !Console.IsErrorRedirected)
@@ -23,6 +18,8 @@ public sealed class ExportCommand(Func<string, string?> environment, Func<bool> 
     }
 
     public string Name => "export";
+
+    public System.CommandLine.Command Grammar => ExportArguments.Grammar;
 
     public string Summary => "pull resources from a FHIR server with Bulk Data $export into a folder of NDJSON files";
 
@@ -67,26 +64,23 @@ public sealed class ExportCommand(Func<string, string?> environment, Func<bool> 
             return ExitCodes.UsageOrInputError;
         }
 
-        ClientSigningKey? key = null;
-        if (parsed.Authentication.KeyPath is { } keyPath)
+        ClientSigningKey? key;
+        try
         {
-            try
-            {
-                key = ClientSigningKey.FromPem(await File.ReadAllTextAsync(context.ResolvePath(keyPath), cancellationToken).ConfigureAwait(false), parsed.Authentication.KeyId);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
-            {
-                await context.Error.WriteLineAsync($"fhircase export: --key {keyPath}: {e.Message}").ConfigureAwait(false);
-                return ExitCodes.UsageOrInputError;
-            }
+            key = await parsed.Authentication.LoadKeyAsync(context, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            await context.Error.WriteLineAsync($"fhircase export: --key {parsed.Authentication.KeyPath}: {e.Message}").ConfigureAwait(false);
+            return ExitCodes.UsageOrInputError;
         }
 
         var directory = context.ResolvePath(parsed.OutputDirectory);
         var progress = new ExportProgress(context.Error, errorIsTerminal(), parsed.Quiet);
-        using var http = CreateHttpClient();
+        using var http = CliHttpClient.Create();
         using (key)
         {
-            var tokens = TokenSource(parsed, key, http);
+            var tokens = parsed.Authentication.CreateTokenSource(key, http, new Uri(parsed.Request.Server));
             var client = new BulkExportClient(new AuthorizedHttpClient(http, tokens), progress, parsed.PollInterval, TimeProvider.System);
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             if (parsed.Timeout is { } timeout)
@@ -113,7 +107,7 @@ public sealed class ExportCommand(Func<string, string?> environment, Func<bool> 
             }
             catch (TaskCanceledException e) when (e.InnerException is TimeoutException)
             {
-                return Fail(progress, $"the server did not answer within {RequestTimeout.TotalSeconds:0} s; run the same command again to resume");
+                return Fail(progress, $"the server did not answer within {CliHttpClient.RequestTimeout.TotalSeconds:0} s; run the same command again to resume");
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -122,20 +116,6 @@ public sealed class ExportCommand(Func<string, string?> environment, Func<bool> 
             progress.Finish();
             return await ReportAsync(result, directory, context, cancellationToken).ConfigureAwait(false);
         }
-    }
-
-    private static IAccessTokenSource? TokenSource(ExportArguments parsed, ClientSigningKey? key, HttpClient http)
-    {
-        var authentication = parsed.Authentication;
-        if (authentication.Token is { } token)
-            return new FixedAccessToken(token);
-        if (authentication.ClientId is { } clientId)
-            return new BackendServicesTokenSource(
-                http,
-                new BackendServicesClient(clientId, key!, authentication.Scope, authentication.TokenUrl),
-                new Uri(parsed.Request.Server),
-                TimeProvider.System);
-        return null;
     }
 
     /// <summary>stdout: what was exported, the server's errors (exit 1 when any is an error), and the next incremental --since.</summary>
@@ -174,20 +154,5 @@ public sealed class ExportCommand(Func<string, string?> environment, Func<bool> 
     {
         progress.Message($"fhircase export: {message}");
         return ExitCodes.UsageOrInputError;
-    }
-
-    private static HttpClient CreateHttpClient()
-    {
-        var http = new HttpClient(new SocketsHttpHandler
-        {
-            AutomaticDecompression = DecompressionMethods.All,
-            PooledConnectionLifetime = TimeSpan.FromMinutes(2),
-        })
-        {
-            Timeout = RequestTimeout,
-        };
-        var version = typeof(ExportCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion?.Split('+')[0] ?? "0.0.0";
-        http.DefaultRequestHeaders.UserAgent.ParseAdd($"fhircase/{version}");
-        return http;
     }
 }

@@ -28,6 +28,8 @@ public sealed class ValidateCommand(ValidateEngineFactory createValidator, Func<
 
     public string Name => "validate";
 
+    public System.CommandLine.Command Grammar => ValidateArguments.Grammar;
+
     public string Summary => "validate FHIR JSON/XML/NDJSON files against core R4, our profiles and any package";
 
     public string Usage => """

@@ -1,7 +1,8 @@
+using System.CommandLine;
 using System.Net;
-using System.Reflection;
 using System.Text.Json;
 using FhirCaseService.Cli.Auth;
+using FhirCaseService.Cli.CommandLine;
 using FhirCaseService.Cli.Export;
 using FhirCaseService.Cli.Http;
 
@@ -16,13 +17,21 @@ public sealed class TokenCommand : ICliCommand
 {
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(60);
 
-    private static readonly string[] ValueOptions = ["--server", "--client-id", "--key", "--key-id", "--scope", "--token-url"];
-
-    private static readonly string[] Flags = ["--json"];
+    private static readonly Option<string?> ServerOption = CliParser.Value("--server", "the FHIR base URL");
+    private static readonly Option<string?> ClientIdOption = CliParser.Value("--client-id", "SMART Backend Services client id");
+    private static readonly Option<string?> KeyOption = CliParser.Value("--key", "the client's RSA or EC P-384 private key PEM");
+    private static readonly Option<string?> KeyIdOption = CliParser.Value("--key-id", "the kid the server knows the key by");
+    private static readonly Option<string?> ScopeOption = CliParser.Value("--scope", "space-separated scopes to ask for");
+    private static readonly Option<string?> TokenUrlOption = CliParser.Value("--token-url", "the token endpoint (default: from smart-configuration)");
+    private static readonly Option<bool> JsonOption = CliParser.Flag("--json", "print the whole token response");
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
     public string Name => "token";
+
+    public Command Grammar { get; } = CliParser.Grammar(
+        "token", "get an access token as a SMART Backend Services client",
+        ServerOption, ClientIdOption, KeyOption, KeyIdOption, ScopeOption, TokenUrlOption, JsonOption);
 
     public string Summary => "get an access token from a server as a SMART Backend Services client (for scripts and curl)";
 
@@ -42,7 +51,7 @@ public sealed class TokenCommand : ICliCommand
 
     public async Task<int> RunAsync(IReadOnlyList<string> arguments, CliContext context, CancellationToken cancellationToken)
     {
-        var parsed = CommandArguments.Parse(arguments, ValueOptions, Flags, new Dictionary<string, string>(), out var error);
+        var parsed = CliParser.Parse(Grammar, arguments, out var error);
         Uri? server = null;
         Uri? tokenUrl = null;
         if (parsed is not null)
@@ -54,11 +63,11 @@ public sealed class TokenCommand : ICliCommand
             return ExitCodes.UsageOrInputError;
         }
 
-        var keyPath = parsed.Option("--key")!;
+        var keyPath = parsed.GetValue(KeyOption)!;
         ClientSigningKey key;
         try
         {
-            key = ClientSigningKey.FromPem(await File.ReadAllTextAsync(context.ResolvePath(keyPath), cancellationToken).ConfigureAwait(false), parsed.Option("--key-id"));
+            key = ClientSigningKey.FromPem(await File.ReadAllTextAsync(context.ResolvePath(keyPath), cancellationToken).ConfigureAwait(false), parsed.GetValue(KeyIdOption));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {
@@ -68,14 +77,13 @@ public sealed class TokenCommand : ICliCommand
 
         var recorder = new TokenResponseRecorder(new SocketsHttpHandler { AutomaticDecompression = DecompressionMethods.All });
         using var http = new HttpClient(recorder) { Timeout = RequestTimeout };
-        var version = typeof(TokenCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion?.Split('+')[0] ?? "0.0.0";
-        http.DefaultRequestHeaders.UserAgent.ParseAdd($"fhircase/{version}");
+        http.DefaultRequestHeaders.UserAgent.ParseAdd($"fhircase/{CliHttpClient.Version}");
         using (key)
         {
-            var clientId = parsed.Option("--client-id")!;
+            var clientId = parsed.GetValue(ClientIdOption)!;
             var tokens = new BackendServicesTokenSource(
                 http,
-                new BackendServicesClient(clientId, key, parsed.Option("--scope") ?? ExportAuthentication.DefaultScope, tokenUrl),
+                new BackendServicesClient(clientId, key, parsed.GetValue(ScopeOption) ?? ExportArguments.DefaultScope, tokenUrl),
                 server!,
                 TimeProvider.System);
             string token;
@@ -96,7 +104,7 @@ public sealed class TokenCommand : ICliCommand
                 return await FailAsync(context, $"the server did not answer within {RequestTimeout.TotalSeconds:0} s").ConfigureAwait(false);
             }
 
-            if (parsed.HasFlag("--json") && recorder.LastTokenResponse is { } body)
+            if (parsed.GetValue(JsonOption) && recorder.LastTokenResponse is { } body)
             {
                 using var document = JsonDocument.Parse(body);
                 await context.Out.WriteLineAsync(JsonSerializer.Serialize(document.RootElement, Indented)).ConfigureAwait(false);
@@ -109,20 +117,18 @@ public sealed class TokenCommand : ICliCommand
         }
     }
 
-    private static string? Check(CommandArguments parsed, out Uri? server, out Uri? tokenUrl)
+    private static string? Check(ParseResult parsed, out Uri? server, out Uri? tokenUrl)
     {
         server = null;
         tokenUrl = null;
-        if (parsed.Positionals.Count > 0)
-            return $"unexpected argument '{parsed.Positionals[0]}'";
-        var serverText = parsed.Option("--server");
+        var serverText = parsed.GetValue(ServerOption);
         if (serverText is null)
             return "--server URL is required (the FHIR base URL, e.g. https://fhir.example.org/fhir)";
         if (!Uri.TryCreate(serverText, UriKind.Absolute, out server) || server.Scheme is not ("http" or "https") || server.Query.Length > 0)
             return $"--server must be an http or https base URL without a query (got '{serverText}')";
-        if (parsed.Option("--client-id") is null || parsed.Option("--key") is null)
+        if (parsed.GetValue(ClientIdOption) is null || parsed.GetValue(KeyOption) is null)
             return "--client-id ID and --key KEY.pem are required (the client's id and its private key PEM file)";
-        if (parsed.Option("--token-url") is { } tokenUrlText
+        if (parsed.GetValue(TokenUrlOption) is { } tokenUrlText
             && (!Uri.TryCreate(tokenUrlText, UriKind.Absolute, out tokenUrl) || tokenUrl.Scheme is not ("http" or "https")))
             return $"--token-url must be an http or https URL (got '{tokenUrlText}')";
         return null;

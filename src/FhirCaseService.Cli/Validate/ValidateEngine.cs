@@ -2,12 +2,14 @@ using FhirCaseService.Conformance;
 using FhirCaseService.Conformance.Packages;
 using FhirCaseService.Validation;
 using Hl7.Fhir.Model;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace FhirCaseService.Cli.Commands;
 
 /// <summary>
 /// The validator `fhircase validate` uses: core R4, our bundled profiles and every --package, in one Conformance
-/// context, with the engine on top. Profiles named with --profile must resolve to a StructureDefinition there, so a
+/// context, with the engine on top, composed by <see cref="ValidationServiceCollectionExtensions.AddFhirCaseValidation"/>
+/// exactly as the API composes its validator. Profiles named with --profile must resolve to a StructureDefinition there, so a
 /// typo is a usage error (exit 2) rather than the same issue repeated on every file.
 /// </summary>
 public static class ValidateEngine
@@ -33,6 +35,8 @@ public static class ValidateEngine
                 throw new ValidateSetupException($"--profile {profile}: no StructureDefinition with this canonical URL in core R4, our package or the packages given");
         }
         cancellationToken.ThrowIfCancellationRequested();
-        return System.Threading.Tasks.Task.FromResult<IResourceValidator>(new FhirValidator(context));
+        // The provider is not disposed: the validator it holds lives for the whole run, and so does the process.
+        var services = new ServiceCollection().AddFhirCaseValidation(context).BuildServiceProvider();
+        return System.Threading.Tasks.Task.FromResult(services.GetRequiredService<IResourceValidator>());
     }
 }

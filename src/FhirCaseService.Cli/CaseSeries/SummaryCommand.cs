@@ -1,16 +1,21 @@
+using System.CommandLine;
 using System.Text.Json;
 using FhirCaseService.CaseSeries.Summary;
+using FhirCaseService.Cli.CommandLine;
 
 namespace FhirCaseService.Cli.Commands;
 
 /// <summary>`fhircase summary files... [--json]`: the cohort's headline numbers, computed from FHIR resources only.</summary>
 public sealed class SummaryCommand : ICliCommand
 {
-    private static readonly string[] Flags = ["--json"];
+    private static readonly Argument<string[]> FilesArgument = CliParser.Positionals("files", "FHIR JSON resources, Bundles or NDJSON files");
+    private static readonly Option<bool> JsonOption = CliParser.Flag("--json", "print the summary as JSON");
 
     private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
     public string Name => "summary";
+
+    public Command Grammar { get; } = CliParser.Grammar("summary", "compute the cohort's headline numbers from FHIR Bundles or NDJSON files", FilesArgument, JsonOption);
 
     public string Summary => "compute the cohort's headline numbers from FHIR Bundles or NDJSON files";
 
@@ -24,8 +29,9 @@ public sealed class SummaryCommand : ICliCommand
 
     public async Task<int> RunAsync(IReadOnlyList<string> arguments, CliContext context, CancellationToken cancellationToken)
     {
-        var parsed = CommandArguments.Parse(arguments, [], Flags, new Dictionary<string, string>(), out var error);
-        if (parsed is null || parsed.Positionals.Count == 0)
+        var parsed = CliParser.Parse(Grammar, arguments, out var error);
+        var files = parsed?.GetValue(FilesArgument) ?? [];
+        if (parsed is null || files.Length == 0)
         {
             await context.Error.WriteLineAsync($"fhircase summary: {error ?? "give at least one file"}").ConfigureAwait(false);
             await context.Error.WriteLineAsync(Usage).ConfigureAwait(false);
@@ -34,7 +40,7 @@ public sealed class SummaryCommand : ICliCommand
 
         var resources = new ResourceSet();
         var failed = false;
-        foreach (var path in parsed.Positionals)
+        foreach (var path in files)
         {
             string content;
             try
@@ -67,7 +73,7 @@ public sealed class SummaryCommand : ICliCommand
             return ExitCodes.UsageOrInputError;
         }
 
-        if (parsed.HasFlag("--json"))
+        if (parsed.GetValue(JsonOption))
             await context.Out.WriteLineAsync(JsonSerializer.Serialize(summary, JsonOptions)).ConfigureAwait(false);
         else
             await context.Out.WriteAsync(SummaryTable.Render(summary)).ConfigureAwait(false);

@@ -1,6 +1,8 @@
+using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using FhirCaseService.Cli.Auth;
+using FhirCaseService.Cli.CommandLine;
 
 namespace FhirCaseService.Cli.Commands;
 
@@ -10,11 +12,15 @@ namespace FhirCaseService.Cli.Commands;
 /// </summary>
 public sealed class JwksCommand : ICliCommand
 {
-    private static readonly string[] ValueOptions = ["--kid", "--alg"];
+    private static readonly Argument<string[]> KeyArgument = CliParser.Positionals("key.pem", "an RSA or EC P-384 key, private or public PEM");
+    private static readonly Option<string?> KidOption = CliParser.Value("--kid", "the key id (default: the key's JWK thumbprint)");
+    private static readonly Option<string?> AlgOption = CliParser.Value("--alg", "RS384 or ES384; must match the key");
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
     public string Name => "jwks";
+
+    public Command Grammar { get; } = CliParser.Grammar("jwks", "print the public JWKS of a client's key", KeyArgument, KidOption, AlgOption);
 
     public string Summary => "print the public JWKS of a client's RSA or EC P-384 key, to register the client with a server";
 
@@ -30,9 +36,10 @@ public sealed class JwksCommand : ICliCommand
 
     public async Task<int> RunAsync(IReadOnlyList<string> arguments, CliContext context, CancellationToken cancellationToken)
     {
-        var parsed = CommandArguments.Parse(arguments, ValueOptions, [], new Dictionary<string, string>(), out var error);
-        if (parsed is not null && parsed.Positionals.Count != 1)
-            error = parsed.Positionals.Count == 0 ? "give the key's PEM file" : "give exactly one key file";
+        var parsed = CliParser.Parse(Grammar, arguments, out var error);
+        var keys = parsed?.GetValue(KeyArgument) ?? [];
+        if (parsed is not null && keys.Length != 1)
+            error = keys.Length == 0 ? "give the key's PEM file" : "give exactly one key file";
         if (parsed is null || error is not null)
         {
             await context.Error.WriteLineAsync($"fhircase jwks: {error}").ConfigureAwait(false);
@@ -40,7 +47,7 @@ public sealed class JwksCommand : ICliCommand
             return ExitCodes.UsageOrInputError;
         }
 
-        var path = parsed.Positionals[0];
+        var path = keys[0];
         PublicJsonWebKey key;
         try
         {
@@ -52,14 +59,14 @@ public sealed class JwksCommand : ICliCommand
             return ExitCodes.UsageOrInputError;
         }
 
-        if (parsed.Option("--alg") is { } algorithm && algorithm != key.Algorithm)
+        if (parsed.GetValue(AlgOption) is { } algorithm && algorithm != key.Algorithm)
         {
             await context.Error.WriteLineAsync(
                 $"fhircase jwks: --alg {algorithm} does not fit this {key.KeyType} key; it signs {key.Algorithm} (the only algorithm fhircase uses for it)").ConfigureAwait(false);
             return ExitCodes.UsageOrInputError;
         }
 
-        var kid = parsed.Option("--kid") ?? key.Thumbprint();
+        var kid = parsed.GetValue(KidOption) ?? key.Thumbprint();
         var jwks = new JsonObject { ["keys"] = new JsonArray(key.ToJson(kid)) };
         await context.Out.WriteLineAsync(jwks.ToJsonString(Indented)).ConfigureAwait(false);
         return ExitCodes.Success;

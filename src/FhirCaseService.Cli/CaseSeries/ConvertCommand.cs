@@ -1,5 +1,7 @@
+using System.CommandLine;
 using System.Text;
 using FhirCaseService.CaseSeries;
+using FhirCaseService.Cli.CommandLine;
 using FhirCaseService.CaseSeries.Mapping;
 
 namespace FhirCaseService.Cli.Commands;
@@ -7,10 +9,12 @@ namespace FhirCaseService.Cli.Commands;
 /// <summary>`fhircase convert record.json [-o bundle.json]`: case-series file -> FHIR transaction Bundle.</summary>
 public sealed class ConvertCommand : ICliCommand
 {
-    private static readonly string[] Options = ["--output"];
-    private static readonly Dictionary<string, string> Aliases = new(StringComparer.Ordinal) { ["-o"] = "--output" };
+    private static readonly Argument<string[]> InputArgument = CliParser.Positionals("case-series.json", "the case-series file");
+    private static readonly Option<string?> OutputOption = CliParser.Value("--output", "the Bundle file (default: stdout)", "-o");
 
     public string Name => "convert";
+
+    public Command Grammar { get; } = CliParser.Grammar("convert", "convert a case-series file to a FHIR transaction Bundle", InputArgument, OutputOption);
 
     public string Summary => "convert a case-series file (docs/case-series-format.md) to a FHIR transaction Bundle";
 
@@ -24,15 +28,16 @@ public sealed class ConvertCommand : ICliCommand
 
     public async Task<int> RunAsync(IReadOnlyList<string> arguments, CliContext context, CancellationToken cancellationToken)
     {
-        var parsed = CommandArguments.Parse(arguments, Options, [], Aliases, out var error);
-        if (parsed is null || parsed.Positionals.Count != 1)
+        var parsed = CliParser.Parse(Grammar, arguments, out var error);
+        var inputs = parsed?.GetValue(InputArgument) ?? [];
+        if (parsed is null || inputs.Length != 1)
         {
             await context.Error.WriteLineAsync($"fhircase convert: {error ?? "give exactly one case-series file"}").ConfigureAwait(false);
             await context.Error.WriteLineAsync(Usage).ConfigureAwait(false);
             return ExitCodes.UsageOrInputError;
         }
 
-        var inputPath = parsed.Positionals[0];
+        var inputPath = inputs[0];
         byte[] input;
         try
         {
@@ -54,7 +59,7 @@ public sealed class ConvertCommand : ICliCommand
         }
 
         var json = CaseSeriesJson.Serialize(conversion.Bundle);
-        var outputPath = parsed.Option("--output");
+        var outputPath = parsed.GetValue(OutputOption);
         if (outputPath is null)
         {
             await context.Out.WriteAsync(json).ConfigureAwait(false);
