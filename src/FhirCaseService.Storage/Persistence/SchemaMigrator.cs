@@ -106,10 +106,14 @@ internal static class SchemaMigrator
         };
         v2.AddRange(dialect.AppendOnlyTriggers("audit_event"));
         v2.AddRange(dialect.AppendOnlyTriggers("audit_entity"));
+        // v3 is the write pipeline's (another branch); this placeholder keeps the numbering until it is merged.
+        var v3 = new List<string> { "SELECT 1" };
         return
         [
             string.Join(";\n", v1.Select(Expand)),
             string.Join(";\n", v2.Select(Expand)),
+            string.Join(";\n", v3.Select(Expand)),
+            string.Join(";\n", Import.ImportSchema.Statements(dialect).Select(Expand)),
         ];
 
         string Expand(string statement) => statement.Replace("{text}", dialect.TextType).Replace("{decimal}", dialect.DecimalType);
@@ -117,7 +121,7 @@ internal static class SchemaMigrator
 
     private const string TextPlaceholder = "{text}";
 
-    public static int LatestVersion => 2;
+    public static int LatestVersion => 4;
 
     public static Task MigrateAsync(SqlDialect dialect, CancellationToken cancellationToken) =>
         dialect.RunExclusiveMigrationAsync(async (connection, transaction, ct) =>

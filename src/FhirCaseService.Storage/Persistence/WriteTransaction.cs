@@ -19,6 +19,9 @@ internal sealed class WriteTransaction(WriteSession session, SqlDialect dialect,
 
     public ChangeMark Clock { get; } = clock;
 
+    /// <summary>The transaction's own session, for job state that must commit with its writes (bulk import's offset).</summary>
+    internal WriteSession Session => session;
+
     public string NewId() => ResourceStore.CreateId();
 
     public async Task<StoredResource> CreateAsync(Resource resource, CancellationToken cancellationToken = default)
