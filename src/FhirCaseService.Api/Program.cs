@@ -2,6 +2,7 @@ using FhirCaseService.Api.Audit;
 using FhirCaseService.Api.Conformance;
 using FhirCaseService.Api.Export;
 using FhirCaseService.Api.Http;
+using FhirCaseService.Api.Import;
 using FhirCaseService.Api.Limits;
 using FhirCaseService.Api.Metadata;
 using FhirCaseService.Api.OpenApi;
@@ -24,6 +25,7 @@ builder.AddFhirCaseSecurity();
 builder.AddFhirCaseAudit();
 builder.AddFhirCaseLimits();
 builder.AddFhirCaseExport();
+builder.AddFhirCaseImport();
 
 var app = builder.Build();
 
@@ -52,6 +54,7 @@ app.MapPatientEverything();
 app.MapCaseSeriesOperations();
 app.MapOperationDefinitions();
 app.MapBulkExport();
+app.MapBulkImport();
 app.MapAuditEvents();
 app.MapApiReference();
 

@@ -19,6 +19,17 @@ internal sealed record AuditedRequest(
     AuditInteraction Interaction,
     IReadOnlyList<AuditedEntity> Touched);
 
+public enum JobOutcomeKind
+{
+    Success,
+    PartlyRefused,
+    Failed,
+}
+
+/// <summary>How a background job ended, for its AuditEvent: the operation, the job, its client, counts as details, the resource types it touched.</summary>
+internal sealed record JobOutcome(Coding Type, string Operation, string JobId, string? ClientId, JobOutcomeKind Outcome, string Description,
+    IReadOnlyList<KeyValuePair<string, string>> Details, IReadOnlyList<string> Types);
+
 /// <summary>
 /// Builds the FHIR R4 AuditEvent of one request and the record the store keeps of it (codes in docs/audit.md).
 /// </summary>
@@ -73,6 +84,54 @@ internal static class AuditEventFactory
             outcomeCode,
             FhirSerialization.ToJson(auditEvent),
             [.. request.Touched.Select(t => new AuditEntityRef(t.ResourceType, t.Id))]);
+    }
+
+    /// <summary>
+    /// The outcome of a background job a request started (bulk import): recorded when the job ends, under the client
+    /// that started it. The job is the entity (object-role Job, its id as name); the details are counts, never content.
+    /// </summary>
+    public static AuditRecord CreateJobOutcome(JobOutcome job, DateTimeOffset recorded)
+    {
+        var (outcome, outcomeCode) = job.Outcome switch
+        {
+            JobOutcomeKind.Success => (AuditEvent.AuditEventOutcome.N0, "0"),
+            JobOutcomeKind.PartlyRefused => (AuditEvent.AuditEventOutcome.N4, "4"),
+            _ => (AuditEvent.AuditEventOutcome.N8, "8"),
+        };
+        var entity = new AuditEvent.EntityComponent
+        {
+            Name = job.JobId,
+            Type = new Coding(EntityTypeSystem, "2", "System Object"),
+            Role = new Coding(ObjectRoleSystem, "20", "Job"),
+            Lifecycle = new Coding(LifecycleSystem, ((int)AuditLifecycle.Creation).ToString(System.Globalization.CultureInfo.InvariantCulture), LifecycleDisplay(AuditLifecycle.Creation)),
+            Detail = [.. job.Details.Select(d => new AuditEvent.DetailComponent { Type = d.Key, Value = new FhirString(d.Value) })],
+        };
+        var auditEvent = new AuditEvent
+        {
+            Id = Guid.CreateVersion7().ToString("N"),
+            Meta = new Meta { LastUpdated = recorded },
+            Type = job.Type,
+            Subtype = [new Coding(AuditInteraction.OperationNameSystem, job.Operation, job.Operation)],
+            Action = AuditEvent.AuditEventAction.E,
+            Recorded = recorded,
+            Outcome = outcome,
+            OutcomeDesc = job.Description,
+            Agent = [new AuditEvent.AgentComponent
+            {
+                Requestor = true,
+                Who = job.ClientId is { } client
+                    ? new ResourceReference { Identifier = new Identifier(ClientIdSystem, client) }
+                    : new ResourceReference { Display = "unidentified client" },
+            }],
+            Source = new AuditEvent.SourceComponent
+            {
+                Observer = new ResourceReference { Display = ObserverName },
+                Type = [new Coding(SourceTypeSystem, "4", "Application Server")],
+            },
+            Entity = [entity],
+        };
+        return new AuditRecord(auditEvent.Id, recorded, job.ClientId, "E", job.Operation, null, null, outcomeCode,
+            FhirSerialization.ToJson(auditEvent), [.. job.Types.Select(t => new AuditEntityRef(t, null))]);
     }
 
     /// <summary>0 for an answer, 4 for a refused request (a 4xx: the client's error), 8 for the server's own failure.</summary>

@@ -21,6 +21,7 @@ internal sealed record AuditInteraction(
 
     internal static readonly Coding RestType = new("http://terminology.hl7.org/CodeSystem/audit-event-type", "rest", "RESTful Operation");
     internal static readonly Coding ExportType = new(Dicom, "110106", "Export");
+    internal static readonly Coding ImportType = new(Dicom, "110107", "Import");
     internal static readonly Coding AuthenticationType = new(Dicom, "110114", "User Authentication");
     internal static readonly Coding AuditLogUsedType = new(Dicom, "110101", "Audit Log Used");
 
@@ -74,13 +75,16 @@ internal sealed record AuditInteraction(
 
     /// <summary>
     /// An operation: executed (E), except that fetching what an export produced reads data (R). $export is typed as a
-    /// DICOM Export so that every disclosure of the population can be found by type.
+    /// DICOM Export so that every disclosure of the population can be found by type; $import (and its status and error
+    /// file) as a DICOM Import, so every bulk load can.
     /// </summary>
     private static AuditInteraction Operation(string operation, string? type, string? id, string method)
     {
         var isExport = operation.StartsWith("$export", StringComparison.Ordinal);
+        var isImport = !isExport && operation.StartsWith("$import", StringComparison.Ordinal) && operation != "$import-case-series";
         var action = isExport && method == HttpMethods.Get && operation != "$export" ? "R" : "E";
-        return new(isExport ? ExportType : RestType, operation, new Coding(OperationNameSystem, operation, operation), action, type, id, null, id is null);
+        var eventType = isExport ? ExportType : isImport ? ImportType : RestType;
+        return new(eventType, operation, new Coding(OperationNameSystem, operation, operation), action, type, id, null, id is null);
     }
 
     /// <summary>A URL that is no FHIR interaction (an unknown route, a typo, a probe): recorded by its HTTP verb, its URL as the query.</summary>

@@ -1,3 +1,4 @@
+using FhirCaseService.Api.Http;
 using FhirCaseService.Api.Search;
 using FhirCaseService.Storage;
 using Microsoft.AspNetCore.Http.Features;
@@ -34,12 +35,15 @@ public static class LimitsComposition
         app.Use(async (context, next) =>
         {
             SecurityHeaders.Apply(context);
+            // An endpoint with a maximum of its own (bulk $import streams gigabytes) replaces the general one.
+            var own = context.GetEndpoint()?.Metadata.GetMetadata<RequestBodyLimitMetadata>();
+            var maxBytes = own?.MaxBytes ?? limits.MaxRequestBodyBytes;
             // Kestrel's limit is per server; this makes any server that can enforce one (and Kestrel, should its own
             // options change) enforce the same maximum while the body is read.
             if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
-                bodySize.MaxRequestBodySize = limits.MaxRequestBodyBytes;
-            if (context.Request.ContentLength > limits.MaxRequestBodyBytes)
-                throw RequestBodyLimits.TooLarge(limits.MaxRequestBodyBytes);
+                bodySize.MaxRequestBodySize = maxBytes;
+            if (context.Request.ContentLength > maxBytes)
+                throw TooLarge();
             if (context.Request.QueryString.HasValue)
                 QueryLimits.Check(SearchRequest.Parse(context.Request.QueryString.Value), limits.MaxSearchParameters, maxPageSize);
             try
@@ -49,8 +53,10 @@ public static class LimitsComposition
             catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
             {
                 // The server stopped a chunked body at the limit: the same OperationOutcome as a Content-Length refusal.
-                throw RequestBodyLimits.TooLarge(limits.MaxRequestBodyBytes);
+                throw TooLarge();
             }
+
+            FhirRequestException TooLarge() => own is null ? RequestBodyLimits.TooLarge(maxBytes) : RequestBodyLimits.TooLarge(maxBytes, own.Setting);
         });
         return app;
     }
@@ -68,3 +74,6 @@ public static class LimitsComposition
         return app;
     }
 }
+
+/// <summary>Endpoint metadata: this endpoint's bodies may be as large as <see cref="MaxBytes"/> (held by the setting <see cref="Setting"/>) instead of Limits:MaxRequestBodyBytes.</summary>
+public sealed record RequestBodyLimitMetadata(long MaxBytes, string Setting);

@@ -19,9 +19,12 @@ public static class RequestBodyLimits
     private const string MaxRequestBodyBytesSetting = $"{LimitsOptions.Section}:{nameof(LimitsOptions.MaxRequestBodyBytes)}";
 
     /// <summary>The 413 of a body above <paramref name="maxBytes"/>, whoever noticed it (Content-Length, counting, the server).</summary>
-    public static FhirRequestException TooLarge(long maxBytes) =>
+    public static FhirRequestException TooLarge(long maxBytes) => TooLarge(maxBytes, MaxRequestBodyBytesSetting);
+
+    /// <summary>The 413 of a body above an endpoint's own maximum, naming the setting that holds it.</summary>
+    public static FhirRequestException TooLarge(long maxBytes, string setting) =>
         FhirRequestException.Of(StatusCodes.Status413PayloadTooLarge, OperationOutcome.IssueType.TooLong,
-            $"The request body is larger than the {maxBytes} bytes this server accepts ({MaxRequestBodyBytesSetting}).");
+            $"The request body is larger than the {maxBytes} bytes this server accepts ({setting}).");
 
     /// <summary>
     /// The whole body, refused with 413 as soon as it is known to exceed <paramref name="maxBytes"/>: up front from

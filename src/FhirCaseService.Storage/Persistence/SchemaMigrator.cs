@@ -122,6 +122,8 @@ internal static class SchemaMigrator
             string.Join(";\n", v1.Select(Expand)),
             string.Join(";\n", v2.Select(Expand)),
             string.Join(";\n", v3.Select(Expand)),
+            // v4: bulk $import jobs and their committed chunks (Import/ImportSchema.cs).
+            string.Join(";\n", Import.ImportSchema.Statements(dialect).Select(Expand)),
         ];
 
         string Expand(string statement) => statement.Replace("{text}", dialect.TextType).Replace("{decimal}", dialect.DecimalType);
@@ -129,7 +131,7 @@ internal static class SchemaMigrator
 
     private const string TextPlaceholder = "{text}";
 
-    public static int LatestVersion => 3;
+    public static int LatestVersion => 4;
 
     public static Task MigrateAsync(SqlDialect dialect, CancellationToken cancellationToken) =>
         dialect.RunExclusiveMigrationAsync(async (connection, transaction, ct) =>

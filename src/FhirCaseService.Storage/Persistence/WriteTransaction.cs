@@ -28,6 +28,9 @@ internal sealed class WriteTransaction(SqlBatchRunner sql, SqlDialect dialect, R
 
     public ChangeMark Clock { get; } = clock;
 
+    /// <summary>The transaction's own session, for job state that must commit with its writes (bulk import's offset).</summary>
+    internal WriteSession Session => session;
+
     public string NewId() => ResourceStore.CreateId();
 
     public async Task<StoredResource> CreateAsync(Resource resource, CancellationToken cancellationToken = default)

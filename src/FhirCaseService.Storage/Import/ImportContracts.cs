@@ -1,0 +1,108 @@
+namespace FhirCaseService.Storage.Import;
+
+public enum ImportJobStatus
+{
+    Queued,
+    Running,
+    Completed,
+    Failed,
+    Cancelled,
+}
+
+/// <summary>
+/// An accepted <c>$import</c>: where its input is (<see cref="InputPath"/>, a spool file the API wrote and synced before
+/// the job existed), how large it is, who sent it, and which types that client may write (<see cref="WritableTypes"/>:
+/// a line of any other type is refused with an error line).
+/// </summary>
+public sealed record ImportRequest(
+    string RequestUrl,
+    string? ClientId,
+    string InputPath,
+    long InputBytes,
+    long InputLines,
+    IReadOnlyList<string> WritableTypes);
+
+/// <summary>What a job stored of one resource type so far.</summary>
+public sealed record ImportTypeCount(string Type, long Created, long Updated, long Unchanged)
+{
+    /// <summary>Lines of this type accepted (stored, or already stored with the same content).</summary>
+    public long Accepted => Created + Updated + Unchanged;
+}
+
+/// <summary>
+/// One import job as stored. <see cref="CommittedLines"/> input lines (the first <see cref="CommittedBytes"/> bytes of
+/// the input) are done: their resources are stored and their refusals recorded, in the same database transactions that
+/// advanced these numbers. <see cref="TransactionTime"/> is set on completion: the lastUpdated of the last change then.
+/// </summary>
+public sealed record ImportJob(
+    string Id,
+    ImportJobStatus Status,
+    ImportRequest Request,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    string? Owner,
+    DateTimeOffset? LeaseUntil,
+    int Attempts,
+    long CommittedLines,
+    long CommittedBytes,
+    IReadOnlyList<ImportTypeCount> Counts,
+    long ErrorLines,
+    DateTimeOffset? TransactionTime,
+    string? Error,
+    DateTimeOffset? ExpiresAt);
+
+/// <summary>A refused input line: its 1-based number and the OperationOutcome (JSON, one line) that says why.</summary>
+public sealed record ImportLineError(long Line, string OperationOutcomeJson);
+
+/// <summary>
+/// The next piece of a job's input, validated and prepared: it starts at the job's committed position
+/// (<see cref="FirstLine"/> must equal <see cref="ImportJob.CommittedLines"/> + 1) and ends after line
+/// <see cref="LastLine"/>, at byte <see cref="EndByte"/> of the input. <see cref="Writes"/> are in input order; the same
+/// resource may appear more than once (the later line wins).
+/// </summary>
+public sealed record ImportChunk(long FirstLine, long LastLine, long EndByte, IReadOnlyList<PreparedWrite> Writes, IReadOnlyList<ImportLineError> Errors);
+
+/// <summary>
+/// Import job state in the database, shared by replicas like the export jobs: claims under a lease (SKIP LOCKED on
+/// PostgreSQL, the write lock on SQLite), and chunks committed together with the job's position so that a job whose
+/// runner died resumes after its last stored chunk, with no line stored twice and none lost.
+/// </summary>
+public interface IImportJobStore
+{
+    /// <summary>Records a queued job for input the caller has already stored durably; <paramref name="jobId"/> names it (and its spool file).</summary>
+    Task<ImportJob> CreateAsync(string jobId, ImportRequest request, CancellationToken cancellationToken = default);
+
+    Task<ImportJob?> GetAsync(string jobId, CancellationToken cancellationToken = default);
+
+    /// <summary>Claims the oldest queued job, or a running one whose lease expired; null when none. Sets owner, lease, status Running, attempts+1.</summary>
+    Task<ImportJob?> ClaimNextAsync(string owner, TimeSpan lease, CancellationToken cancellationToken = default);
+
+    /// <summary>Extends the lease. False when the job is no longer this owner's or was cancelled: stop.</summary>
+    Task<bool> RenewAsync(string jobId, string owner, TimeSpan lease, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Stores the chunk's resources (update-as-create; unchanged content writes no version), its refused lines, the
+    /// per-type counts and the job's new position, and renews the lease, all in one database transaction. Null (and
+    /// nothing written) when the job is no longer this owner's, was cancelled, or is not at <see cref="ImportChunk.FirstLine"/>.
+    /// </summary>
+    /// <exception cref="InvalidStorageRequestException">a write the store refuses (the whole chunk is rolled back).</exception>
+    Task<ImportJob?> CommitChunkAsync(string jobId, string owner, TimeSpan lease, ImportChunk chunk, CancellationToken cancellationToken = default);
+
+    /// <summary>Marks the job Completed, stamping its transactionTime. False when not this owner's.</summary>
+    Task<bool> CompleteAsync(string jobId, string owner, DateTimeOffset expiresAt, CancellationToken cancellationToken = default);
+
+    /// <summary>Marks the job Failed. False when not this owner's.</summary>
+    Task<bool> FailAsync(string jobId, string owner, string error, DateTimeOffset expiresAt, CancellationToken cancellationToken = default);
+
+    /// <summary>Marks a queued, running or completed job Cancelled. What was committed stays stored. False when unknown or already cancelled.</summary>
+    Task<bool> CancelAsync(string jobId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default);
+
+    /// <summary>Jobs past their expiry (finished, failed or cancelled), for cleanup.</summary>
+    Task<IReadOnlyList<ImportJob>> ExpiredAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes the job and its recorded errors.</summary>
+    Task DeleteAsync(string jobId, CancellationToken cancellationToken = default);
+
+    /// <summary>The job's refused lines in line order, read in batches (memory stays flat).</summary>
+    IAsyncEnumerable<ImportLineError> ReadErrorsAsync(string jobId, CancellationToken cancellationToken = default);
+}

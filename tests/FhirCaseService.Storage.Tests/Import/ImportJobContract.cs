@@ -1,0 +1,187 @@
+using FhirCaseService.Storage.Import;
+using FhirCaseService.Storage.Persistence;
+using FhirCaseService.Storage.Tests.Export;
+using Hl7.Fhir.Model;
+using Task = System.Threading.Tasks.Task;
+
+namespace FhirCaseService.Storage.Tests.Import;
+
+/// <summary>
+/// Import job state shared by replicas: claims and leases, and chunks whose resources, refused lines and the job's
+/// position commit together, so a resumed job neither repeats nor loses a line.
+/// </summary>
+public abstract class ImportJobContract<TBackend> where TBackend : IStoreBackend, new()
+{
+    private static readonly TimeSpan Lease = TimeSpan.FromMinutes(1);
+    private readonly TBackend _backend = new();
+
+    private sealed class Harness : IAsyncDisposable
+    {
+        private readonly TestStore _db;
+
+        private Harness(TestStore db, StorageDatabase database, IResourceStore resources)
+        {
+            _db = db;
+            Database = database;
+            Resources = resources;
+            Jobs = new ImportJobStore(database, Clock);
+        }
+
+        public StorageDatabase Database { get; }
+        public IResourceStore Resources { get; }
+        public ImportJobStore Jobs { get; }
+        public SettableClock Clock { get; } = new(new DateTimeOffset(2026, 11, 26, 10, 0, 0, TimeSpan.Zero));
+        public StorageOptions Options => _db.Options;
+
+        public static async Task<Harness> OpenAsync(IStoreBackend backend)
+        {
+            var db = await backend.OpenAsync();
+            var database = new StorageDatabase(db.Options);
+            return new Harness(db, database, await database.ResourcesAsync(CancellationToken.None));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Database.DisposeAsync();
+            await _db.DisposeAsync();
+        }
+    }
+
+    private static ImportRequest Request(long lines = 10) =>
+        new("https://fhircase.example.org/fhir/$import", "ehr-client", "/spool/job.ndjson", 1000, lines, ["Patient", "Observation"]);
+
+    private static string NewJobId() => Guid.CreateVersion7().ToString("N");
+
+    private PreparedWrite Write(Harness h, string id, string family) =>
+        new(h.Resources.Prepare(new Patient { Id = id, Name = [new HumanName { Family = family }] }), PreparedWriteKind.Update, KeepUnchanged: true);
+
+    [Fact]
+    public async Task A_created_job_is_queued_and_reads_back_with_its_request()
+    {
+        await using var h = await Harness.OpenAsync(_backend);
+        var id = NewJobId();
+
+        await h.Jobs.CreateAsync(id, Request());
+        var read = await h.Jobs.GetAsync(id);
+
+        Assert.NotNull(read);
+        Assert.Equal((ImportJobStatus.Queued, 0, 0L, 0L, 0L), (read.Status, read.Attempts, read.CommittedLines, read.CommittedBytes, read.ErrorLines));
+        Assert.Equal(Request() with { WritableTypes = read.Request.WritableTypes }, read.Request);
+        Assert.Equal(["Patient", "Observation"], read.Request.WritableTypes);
+        Assert.Empty(read.Counts);
+        Assert.Null(await h.Jobs.GetAsync(NewJobId()));
+    }
+
+    [Fact]
+    public async Task Each_job_is_claimed_once_and_again_only_after_its_lease_lapsed()
+    {
+        await using var h = await Harness.OpenAsync(_backend);
+        var id = NewJobId();
+        await h.Jobs.CreateAsync(id, Request());
+
+        var first = await h.Jobs.ClaimNextAsync("replica-a", Lease);
+        var meanwhile = await h.Jobs.ClaimNextAsync("replica-b", Lease);
+        h.Clock.Advance(Lease + TimeSpan.FromSeconds(1));
+        var takeover = await h.Jobs.ClaimNextAsync("replica-b", Lease);
+
+        Assert.Equal((id, ImportJobStatus.Running, 1), (first?.Id, first?.Status, first?.Attempts));
+        Assert.Null(meanwhile);
+        Assert.Equal((id, "replica-b", 2), (takeover?.Id, takeover?.Owner, takeover?.Attempts));
+        Assert.False(await h.Jobs.RenewAsync(id, "replica-a", Lease));
+        Assert.True(await h.Jobs.RenewAsync(id, "replica-b", Lease));
+    }
+
+    [Fact]
+    public async Task A_chunk_stores_its_resources_errors_counts_and_position_together()
+    {
+        await using var h = await Harness.OpenAsync(_backend);
+        var id = NewJobId();
+        await h.Jobs.CreateAsync(id, Request());
+        await h.Resources.CreateAsync(new Patient { Id = "known", Name = [new HumanName { Family = "Same" }] });
+        await h.Jobs.ClaimNextAsync("runner", Lease);
+
+        var chunk = new ImportChunk(1, 4, 400,
+            [Write(h, "known", "Same"), Write(h, "fresh", "A"), Write(h, "fresh", "B")],
+            [new ImportLineError(3, "{\"resourceType\":\"OperationOutcome\"}")]);
+        var after = await h.Jobs.CommitChunkAsync(id, "runner", Lease, chunk);
+
+        Assert.NotNull(after);
+        Assert.Equal((4L, 400L, 1L), (after.CommittedLines, after.CommittedBytes, after.ErrorLines));
+        Assert.Equal([new ImportTypeCount("Patient", 1, 1, 1)], after.Counts);
+        var fresh = await h.Resources.ReadAsync("Patient", "fresh");
+        Assert.Equal(("2", "B"), (fresh.Version!.Resource!.Meta!.VersionId, ((Patient)fresh.Version.Resource).Name[0].Family));
+        Assert.Equal("1", (await h.Resources.ReadAsync("Patient", "known")).Version!.Resource!.Meta!.VersionId);
+        var errors = new List<ImportLineError>();
+        await foreach (var error in h.Jobs.ReadErrorsAsync(id))
+            errors.Add(error);
+        Assert.Equal([3L], errors.Select(e => e.Line));
+    }
+
+    [Fact]
+    public async Task A_chunk_of_a_runner_that_lost_the_job_writes_nothing()
+    {
+        await using var h = await Harness.OpenAsync(_backend);
+        var id = NewJobId();
+        await h.Jobs.CreateAsync(id, Request());
+        await h.Jobs.ClaimNextAsync("dead", Lease);
+        h.Clock.Advance(Lease + TimeSpan.FromSeconds(1));
+        await h.Jobs.ClaimNextAsync("alive", Lease);
+
+        var stale = await h.Jobs.CommitChunkAsync(id, "dead", Lease, new ImportChunk(1, 1, 10, [Write(h, "stale", "X")], []));
+        var repeated = await h.Jobs.CommitChunkAsync(id, "alive", Lease, new ImportChunk(1, 1, 10, [Write(h, "first", "X")], []));
+        var replayed = await h.Jobs.CommitChunkAsync(id, "alive", Lease, new ImportChunk(1, 1, 10, [Write(h, "replayed", "X")], []));
+
+        Assert.Null(stale);
+        Assert.Equal(ReadStatus.NotFound, (await h.Resources.ReadAsync("Patient", "stale")).Status);
+        Assert.Equal(1L, repeated?.CommittedLines);
+        Assert.Null(replayed);
+        Assert.Equal(ReadStatus.NotFound, (await h.Resources.ReadAsync("Patient", "replayed")).Status);
+    }
+
+    [Fact]
+    public async Task A_chunk_that_fails_in_the_store_leaves_the_position_and_the_resources_as_they_were()
+    {
+        await using var h = await Harness.OpenAsync(_backend);
+        var id = NewJobId();
+        await h.Jobs.CreateAsync(id, Request());
+        await h.Resources.CreateAsync(new Patient { Id = "taken" });
+        await h.Jobs.ClaimNextAsync("runner", Lease);
+        var clash = new PreparedWrite(h.Resources.Prepare(new Patient { Id = "taken" }), PreparedWriteKind.Create);
+
+        await Assert.ThrowsAsync<ResourceAlreadyExistsException>(() =>
+            h.Jobs.CommitChunkAsync(id, "runner", Lease, new ImportChunk(1, 2, 20, [Write(h, "before-clash", "X"), clash], [new ImportLineError(2, "{}")])));
+
+        var job = await h.Jobs.GetAsync(id);
+        Assert.Equal((0L, 0L), (job!.CommittedLines, job.ErrorLines));
+        Assert.Equal(ReadStatus.NotFound, (await h.Resources.ReadAsync("Patient", "before-clash")).Status);
+    }
+
+    [Fact]
+    public async Task Completion_stamps_the_transaction_time_and_cancel_and_expiry_end_the_job()
+    {
+        await using var h = await Harness.OpenAsync(_backend);
+        var done = NewJobId();
+        var cancelled = NewJobId();
+        await h.Jobs.CreateAsync(done, Request());
+        await h.Jobs.ClaimNextAsync("runner", Lease);
+        await h.Jobs.CommitChunkAsync(done, "runner", Lease, new ImportChunk(1, 1, 10, [Write(h, "p", "X")], []));
+        var lastChange = await h.Resources.CurrentChangeAsync();
+
+        Assert.True(await h.Jobs.CompleteAsync(done, "runner", h.Clock.GetUtcNow() + TimeSpan.FromHours(1)));
+        await h.Jobs.CreateAsync(cancelled, Request());
+        Assert.True(await h.Jobs.CancelAsync(cancelled, h.Clock.GetUtcNow()));
+        Assert.False(await h.Jobs.CancelAsync(cancelled, h.Clock.GetUtcNow()));
+
+        var completed = await h.Jobs.GetAsync(done);
+        Assert.Equal((ImportJobStatus.Completed, lastChange.LastUpdated), (completed!.Status, completed.TransactionTime));
+        Assert.Equal([cancelled], (await h.Jobs.ExpiredAsync(h.Clock.GetUtcNow(), 10)).Select(j => j.Id));
+        h.Clock.Advance(TimeSpan.FromHours(2));
+        Assert.Equal(2, (await h.Jobs.ExpiredAsync(h.Clock.GetUtcNow(), 10)).Count);
+        await h.Jobs.DeleteAsync(done);
+        Assert.Null(await h.Jobs.GetAsync(done));
+    }
+}
+
+public sealed class SqliteImportJobTests : ImportJobContract<SqliteBackend>;
+
+public sealed class PostgresImportJobTests : ImportJobContract<PostgresBackend>;
