@@ -1,3 +1,4 @@
+using FhirCaseService.Api.App;
 using FhirCaseService.Api.Audit;
 using FhirCaseService.Api.Conformance;
 using FhirCaseService.Api.Export;
@@ -54,6 +55,7 @@ app.MapOperationDefinitions();
 app.MapBulkExport();
 app.MapAuditEvents();
 app.MapApiReference();
+app.MapCaseSeriesPages();
 
 app.Run();
 
