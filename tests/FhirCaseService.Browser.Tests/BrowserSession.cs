@@ -79,7 +79,7 @@ public sealed class ObservedPage : IAsyncDisposable
         observed.Page.Console += (_, message) =>
         {
             if (message.Type is "error" or "warning")
-                observed._problems.Add($"console {message.Type}: {message.Text}");
+                observed._problems.Add($"console {message.Type}: {message.Text} ({message.Location})");
         };
         observed.Page.PageError += (_, error) => observed._problems.Add($"uncaught: {error}");
         observed.Page.RequestFailed += (_, request) => observed._problems.Add($"request failed: {request.Url} {request.Failure}");

@@ -34,6 +34,7 @@ public static class AppEndpoints
     {
         [".css"] = "text/css; charset=utf-8",
         [".js"] = "text/javascript; charset=utf-8",
+        [".svg"] = "image/svg+xml",
     };
 
     public static bool IsPagePath(PathString path) => path.StartsWithSegments("/app", StringComparison.Ordinal);

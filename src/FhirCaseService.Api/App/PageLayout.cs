@@ -17,7 +17,9 @@ internal static class PageLayout
         html.Append("<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
             .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
             .Append("<title>").Append(E(title)).Append(" · FhirCaseService</title>\n")
-            .Append("<link rel=\"stylesheet\" href=\"").Append(AppEndpoints.AssetPath("app.css")).Append("\">\n");
+            .Append("<link rel=\"stylesheet\" href=\"").Append(AppEndpoints.AssetPath("app.css")).Append("\">\n")
+            // An icon of our own: otherwise the browser asks for /favicon.ico, which the service does not serve.
+            .Append("<link rel=\"icon\" href=\"").Append(AppEndpoints.AssetPath("icon.svg")).Append("\" type=\"image/svg+xml\">\n");
         foreach (var script in scripts)
             html.Append("<script src=\"").Append(AppEndpoints.AssetPath(script)).Append("\" defer></script>\n");
         html.Append("</head>\n<body>\n<a class=\"skip-link\" href=\"#main\">Skip to content</a>\n")
