@@ -1,3 +1,4 @@
+using FhirCaseService.Api.App;
 using FhirCaseService.Api.Audit;
 using FhirCaseService.Api.Conformance;
 using FhirCaseService.Api.Export;
@@ -57,6 +58,7 @@ app.MapBulkExport();
 app.MapBulkImport();
 app.MapAuditEvents();
 app.MapApiReference();
+app.MapCaseSeriesPages();
 
 app.Run();
 

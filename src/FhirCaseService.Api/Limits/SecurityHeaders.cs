@@ -1,3 +1,4 @@
+using FhirCaseService.Api.App;
 using FhirCaseService.Api.OpenApi;
 
 namespace FhirCaseService.Api.Limits;
@@ -28,7 +29,7 @@ public static class SecurityHeaders
         headers.XContentTypeOptions = "nosniff";
         headers.XFrameOptions = "DENY";
         headers["Referrer-Policy"] = "no-referrer";
-        headers.ContentSecurityPolicy = isReferencePage ? ReferencePagePolicy : ApiPolicy;
+        headers.ContentSecurityPolicy = isReferencePage ? ReferencePagePolicy : AppEndpoints.IsPagePath(context.Request.Path) ? AppEndpoints.ContentSecurityPolicy : ApiPolicy;
         // The reference page's assets may be cached (they carry their own validators); everything else may be patient data.
         if (!isReferencePage)
             headers.CacheControl = "no-store";

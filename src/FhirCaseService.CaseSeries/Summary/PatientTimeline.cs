@@ -5,7 +5,7 @@ using static FhirCaseService.CaseSeries.Summary.CohortSummaryCalculator;
 namespace FhirCaseService.CaseSeries.Summary;
 
 /// <summary>One patient's resources, sorted into the events the cohort summary asks about.</summary>
-internal sealed class PatientTimeline
+internal sealed partial class PatientTimeline
 {
     private readonly ResourceSet _resources;
 
