@@ -46,6 +46,9 @@ public static class ResourceOperations
     {
         if (string.IsNullOrEmpty(resource.Id))
             throw FhirRequestException.BadRequest($"An update needs the {resource.TypeName}'s id.", $"{resource.TypeName}.id");
+        // FHIR's id pattern admits them, but no URL can address them: every client normalises them away as path segments.
+        if (resource.Id is "." or "..")
+            throw FhirRequestException.BadRequest($"'{resource.Id}' cannot be an id: as a URL path segment it means the current or parent level.", $"{resource.TypeName}.id");
         var current = await tx.ReadAsync(resource.TypeName, resource.Id, cancellationToken);
         if (ifMatch is int expected && (current.Status != ReadStatus.Found || current.Version!.VersionId != expected))
             throw new VersionConflictException(resource.TypeName, resource.Id, expected, current.Status == ReadStatus.Found ? current.Version!.VersionId : null);
