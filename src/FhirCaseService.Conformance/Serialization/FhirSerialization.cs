@@ -53,15 +53,27 @@ public static class FhirSerialization
     /// <summary>Strict XML parsing (DTDs and external entities are never processed by the SDK's reader settings).</summary>
     public static FhirXmlDeserializer StrictXml { get; } = new(new DeserializerSettings().UsingMode(DeserializationMode.Strict));
 
-    /// <summary>The SDK's serializer with instants (the only DateTimeOffset values of the POCOs) in UTC with "Z".</summary>
+    /// <summary>
+    /// The SDK's serializer with instants in UTC with "Z": those set from a DateTimeOffset (meta.lastUpdated stamped by
+    /// the store) and those read from text with an offset (a stored "+00:00" from before this writer).
+    /// </summary>
     private sealed class UtcInstantJsonSerializer(ModelInspector inspector) : BaseFhirJsonSerializer(inspector)
     {
-        protected override void SerializePrimitiveValue(object? value, Utf8JsonWriter writer)
+        protected override void SerializePrimitiveValue(PrimitiveType value, Utf8JsonWriter writer)
         {
-            if (value is DateTimeOffset instant)
+            if (value is Instant { JsonValue: var raw } && AsInstant(raw) is { } instant)
                 writer.WriteStringValue(FormatInstant(instant));
             else
                 base.SerializePrimitiveValue(value, writer);
         }
+
+        /// <summary>The instant a value holds, when it is one with a time zone; anything else is written as it is.</summary>
+        private static DateTimeOffset? AsInstant(object? raw) => raw switch
+        {
+            DateTimeOffset instant => instant,
+            string text when text.Contains('T') && (text.EndsWith('Z') || text.Length > 6 && text[^6] is '+' or '-' && text[^3] == ':')
+                && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out var parsed) => parsed,
+            _ => null,
+        };
     }
 }
