@@ -102,11 +102,11 @@ public abstract class FhirClientInteropTests(ServiceHost host)
     public async Task Paging_follows_next_links_to_the_last_page()
     {
         var client = Client();
-        var name = "interop-paging-" + Guid.NewGuid().ToString("N")[..8];
+        var patient = await client.CreateAsync(NewPatient());
         for (var i = 0; i < 5; i++)
-            await client.CreateAsync(new Group { Type = Group.GroupType.Person, Actual = true, Name = name });
+            await client.CreateAsync(TestData.NewObservation($"Patient/{patient!.Id}"));
 
-        var page = await client.SearchAsync<Group>(new SearchParams().Where($"name={name}").LimitTo(2));
+        var page = await client.SearchAsync<Observation>(new SearchParams().Where($"subject=Patient/{patient!.Id}").LimitTo(2));
         var seen = new List<string>();
         Assert.Equal(5, page!.Total);
         while (page is not null)

@@ -46,7 +46,14 @@ public static class EverythingEndpoints
         var pairs = SearchRequest.Parse(request.QueryString.Value);
         if (await FhirRequestBody.ReadOptionalAsync(request, cancellationToken) is { } body)
         {
-            if (body.Parse() is not Parameters parameters)
+            // FhirClient's FetchPatientRecordAsync sends {"resourceType":"Parameters"} when it has no parameters: the strict
+            // parser calls that empty element invalid, but it means "no parameters", as no body would.
+            var (parsed, problems) = body.ParseWithFindings();
+            if (parsed is Parameters { Parameter.Count: 0 } && problems is not null)
+                return await EverythingAsync(id, pairs, request, store, cancellationToken);
+            if (problems is not null)
+                throw problems;
+            if (parsed is not Parameters parameters)
                 throw FhirRequestException.BadRequest("POST Patient/[id]/$everything takes a Parameters resource (or no body).", "resourceType");
             foreach (var parameter in parameters.Parameter)
             {

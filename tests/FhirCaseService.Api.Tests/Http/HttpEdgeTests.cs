@@ -251,9 +251,12 @@ public sealed class HttpEdgeTests(SqliteServiceHost host) : IClassFixture<Sqlite
         var parameters = new Parameters();
         parameters.Add("_type", new FhirString("Observation"));
         var withBody = await _client.SendAsync(HttpMethod.Post, $"/Patient/{patient.Id}/$everything", FhirSerialization.ToJson(parameters));
+        // What FhirClient.FetchPatientRecordAsync sends when it has no parameters.
+        var emptyParameters = await _client.SendAsync(HttpMethod.Post, $"/Patient/{patient.Id}/$everything", "{\"resourceType\":\"Parameters\"}");
 
         Assert.True(withoutBody.Status == HttpStatusCode.OK, withoutBody.Body);
         Assert.Equal(2, withoutBody.As<Bundle>().Entry.Count);
+        Assert.True(emptyParameters.Status == HttpStatusCode.OK, emptyParameters.Body);
         Assert.True(withBody.Status == HttpStatusCode.OK, withBody.Body);
         Assert.Equal(["Observation"], withBody.As<Bundle>().Entry.Select(e => e.Resource!.TypeName));
     }
@@ -277,13 +280,13 @@ public sealed class HttpEdgeTests(SqliteServiceHost host) : IClassFixture<Sqlite
     [Fact]
     public async Task Searchsets_carry_an_accurate_total_on_every_page_unless_asked_not_to()
     {
-        var name = "total" + Guid.NewGuid().ToString("N");
+        var patient = await _client.CreateAsync(TestData.NewPatient());
         for (var i = 0; i < 3; i++)
-            await _client.CreateAsync(new Group { Type = Group.GroupType.Person, Actual = true, Name = name });
+            await _client.CreateAsync(TestData.NewObservation($"Patient/{patient.Id}"));
 
-        var first = (await _client.GetAsync($"/Group?name={name}&_count=1")).As<Bundle>();
+        var first = (await _client.GetAsync($"/Observation?subject=Patient/{patient.Id}&_count=1")).As<Bundle>();
         var second = (await _client.GetAsync(new Uri(first.NextLink!.ToString()).PathAndQuery)).As<Bundle>();
-        var none = (await _client.GetAsync($"/Group?name={name}&_count=1&_total=none")).As<Bundle>();
+        var none = (await _client.GetAsync($"/Observation?subject=Patient/{patient.Id}&_count=1&_total=none")).As<Bundle>();
 
         Assert.Equal(3, first.Total);
         Assert.Equal(3, second.Total);
