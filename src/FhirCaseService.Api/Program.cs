@@ -25,18 +25,24 @@ builder.Services.AddFhirCaseApiDocumentation();
 builder.AddFhirCaseSecurity();
 builder.AddFhirCaseAudit();
 builder.AddFhirCaseLimits();
+builder.AddFhirCaseHttpEdge();
 builder.AddFhirCaseExport();
 builder.AddFhirCaseImport();
 
 var app = builder.Build();
 
-// Order matters: errors become OperationOutcomes; the audit records the final outcome of every request, so it wraps
-// the limits and authorization that may refuse it; limits and headers apply to every request; rate limiting partitions
-// by the client that authorization identified.
+// Order matters: responses are compressed and their URLs built on the configured base, errors included; errors become
+// OperationOutcomes; a stopping service refuses new requests and cancels late ones; the audit records the final outcome
+// of every request, so it wraps the limits and authorization that may refuse it; limits and headers apply to every
+// request, and to the decompressed body; a 406 is answered before any data is touched; rate limiting partitions by the
+// client that authorization identified.
 app.UseFhirRequestLogging();
+app.UseFhirCaseResponseCompressionAndBaseUrl();
 app.UseFhirErrorHandling();
+app.UseFhirCaseGracefulShutdown();
 app.UseFhirCaseAudit();
 app.UseFhirCaseRequestLimits();
+app.UseFhirCaseRequestDecodingAndNegotiation();
 app.UseFhirCaseAuthorization();
 app.UseFhirCaseRateLimiting();
 

@@ -14,6 +14,9 @@ internal sealed class AuditWriter(IAuditStore store, IOptions<AuditOptions> opti
 {
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long stopping waits for the queue after the host's own stop time has run out.</summary>
+    private static readonly TimeSpan FlushGrace = TimeSpan.FromSeconds(2);
+
     private readonly AuditOptions _options = options.Value;
     private readonly Channel<AuditRecord> _queue = Channel.CreateBounded<AuditRecord>(new BoundedChannelOptions(options.Value.QueueCapacity)
     {
@@ -43,15 +46,28 @@ internal sealed class AuditWriter(IAuditStore store, IOptions<AuditOptions> opti
         return Task.CompletedTask;
     }
 
-    /// <summary>Writes everything queued; the web server has stopped taking requests by now (it stops first).</summary>
+    /// <summary>
+    /// Writes everything queued; the web server has stopped taking requests by now (it stops first). The host's stop
+    /// token may already have fired when a request in flight used up the shutdown time (Http:ShutdownTimeout), so the
+    /// queue gets <see cref="FlushGrace"/> more: writing a few hundred events takes milliseconds, and losing them leaves
+    /// accesses to patient data unrecorded. Only a database that keeps failing makes the loop give up.
+    /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         _queue.Writer.TryComplete();
         try
         {
             await _loop.WaitAsync(cancellationToken);
+            return;
         }
         catch (OperationCanceledException)
+        {
+        }
+        try
+        {
+            await _loop.WaitAsync(FlushGrace);
+        }
+        catch (TimeoutException)
         {
             await _abandon.CancelAsync();
             logger.LogCritical("The service stopped before the audit trail was written: {Count} audit events are lost", _queue.Reader.Count);

@@ -5,7 +5,6 @@ using FhirCaseService.Validation;
 using Hl7.Fhir.Model;
 using Hl7.Fhir.Serialization;
 using Microsoft.Extensions.Options;
-using Microsoft.Net.Http.Headers;
 
 namespace FhirCaseService.Api.Http;
 
@@ -25,42 +24,27 @@ public sealed record FhirRequestBody(string Text, ResourceFormat Format)
     {
         var limits = request.HttpContext.RequestServices.GetRequiredService<IOptions<LimitsOptions>>().Value;
         var bytes = await RequestBodyLimits.ReadAsync(request, limits.MaxRequestBodyBytes, cancellationToken);
-        var text = Decode(bytes);
+        if (bytes.AsSpan().IndexOfAnyExcept(" \t\r\n"u8) < 0)
+            return null;
+        var format = FhirFormat.OfBody(request);
+        var text = StrictFhirText.Decode(bytes);
         if (string.IsNullOrWhiteSpace(text))
             return null;
-        var format = FormatOf(request);
         if (format == ResourceFormat.Xml)
+        {
             RequestBodyLimits.CheckXml(bytes, limits);
+            StrictFhirText.CheckXml(text);
+        }
         else
+        {
             RequestBodyLimits.CheckJson(IsUtf8(bytes) ? bytes : Encoding.UTF8.GetBytes(text), limits);
+            StrictFhirText.CheckJson(text);
+        }
         return new FhirRequestBody(text, format);
-    }
-
-    /// <summary>UTF-8 unless a byte order mark says otherwise, as a StreamReader that detects byte order marks reads it.</summary>
-    private static string Decode(byte[] bytes)
-    {
-        if (IsUtf8(bytes))
-            return Encoding.UTF8.GetString(bytes.AsSpan(bytes.AsSpan().StartsWith(Encoding.UTF8.Preamble) ? Encoding.UTF8.Preamble.Length : 0));
-        using var reader = new StreamReader(new MemoryStream(bytes), Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
-        return reader.ReadToEnd();
     }
 
     /// <summary>False only for bodies that start with a UTF-16 or UTF-32 byte order mark.</summary>
     private static bool IsUtf8(byte[] bytes) => bytes is not ([0xFE, 0xFF, ..] or [0xFF, 0xFE, ..] or [0, 0, 0xFE, 0xFF, ..]);
-
-    /// <summary>JSON unless the Content-Type names XML; a non-FHIR media type is refused (415).</summary>
-    private static ResourceFormat FormatOf(HttpRequest request)
-    {
-        if (string.IsNullOrEmpty(request.ContentType) || !MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType))
-            return ResourceFormat.Json;
-        return contentType.MediaType.Value?.ToLowerInvariant() switch
-        {
-            FhirFormat.JsonContentType or "application/json" or "text/json" => ResourceFormat.Json,
-            FhirFormat.XmlContentType or "application/xml" or "text/xml" => ResourceFormat.Xml,
-            var other => throw FhirRequestException.Of(StatusCodes.Status415UnsupportedMediaType, OperationOutcome.IssueType.NotSupported,
-                $"Content-Type {other} is not FHIR; send {FhirFormat.JsonContentType} or {FhirFormat.XmlContentType}."),
-        };
-    }
 
     /// <summary>Parses the text with the shared strict deserializer; anything it cannot read is a 400 naming each problem.</summary>
     public Resource Parse()

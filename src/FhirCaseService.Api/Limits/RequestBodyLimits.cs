@@ -39,7 +39,7 @@ public static class RequestBodyLimits
         try
         {
             int read;
-            while ((read = await request.Body.ReadAsync(buffer, cancellationToken)) > 0)
+            while ((read = await ReadChunkAsync(request, buffer, cancellationToken)) > 0)
             {
                 if (body.Length + read > maxBytes)
                     throw TooLarge(maxBytes);
@@ -51,6 +51,24 @@ public static class RequestBodyLimits
             ArrayPool<byte>.Shared.Return(buffer);
         }
         return body.ToArray();
+    }
+
+    /// <summary>
+    /// One read of the body. A body the server cannot decode (a chunk size beyond any length, a broken gzip stream)
+    /// surfaces as an IOException or InvalidDataException: the client's fault, so a 400, not a 500. The server's own
+    /// refusals (BadHttpRequestException, e.g. its 413) keep their status.
+    /// </summary>
+    private static async Task<int> ReadChunkAsync(HttpRequest request, byte[] buffer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await request.Body.ReadAsync(buffer, cancellationToken);
+        }
+        catch (Exception e) when (e is (IOException and not BadHttpRequestException) or InvalidDataException && !cancellationToken.IsCancellationRequested)
+        {
+            throw FhirRequestException.Of(StatusCodes.Status400BadRequest, OperationOutcome.IssueType.Structure,
+                "The request body cannot be read: its transfer or content encoding is malformed (chunk sizes, gzip data).");
+        }
     }
 
     /// <summary>Throws the 400 or 413 of the first limit the JSON body crosses (UTF-8, with or without a byte order mark).</summary>

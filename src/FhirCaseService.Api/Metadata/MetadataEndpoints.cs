@@ -16,7 +16,7 @@ public static class MetadataEndpoints
     }
 
     private static FhirResult GetCapabilityStatement(ServerCapabilities capabilities, HttpRequest request) =>
-        new(BuildCapabilityStatement(capabilities, $"{request.Scheme}://{request.Host}{request.PathBase}"));
+        new(BuildCapabilityStatement(capabilities, Rest.BaseUrl.Of(request)));
 
     public static CapabilityStatement BuildCapabilityStatement(ServerCapabilities capabilities, string baseUrl)
     {
@@ -29,9 +29,18 @@ public static class MetadataEndpoints
         };
         foreach (var resource in capabilities.Resources)
         {
+            var behaviour = capabilities.BehaviourOf(resource.ResourceType);
             rest.Resource.Add(new CapabilityStatement.ResourceComponent
             {
                 Type = resource.ResourceType,
+                Versioning = behaviour.Versioning,
+                ReadHistory = behaviour.ReadHistory,
+                UpdateCreate = behaviour.UpdateCreate,
+                ConditionalCreate = behaviour.ConditionalCreate,
+                ConditionalUpdate = behaviour.ConditionalUpdate,
+                ConditionalDelete = behaviour.ConditionalDelete,
+                SearchInclude = [.. behaviour.SearchInclude],
+                SearchRevInclude = [.. behaviour.SearchRevInclude],
                 Interaction = [.. resource.Interactions.Select(i => new CapabilityStatement.ResourceInteractionComponent { Code = i })],
                 SearchParam = [.. resource.SearchParameters.Select(p => new CapabilityStatement.SearchParamComponent { Name = p.Name, Type = p.Type, Definition = p.Definition })],
                 SupportedProfile = [.. resource.SupportedProfiles],

@@ -14,6 +14,34 @@ public sealed record SearchParameterCapability(string Name, SearchParamType Type
 public sealed record OperationCapability(string Name, string Definition);
 
 /// <summary>
+/// How one resource type's interactions behave, as the CapabilityStatement's flags say it; declared by the endpoint
+/// group that implements the behaviour. Several declarations for one type combine (a flag is on when any says so).
+/// </summary>
+public sealed record ResourceBehaviour
+{
+    public bool ConditionalCreate { get; init; }
+    public bool ConditionalUpdate { get; init; }
+    public CapabilityStatement.ConditionalDeleteStatus? ConditionalDelete { get; init; }
+    public CapabilityStatement.ResourceVersionPolicy? Versioning { get; init; }
+    public bool ReadHistory { get; init; }
+    public bool UpdateCreate { get; init; }
+    public IReadOnlyList<string> SearchInclude { get; init; } = [];
+    public IReadOnlyList<string> SearchRevInclude { get; init; } = [];
+
+    public ResourceBehaviour CombineWith(ResourceBehaviour other) => new()
+    {
+        ConditionalCreate = ConditionalCreate || other.ConditionalCreate,
+        ConditionalUpdate = ConditionalUpdate || other.ConditionalUpdate,
+        ConditionalDelete = ConditionalDelete ?? other.ConditionalDelete,
+        Versioning = Versioning ?? other.Versioning,
+        ReadHistory = ReadHistory || other.ReadHistory,
+        UpdateCreate = UpdateCreate || other.UpdateCreate,
+        SearchInclude = [.. SearchInclude.Concat(other.SearchInclude).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)],
+        SearchRevInclude = [.. SearchRevInclude.Concat(other.SearchRevInclude).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)],
+    };
+}
+
+/// <summary>
 /// The server's own record of what it serves. Endpoint mapping code adds to it, and /metadata is
 /// generated from it, so the CapabilityStatement cannot claim more (or less) than the routes do.
 /// </summary>
@@ -21,6 +49,7 @@ public sealed class ServerCapabilities
 {
     private readonly List<ResourceCapability> _resources = [];
     private readonly List<OperationCapability> _operations = [];
+    private readonly Dictionary<string, ResourceBehaviour> _behaviours = new(StringComparer.Ordinal);
     private readonly List<CapabilityStatement.SystemRestfulInteraction> _systemInteractions = [];
     private readonly Lock _gate = new();
     private Func<string, CapabilityStatement.SecurityComponent>? _security;
@@ -31,6 +60,17 @@ public sealed class ServerCapabilities
     public void AddResource(ResourceCapability capability)
     {
         lock (_gate) _resources.Add(capability);
+    }
+
+    public void AddBehaviour(string resourceType, ResourceBehaviour behaviour)
+    {
+        lock (_gate)
+            _behaviours[resourceType] = _behaviours.TryGetValue(resourceType, out var known) ? known.CombineWith(behaviour) : behaviour;
+    }
+
+    public ResourceBehaviour BehaviourOf(string resourceType)
+    {
+        lock (_gate) return _behaviours.GetValueOrDefault(resourceType) ?? new ResourceBehaviour();
     }
 
     public void AddOperation(OperationCapability operation)

@@ -10,7 +10,8 @@ using Hl7.Fhir.Model;
 namespace FhirCaseService.Api.Operations;
 
 /// <summary>
-/// <c>GET Patient/[id]/$everything</c>: the patient and every resource of its compartment, paged, with <c>_since</c>
+/// <c>GET</c> or <c>POST Patient/[id]/$everything</c> (POST: parameters in a Parameters body, or none, as client
+/// libraries' operation helpers send it): the patient and every resource of its compartment, paged, with <c>_since</c>
 /// (changed at or after an instant: a registry's incremental pull) and <c>_type</c> (only these resource types).
 /// </summary>
 public static class EverythingEndpoints
@@ -26,14 +27,47 @@ public static class EverythingEndpoints
                              "_count (page size). Follow the next link for the following page; total counts every resource of the result.")
             .Produces(StatusCodes.Status200OK, contentType: FhirFormat.JsonContentType, additionalContentTypes: [FhirFormat.XmlContentType])
             .RequireFhirAccess(ScopePermissions.Read, "Patient");
+        app.MapPost("/Patient/{id}/$everything", PostEverythingAsync)
+            .WithName("PatientEverythingWithPost").WithTags("Patient")
+            .WithSummary("$everything with its parameters (_since, _type, _count) in a Parameters body, or with none.")
+            .WithDescription("The same result as GET; parameters may also be in the query string. Page links are GET URLs.")
+            .Produces(StatusCodes.Status200OK, contentType: FhirFormat.JsonContentType, additionalContentTypes: [FhirFormat.XmlContentType])
+            .RequireFhirAccess(ScopePermissions.Read, "Patient");
         var capabilities = app.ServiceProvider.GetRequiredService<ServerCapabilities>();
         capabilities.AddOperation(new OperationCapability(OperationName, OperationDefinitions.CanonicalOf(OperationDefinitions.PatientEverythingId)));
         return app;
     }
 
-    private static async Task<FhirResult> GetEverythingAsync(string id, HttpRequest request, IResourceStore store, CancellationToken cancellationToken)
+    private static Task<FhirResult> GetEverythingAsync(string id, HttpRequest request, IResourceStore store, CancellationToken cancellationToken) =>
+        EverythingAsync(id, SearchRequest.Parse(request.QueryString.Value), request, store, cancellationToken);
+
+    private static async Task<FhirResult> PostEverythingAsync(string id, HttpRequest request, IResourceStore store, CancellationToken cancellationToken)
     {
         var pairs = SearchRequest.Parse(request.QueryString.Value);
+        if (await FhirRequestBody.ReadOptionalAsync(request, cancellationToken) is { } body)
+        {
+            // FhirClient's FetchPatientRecordAsync sends {"resourceType":"Parameters"} when it has no parameters: the strict
+            // parser calls that empty element invalid, but it means "no parameters", as no body would.
+            var (parsed, problems) = body.ParseWithFindings();
+            if (parsed is Parameters { Parameter.Count: 0 } && problems is not null)
+                return await EverythingAsync(id, pairs, request, store, cancellationToken);
+            if (problems is not null)
+                throw problems;
+            if (parsed is not Parameters parameters)
+                throw FhirRequestException.BadRequest("POST Patient/[id]/$everything takes a Parameters resource (or no body).", "resourceType");
+            foreach (var parameter in parameters.Parameter)
+            {
+                if (parameter.Value is not PrimitiveType { } value || parameter.Name is null)
+                    throw FhirRequestException.BadRequest(
+                        $"The parameter '{parameter.Name}' of $everything must have a value[x] of a primitive type.", "Parameters.parameter");
+                pairs.Add(new(parameter.Name, value.ToString() ?? ""));
+            }
+        }
+        return await EverythingAsync(id, pairs, request, store, cancellationToken);
+    }
+
+    private static async Task<FhirResult> EverythingAsync(string id, List<KeyValuePair<string, string>> pairs, HttpRequest request, IResourceStore store, CancellationToken cancellationToken)
+    {
         if (!TryReadQuery(id, pairs, out var query, out var error))
             return OperationOutcomes.Error(StatusCodes.Status400BadRequest, OperationOutcome.IssueType.Invalid, error!);
         // The patient needs read (the endpoint's rule); every other type the result may hold needs search.

@@ -19,7 +19,8 @@ public static class BundleEndpoints
             .WithSummary("Execute a transaction Bundle (atomic; urn:uuid fullUrls become server ids in every reference) or a batch Bundle (independent entries).")
             .WithDescription("Entries run in the spec's order: DELETE, POST, PUT, GET. Conditional references (Patient?identifier=system|value) resolve to the single match. " +
                 "A transaction with a validation error answers 422 and writes nothing; each issue's expression starts with Bundle.entry[n] and its diagnostics name the entry's fullUrl.")
-            .Accepts<string>(FhirFormat.JsonContentType, FhirFormat.XmlContentType)
+            // The body's media type is checked by FhirRequestBody (415 with an OperationOutcome, application/json and
+            // application/xml included), not by routing, which would answer before authorization and without one.
             .Produces(StatusCodes.Status200OK, contentType: FhirFormat.JsonContentType, additionalContentTypes: [FhirFormat.XmlContentType])
             .RequireClient();
         var capabilities = app.ServiceProvider.GetRequiredService<ServerCapabilities>();

@@ -77,6 +77,9 @@ public sealed record BundleEntryRequest(
                     throw FhirRequestException.BadRequest($"The resource's id ({resource.Id}) differs from the url's ({target.Id}).", "resource.id");
                 resource.Id = target.Id;
             }
+            // FHIR's id pattern admits them, but no URL can address them: every client normalises them away as path segments.
+            if (method == Bundle.HTTPVerb.PUT && resource.Id is "." or "..")
+                throw FhirRequestException.BadRequest($"'{resource.Id}' cannot be an id: as a URL path segment it means the current or parent level.", $"{resource.TypeName}.id");
         }
         var ifMatch = string.IsNullOrWhiteSpace(request.IfMatch) ? (int?)null : VersionHeaders.ParseETag(request.IfMatch, "request.ifMatch");
         var ifNoneExist = string.IsNullOrWhiteSpace(request.IfNoneExist) ? null : request.IfNoneExist;

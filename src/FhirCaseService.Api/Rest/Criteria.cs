@@ -21,6 +21,11 @@ public static class Criteria
         if (query.UnknownParameters.Count > 0)
             throw FhirRequestException.BadRequest(
                 $"The conditional criteria use {string.Join(", ", query.UnknownParameters)}, which {resourceType} search does not support here.", expression);
+        // Only result parameters (_count, _sort, _include...) select everything: acting on that would touch every resource.
+        if (query.Criteria.Count == 0)
+            throw FhirRequestException.BadRequest(
+                $"The conditional criteria for {resourceType} name no parameter that selects resources (only {string.Join(", ", pairs.Select(p => p.Key).Distinct())}, " +
+                "which shape a result); name at least one search parameter.", expression);
         return query;
     }
 

@@ -70,6 +70,17 @@ public static class ResourceEndpoints
                 ],
                 [],
                 [.. validation.RequiredProfiles(type).Concat(ourProfiles[type])]));
+            // What the handlers above do: If-None-Exist (and create criteria in the URL), conditional PUT and DELETE of a
+            // single match, If-Match on versions, vread of every version, PUT creating with the client's id.
+            capabilities.AddBehaviour(type, new ResourceBehaviour
+            {
+                ConditionalCreate = true,
+                ConditionalUpdate = true,
+                ConditionalDelete = CapabilityStatement.ConditionalDeleteStatus.Single,
+                Versioning = CapabilityStatement.ResourceVersionPolicy.VersionedUpdate,
+                ReadHistory = true,
+                UpdateCreate = true,
+            });
         }
         return app;
     }
@@ -85,11 +96,29 @@ public static class ResourceEndpoints
 
     private static async Task<WriteResult> CreateAsync(string type, RestServices s)
     {
+        var ifNoneExist = ConditionalCreateCriteria(s.Request);
         var resource = await ReadValidResourceAsync(type, s);
-        string? ifNoneExist = s.Request.Headers["If-None-Exist"];
         var create = new BundleEntryRequest(0, null, Bundle.HTTPVerb.POST, new EntryTarget(type, null, null, null), resource, null,
             string.IsNullOrWhiteSpace(ifNoneExist) ? null : ifNoneExist);
         return Written(s, "create", await RunAsync(create, s));
+    }
+
+    /// <summary>
+    /// If-None-Exist, or search parameters in the URL (<c>POST Patient?identifier=...</c>, how some clients ask for a
+    /// conditional create): honoured the same way, never ignored. Both at once must agree.
+    /// </summary>
+    private static string? ConditionalCreateCriteria(HttpRequest request)
+    {
+        string? header = request.Headers["If-None-Exist"];
+        header = string.IsNullOrWhiteSpace(header) ? null : header;
+        var inUrl = Criteria.Pairs(request.QueryString.Value ?? "");
+        if (inUrl.Count == 0)
+            return header;
+        var urlCriteria = string.Join("&", inUrl.Select(p => $"{Uri.EscapeDataString(p.Key)}={Uri.EscapeDataString(p.Value)}"));
+        if (header is not null && !Criteria.Pairs(header).SequenceEqual(inUrl))
+            throw FhirRequestException.BadRequest(
+                "The URL's search parameters and If-None-Exist name different criteria for a conditional create; send them in If-None-Exist only.", "If-None-Exist");
+        return urlCriteria;
     }
 
     private static async Task<ReadResultResult> ReadAsync(string type, string id, RestServices s) =>

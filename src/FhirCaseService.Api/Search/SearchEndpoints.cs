@@ -37,10 +37,29 @@ public static class SearchEndpoints
                     SearchWithFormAsync(type, request, store, cancellationToken))
                 .WithName($"Search{type}WithPost").WithTags(type)
                 .WithSummary($"Search {type} resources with the parameters in an application/x-www-form-urlencoded body (and the query string).")
-                .WithDescription(Description(type))
-                .Accepts<string>(SearchRequest.FormContentType)
+                // No Accepts metadata: with it, routing answers a wrong Content-Type itself, before authorization and
+                // without an OperationOutcome; the handler answers 415 after the access check, as GET [type] would.
+                .WithDescription(Description(type) + $" The body, if any, is {SearchRequest.FormContentType}; another Content-Type is a 415.")
                 .Produces(StatusCodes.Status200OK, contentType: FhirFormat.JsonContentType, additionalContentTypes: [FhirFormat.XmlContentType])
                 .RequireFhirAccess(ScopePermissions.Search, type);
+            if (type != "Patient" && PatientCompartment.ParametersByType.TryGetValue(type, out var compartmentParameters))
+            {
+                var parameter = compartmentParameters[0];
+                app.MapGet($"/Patient/{{id}}/{type}", (string id, HttpRequest request, IResourceStore store, CancellationToken cancellationToken) =>
+                        SearchAsync(type, request, store, cancellationToken, $"/Patient/{id}/{type}", new(parameter, $"Patient/{id}")))
+                    .WithName($"Search{type}InPatientCompartment").WithTags(type)
+                    .WithSummary($"Search the {type} resources of one patient's compartment (by {type}.{parameter}); the same parameters as GET /{type}.")
+                    .WithDescription(Description(type))
+                    .Produces(StatusCodes.Status200OK, contentType: FhirFormat.JsonContentType, additionalContentTypes: [FhirFormat.XmlContentType])
+                    .RequireFhirAccess(ScopePermissions.Search, type);
+            }
+            // What ParseInclude accepts: the type's own reference parameters, and those of stored types that point at it.
+            capabilities.AddBehaviour(type, new ResourceBehaviour
+            {
+                SearchInclude = [.. ReferenceParameters(type).Select(p => $"{type}:{p.Name}")],
+                SearchRevInclude = [.. SearchableTypes.SelectMany(source => ReferenceParameters(source)
+                    .Where(p => p.Targets.Contains(type)).Select(p => $"{source}:{p.Name}"))],
+            });
             capabilities.AddResource(new ResourceCapability(
                 type,
                 [CapabilityStatement.TypeRestfulInteraction.SearchType],
@@ -51,6 +70,9 @@ public static class SearchEndpoints
         }
         return app;
     }
+
+    private static IEnumerable<SearchParameterDefinition> ReferenceParameters(string type) =>
+        SearchParameterCatalog.Shared.For(type).Values.Where(p => p.Type == SearchParamType.Reference).OrderBy(p => p.Name, StringComparer.Ordinal);
 
     private static string Description(string type) =>
         $"Parameters: the R4 search parameters of {type} (see the CapabilityStatement at /metadata), and {string.Join(", ", ResultParameters)}. " +
@@ -65,14 +87,26 @@ public static class SearchEndpoints
         return await SearchAsync(type, request, store, cancellationToken);
     }
 
-    private static async Task<FhirResult> SearchAsync(string type, HttpRequest request, IResourceStore store, CancellationToken cancellationToken)
+    /// <param name="path">the path page links repeat: <c>/[type]</c>, or <c>/Patient/[id]/[type]</c> for a compartment search.</param>
+    /// <param name="compartment">the criterion that keeps a compartment search inside the patient's compartment (not repeated in links).</param>
+    private static async Task<FhirResult> SearchAsync(string type, HttpRequest request, IResourceStore store, CancellationToken cancellationToken,
+        string? path = null, KeyValuePair<string, string>? compartment = null)
     {
         var pairs = await SearchRequest.ReadParametersAsync(request, cancellationToken);
         if (!ResultSubset.TryParse(SearchRequest.Last(pairs, "_summary"), SearchRequest.Last(pairs, "_elements"), out var subset, out var error))
             return OperationOutcomes.Error(StatusCodes.Status400BadRequest, OperationOutcome.IssueType.Invalid, error!);
 
-        // _summary=count asks for the total alone: a page of none, which makes the store count.
-        var query = SearchQuery.Parse(type, subset.Summary == SummaryMode.Count ? [.. pairs, new("_count", "0")] : pairs);
+        // _summary=count asks for the total alone: a page of none, which makes the store count. Without _total the
+        // total is counted (one indexed count per page, cheap next to the page itself); _total=none leaves it out
+        // unless one page holds every match.
+        List<KeyValuePair<string, string>> queryPairs = [.. pairs];
+        if (subset.Summary == SummaryMode.Count)
+            queryPairs.Add(new("_count", "0"));
+        if (SearchRequest.Last(pairs, "_total") is null)
+            queryPairs.Add(new("_total", "accurate"));
+        if (compartment is { } inCompartment)
+            queryPairs.Add(inCompartment);
+        var query = SearchQuery.Parse(type, queryPairs);
         var unknown = UnknownPairs(type, pairs, query);
         if (unknown.Count > 0 && SearchRequest.Handling(request) == SearchHandling.Strict)
             return new FhirResult(UnknownParameterOutcome(type, unknown, OperationOutcome.IssueSeverity.Error,
@@ -80,7 +114,7 @@ public static class SearchEndpoints
 
         var page = await store.SearchAsync(query, cancellationToken);
         var links = pairs.Where(p => p.Key != SearchBundleBuilder.CursorParameter && !unknown.Contains(p)).ToList();
-        var builder = new SearchBundleBuilder(SearchRequest.BaseUrl(request), $"/{type}", links);
+        var builder = new SearchBundleBuilder(SearchRequest.BaseUrl(request), path ?? $"/{type}", links);
         var warnings = unknown.Count == 0
             ? null
             : UnknownParameterOutcome(type, unknown, OperationOutcome.IssueSeverity.Warning, "is not supported by this server and was ignored.");

@@ -108,7 +108,7 @@ public sealed class StartupFromBuildOutputTests
         }
     }
 
-    private static async Task WaitUntilReadyAsync(HttpClient http, Process process, System.Text.StringBuilder log)
+    internal static async Task WaitUntilReadyAsync(HttpClient http, Process process, System.Text.StringBuilder log)
     {
         var deadline = DateTime.UtcNow.AddSeconds(90);
         while (DateTime.UtcNow < deadline)
@@ -134,7 +134,7 @@ public sealed class StartupFromBuildOutputTests
     }
 
     /// <summary>The API project's own output for the configuration these tests were built in (Debug or Release).</summary>
-    private static string BuildOutputDirectory()
+    internal static string BuildOutputDirectory()
     {
         var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
         var framework = new DirectoryInfo(AppContext.BaseDirectory).Name;
@@ -157,7 +157,7 @@ public sealed class StartupFromBuildOutputTests
         }
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
