@@ -163,7 +163,7 @@ internal sealed class ImportJobStore(StorageDatabase database, TimeProvider? tim
     }
 
     /// <summary>The job's committed position, if it is this owner's running job; locks its row (PostgreSQL) until commit.</summary>
-    private async Task<(long Lines, IReadOnlyList<ImportTypeCount> Counts)?> LockPositionAsync(SqlDialect dialect, WriteSession session, string jobId, string owner,
+    private async Task<(long Lines, IReadOnlyList<ImportTypeCount> Counts)?> LockPositionAsync(SqlDialect dialect, SqlBatchRunner session, string jobId, string owner,
         CancellationToken cancellationToken)
     {
         var sql = new SqlText(dialect);

@@ -29,7 +29,7 @@ internal sealed class WriteTransaction(SqlBatchRunner sql, SqlDialect dialect, R
     public ChangeMark Clock { get; } = clock;
 
     /// <summary>The transaction's own session, for job state that must commit with its writes (bulk import's offset).</summary>
-    internal WriteSession Session => session;
+    internal SqlBatchRunner Session => sql;
 
     public string NewId() => ResourceStore.CreateId();
 
