@@ -46,8 +46,12 @@ public sealed class GracefulShutdown
         {
             await next(context);
         }
-        catch (OperationCanceledException) when (_deadline.IsCancellationRequested && !clientToken.IsCancellationRequested && !context.Response.HasStarted)
+        // Whatever a request cancelled by the deadline ends with (a cancellation, or the body reader's own error after its
+        // read was cancelled) is a consequence of the stop, not of the request: the answer is the 503 that says so.
+        catch (Exception e) when (_deadline.IsCancellationRequested && !clientToken.IsCancellationRequested && !context.Response.HasStarted)
         {
+            _logger.LogInformation("Cancelled at shutdown: {Method} {Path} ({Exception})", context.Request.Method, context.Request.Path, e.GetType().Name);
+            context.RequestAborted = clientToken;
             context.Response.Clear();
             context.Response.Headers.Connection = "close";
             await Refusal("The service is shutting down: the request was cancelled before it completed, and nothing of it was written. Send it again.")

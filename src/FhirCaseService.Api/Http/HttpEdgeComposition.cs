@@ -21,7 +21,8 @@ public static class HttpEdgeComposition
     private static readonly string[] NonFhirPaths =
     [
         "/openapi", ApiDocumentation.ReferencePath, "/health", "/app", "/auth", "/.well-known",
-        ExportEndpoints.StatusPath, ExportEndpoints.FilePath, CaseSeriesEndpoints.SchemaPath,
+        ExportEndpoints.StatusPath, ExportEndpoints.FilePath, Import.ImportEndpoints.StatusPath, Import.ImportEndpoints.FilePath,
+        CaseSeriesEndpoints.SchemaPath,
     ];
 
     public static WebApplicationBuilder AddFhirCaseHttpEdge(this WebApplicationBuilder builder)

@@ -41,12 +41,21 @@ public static class BundleEndpoints
         if (instance.Resource is null)
             throw new FhirRequestException(StatusCodes.Status400BadRequest,
                 new Validation.ValidationResult([.. instance.Issues.Select(i => i.Issue)]).ToOperationOutcome());
-        if (instance.Resource is not Bundle { Type: Bundle.BundleType.Transaction or Bundle.BundleType.Batch } bundle)
+        // The Bundle may be partial (a wrong-shaped element the parser kept as found): its type and entries are read raw,
+        // never through the SDK's typed getters, which throw on such values.
+        var typeCode = instance.Resource is Bundle sent ? RawBundle.TypeCode(sent) : null;
+        if (instance.Resource is not Bundle bundle || typeCode is not ("transaction" or "batch"))
             throw FhirRequestException.BadRequest(
-                $"POST / takes a Bundle of type transaction or batch; this is {(instance.Resource is Bundle b ? $"a Bundle of type {b.Type?.ToString() ?? "(none)"}" : $"a {instance.Resource.TypeName}")}.",
+                $"POST / takes a Bundle of type transaction or batch; this is {(instance.Resource is Bundle ? $"a Bundle of type {typeCode ?? "(none or unreadable)"}" : $"a {instance.Resource.TypeName}")}.",
                 "Bundle.type");
         var validating = Stopwatch.GetTimestamp();
-        var verdict = BundleVerdict.Of(await validation.ValidateAsync(instance, cancellationToken), bundle);
+        var result = await validation.ValidateAsync(instance, cancellationToken);
+        if (!RawBundle.HasWellFormedEntries(bundle))
+            throw new FhirRequestException(StatusCodes.Status422UnprocessableEntity,
+                result.HasErrors ? result.ToOperationOutcome()
+                    : OperationOutcomes.Single(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Structure,
+                        "Bundle.entry must be an array of entry objects."));
+        var verdict = BundleVerdict.Of(result, bundle);
         metrics.RecordStage("validate", Stopwatch.GetElapsedTime(validating));
         var baseUrl = BaseUrl.Of(request);
         var prefer = PreferHeader.ReturnOf(request);

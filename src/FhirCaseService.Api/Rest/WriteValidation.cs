@@ -93,7 +93,7 @@ public sealed class BundleVerdict
     }
 
     public static BundleVerdict Of(ValidationResult result, Bundle bundle) =>
-        new(result.Issues, [.. bundle.Entry.Select(e => string.IsNullOrWhiteSpace(e.FullUrl) ? null : e.FullUrl)]);
+        new(result.Issues, [.. RawBundle.Entries(bundle).Select(RawBundle.FullUrl)]);
 
     public IReadOnlyList<ValidationIssue> Issues { get; }
 

@@ -74,7 +74,7 @@ public sealed class GracefulShutdownTests
             Assert.True(exited, $"the service did not stop within {ShutdownTimeout} (+5 s):\n{logText}");
             Assert.True(stopping.Elapsed < ShutdownTimeout + TimeSpan.FromSeconds(3), $"stopping took {stopping.Elapsed}");
             Assert.True(afterStop is null or HttpStatusCode.ServiceUnavailable, $"a request after SIGTERM got {afterStop}");
-            Assert.StartsWith("HTTP/1.1 503", answer);
+            Assert.True(answer.StartsWith("HTTP/1.1 503", StringComparison.Ordinal), $"the request in flight got {answer}\n{logText}");
             Assert.DoesNotContain("audit events are lost", logText);
 
             SqliteConnection.ClearAllPools();

@@ -46,7 +46,7 @@ public sealed class HostileInputFuzzTests(HostileInputFuzzTests.FuzzHost host) :
                 serverErrors.Add($"{code} {fuzz.Description}: {host.TakeErrors()}");
                 continue;
             }
-            if (code >= 400 && !IsOperationOutcome(contentType, body))
+            if (code >= 400 && !IsOperationOutcome(contentType, body) && !(code == 400 && RefusedByKestrel(fuzz.Path)))
                 failures.Add($"{code} without an OperationOutcome: {fuzz.Description}: {Shorten(body)}");
             if (writes && code is < 200 or >= 300 && before != await _client.LatestChangeAsync())
                 failures.Add($"{code} but the database changed: {fuzz.Description}");
@@ -88,6 +88,12 @@ public sealed class HostileInputFuzzTests(HostileInputFuzzTests.FuzzHost host) :
         }
     }
 
+    /// <summary>
+    /// Kestrel refuses a path that decodes to a NUL character before any middleware runs, with a bare 400
+    /// (docs/input-limits.md lists these refusals); nothing of the app is reached, so nothing can be written.
+    /// </summary>
+    private static bool RefusedByKestrel(string path) => path.Split('?')[0].Contains("%00", StringComparison.Ordinal);
+
     private static string Shorten(string text) => text.Length <= 200 ? text : text[..200] + "...";
 
     private static List<FuzzCase> Generate(Random random)
@@ -103,8 +109,8 @@ public sealed class HostileInputFuzzTests(HostileInputFuzzTests.FuzzHost host) :
             var type = document["resourceType"]!.GetValue<string>();
             foreach (var path in Paths(document, "").ToList())
             {
-                // Every path gets two of the mutations, chosen by the seed; every mutation is used across the paths.
-                foreach (var mutation in Mutations.OrderBy(_ => random.Next()).Take(2))
+                // Every path gets three of the mutations, chosen by the seed; every mutation is used across the paths.
+                foreach (var mutation in Mutations.OrderBy(_ => random.Next()).Take(3))
                 {
                     var copy = document.DeepClone().AsObject();
                     Replace(copy, path, mutation.Make(random));
