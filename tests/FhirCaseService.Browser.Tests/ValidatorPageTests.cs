@@ -55,6 +55,23 @@ public sealed class ValidatorPageTests(BrowserSession session) : IClassFixture<B
     }
 
     [Fact]
+    public async Task A_transaction_Bundle_is_validated_entry_by_entry()
+    {
+        await using var observed = await session.OpenAsync();
+        await observed.Page.GotoAsync("/app/validate");
+
+        await observed.Page.Locator("#resource-file").SetInputFilesAsync(
+            Path.Combine(RepositoryFiles.Root, "examples", "bundles", "aertgeerts-2025-ino-bridge.json"));
+        await observed.Page.WaitForFunctionAsync("() => document.getElementById('resource-text').value.includes('transaction')");
+        await observed.Page.GetByRole(Microsoft.Playwright.AriaRole.Button, new() { Name = "Validate" }).ClickAsync();
+
+        await observed.Page.Locator("#result-summary[data-issue-count]").WaitForAsync();
+        Assert.DoesNotContain("answered", await observed.Page.Locator("#result-summary").TextContentAsync());
+        Assert.Equal(0, await observed.Page.Locator("#issues li[data-severity='error']").CountAsync());
+        Assert.Empty(await observed.ProblemsAsync());
+    }
+
+    [Fact]
     public async Task A_chosen_profile_is_applied_when_meta_profile_names_none()
     {
         await using var observed = await session.OpenAsync();

@@ -16,6 +16,8 @@ public static class ValidateEndpoints
 {
     public const string OperationDefinition = "http://hl7.org/fhir/OperationDefinition/Resource-validate";
 
+    private const string BundleType = "Bundle";
+
     public static IEndpointRouteBuilder MapValidate(this IEndpointRouteBuilder app)
     {
         foreach (var type in StoredResourceTypes.All)
@@ -36,6 +38,13 @@ public static class ValidateEndpoints
                 .WithSummary($"Validate the stored {type}/[id] (optionally against ?profile=).")
                 .RequireClient();
         }
+        // A Bundle is not stored as such, but a transaction or document is what an EHR sends: validating one checks every
+        // entry as a write would (the profiles the server requires per type included) and names each issue's entry.
+        app.MapPost("/Bundle/$validate", (HttpRequest request, IResourceStore store, WriteValidation validation, IResourceValidator validator) =>
+                ValidateAsync(BundleType, null, request, store, validation, validator))
+            .WithName("ValidateBundle").WithTags("Bundle")
+            .WithSummary("Validate a Bundle (body: the Bundle, or a Parameters with resource, profile) without storing it; entries are checked as a write would check them.")
+            .RequireClient();
         app.ServiceProvider.GetRequiredService<ServerCapabilities>().AddOperation(new OperationCapability("validate", OperationDefinition));
         return app;
     }
@@ -58,10 +67,8 @@ public static class ValidateEndpoints
                 $"{type}/{id} may be deleted."));
         }
 
-        var options = new ValidationOptions
-        {
-            Profiles = [.. validation.RequiredProfiles(type), .. input.Profile is null ? [] : new[] { input.Profile }],
-        };
+        // The profiles the server requires come with the write options (for the resource and for every Bundle entry).
+        var options = validation.EngineOptions with { Profiles = input.Profile is null ? [] : [input.Profile] };
         ValidationResult result;
         if (input.Resource is null)
         {

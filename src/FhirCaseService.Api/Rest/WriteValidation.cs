@@ -25,6 +25,9 @@ public sealed class WriteValidation(IResourceValidator validator, IOptions<Write
 
     public bool Enabled => _options.Enabled;
 
+    /// <summary>The engine options of a write (the required profiles per type, Bundle entries included), for <c>$validate</c>.</summary>
+    public ValidationOptions EngineOptions => _engineOptions;
+
     public IReadOnlyList<string> RequiredProfiles(string resourceType) => _options.RequiredFor(resourceType);
 
     /// <summary>The one parse of a write's body: the SDK object (possibly partial), its source map and the parser's findings.</summary>

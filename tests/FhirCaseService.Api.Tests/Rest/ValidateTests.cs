@@ -1,6 +1,7 @@
 using System.Net;
 using FhirCaseService.Conformance.Serialization;
 using Hl7.Fhir.Model;
+using Hl7.Fhir.Serialization;
 using Task = System.Threading.Tasks.Task;
 
 namespace FhirCaseService.Api.Tests.Rest;
@@ -35,6 +36,36 @@ public abstract class ValidateTests(ServiceHost host)
         var issue = Assert.Single(Errors(response));
         Assert.Equal("Observation", Assert.Single(issue.Expression));
         Assert.Contains(issue.Extension, e => e.Url!.EndsWith("operationoutcome-issue-line", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Validate_a_transaction_Bundle_checks_every_entry_names_the_broken_one_and_stores_nothing()
+    {
+        var before = await _client.LatestChangeAsync();
+        var valid = File.ReadAllText(TestData.ExamplePath("bundles", "aertgeerts-2025-ino-bridge.json"));
+        var bundle = new Bundle { Type = Bundle.BundleType.Transaction };
+        bundle.Entry.Add(new Bundle.EntryComponent
+        {
+            FullUrl = "urn:uuid:0b8f6f5e-2f4e-4a53-9b1a-3c3c4f6f6a01",
+            Resource = TestData.NewPatient(),
+            Request = new Bundle.RequestComponent { Method = Bundle.HTTPVerb.POST, Url = "Patient" },
+        });
+        bundle.Entry.Add(new Bundle.EntryComponent
+        {
+            FullUrl = "urn:uuid:0b8f6f5e-2f4e-4a53-9b1a-3c3c4f6f6a02",
+            Resource = FhirSerialization.StrictJson.DeserializeResource(File.ReadAllText(TestData.ExamplePath("invalid", "mrd-percent-over-100.json"))),
+            Request = new Bundle.RequestComponent { Method = Bundle.HTTPVerb.POST, Url = "Observation" },
+        });
+
+        var clean = await _client.SendAsync(HttpMethod.Post, "/Bundle/$validate", valid);
+        var broken = await _client.PostAsync("/Bundle/$validate", bundle);
+
+        Assert.Equal(HttpStatusCode.OK, clean.Status);
+        Assert.Empty(Errors(clean));
+        Assert.Equal(HttpStatusCode.OK, broken.Status);
+        var issue = Assert.Single(Errors(broken));
+        Assert.StartsWith("Bundle.entry[1].resource", Assert.Single(issue.Expression), StringComparison.Ordinal);
+        Assert.Equal(before, await _client.LatestChangeAsync());
     }
 
     [Fact]
