@@ -3,7 +3,8 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
-using Npgsql;
+using FhirCaseService.BenchSupport;
+using FhirCaseService.TestSupport;
 
 namespace FhirCaseService.ApiBench;
 
@@ -26,37 +27,17 @@ public static class IngestBench
                           $"{Environment.ProcessorCount} cores, .NET {Environment.Version}");
         if (backend is "sqlite" or "both")
         {
-            var directory = Path.Combine(Path.GetTempPath(), "fhircase-ingest-bench-" + Guid.NewGuid().ToString("N"));
-            try
-            {
-                await MatrixAsync("SQLite", new() { ["Storage:Provider"] = "Sqlite", ["Storage:DataDirectory"] = directory }, template, transactions);
-            }
-            finally
-            {
-                Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-                if (Directory.Exists(directory))
-                    Directory.Delete(directory, recursive: true);
-            }
+            using var directory = new ScratchDirectory("fhircase-ingest-bench");
+            await MatrixAsync("SQLite", new() { ["Storage:Provider"] = "Sqlite", ["Storage:DataDirectory"] = directory.Path }, template, transactions);
         }
         if (backend is "postgres" or "both")
         {
-            var admin = Environment.GetEnvironmentVariable("FHIRCASE_TEST_POSTGRES")
-                        ?? "Host=127.0.0.1;Port=5432;Username=fhircase;Password=fhircase;Database=fhircase";
-            var schema = "ingestbench_" + Guid.NewGuid().ToString("N");
-            await ExecuteAsync(admin, $"CREATE SCHEMA {schema}");
-            try
+            await using var schema = await ScratchSchema.CreateAsync("ingestbench_");
+            await MatrixAsync("PostgreSQL", new()
             {
-                await MatrixAsync("PostgreSQL", new()
-                {
-                    ["Storage:Provider"] = "PostgreSql",
-                    ["Storage:ConnectionString"] = new NpgsqlConnectionStringBuilder(admin) { SearchPath = schema }.ConnectionString,
-                }, template, transactions);
-            }
-            finally
-            {
-                NpgsqlConnection.ClearAllPools();
-                await ExecuteAsync(admin, $"DROP SCHEMA {schema} CASCADE");
-            }
+                ["Storage:Provider"] = "PostgreSql",
+                ["Storage:ConnectionString"] = schema.ConnectionString,
+            }, template, transactions);
         }
     }
 
@@ -67,54 +48,38 @@ public static class IngestBench
     public static async Task BigAsync(string backend, IReadOnlyList<int> sizes)
     {
         var template = PatientEntries();
-        var directory = Path.Combine(Path.GetTempPath(), "fhircase-big-bench-" + Guid.NewGuid().ToString("N"));
-        var admin = Environment.GetEnvironmentVariable("FHIRCASE_TEST_POSTGRES")
-                    ?? "Host=127.0.0.1;Port=5432;Username=fhircase;Password=fhircase;Database=fhircase";
-        var schema = "bigbench_" + Guid.NewGuid().ToString("N");
-        Dictionary<string, string?> storage = backend == "postgres"
-            ? new() { ["Storage:Provider"] = "PostgreSql", ["Storage:ConnectionString"] = new NpgsqlConnectionStringBuilder(admin) { SearchPath = schema }.ConnectionString }
-            : new() { ["Storage:Provider"] = "Sqlite", ["Storage:DataDirectory"] = directory };
-        if (backend == "postgres")
-            await ExecuteAsync(admin, $"CREATE SCHEMA {schema}");
-        try
+        using var directory = new ScratchDirectory("fhircase-big-bench");
+        await using var schema = backend == "postgres" ? await ScratchSchema.CreateAsync("bigbench_") : null;
+        Dictionary<string, string?> storage = schema is not null
+            ? new() { ["Storage:Provider"] = "PostgreSql", ["Storage:ConnectionString"] = schema.ConnectionString }
+            : new() { ["Storage:Provider"] = "Sqlite", ["Storage:DataDirectory"] = directory.Path };
+        Console.WriteLine($"big transactions on {backend}, {Environment.ProcessorCount} cores:");
+        foreach (var validation in new[] { true, false })
         {
-            Console.WriteLine($"big transactions on {backend}, {Environment.ProcessorCount} cores:");
-            foreach (var validation in new[] { true, false })
+            var settings = new Dictionary<string, string?>(storage)
             {
-                var settings = new Dictionary<string, string?>(storage)
-                {
-                    ["Validation:Enabled"] = validation ? "true" : "false",
-                    ["Startup:LoadExamples"] = "false",
-                    ["Authorization:Enabled"] = "false",
-                    ["Limits:RateLimit:Enabled"] = "false",
-                    ["Limits:MaxBundleEntries"] = "200000",
-                    ["Limits:MaxRequestBodyBytes"] = (1L << 31).ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    ["Logging:LogLevel:Default"] = "Warning",
-                };
-                await using var host = new ApiHost(settings);
-                using var client = host.CreateClient();
-                client.Timeout = TimeSpan.FromMinutes(30);
-                await PostAsync(client, Transaction(template, "warm-" + Guid.NewGuid().ToString("N")[..8]));
-                foreach (var size in sizes)
-                {
-                    var run = Guid.NewGuid().ToString("N")[..8];
-                    var patients = (size + template.Count - 1) / template.Count;
-                    var bundle = Transactions(template, Enumerable.Range(0, patients).Select(p => $"big-{run}-{p}"));
-                    using var shares = new LockShares();
-                    var watch = Stopwatch.StartNew();
-                    await PostAsync(client, bundle);
-                    Console.WriteLine($"  validation {(validation ? "on " : "off")}: {patients * template.Count,7} entries committed in {watch.Elapsed.TotalSeconds,7:F2} s, lock held {shares.Describe()}{shares.Stages()}");
-                }
+                ["Validation:Enabled"] = validation ? "true" : "false",
+                ["Startup:LoadExamples"] = "false",
+                ["Authorization:Enabled"] = "false",
+                ["Limits:RateLimit:Enabled"] = "false",
+                ["Limits:MaxBundleEntries"] = "200000",
+                ["Limits:MaxRequestBodyBytes"] = (1L << 31).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["Logging:LogLevel:Default"] = "Warning",
+            };
+            await using var host = new ApiHost(settings);
+            using var client = host.CreateClient();
+            client.Timeout = TimeSpan.FromMinutes(30);
+            await PostAsync(client, Transaction(template, "warm-" + Guid.NewGuid().ToString("N")[..8]));
+            foreach (var size in sizes)
+            {
+                var run = Guid.NewGuid().ToString("N")[..8];
+                var patients = (size + template.Count - 1) / template.Count;
+                var bundle = Transactions(template, Enumerable.Range(0, patients).Select(p => $"big-{run}-{p}"));
+                using var shares = new LockShares();
+                var watch = Stopwatch.StartNew();
+                await PostAsync(client, bundle);
+                Console.WriteLine($"  validation {(validation ? "on " : "off")}: {patients * template.Count,7} entries committed in {watch.Elapsed.TotalSeconds,7:F2} s, lock held {shares.Describe()}{shares.Stages()}");
             }
-        }
-        finally
-        {
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            NpgsqlConnection.ClearAllPools();
-            if (Directory.Exists(directory))
-                Directory.Delete(directory, recursive: true);
-            if (backend == "postgres")
-                await ExecuteAsync(admin, $"DROP SCHEMA {schema} CASCADE");
         }
     }
 
@@ -178,7 +143,7 @@ public static class IngestBench
         var resources = transactions * template.Count;
         Console.WriteLine($"  validation {(validation ? "on " : "off")}, {clients} client{(clients == 1 ? " " : "s")}: {resources} resources in " +
                           $"{watch.Elapsed.TotalSeconds:F1} s = {resources / watch.Elapsed.TotalSeconds,6:F0} resources/s, " +
-                          $"request p50 {Percentile([.. latencies], 50),6:F1} ms, lock held {shares.Describe()}{shares.Stages()}");
+                          $"request p50 {new Latency(latencies).Percentile(50),6:F1} ms, lock held {shares.Describe()}{shares.Stages()}");
     }
 
     /// <summary>The example Bundle's entries about patient P1 (the patient first, then its resources).</summary>
@@ -199,7 +164,7 @@ public static class IngestBench
         return $$"""{"resourceType":"Bundle","type":"transaction","entry":{{entries}}}""";
     }
 
-    private static async Task PostAsync(HttpClient client, string bundle)
+    internal static async Task PostAsync(HttpClient client, string bundle)
     {
         using var content = new StringContent(bundle, Encoding.UTF8, "application/fhir+json");
         using var request = new HttpRequestMessage(HttpMethod.Post, "/") { Content = content };
@@ -207,14 +172,6 @@ public static class IngestBench
         using var response = await client.SendAsync(request);
         if (response.StatusCode != HttpStatusCode.OK)
             throw new InvalidOperationException($"The transaction answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
-    }
-
-    private static double Percentile(IReadOnlyList<double> values, int percent)
-    {
-        if (values.Count == 0)
-            return double.NaN;
-        var sorted = values.Order().ToList();
-        return sorted[Math.Min(sorted.Count - 1, sorted.Count * percent / 100)];
     }
 
     /// <summary>Listens to the service's per-request write measurements while one configuration runs.</summary>
@@ -263,7 +220,7 @@ public static class IngestBench
 
         public string Describe() => _shares.Count == 0
             ? "n/a (not instrumented)"
-            : $"p50 {Percentile(_held, 50):F1} ms, max {_held.Max():F1} ms; share of request p50 {Percentile(_shares, 50):P0}, max {_shares.Max():P0}";
+            : $"p50 {new Latency(_held).Percentile(50):F1} ms, max {_held.Max():F1} ms; share of request p50 {new Latency(_shares).Percentile(50):P0}, max {_shares.Max():P0}";
 
         /// <summary>Mean milliseconds per request of each stage the service reports (parse, validate, prepare, lock).</summary>
         public string Stages()
@@ -275,22 +232,5 @@ public static class IngestBench
         public void Dispose() => _listener.Dispose();
     }
 
-    private static async Task ExecuteAsync(string connectionString, string sql)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
-    }
-
-    private static string FindBundle()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "examples", "bundles", "aertgeerts-2025-ino-bridge.json");
-            if (File.Exists(candidate))
-                return candidate;
-        }
-        throw new FileNotFoundException("examples/bundles/aertgeerts-2025-ino-bridge.json not found above the binary.");
-    }
+    private static string FindBundle() => RepositoryRoot.Combine("examples", "bundles", "aertgeerts-2025-ino-bridge.json");
 }

@@ -1,10 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Text;
 using System.Text.Json.Nodes;
 using FhirCaseService.ApiBench;
-using Npgsql;
+using FhirCaseService.BenchSupport;
 
 // REST API benchmark: EHR-style ingest over HTTP (one transaction Bundle per patient: the twelve valid examples as PUT
 // entries) with validation on and off, then the main searches' latency p50/p95 over HTTP.
@@ -32,42 +31,22 @@ if (args.Length > 0 && args[0] == "ingest")
 var backend = args.Length > 0 ? args[0] : "both";
 var patients = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10_000;
 var validated = Math.Min(patients, args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 200);
-var templates = Directory.GetFiles(FindExamples(), "*.json").Order(StringComparer.Ordinal).Select(File.ReadAllText).ToList();
+var templates = ExampleRecords.Load();
 
 Console.WriteLine($"api bench: {patients} patients x {templates.Count} resources ({validated} with validation on), {Environment.ProcessorCount} cores, .NET {Environment.Version}");
 if (backend is "sqlite" or "both")
 {
-    var directory = Path.Combine(Path.GetTempPath(), "fhircase-api-bench-" + Guid.NewGuid().ToString("N"));
-    try
-    {
-        await MeasureAsync("SQLite", new Dictionary<string, string?> { ["Storage:Provider"] = "Sqlite", ["Storage:DataDirectory"] = directory });
-    }
-    finally
-    {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        if (Directory.Exists(directory))
-            Directory.Delete(directory, recursive: true);
-    }
+    using var directory = new ScratchDirectory("fhircase-api-bench");
+    await MeasureAsync("SQLite", new Dictionary<string, string?> { ["Storage:Provider"] = "Sqlite", ["Storage:DataDirectory"] = directory.Path });
 }
 if (backend is "postgres" or "both")
 {
-    var admin = Environment.GetEnvironmentVariable("FHIRCASE_TEST_POSTGRES")
-                ?? "Host=127.0.0.1;Port=5432;Username=fhircase;Password=fhircase;Database=fhircase";
-    var schema = "apibench_" + Guid.NewGuid().ToString("N");
-    await ExecuteAsync(admin, $"CREATE SCHEMA {schema}");
-    try
+    await using var schema = await ScratchSchema.CreateAsync("apibench_");
+    await MeasureAsync("PostgreSQL", new Dictionary<string, string?>
     {
-        await MeasureAsync("PostgreSQL", new Dictionary<string, string?>
-        {
-            ["Storage:Provider"] = "PostgreSql",
-            ["Storage:ConnectionString"] = new NpgsqlConnectionStringBuilder(admin) { SearchPath = schema }.ConnectionString,
-        });
-    }
-    finally
-    {
-        NpgsqlConnection.ClearAllPools();
-        await ExecuteAsync(admin, $"DROP SCHEMA {schema} CASCADE");
-    }
+        ["Storage:Provider"] = "PostgreSql",
+        ["Storage:ConnectionString"] = schema.ConnectionString,
+    });
 }
 return;
 
@@ -87,10 +66,10 @@ async Task IngestAsync(Dictionary<string, string?> storage, bool validation, int
     await using var host = new ApiHost(Settings(storage, validation));
     using var client = host.CreateClient();
     // One transaction first so start-up costs (schema compilation, JIT) are not counted.
-    await PostAsync(client, Transaction($"warm{(validation ? "v" : "n")}"));
+    await IngestBench.PostAsync(client, Transaction($"warm{(validation ? "v" : "n")}"));
     var watch = Stopwatch.StartNew();
     for (var p = from; p < to; p++)
-        await PostAsync(client, Transaction($"p{p:D5}"));
+        await IngestBench.PostAsync(client, Transaction($"p{p:D5}"));
     watch.Stop();
     var resources = (to - from) * templates.Count;
     Console.WriteLine($"  ingest, validation {(validation ? "on " : "off")}: {to - from} transactions, {resources} resources in {watch.Elapsed.TotalSeconds:F1} s = " +
@@ -129,41 +108,21 @@ async Task SearchMixAsync(HttpClient client)
     const int runs = 100;
     foreach (var (label, path) in mix)
     {
-        for (var i = 0; i < 10; i++)
-            await GetAsync(client, path());
-        var timings = new double[runs];
-        for (var i = 0; i < runs; i++)
-        {
-            var target = path();
-            var t = Stopwatch.GetTimestamp();
-            await GetAsync(client, target);
-            timings[i] = Stopwatch.GetElapsedTime(t).TotalMilliseconds;
-        }
-        Array.Sort(timings);
-        Console.WriteLine($"  {label,-58} p50 {timings[runs / 2],7:F2} ms  p95 {timings[runs * 95 / 100],7:F2} ms");
+        var latency = await Latency.MeasureAsync(() => GetAsync(client, path()), runs);
+        Console.WriteLine($"  {label,-58} {latency.P50P95}");
     }
 }
 
 string Transaction(string prefix)
 {
     var entries = new JsonArray();
-    foreach (var template in templates)
+    foreach (var json in templates.For(prefix))
     {
-        var resource = JsonNode.Parse(template.Replace("\"example-", $"\"{prefix}-").Replace("/example-", $"/{prefix}-").Replace("\"P01\"", $"\"{prefix}\""))!;
+        var resource = JsonNode.Parse(json)!;
         var key = $"{resource["resourceType"]}/{resource["id"]}";
         entries.Add(new JsonObject { ["resource"] = resource, ["request"] = new JsonObject { ["method"] = "PUT", ["url"] = key } });
     }
     return new JsonObject { ["resourceType"] = "Bundle", ["type"] = "transaction", ["entry"] = entries }.ToJsonString();
-}
-
-static async Task PostAsync(HttpClient client, string bundle)
-{
-    using var content = new StringContent(bundle, Encoding.UTF8, "application/fhir+json");
-    using var request = new HttpRequestMessage(HttpMethod.Post, "/") { Content = content };
-    request.Headers.Add("Prefer", "return=minimal");
-    using var response = await client.SendAsync(request);
-    if (response.StatusCode != HttpStatusCode.OK)
-        throw new InvalidOperationException($"The transaction answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
 }
 
 static async Task GetAsync(HttpClient client, string path)
@@ -172,23 +131,4 @@ static async Task GetAsync(HttpClient client, string path)
     if (response.StatusCode is not (HttpStatusCode.OK or HttpStatusCode.NotFound))
         throw new InvalidOperationException($"GET {path} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
     await response.Content.ReadAsByteArrayAsync();
-}
-
-static async Task ExecuteAsync(string connectionString, string sql)
-{
-    await using var connection = new NpgsqlConnection(connectionString);
-    await connection.OpenAsync();
-    await using var command = new NpgsqlCommand(sql, connection);
-    await command.ExecuteNonQueryAsync();
-}
-
-static string FindExamples()
-{
-    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-    {
-        var candidate = Path.Combine(dir.FullName, "examples", "resources");
-        if (Directory.Exists(candidate))
-            return candidate;
-    }
-    throw new DirectoryNotFoundException("examples/resources not found above the binary.");
 }

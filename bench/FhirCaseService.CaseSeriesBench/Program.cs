@@ -76,13 +76,4 @@ static byte[] Record(JsonObject example, int count, bool minified)
     return System.Text.Encoding.UTF8.GetBytes(record.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = !minified }));
 }
 
-static string FindExample()
-{
-    for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-    {
-        var path = Path.Combine(directory.FullName, "examples", "case-series", "aertgeerts-2025-ino-bridge.json");
-        if (File.Exists(path))
-            return path;
-    }
-    throw new FileNotFoundException("examples/case-series/aertgeerts-2025-ino-bridge.json not found above the binaries");
-}
+static string FindExample() => FhirCaseService.TestSupport.RepositoryRoot.Combine("examples", "case-series", "aertgeerts-2025-ino-bridge.json");

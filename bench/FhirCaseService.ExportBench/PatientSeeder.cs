@@ -91,7 +91,7 @@ public sealed class PatientSeeder(IReadOnlyList<string> templates, int patientsP
     {
         var prefix = Prefix(patient);
         return templates
-            .Select(json => json.Replace("\"example-", $"\"{prefix}-").Replace("/example-", $"/{prefix}-").Replace("\"P01\"", $"\"{prefix}\""))
+            .Select(json => FhirCaseService.TestSupport.ExampleIds.Rename(json, prefix))
             .Select(json => FhirSerialization.StrictJson.DeserializeResource(json));
     }
 }

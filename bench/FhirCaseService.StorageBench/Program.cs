@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using FhirCaseService.BenchSupport;
 using FhirCaseService.Conformance.Serialization;
 using FhirCaseService.Storage;
 using FhirCaseService.Storage.Persistence;
@@ -18,14 +19,13 @@ using Npgsql;
 
 if (args.Length > 0 && args[0] == "write")
 {
-    await FhirCaseService.StorageBench.WriteBench.RunAsync(args[1..], FindExamples());
+    await FhirCaseService.StorageBench.WriteBench.RunAsync(args[1..], ExampleRecords.DefaultDirectory);
     return;
 }
 
 var backend = args.Length > 0 ? args[0] : "both";
 var patients = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10_000;
-var examples = args.Length > 2 ? args[2] : FindExamples();
-var templates = Directory.GetFiles(examples, "*.json").Order(StringComparer.Ordinal).Select(File.ReadAllText).ToList();
+var templates = ExampleRecords.Load(args.Length > 2 ? args[2] : null);
 
 Console.WriteLine($"storage bench: {patients} patients x {templates.Count} resources, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
 if (backend is "sqlite" or "both")
@@ -36,44 +36,39 @@ return;
 
 async System.Threading.Tasks.Task RunSqliteAsync()
 {
-    var directory = Path.Combine(Path.GetTempPath(), "fhircase-storage-bench-" + Guid.NewGuid().ToString("N"));
-    var store = await ResourceStoreFactory.OpenAsync(new StorageOptions { DataDirectory = directory });
+    using var directory = new ScratchDirectory("fhircase-storage-bench");
+    var store = await ResourceStoreFactory.OpenAsync(new StorageOptions { DataDirectory = directory.Path });
     try
     {
         await MeasureAsync("SQLite", store);
-        var size = new DirectoryInfo(directory).EnumerateFiles().Sum(f => f.Length);
+        var size = new DirectoryInfo(directory.Path).EnumerateFiles().Sum(f => f.Length);
         Console.WriteLine($"  database files: {size / 1024.0 / 1024.0:F0} MB");
     }
     finally
     {
         await store.DisposeAsync();
-        Directory.Delete(directory, recursive: true);
     }
 }
 
 async System.Threading.Tasks.Task RunPostgresAsync()
 {
-    var admin = Environment.GetEnvironmentVariable("FHIRCASE_TEST_POSTGRES")
-                ?? "Host=127.0.0.1;Port=5432;Username=fhircase;Password=fhircase;Database=fhircase";
-    var schema = "bench_" + Guid.NewGuid().ToString("N");
-    await ExecuteAsync(admin, $"CREATE SCHEMA {schema}");
+    await using var schema = await ScratchSchema.CreateAsync("bench_");
     var store = await ResourceStoreFactory.OpenAsync(new StorageOptions
     {
         Provider = StorageProvider.PostgreSql,
-        ConnectionString = new NpgsqlConnectionStringBuilder(admin) { SearchPath = schema }.ConnectionString,
+        ConnectionString = schema.ConnectionString,
     });
     try
     {
         await MeasureAsync("PostgreSQL", store);
-        await using var connection = new NpgsqlConnection(admin);
+        await using var connection = new NpgsqlConnection(ScratchSchema.AdminConnectionString);
         await connection.OpenAsync();
-        await using var size = new NpgsqlCommand($"SELECT sum(pg_total_relation_size(quote_ident(schemaname) || '.' || quote_ident(tablename))) FROM pg_tables WHERE schemaname = '{schema}'", connection);
+        await using var size = new NpgsqlCommand($"SELECT sum(pg_total_relation_size(quote_ident(schemaname) || '.' || quote_ident(tablename))) FROM pg_tables WHERE schemaname = '{schema.Name}'", connection);
         Console.WriteLine($"  database size: {Convert.ToDouble(await size.ExecuteScalarAsync(), CultureInfo.InvariantCulture) / 1024 / 1024:F0} MB");
     }
     finally
     {
         await store.DisposeAsync();
-        await ExecuteAsync(admin, $"DROP SCHEMA {schema} CASCADE");
     }
 }
 
@@ -117,44 +112,14 @@ async System.Threading.Tasks.Task MeasureAsync(string name, IResourceStore store
     const int runs = 200;
     foreach (var (label, run) in mix)
     {
-        for (var i = 0; i < 10; i++)
-            await run();
-        var timings = new double[runs];
-        var found = 0;
-        for (var i = 0; i < runs; i++)
-        {
-            var t = Stopwatch.GetTimestamp();
-            found += await run();
-            timings[i] = Stopwatch.GetElapsedTime(t).TotalMilliseconds;
-        }
-        Array.Sort(timings);
-        Console.WriteLine($"  {label,-60} p50 {timings[runs / 2],7:F2} ms  p95 {timings[runs * 95 / 100],7:F2} ms  ({found / (double)runs:F1} results)");
+        var (latency, found) = await Latency.MeasureAsync(run, runs);
+        Console.WriteLine($"  {label,-60} {latency.P50P95}  ({found.Sum() / (double)runs:F1} results)");
     }
 
     async Task<int> Search(string type, params (string Name, string Value)[] pairs) =>
         (await store.SearchAsync(SearchQuery.Parse(type, pairs.Select(p => new KeyValuePair<string, string>(p.Name, p.Value))))).Matches.Count;
 }
 
-List<Resource> Record(string prefix) => templates
-    .Select(json => json.Replace("\"example-", $"\"{prefix}-").Replace("/example-", $"/{prefix}-").Replace("\"P01\"", $"\"{prefix}\""))
+List<Resource> Record(string prefix) => templates.For(prefix)
     .Select(json => FhirSerialization.StrictJson.DeserializeResource(json))
     .ToList();
-
-static async System.Threading.Tasks.Task ExecuteAsync(string connectionString, string sql)
-{
-    await using var connection = new NpgsqlConnection(connectionString);
-    await connection.OpenAsync();
-    await using var command = new NpgsqlCommand(sql, connection);
-    await command.ExecuteNonQueryAsync();
-}
-
-static string FindExamples()
-{
-    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-    {
-        var candidate = Path.Combine(dir.FullName, "examples", "resources");
-        if (Directory.Exists(candidate))
-            return candidate;
-    }
-    throw new DirectoryNotFoundException("examples/resources not found above the binary; pass the directory as the third argument.");
-}

@@ -1,12 +1,12 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
+using FhirCaseService.BenchSupport;
 using FhirCaseService.Conformance.Serialization;
 using FhirCaseService.Storage;
 using FhirCaseService.Storage.Persistence;
 using Hl7.Fhir.Model;
 using Hl7.Fhir.Serialization;
-using Npgsql;
 using Task = System.Threading.Tasks.Task;
 
 namespace FhirCaseService.StorageBench;
@@ -24,7 +24,7 @@ internal static class WriteBench
         var backend = args.Length > 0 ? args[0] : "both";
         var transactions = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1000;
         var durability = args.Length > 2 ? args[2] : "Full";
-        var templates = Directory.GetFiles(examples, "*.json").Order(StringComparer.Ordinal).Select(File.ReadAllText).ToList();
+        var templates = ExampleRecords.Load(examples);
         Console.WriteLine($"write bench: {transactions} transactions x {templates.Count} resources, durability {durability}, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
         Breakdown(templates);
         if (backend is "sqlite" or "both")
@@ -42,35 +42,18 @@ internal static class WriteBench
 
     private static async Task OnSqliteAsync(Func<StorageOptions, Task> run, string durability)
     {
-        var directory = Path.Combine(Path.GetTempPath(), "fhircase-write-bench-" + Guid.NewGuid().ToString("N"));
-        try
-        {
-            await run(Durable(new StorageOptions { DataDirectory = directory }, durability));
-        }
-        finally
-        {
-            Directory.Delete(directory, recursive: true);
-        }
+        using var directory = new ScratchDirectory("fhircase-write-bench");
+        await run(Durable(new StorageOptions { DataDirectory = directory.Path }, durability));
     }
 
     private static async Task OnPostgresAsync(Func<StorageOptions, Task> run, string durability)
     {
-        var admin = Environment.GetEnvironmentVariable("FHIRCASE_TEST_POSTGRES")
-                    ?? "Host=127.0.0.1;Port=5432;Username=fhircase;Password=fhircase;Database=fhircase";
-        var schema = "bench_" + Guid.NewGuid().ToString("N");
-        await ExecuteAsync(admin, $"CREATE SCHEMA {schema}");
-        try
+        await using var schema = await ScratchSchema.CreateAsync("bench_");
+        await run(Durable(new StorageOptions
         {
-            await run(Durable(new StorageOptions
-            {
-                Provider = StorageProvider.PostgreSql,
-                ConnectionString = new NpgsqlConnectionStringBuilder(admin) { SearchPath = schema }.ConnectionString,
-            }, durability));
-        }
-        finally
-        {
-            await ExecuteAsync(admin, $"DROP SCHEMA {schema} CASCADE");
-        }
+            Provider = StorageProvider.PostgreSql,
+            ConnectionString = schema.ConnectionString,
+        }, durability));
     }
 
     private static StorageOptions Durable(StorageOptions options, string durability)
@@ -79,7 +62,7 @@ internal static class WriteBench
         return options;
     }
 
-    private static async Task MeasureAsync(string name, StorageOptions options, List<string> templates, int transactions, int writers)
+    private static async Task MeasureAsync(string name, StorageOptions options, ExampleRecords templates, int transactions, int writers)
     {
         await using var store = await ResourceStoreFactory.OpenAsync(options);
         using var locks = new LockTimes();
@@ -114,7 +97,7 @@ internal static class WriteBench
         Console.WriteLine($"{name}, {writers} writer(s): {resources} resources in {wall / 1000:F1} s = {resources / watch.Elapsed.TotalSeconds:F0} resources/s " +
                           $"({transactions / watch.Elapsed.TotalSeconds:F0} transactions/s)");
         Console.WriteLine($"  per transaction: prepare {prepare / transactions:F2} ms (outside the lock), WriteAsync {work.Average():F2} ms, " +
-                          $"TransactionAsync {totals.Average():F2} ms p50 {Percentile(totals, 50):F2} p95 {Percentile(totals, 95):F2}");
+                          $"TransactionAsync {totals.Average():F2} ms p50 {new Latency(totals).Percentile(50):F2} p95 {new Latency(totals).Percentile(95):F2}");
         Console.WriteLine($"  WriteAsync share of a transaction's time: mean {work.Zip(totals, (w, t) => w / t).Average():P0}, max {work.Zip(totals, (w, t) => w / t).Max():P0}");
         locks.Report(wall);
     }
@@ -123,7 +106,7 @@ internal static class WriteBench
     /// Where a transaction's CPU time goes, step by step, on one thread: the steps that ran under the write lock before
     /// the pipeline (copy, index extraction, serialization) and now run in Prepare, and the splice that remains.
     /// </summary>
-    private static void Breakdown(List<string> templates)
+    private static void Breakdown(ExampleRecords templates)
     {
         var record = Record(templates, "x");
         var indexer = new FhirCaseService.Storage.Indexing.ResourceIndexer(FhirCaseService.Storage.Indexing.SearchParameterCatalog.Shared);
@@ -156,7 +139,7 @@ internal static class WriteBench
     }
 
     /// <summary>A 1,000-resource transaction (the API's default entry limit): 84 patients' records in one WriteAsync.</summary>
-    private static async Task LargeTransactionAsync(string name, StorageOptions options, List<string> templates)
+    private static async Task LargeTransactionAsync(string name, StorageOptions options, ExampleRecords templates)
     {
         await using var store = await ResourceStoreFactory.OpenAsync(options);
         await WriteRecordAsync(store, Record(templates, "warm"));
@@ -187,24 +170,9 @@ internal static class WriteBench
         return (prepared, workMs, Stopwatch.GetElapsedTime(begin).TotalMilliseconds);
     }
 
-    private static double Percentile(List<double> values, int percent)
-    {
-        var sorted = values.Order().ToList();
-        return sorted[Math.Min(sorted.Count - 1, sorted.Count * percent / 100)];
-    }
-
-    private static List<Resource> Record(List<string> templates, string prefix) => templates
-        .Select(json => json.Replace("\"example-", $"\"{prefix}-").Replace("/example-", $"/{prefix}-").Replace("\"P01\"", $"\"{prefix}\""))
+    private static List<Resource> Record(ExampleRecords templates, string prefix) => templates.For(prefix)
         .Select(json => FhirSerialization.StrictJson.DeserializeResource(json))
         .ToList();
-
-    private static async Task ExecuteAsync(string connectionString, string sql)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
-    }
 
     /// <summary>The store's write-lock measurements (<see cref="StorageMetrics"/>), collected in-process.</summary>
     private sealed class LockTimes : IDisposable
@@ -252,7 +220,7 @@ internal static class WriteBench
                 if (_groupHeld.Count == 0)
                     return;
                 Console.WriteLine($"  groups: {_groupHeld.Count}, {_groupSize.Average():F2} transactions per group; lock held per group mean {_groupHeld.Average():F2} ms " +
-                                  $"p95 {Percentile(_groupHeld, 95):F2} ms; lock held {_groupHeld.Sum() / wallMs:P0} of the wall time");
+                                  $"p95 {new Latency(_groupHeld).Percentile(95):F2} ms; lock held {_groupHeld.Sum() / wallMs:P0} of the wall time");
             }
         }
 

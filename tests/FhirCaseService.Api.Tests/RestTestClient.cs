@@ -77,7 +77,7 @@ public static class TestData
     public const string PseudonymSystem = "https://fhircase.example.org/fhir/sid/case-series-pseudonym";
     public const string PatientProfile = "https://fhircase.example.org/fhir/StructureDefinition/fhircase-patient";
 
-    public static string RepositoryRoot { get; } = FindRoot();
+    public static string RepositoryRoot => FhirCaseService.TestSupport.RepositoryRoot.Path;
 
     public static string ExamplePath(params string[] parts) => Path.Combine([RepositoryRoot, "examples", .. parts]);
 
@@ -100,13 +100,5 @@ public static class TestData
         observation.Id = null;
         observation.Subject = new ResourceReference(subject);
         return observation;
-    }
-
-    private static string FindRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "FhirCaseService.sln")))
-            directory = directory.Parent;
-        return directory?.FullName ?? throw new InvalidOperationException("The tests run outside the repository: FhirCaseService.sln not found above " + AppContext.BaseDirectory);
     }
 }

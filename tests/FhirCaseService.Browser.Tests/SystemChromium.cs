@@ -35,7 +35,7 @@ internal static class SystemChromium
 
     private static void Install()
     {
-        var script = System.IO.Path.Combine(RepositoryRoot(), "tools", "ci", "install-chromium.sh");
+        var script = RepositoryRoot.Combine("tools", "ci", "install-chromium.sh");
         var start = new ProcessStartInfo("bash", [script]) { RedirectStandardOutput = true, RedirectStandardError = true };
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {script}. {InstallHint}");
         var errors = process.StandardError.ReadToEndAsync();
@@ -43,13 +43,5 @@ internal static class SystemChromium
         process.WaitForExit();
         if (process.ExitCode != 0)
             throw new InvalidOperationException($"{script} failed (exit {process.ExitCode}): {errors.Result.Trim()} {InstallHint}");
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-            if (File.Exists(System.IO.Path.Combine(directory.FullName, "FhirCaseService.sln")))
-                return directory.FullName;
-        throw new InvalidOperationException($"The repository root (FhirCaseService.sln) was not found above {AppContext.BaseDirectory}. {InstallHint}");
     }
 }

@@ -19,7 +19,7 @@ public sealed class ValidatorPageTests(BrowserSession session) : IClassFixture<B
     [MemberData(nameof(InvalidExamples))]
     public async Task Validator_reports_the_broken_rule_at_its_line(string file, string rule, string property)
     {
-        var path = Path.Combine(RepositoryFiles.Root, "examples", "invalid", file);
+        var path = Path.Combine(RepositoryRoot.Path, "examples", "invalid", file);
         var expectedLine = Array.FindIndex(await File.ReadAllLinesAsync(path), line => line.TrimStart().StartsWith(property, StringComparison.Ordinal)) + 1;
         await using var observed = await session.OpenAsync();
         await observed.Page.GotoAsync("/app/validate");
@@ -45,7 +45,7 @@ public sealed class ValidatorPageTests(BrowserSession session) : IClassFixture<B
         await observed.Page.GotoAsync("/app/validate");
 
         await observed.Page.Locator("#resource-text").FillAsync(await File.ReadAllTextAsync(
-            Path.Combine(RepositoryFiles.Root, "examples", "resources", "Observation-example-mrd-flow.json")));
+            Path.Combine(RepositoryRoot.Path, "examples", "resources", "Observation-example-mrd-flow.json")));
         await observed.Page.Locator("#profile").SelectOptionAsync("https://fhircase.example.org/fhir/StructureDefinition/fhircase-mrd");
         await observed.Page.GetByRole(Microsoft.Playwright.AriaRole.Button, new() { Name = "Validate" }).ClickAsync();
 
@@ -87,18 +87,5 @@ public sealed class ValidatorPageTests(BrowserSession session) : IClassFixture<B
         await observed.Page.GetByRole(Microsoft.Playwright.AriaRole.Button, new() { Name = "Validate" }).ClickAsync();
         await observed.Page.Locator("#issues li[data-severity='error']").First.WaitForAsync();
         Assert.Contains("Patient.gender", await observed.Page.Locator("#issues").TextContentAsync());
-    }
-}
-
-internal static class RepositoryFiles
-{
-    public static string Root { get; } = Find();
-
-    private static string Find()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-            if (File.Exists(Path.Combine(directory.FullName, "FhirCaseService.sln")))
-                return directory.FullName;
-        throw new InvalidOperationException($"The repository root (FhirCaseService.sln) was not found above {AppContext.BaseDirectory}.");
     }
 }

@@ -1,4 +1,4 @@
-using FhirCaseService.Cli.Commands;
+using FhirCaseService.Cli.Validate;
 using FhirCaseService.Cli.Output;
 
 namespace FhirCaseService.Cli.Tests;

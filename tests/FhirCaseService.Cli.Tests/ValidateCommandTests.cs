@@ -1,4 +1,5 @@
 using FhirCaseService.Cli.Commands;
+using FhirCaseService.Cli.Validate;
 using FhirCaseService.Validation;
 using Hl7.Fhir.Model;
 

@@ -5,7 +5,7 @@ namespace FhirCaseService.Cli.Tests;
 /// <summary>`fhircase validate` with the real engine, core R4 and our bundled package, on the repository's examples.</summary>
 public sealed class ValidateEngineTests
 {
-    private static readonly string Root = ValidateGoldenFiles.RepositoryRoot();
+    private static readonly string Root = RepositoryRoot.Path;
 
     private static async Task<(int ExitCode, string Out, string Error)> Run(params string[] arguments)
     {

@@ -9,19 +9,11 @@ internal static class ValidateGoldenFiles
 {
     public static void AssertMatches(string name, string actual)
     {
-        var path = Path.Combine(RepositoryRoot(), "tests", "FhirCaseService.Cli.Tests", "Golden", name);
+        var path = RepositoryRoot.Combine("tests", "FhirCaseService.Cli.Tests", "Golden", name);
         if (Environment.GetEnvironmentVariable("FHIRCASE_UPDATE_GOLDEN") == "1")
             File.WriteAllText(path, actual);
         Assert.True(File.Exists(path), $"golden file {path} is missing; run with FHIRCASE_UPDATE_GOLDEN=1 to create it");
         var expected = File.ReadAllText(path).ReplaceLineEndings("\n");
         Assert.Equal(expected, actual);
-    }
-
-    public static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-            if (File.Exists(Path.Combine(directory.FullName, "FhirCaseService.sln")))
-                return directory.FullName;
-        throw new InvalidOperationException($"no FhirCaseService.sln above {AppContext.BaseDirectory}");
     }
 }

@@ -1,4 +1,4 @@
-using FhirCaseService.Cli.Commands;
+using FhirCaseService.Cli.Validate;
 
 namespace FhirCaseService.Cli.Tests;
 

@@ -5,7 +5,7 @@ namespace FhirCaseService.Conformance.Tests;
 
 public sealed class BundledPackagesTests
 {
-    private static readonly string ProfilesFolder = Path.Combine(RepositoryFiles.Root, "profiles");
+    private static readonly string ProfilesFolder = Path.Combine(RepositoryRoot.Path, "profiles");
 
     [Fact]
     public void The_bundled_profiles_package_carries_the_manifest_of_the_profiles_folder()

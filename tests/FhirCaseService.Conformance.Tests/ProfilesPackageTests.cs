@@ -206,7 +206,7 @@ public sealed class ProfilesPackageTests
     [MemberData(nameof(ValidExampleFiles))]
     public void Valid_example_claims_one_of_our_profiles_and_satisfies_its_invariants(string fileName)
     {
-        var resource = ReadResource(Path.Combine(RepositoryRoot.Value, "examples", "resources", fileName));
+        var resource = ReadResource(Path.Combine(RepositoryRoot.Path, "examples", "resources", fileName));
         var profile = ClaimedProfile(resource);
 
         Assert.Equal($"{resource.TypeName}-{resource.Id}.json", fileName);
@@ -218,7 +218,7 @@ public sealed class ProfilesPackageTests
     public void Every_profile_has_a_valid_example()
     {
         var claimed = ExampleFileNames("resources")
-            .Select(name => ReadResource(Path.Combine(RepositoryRoot.Value, "examples", "resources", name)).Meta!.Profile.Single())
+            .Select(name => ReadResource(Path.Combine(RepositoryRoot.Path, "examples", "resources", name)).Meta!.Profile.Single())
             .ToHashSet(StringComparer.Ordinal);
         var profiles = Package.Source.Artifacts
             .Where(a => a.ResourceType == "StructureDefinition")
@@ -237,7 +237,7 @@ public sealed class ProfilesPackageTests
         var available = files.Select(f => Path.GetFileNameWithoutExtension(f).Split('-', 2)).Select(p => $"{p[0]}/{p[1]}").ToHashSet(StringComparer.Ordinal);
 
         var references = files
-            .SelectMany(f => ReferencesIn(JsonDocument.Parse(File.ReadAllBytes(Path.Combine(RepositoryRoot.Value, "examples", "resources", f))).RootElement))
+            .SelectMany(f => ReferencesIn(JsonDocument.Parse(File.ReadAllBytes(Path.Combine(RepositoryRoot.Path, "examples", "resources", f))).RootElement))
             .ToList();
 
         Assert.NotEmpty(references);
@@ -248,7 +248,7 @@ public sealed class ProfilesPackageTests
     [MemberData(nameof(InvalidExampleFiles))]
     public void Invalid_example_has_a_sidecar_and_breaks_no_invariant_but_the_one_it_names(string fileName)
     {
-        var path = Path.Combine(RepositoryRoot.Value, "examples", "invalid", fileName);
+        var path = Path.Combine(RepositoryRoot.Path, "examples", "invalid", fileName);
         var expected = ReadSidecar(Path.ChangeExtension(path, ".expected.json"));
         if (expected.Rule == "primitive-format")
         {
@@ -267,7 +267,7 @@ public sealed class ProfilesPackageTests
     public void Invalid_examples_cover_every_kind_of_rule_and_every_invariant()
     {
         var rules = ExampleFileNames("invalid")
-            .Select(name => ReadSidecar(Path.Combine(RepositoryRoot.Value, "examples", "invalid", Path.ChangeExtension(name, ".expected.json"))))
+            .Select(name => ReadSidecar(Path.Combine(RepositoryRoot.Path, "examples", "invalid", Path.ChangeExtension(name, ".expected.json"))))
             .ToList();
         string[] kinds =
         [
@@ -295,22 +295,9 @@ public sealed class ProfilesPackageTests
             .SelectMany(a => Invariants((StructureDefinition)Package.Source.Resolve(a.Url)!))
             .ToDictionary(c => c.Key!, c => c.Expression!, StringComparer.Ordinal));
 
-    // Tests run from tests/<project>/bin/<config>/<tfm>; the examples live in the repository, not the assembly.
-    private static readonly Lazy<string> RepositoryRoot = new(() =>
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "FhirCaseService.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-        throw new InvalidOperationException($"no FhirCaseService.sln above {AppContext.BaseDirectory}");
-    });
-
     // Instance files of examples/<folder>, sidecars excluded, by file name.
     private static string[] ExampleFileNames(string folder) =>
-        Directory.GetFiles(Path.Combine(RepositoryRoot.Value, "examples", folder), "*.json")
+        Directory.GetFiles(Path.Combine(RepositoryRoot.Path, "examples", folder), "*.json")
             .Where(f => !f.EndsWith(".expected.json", StringComparison.Ordinal))
             .Select(f => Path.GetFileName(f))
             .Order(StringComparer.Ordinal)

@@ -1,5 +1,4 @@
 using FhirCaseService.Storage.Persistence;
-using Npgsql;
 
 namespace FhirCaseService.Storage.Tests;
 
@@ -29,14 +28,14 @@ public sealed class SqliteBackend : IStoreBackend
 {
     public async Task<TestStore> OpenAsync(StorageOptions? template = null)
     {
-        var directory = Path.Combine(Path.GetTempPath(), "fhircase-storage-tests", Guid.NewGuid().ToString("N"));
+        var directory = new TemporaryDirectory("fhircase-storage-tests");
         var options = Copy(template);
         options.Provider = StorageProvider.Sqlite;
-        options.DataDirectory = directory;
+        options.DataDirectory = directory.Path;
         var store = await ResourceStoreFactory.OpenAsync(options);
         return new TestStore(store, options, () =>
         {
-            Directory.Delete(directory, recursive: true);
+            directory.Delete();
             return Task.CompletedTask;
         });
     }
@@ -49,43 +48,16 @@ public sealed class SqliteBackend : IStoreBackend
     };
 }
 
-/// <summary>
-/// PostgreSQL from FHIRCASE_TEST_POSTGRES (tools/ci/start-postgres.sh sets it). Each store gets its own schema, so
-/// tests are isolated and run in parallel; the schema is dropped afterwards.
-/// </summary>
+/// <summary>PostgreSQL (<see cref="TestPostgres"/>): each store gets a schema of its own (<see cref="PostgresSchema"/>), dropped afterwards.</summary>
 public sealed class PostgresBackend : IStoreBackend
 {
-    public const string Variable = FhirCaseService.TestSupport.TestPostgres.Variable;
-
-    public static string ConnectionString => FhirCaseService.TestSupport.TestPostgres.ConnectionString;
-
     public async Task<TestStore> OpenAsync(StorageOptions? template = null)
     {
-        var schema = "t_" + Guid.NewGuid().ToString("N");
-        var admin = ConnectionString;
-        try
-        {
-            await using var connection = new NpgsqlConnection(admin);
-            await connection.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE SCHEMA {schema}", connection);
-            await create.ExecuteNonQueryAsync();
-        }
-        catch (NpgsqlException e)
-        {
-            throw new InvalidOperationException(
-                $"Cannot reach PostgreSQL for the storage tests ({e.Message}). Run `source tools/ci/start-postgres.sh` (as root) " +
-                $"or set {Variable} to a connection string of a role that may create schemas.", e);
-        }
+        var schema = await PostgresSchema.CreateAsync("t_");
         var options = SqliteBackend.Copy(template);
         options.Provider = StorageProvider.PostgreSql;
-        options.ConnectionString = new NpgsqlConnectionStringBuilder(admin) { SearchPath = schema, MaxPoolSize = 10 }.ConnectionString;
+        options.ConnectionString = schema.ConnectionString;
         var store = await ResourceStoreFactory.OpenAsync(options);
-        return new TestStore(store, options, async () =>
-        {
-            await using var connection = new NpgsqlConnection(admin);
-            await connection.OpenAsync();
-            await using var drop = new NpgsqlCommand($"DROP SCHEMA {schema} CASCADE", connection);
-            await drop.ExecuteNonQueryAsync();
-        });
+        return new TestStore(store, options, async () => await schema.DisposeAsync());
     }
 }

@@ -9,8 +9,8 @@ public sealed class CompositionTests
     [Fact]
     public async Task AddFhirCaseStorage_gives_one_store_that_creates_its_sqlite_file_under_the_data_directory()
     {
-        var directory = Path.Combine(Path.GetTempPath(), "fhircase-storage-tests", Guid.NewGuid().ToString("N"));
-        var services = new ServiceCollection().AddFhirCaseStorage(o => o.DataDirectory = directory).BuildServiceProvider();
+        var directory = new TemporaryDirectory("fhircase-storage-tests");
+        var services = new ServiceCollection().AddFhirCaseStorage(o => o.DataDirectory = directory.Path).BuildServiceProvider();
         try
         {
             var store = services.GetRequiredService<IResourceStore>();
@@ -18,13 +18,13 @@ public sealed class CompositionTests
 
             await store.CreateAsync(new Patient { Id = "di" });
 
-            Assert.True(File.Exists(Path.Combine(directory, "fhircase.db")));
+            Assert.True(File.Exists(Path.Combine(directory.Path, "fhircase.db")));
             Assert.Equal(ReadStatus.Found, (await store.ReadAsync("Patient", "di")).Status);
         }
         finally
         {
             await services.DisposeAsync();
-            Directory.Delete(directory, recursive: true);
+            directory.Delete();
         }
     }
 

@@ -25,7 +25,7 @@ public static class Examples
     private static Resource Parse(string json, string? prefix)
     {
         if (prefix is not null)
-            json = json.Replace("\"example-", $"\"{prefix}-").Replace("/example-", $"/{prefix}-").Replace("\"P01\"", $"\"{prefix}\"");
+            json = ExampleIds.Rename(json, prefix);
         return FhirSerialization.StrictJson.DeserializeResource(json);
     }
 }

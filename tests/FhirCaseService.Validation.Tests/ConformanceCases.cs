@@ -64,13 +64,7 @@ public sealed record ConformanceSuite(string Directory, IReadOnlyList<Conformanc
         return new ConformanceSuite(directory, parsed.Cases);
     }
 
-    public static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-            if (System.IO.File.Exists(Path.Combine(directory.FullName, "FhirCaseService.sln")))
-                return directory.FullName;
-        throw new InvalidOperationException($"no FhirCaseService.sln above {AppContext.BaseDirectory}");
-    }
+    public static string RepositoryRoot() => FhirCaseService.TestSupport.RepositoryRoot.Path;
 }
 
 /// <summary>How FHIRPath locations are compared between the reference validator and ours.</summary>

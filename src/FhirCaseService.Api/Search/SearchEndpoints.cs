@@ -1,5 +1,6 @@
 using FhirCaseService.Api.Http;
 using FhirCaseService.Api.Metadata;
+using FhirCaseService.Api.Rest;
 using FhirCaseService.Api.Security;
 using FhirCaseService.Storage;
 using FhirCaseService.Storage.Indexing;
@@ -14,17 +15,13 @@ namespace FhirCaseService.Api.Search;
 /// </summary>
 public static class SearchEndpoints
 {
-    /// <summary>The resource types the service stores: the converter's output and what EHRs send.</summary>
-    public static readonly IReadOnlyList<string> SearchableTypes =
-        ["Patient", "Condition", "MedicationAdministration", "Procedure", "Observation", "Provenance", "Group"];
-
     /// <summary>Search result parameters the server applies, listed in the OpenAPI document next to the type's own.</summary>
     private static readonly string[] ResultParameters = ["_count", "_sort", "_total", "_summary", "_elements", "_include", "_revinclude"];
 
     public static IEndpointRouteBuilder MapSearch(this IEndpointRouteBuilder app)
     {
         var capabilities = app.ServiceProvider.GetRequiredService<ServerCapabilities>();
-        foreach (var type in SearchableTypes)
+        foreach (var type in StoredResourceTypes.All)
         {
             app.MapGet($"/{type}", (HttpRequest request, IResourceStore store, CancellationToken cancellationToken) =>
                     SearchAsync(type, request, store, cancellationToken))
@@ -57,7 +54,7 @@ public static class SearchEndpoints
             capabilities.AddBehaviour(type, new ResourceBehaviour
             {
                 SearchInclude = [.. ReferenceParameters(type).Select(p => $"{type}:{p.Name}")],
-                SearchRevInclude = [.. SearchableTypes.SelectMany(source => ReferenceParameters(source)
+                SearchRevInclude = [.. StoredResourceTypes.All.SelectMany(source => ReferenceParameters(source)
                     .Where(p => p.Targets.Contains(type)).Select(p => $"{source}:{p.Name}"))],
             });
             capabilities.AddResource(new ResourceCapability(

@@ -2,7 +2,7 @@ using System.CommandLine;
 using FhirCaseService.Cli.CommandLine;
 using FhirCaseService.Cli.Output;
 
-namespace FhirCaseService.Cli.Commands;
+namespace FhirCaseService.Cli.Validate;
 
 /// <summary>The parsed command line of `fhircase validate`; the grammar is <see cref="Grammar"/>.</summary>
 public sealed record ValidateArguments(

@@ -1,18 +1,10 @@
 using System.Reflection;
 using FhirCaseService.Cli.Output;
+using FhirCaseService.Cli.Validate;
 using FhirCaseService.Validation;
 using Hl7.Fhir.Model;
 
 namespace FhirCaseService.Cli.Commands;
-
-/// <summary>
-/// Builds the validator for one run from the packages named with --package (full paths), checking that the profiles
-/// named with --profile exist; throws <see cref="ValidateSetupException"/> when either cannot be used.
-/// </summary>
-public delegate Task<IResourceValidator> ValidateEngineFactory(IReadOnlyList<string> packagePaths, IReadOnlyList<string> profiles, CancellationToken cancellationToken);
-
-/// <summary>A --package or --profile that cannot be used; the run stops with exit 2 and this message.</summary>
-public sealed class ValidateSetupException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>
 /// `fhircase validate`: validates FHIR files for CI pipelines. Exit 0 when no issue reaches the --fail-on threshold,

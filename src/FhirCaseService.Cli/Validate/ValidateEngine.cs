@@ -4,7 +4,7 @@ using FhirCaseService.Validation;
 using Hl7.Fhir.Model;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace FhirCaseService.Cli.Commands;
+namespace FhirCaseService.Cli.Validate;
 
 /// <summary>
 /// The validator `fhircase validate` uses: core R4, our bundled profiles and every --package, in one Conformance

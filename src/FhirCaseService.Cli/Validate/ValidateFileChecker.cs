@@ -4,7 +4,7 @@ using FhirCaseService.Cli.Output;
 using FhirCaseService.Validation;
 using Hl7.Fhir.Model;
 
-namespace FhirCaseService.Cli.Commands;
+namespace FhirCaseService.Cli.Validate;
 
 /// <summary>
 /// Reads one input file and validates it with the engine. Syntax is checked here first, so a file that is not JSON,

@@ -1,4 +1,4 @@
-namespace FhirCaseService.Cli.Commands;
+namespace FhirCaseService.Cli.Validate;
 
 /// <summary>
 /// A path pattern with `*` (any characters within one path segment), `?` (one character) and `**` (any number of

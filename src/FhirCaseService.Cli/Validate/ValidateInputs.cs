@@ -1,4 +1,4 @@
-namespace FhirCaseService.Cli.Commands;
+namespace FhirCaseService.Cli.Validate;
 
 /// <summary>How a file's content is read: one resource as JSON or XML, or one JSON resource per line.</summary>
 public enum ValidateInputKind { Json, Xml, Ndjson, Unknown }

@@ -1,6 +1,6 @@
 using FhirCaseService.Cli.Progress;
 
-namespace FhirCaseService.Cli.Commands;
+namespace FhirCaseService.Cli.Validate;
 
 /// <summary>
 /// "validated 120/3400 files" on the <see cref="ProgressLine"/> every long-running command uses, redrawn in place on a

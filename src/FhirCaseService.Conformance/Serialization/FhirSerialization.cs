@@ -50,6 +50,12 @@ public static class FhirSerialization
     /// <summary>Strict parsing: unknown elements, wrong JSON types and invalid primitives are errors.</summary>
     public static FhirJsonDeserializer StrictJson { get; } = new(new DeserializerSettings().UsingMode(DeserializationMode.Strict));
 
+    /// <summary>
+    /// Tolerant parsing, for JSON this service wrote itself from a POCO (stored versions): elements a later SDK may drop
+    /// are kept aside instead of failing the read.
+    /// </summary>
+    public static FhirJsonDeserializer TolerantJson { get; } = new(new DeserializerSettings().UsingMode(DeserializationMode.Ostrich));
+
     /// <summary>Strict XML parsing (DTDs and external entities are never processed by the SDK's reader settings).</summary>
     public static FhirXmlDeserializer StrictXml { get; } = new(new DeserializerSettings().UsingMode(DeserializationMode.Strict));
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Xml;
 using Hl7.Fhir.Model;
+using FhirCaseService.Conformance.Serialization;
 using Hl7.Fhir.Serialization;
 
 namespace FhirCaseService.Conformance.Sources;
@@ -12,9 +13,8 @@ public sealed record ArtifactIssue(string Source, string Location, string Messag
 internal static class ResourceParser
 {
     // Strict so that anything the trimming or a package gets wrong is reported, not silently kept in overflow.
-    private static readonly DeserializerSettings StrictSettings = new DeserializerSettings().UsingMode(DeserializationMode.Strict);
-    private static readonly FhirJsonDeserializer JsonDeserializer = new(StrictSettings);
-    private static readonly FhirXmlDeserializer XmlDeserializer = new(StrictSettings);
+    private static readonly FhirJsonDeserializer JsonDeserializer = FhirSerialization.StrictJson;
+    private static readonly FhirXmlDeserializer XmlDeserializer = FhirSerialization.StrictXml;
 
     // FHIR XML has no DTDs; refusing them keeps a hostile file from expanding entities.
     private static readonly XmlReaderSettings SafeXml = new() { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null };

@@ -1,9 +1,8 @@
 using System.Collections.Concurrent;
 using FhirCaseService.Conformance.CoreDefinitions;
-using Hl7.Fhir.FhirPath;
+using FhirCaseService.Conformance.FhirPath;
 using Hl7.Fhir.Model;
 using Hl7.FhirPath;
-using Hl7.FhirPath.Expressions;
 
 namespace FhirCaseService.Storage.Indexing;
 
@@ -30,7 +29,6 @@ public sealed record SearchParameterDefinition(
 /// </summary>
 public sealed partial class SearchParameterCatalog
 {
-    private static readonly FhirPathCompiler Compiler = new(new SymbolTable().AddStandardFP().AddFhirExtensions());
     private static readonly Lazy<SearchParameterCatalog> SharedInstance = new(() => new SearchParameterCatalog(CoreDefinitionsSource.Shared));
 
     private readonly CoreDefinitionsSource _core;
@@ -67,7 +65,7 @@ public sealed partial class SearchParameterCatalog
             CompiledExpression compiled;
             try
             {
-                compiled = Compiler.Compile(expression);
+                compiled = FhirPathCompilers.Fhir.Compile(expression);
             }
             // A core expression the SDK cannot compile leaves that one parameter unindexed (and unknown to the parser);
             // the SDK's parser throws several unrelated exception types, hence the broad catch.

@@ -9,9 +9,6 @@ namespace FhirCaseService.Storage.Persistence;
 /// <summary>Reading resource_version rows into <see cref="StoredResource"/> values.</summary>
 internal static class VersionRows
 {
-    /// <summary>Stored JSON was written by this store from a POCO; reading it back tolerates elements a later SDK may drop.</summary>
-    private static readonly FhirJsonDeserializer Reader = new(new DeserializerSettings().UsingMode(DeserializationMode.Ostrich));
-
     public static string Columns(string alias) =>
         $"{alias}.version_key, {alias}.resource_type, {alias}.resource_id, {alias}.version_id, {alias}.change_seq, {alias}.last_updated_ms, {alias}.is_deleted, {alias}.content";
 
@@ -27,7 +24,7 @@ internal static class VersionRows
     private static StoredResource ToStored(DbDataReader reader)
     {
         var deleted = Convert.ToInt32(reader.GetValue(6), System.Globalization.CultureInfo.InvariantCulture) != 0;
-        var resource = deleted || reader.IsDBNull(7) ? null : Reader.DeserializeResource(reader.GetString(7));
+        var resource = deleted || reader.IsDBNull(7) ? null : FhirSerialization.TolerantJson.DeserializeResource(reader.GetString(7));
         return new StoredResource(reader.GetString(1), reader.GetString(2), reader.GetInt32(3),
             FhirInstantRange.ToInstant(reader.GetInt64(5)), reader.GetInt64(4), deleted, resource);
     }

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
-using Hl7.Fhir.FhirPath;
+using FhirCaseService.Conformance.FhirPath;
 using Hl7.FhirPath;
-using Hl7.FhirPath.Expressions;
 
 namespace FhirCaseService.Validation.FhirPath;
 
@@ -10,11 +9,10 @@ public sealed record CompiledFhirPath(string Expression, CompiledExpression? Com
 
 /// <summary>
 /// Compiles each distinct FHIRPath expression exactly once per process (Lazy inside a ConcurrentDictionary, so two
-/// threads asking at once share one compilation) with the FHIR function set (resolve, memberOf, htmlChecks...).
+/// threads asking at once share one compilation) with the shared FHIR function set (<see cref="FhirPathCompilers"/>).
 /// </summary>
 public static class FhirPathCache
 {
-    private static readonly FhirPathCompiler Compiler = new(new SymbolTable().AddStandardFP().AddFhirExtensions());
     private static readonly ConcurrentDictionary<string, Lazy<CompiledFhirPath>> Cache = new(StringComparer.Ordinal);
 
     public static CompiledFhirPath Get(string expression) =>
@@ -24,7 +22,7 @@ public static class FhirPathCache
     {
         try
         {
-            return new CompiledFhirPath(expression, Compiler.Compile(expression), null);
+            return new CompiledFhirPath(expression, FhirPathCompilers.Fhir.Compile(expression), null);
         }
         // The SDK's parser throws several unrelated exception types (its parser library's, ArgumentException for an
         // unknown function...); any of them means "cannot compile", which is a finding about the profile, never a crash.

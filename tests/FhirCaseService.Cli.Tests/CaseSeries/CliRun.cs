@@ -16,18 +16,10 @@ internal sealed record CliRun(int ExitCode, string Out, string Error)
     }
 
     /// <summary>The first folder above the test binaries that holds FhirCaseService.sln.</summary>
-    public static string RepositoryRoot { get; } = FindRoot();
+    public static string RepositoryRoot => FhirCaseService.TestSupport.RepositoryRoot.Path;
 
     public const string PaperRecord = "examples/case-series/aertgeerts-2025-ino-bridge.json";
     public const string PaperBundle = "examples/bundles/aertgeerts-2025-ino-bridge.json";
-
-    private static string FindRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-            if (File.Exists(Path.Combine(directory.FullName, "FhirCaseService.sln")))
-                return directory.FullName;
-        throw new InvalidOperationException($"No FhirCaseService.sln above {AppContext.BaseDirectory}.");
-    }
 }
 
 /// <summary>A fresh temporary folder per test, removed afterwards.</summary>

@@ -1,26 +1,18 @@
-using FhirCaseService.Storage;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.Extensions.Configuration;
-using Npgsql;
-
 namespace FhirCaseService.Cli.Tests.Export;
 
 /// <summary>
-/// The real service on a real Kestrel socket over a database of its own (as tests/FhirCaseService.Api.Tests/ServiceHost.cs
-/// runs it), for `fhircase export` end to end. The export runner is tuned to pick jobs up at once and to ask for the
-/// shortest Retry-After, so a small export completes in about a second.
+/// The real service (<see cref="ServiceHost"/>) for `fhircase export`, `import` and `token` end to end. The export
+/// runner is tuned to pick jobs up at once and to ask for the shortest Retry-After, so a small export completes in
+/// about a second.
 /// </summary>
-public abstract class ExportServiceHost : IAsyncLifetime
+public abstract class ExportServiceHost(TestDatabase database) : ServiceHost(database, new Dictionary<string, string?>
 {
-    private WebApplicationFactory<Program>? _factory;
-
-    public HttpClient Client { get; private set; } = null!;
-
+    ["Export:PollInterval"] = "00:00:00.100",
+    ["Export:RetryAfterSeconds"] = "1",
+})
+{
     /// <summary>The FHIR base URL, without a trailing slash.</summary>
     public string Base => Client.BaseAddress!.AbsoluteUri.TrimEnd('/');
-
-    public abstract StorageProvider Backend { get; }
 
     private Task? _loaded;
 
@@ -35,7 +27,7 @@ public abstract class ExportServiceHost : IAsyncLifetime
 
     private async Task LoadAsync()
     {
-        var bundle = await File.ReadAllTextAsync(Path.Combine(CaseSeries.CliRun.RepositoryRoot, CaseSeries.CliRun.PaperBundle));
+        var bundle = await File.ReadAllTextAsync(RepositoryRoot.Combine(CaseSeries.CliRun.PaperBundle));
         await SendAsync(HttpMethod.Post, "", bundle);
         await SendAsync(HttpMethod.Put, $"Patient/{OutsiderId}", $$"""{"resourceType":"Patient","id":"{{OutsiderId}}","gender":"unknown"}""");
     }
@@ -53,128 +45,10 @@ public abstract class ExportServiceHost : IAsyncLifetime
         if (!response.IsSuccessStatusCode)
             throw new InvalidOperationException($"{method} /{path} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
     }
-
-    protected abstract Task<IReadOnlyDictionary<string, string?>> CreateDatabaseAsync();
-
-    protected abstract Task DropDatabaseAsync();
-
-    /// <summary>More settings on top of the database's, e.g. to switch authorization on.</summary>
-    protected virtual IReadOnlyDictionary<string, string?> ExtraSettings => new Dictionary<string, string?>();
-
-    protected virtual string Environment => "Development";
-
-    public async Task InitializeAsync()
-    {
-        var settings = new Dictionary<string, string?>(await CreateDatabaseAsync())
-        {
-            ["Startup:LoadExamples"] = "false",
-            ["Export:PollInterval"] = "00:00:00.100",
-            ["Export:RetryAfterSeconds"] = "1",
-        };
-        foreach (var (key, value) in ExtraSettings)
-            settings[key] = value;
-        _factory = new KestrelFactory(settings, Environment);
-        _factory.StartServer();
-        Client = _factory.CreateClient();
-    }
-
-    public async Task DisposeAsync()
-    {
-        Client.Dispose();
-        if (_factory is not null)
-            await _factory.DisposeAsync();
-        await DropDatabaseAsync();
-    }
-
-    /// <summary>Port 0 must be chosen on the factory that starts the server (see the API tests' ServiceHost).</summary>
-    private sealed class KestrelFactory : WebApplicationFactory<Program>
-    {
-        private readonly IReadOnlyDictionary<string, string?> _settings;
-        private readonly string _environment;
-
-        public KestrelFactory(IReadOnlyDictionary<string, string?> settings, string environment)
-        {
-            _settings = settings;
-            _environment = environment;
-            UseKestrel(0);
-        }
-
-        protected override void ConfigureWebHost(IWebHostBuilder builder) => builder
-            .UseEnvironment(_environment)
-            .ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(_settings));
-    }
 }
 
 /// <summary>The service over a fresh SQLite file in a temporary directory (export files beside it).</summary>
-public class SqliteExportServiceHost : ExportServiceHost
-{
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "fhircase-cli-export-tests", Guid.NewGuid().ToString("N"));
+public class SqliteExportServiceHost() : ExportServiceHost(new SqliteTestDatabase());
 
-    public override StorageProvider Backend => StorageProvider.Sqlite;
-
-    protected override Task<IReadOnlyDictionary<string, string?>> CreateDatabaseAsync() =>
-        Task.FromResult<IReadOnlyDictionary<string, string?>>(new Dictionary<string, string?>
-        {
-            ["Storage:Provider"] = nameof(StorageProvider.Sqlite),
-            ["Storage:DataDirectory"] = _directory,
-        });
-
-    protected override Task DropDatabaseAsync()
-    {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        try
-        {
-            if (Directory.Exists(_directory))
-                Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A leftover temporary directory is harmless; the tests' verdict does not depend on it.
-        }
-        return Task.CompletedTask;
-    }
-}
-
-/// <summary>The service over a schema of its own in the test PostgreSQL (FHIRCASE_TEST_POSTGRES), export files in a temporary directory.</summary>
-public class PostgresExportServiceHost : ExportServiceHost
-{
-    private readonly string _schema = "cli_export_" + Guid.NewGuid().ToString("N");
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "fhircase-cli-export-tests", Guid.NewGuid().ToString("N"));
-
-    public override StorageProvider Backend => StorageProvider.PostgreSql;
-
-    private static string AdminConnectionString => FhirCaseService.TestSupport.TestPostgres.ConnectionString;
-
-    protected override async Task<IReadOnlyDictionary<string, string?>> CreateDatabaseAsync()
-    {
-        await ExecuteAsync($"CREATE SCHEMA {_schema}");
-        return new Dictionary<string, string?>
-        {
-            ["Storage:Provider"] = nameof(StorageProvider.PostgreSql),
-            ["Storage:ConnectionString"] = new NpgsqlConnectionStringBuilder(AdminConnectionString) { SearchPath = _schema, MaxPoolSize = 10 }.ConnectionString,
-            ["Storage:DataDirectory"] = _directory,
-        };
-    }
-
-    protected override async Task DropDatabaseAsync()
-    {
-        await ExecuteAsync($"DROP SCHEMA IF EXISTS {_schema} CASCADE");
-        try
-        {
-            if (Directory.Exists(_directory))
-                Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // As above: harmless.
-        }
-    }
-
-    private static async Task ExecuteAsync(string sql)
-    {
-        await using var connection = new NpgsqlConnection(AdminConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
-    }
-}
+/// <summary>The service over a schema of its own in the test PostgreSQL, export files in a temporary directory.</summary>
+public class PostgresExportServiceHost() : ExportServiceHost(new PostgresTestDatabase());

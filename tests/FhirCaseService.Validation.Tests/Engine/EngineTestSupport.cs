@@ -36,12 +36,5 @@ internal static class EngineTestSupport
         }
         """;
 
-    public static string ExampleFile(string relativePath)
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "FhirCaseService.sln")))
-            directory = directory.Parent;
-        Assert.NotNull(directory);
-        return File.ReadAllText(Path.Combine(directory.FullName, relativePath));
-    }
+    public static string ExampleFile(string relativePath) => File.ReadAllText(FhirCaseService.TestSupport.RepositoryRoot.Combine(relativePath));
 }

@@ -292,11 +292,5 @@ public sealed class MalformedInputTests
         return hash;
     }
 
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "FhirCaseService.sln")))
-            directory = directory.Parent;
-        return directory?.FullName ?? throw new InvalidOperationException("The repository root (FhirCaseService.sln) was not found.");
-    }
+    private static string RepositoryRoot() => FhirCaseService.TestSupport.RepositoryRoot.Path;
 }

@@ -3,7 +3,7 @@ using System.Xml.Linq;
 using FhirCaseService.Api.Http;
 using FhirCaseService.Validation;
 
-namespace FhirCaseService.Api.Rest;
+namespace FhirCaseService.Api.Operations;
 
 public enum ValidationMode { Create, Update, Delete }
 

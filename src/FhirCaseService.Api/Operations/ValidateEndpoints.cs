@@ -1,11 +1,12 @@
 using FhirCaseService.Api.Http;
 using FhirCaseService.Api.Metadata;
+using FhirCaseService.Api.Rest;
 using FhirCaseService.Api.Security;
 using FhirCaseService.Storage;
 using FhirCaseService.Validation;
 using Hl7.Fhir.Model;
 
-namespace FhirCaseService.Api.Rest;
+namespace FhirCaseService.Api.Operations;
 
 /// <summary>
 /// <c>$validate</c> at type level (<c>POST [type]/$validate</c>) and instance level (<c>[type]/[id]/$validate</c>): the
