@@ -61,7 +61,7 @@ public sealed class ValidatorPageTests(BrowserSession session) : IClassFixture<B
         await observed.Page.GotoAsync("/app/validate");
 
         await observed.Page.Locator("#resource-file").SetInputFilesAsync(
-            Path.Combine(RepositoryFiles.Root, "examples", "bundles", "aertgeerts-2025-ino-bridge.json"));
+            Path.Combine(RepositoryRoot.Path, "examples", "bundles", "aertgeerts-2025-ino-bridge.json"));
         await observed.Page.WaitForFunctionAsync("() => document.getElementById('resource-text').value.includes('transaction')");
         await observed.Page.GetByRole(Microsoft.Playwright.AriaRole.Button, new() { Name = "Validate" }).ClickAsync();
 
