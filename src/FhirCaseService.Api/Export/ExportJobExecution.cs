@@ -10,7 +10,7 @@ namespace FhirCaseService.Api.Export;
 
 /// <summary>
 /// Writes one claimed job. Types are written one after another; each into files of at most Export:MaxResourcesPerFile
-/// lines. A checkpoint (files committed, then the lease renewed with the progress) follows every Export:CheckpointRows
+/// lines, and (for a _since export) the type's deletions into files of deletion Bundles beside them. A checkpoint (files committed, then the lease renewed with the progress) follows every Export:CheckpointRows
 /// rows, every file roll-over and every finished type, and precedes any write: so on resume everything past the
 /// recorded lengths was written after the last checkpoint, is cut off, and is written again from the recorded key.
 /// </summary>
@@ -46,11 +46,14 @@ internal sealed class ExportJobExecution(IExportJobStore store, IExportFiles fil
             var errors = progress.Errors.FileLines > 0
                 ? new[] { new ExportFileEntry(nameof(OperationOutcome), ExportProgress.ErrorFileName, progress.Errors.FileLines) }
                 : [];
-            var result = new ExportResult([.. progress.Types.SelectMany(t => t.Files)], errors);
+            var result = new ExportResult([.. progress.Types.SelectMany(t => t.Files)], errors)
+            {
+                Deleted = [.. progress.Types.SelectMany(t => t.Deleted.Files)],
+            };
             await lease.DisposeAsync();
             if (await store.CompleteAsync(job.Id, owner, result.Serialize(), DateTimeOffset.UtcNow + options.FileRetention, cancellationToken))
-                logger.LogInformation("Export job {JobId} completed: {Resources} resources in {Files} files",
-                    job.Id, result.Output.Sum(f => f.Count), result.Output.Count);
+                logger.LogInformation("Export job {JobId} completed: {Resources} resources in {Files} files, {Deleted} deletions listed",
+                    job.Id, result.Output.Sum(f => f.Count), result.Output.Count, result.Deleted.Sum(f => f.Count));
         }
         catch (Exception e) when (e is ExportLeaseLostException || e is OperationCanceledException && cancellationToken.IsCancellationRequested)
         {
@@ -89,74 +92,83 @@ internal sealed class ExportJobExecution(IExportJobStore store, IExportFiles fil
 
     private async Task WriteTypeAsync(ExportJob job, ExportProgress progress, TypeProgress type, JobLease lease, CancellationToken cancellationToken)
     {
-        var writer = await files.OpenAsync(job.Id, ExportProgress.FileName(type.Type, type.FileIndex), type.FileLength, cancellationToken);
-        try
+        await using var output = new ExportFileSequence(files, job.Id, type, type.Type,
+            index => ExportProgress.FileName(type.Type, index), options.MaxResourcesPerFile);
+        await using var deleted = new ExportFileSequence(files, job.Id, type.Deleted, nameof(Bundle),
+            index => ExportProgress.DeletedFileName(type.Type, index), options.MaxResourcesPerFile);
+        async Task CheckpointTypeAsync()
         {
-            var sinceCheckpoint = 0;
-            try
-            {
-                await foreach (var row in store.ReadAsync(job, type.Type, type.AfterKey, cancellationToken))
-                {
-                    if (row.Json is null)
-                    {
-                        if (!row.IsDeleted)
-                            await WriteErrorAsync(job, $"{row.ResourceType}/{row.Id} version {row.VersionId} has no stored content and was left out.", cancellationToken);
-                        type.AfterKey = row.Key;
-                        continue;
-                    }
-                    await writer.WriteLineAsync(row.Json, cancellationToken);
-                    type.AfterKey = row.Key;
-                    type.FileLines++;
-                    type.Written++;
-                    if (type.FileLines >= options.MaxResourcesPerFile)
-                    {
-                        writer = await RollOverAsync(job, progress, type, writer, lease, cancellationToken);
-                        sinceCheckpoint = 0;
-                    }
-                    else if (++sinceCheckpoint >= options.CheckpointRows)
-                    {
-                        type.FileLength = await writer.CommitAsync(cancellationToken);
-                        await CheckpointAsync(progress, lease, cancellationToken);
-                        sinceCheckpoint = 0;
-                    }
-                }
-            }
-            catch (Exception e) when (e is SearchQueryException or InvalidStorageRequestException)
-            {
-                // The store cannot select this type as asked (a filter it cannot run): the other types still export,
-                // and the manifest's error file says what is missing.
-                await WriteErrorAsync(job, $"{type.Type} could not be exported: {e.Message}", cancellationToken);
-            }
-
-            type.FileLength = await writer.CommitAsync(cancellationToken);
-            await writer.DisposeAsync();
-            var name = ExportProgress.FileName(type.Type, type.FileIndex);
-            if (type.FileLines > 0)
-                type.Files.Add(new ExportFileEntry(type.Type, name, type.FileLines));
-            else
-                await files.DeleteFileAsync(job.Id, name, cancellationToken);
-            type.Done = true;
+            await output.CommitAsync(cancellationToken);
+            await deleted.CommitAsync(cancellationToken);
             await CheckpointAsync(progress, lease, cancellationToken);
         }
-        finally
+
+        var sinceCheckpoint = 0;
+        try
         {
-            await writer.DisposeAsync();
+            await foreach (var row in store.ReadAsync(job, type.Type, type.AfterKey, cancellationToken))
+            {
+                bool full;
+                if (row.IsDeleted)
+                {
+                    full = await deleted.WriteLineAsync(DeletionBundle(row), cancellationToken);
+                }
+                else if (row.Json is not null)
+                {
+                    full = await output.WriteLineAsync(row.Json, cancellationToken);
+                    type.Written++;
+                }
+                else
+                {
+                    await WriteErrorAsync(job, $"{row.ResourceType}/{row.Id} version {row.VersionId} has no stored content and was left out.", cancellationToken);
+                    type.AfterKey = row.Key;
+                    continue;
+                }
+                type.AfterKey = row.Key;
+                if (full)
+                {
+                    // The full file is closed and checkpointed before the next one is opened, so no file exists beyond the recorded ones.
+                    await (row.IsDeleted ? deleted : output).CloseFileAsync(cancellationToken);
+                    await CheckpointTypeAsync();
+                    sinceCheckpoint = 0;
+                }
+                else if (++sinceCheckpoint >= options.CheckpointRows)
+                {
+                    await CheckpointTypeAsync();
+                    sinceCheckpoint = 0;
+                }
+            }
         }
+        catch (Exception e) when (e is SearchQueryException or InvalidStorageRequestException)
+        {
+            // The store cannot select this type as asked (a filter it cannot run): the other types still export,
+            // and the manifest's error file says what is missing.
+            await WriteErrorAsync(job, $"{type.Type} could not be exported: {e.Message}", cancellationToken);
+        }
+
+        await output.FinishAsync(cancellationToken);
+        await deleted.FinishAsync(cancellationToken);
+        type.Done = true;
+        await CheckpointAsync(progress, lease, cancellationToken);
     }
 
-    /// <summary>Closes a full file and checkpoints before the next one is opened, so no file exists beyond the recorded ones.</summary>
-    private async Task<IExportFileWriter> RollOverAsync(ExportJob job, ExportProgress progress, TypeProgress type, IExportFileWriter writer,
-        JobLease lease, CancellationToken cancellationToken)
-    {
-        await writer.CommitAsync(cancellationToken);
-        await writer.DisposeAsync();
-        type.Files.Add(new ExportFileEntry(type.Type, ExportProgress.FileName(type.Type, type.FileIndex), type.FileLines));
-        type.FileIndex++;
-        type.FileLength = 0;
-        type.FileLines = 0;
-        await CheckpointAsync(progress, lease, cancellationToken);
-        return await files.OpenAsync(job.Id, ExportProgress.FileName(type.Type, type.FileIndex), 0, cancellationToken);
-    }
+    /// <summary>
+    /// One line of the manifest's deleted files (Bulk Data Access IG 2.0.0): a transaction Bundle with one DELETE entry
+    /// for the resource, stamped with when it was deleted, so a registry can apply it as it stands.
+    /// </summary>
+    private static string DeletionBundle(ExportRow row) =>
+        FhirSerialization.ToJson(new Bundle
+        {
+            Meta = new Meta { LastUpdated = row.LastUpdated },
+            Type = Bundle.BundleType.Transaction,
+            Entry =
+            [
+                new Bundle.EntryComponent
+                {
+                    Request = new Bundle.RequestComponent { Method = Bundle.HTTPVerb.DELETE, Url = $"{row.ResourceType}/{row.Id}" },
+                },
+            ],
+        });
 
     private async Task CheckpointAsync(ExportProgress progress, JobLease lease, CancellationToken cancellationToken)
     {

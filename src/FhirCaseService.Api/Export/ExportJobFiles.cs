@@ -13,7 +13,7 @@ public static class ExportJobFiles
         if (job.ResultJson is not null)
         {
             var result = ExportResult.Deserialize(job.ResultJson);
-            names.UnionWith(result.Output.Concat(result.Errors).Select(f => f.Name));
+            names.UnionWith(result.Output.Concat(result.Errors).Concat(result.Deleted).Select(f => f.Name));
         }
         return names;
     }
