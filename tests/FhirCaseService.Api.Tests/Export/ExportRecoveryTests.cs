@@ -107,6 +107,34 @@ public abstract class ExportRecoveryTests(StorageProvider provider) : IAsyncLife
     }
 
     [Fact]
+    public async Task A_since_job_interrupted_by_a_process_restart_lists_each_deletion_once()
+    {
+        var first = await StartAsync(("CheckpointRows", "5"), ("Lease", "00:00:01"));
+        var client = new ExportTestClient(first);
+        await client.SeedAsync(patients: 2, observationsEach: 30);
+        var before = await client.ExportAsync("/$export?_type=Observation");
+        var observations = (await client.DownloadAsync(before)).Select(r => r.Id).ToList();
+        foreach (var id in observations.Take(45))
+            await client.Store.DeleteAsync("Observation", id);
+        var kickOff = await client.KickOffAsync("/$export?_type=Observation&_since=" + Uri.EscapeDataString(before.TransactionTime));
+        var jobId = ExportTestClient.JobIdOf(kickOff.StatusUrl!);
+        await ExportTestClient.WaitUntilAsync(async () => (await client.Jobs.GetAsync(jobId))!.Status != ExportJobStatus.Queued, "the job is claimed");
+        await first.DisposeAsync();
+
+        var second = await StartAsync(("Lease", "00:00:01"));
+        try
+        {
+            var resumed = new ExportTestClient(second);
+            var deleted = await ExportDeletions.DownloadAsync(resumed, await resumed.WaitForManifestAsync(kickOff.StatusUrl!));
+            Assert.Equal(observations.Take(45).Select(id => $"Observation/{id}").Order(), deleted.Order());
+        }
+        finally
+        {
+            await second.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task Expired_exports_lose_their_status_files_and_rows()
     {
         var replica = await StartAsync(("FileRetention", "00:00:01"));
