@@ -12,6 +12,15 @@ using FhirCaseService.ExportBench;
 // with --keep a fixed directory and schema left in place, which the next --keep run seeds further instead of again.
 // --copy: levels above 10,000 patients are reached by copying the first 10,000 in SQL with renamed ids (PopulationCopier)
 // instead of through the storage API, minutes instead of hours on a busy machine.
+//
+// Bulk $import benchmark (ImportBench): generated patients (fhircase generate's writer) sent as one NDJSON body to the
+// service process over a fresh database, timed to the manifest, with the server's peak memory:
+//   bench/FhirCaseService.ExportBench/run.sh import [sqlite|postgres|both] [patients ...] [--no-validation] [--keep-cohorts]
+if (args is ["import", .. var importArgs])
+{
+    await ImportBench.RunAsync(importArgs, FindAbove(Path.Combine("src", "FhirCaseService.Api", "bin", "Release", "net10.0", "FhirCaseService.Api.dll")));
+    return;
+}
 
 var backend = "both";
 var levels = new List<int>();

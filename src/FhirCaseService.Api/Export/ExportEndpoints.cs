@@ -70,8 +70,9 @@ public static class ExportEndpoints
             s.Access.Demand(context, type, ScopePermissions.Read | ScopePermissions.Search);
 
         var baseUrl = SearchRequest.BaseUrl(request);
+        // With _since the registry holds an earlier state: it learns of deletions since then too (the manifest's deleted array).
         var exportRequest = new ExportRequest(level, groupId, parameters.Types, parameters.Since, parameters.TypeFilters, parameters.PatientIds,
-            $"{baseUrl}{request.Path}{request.QueryString}", s.Access.ClientId(context));
+            $"{baseUrl}{request.Path}{request.QueryString}", s.Access.ClientId(context), IncludeDeleted: parameters.Since is not null);
         ExportJob job;
         try
         {
@@ -165,7 +166,10 @@ public static class ExportEndpoints
         return $"{current.Type}: {current.Written} resources written ({done} of {progress.Types.Count} types done)";
     }
 
-    /// <summary>The completion manifest (IG 2.0.0): transactionTime is the job's pinned snapshot, fit to be the next export's _since.</summary>
+    /// <summary>
+    /// The completion manifest (IG 2.0.0): transactionTime is the job's pinned snapshot, fit to be the next export's _since;
+    /// deleted lists the files of deletion Bundles (empty unless the export had _since).
+    /// </summary>
     private static byte[] Manifest(ExportJob job, string baseUrl, bool requiresAccessToken)
     {
         var result = ExportResult.Deserialize(job.ResultJson ?? throw new InvalidOperationException($"Export job {job.Id} completed without a result."));
@@ -178,6 +182,7 @@ public static class ExportEndpoints
             json.WriteBoolean("requiresAccessToken", requiresAccessToken);
             WriteFiles(json, "output", result.Output, job.Id, baseUrl, withCount: true);
             WriteFiles(json, "error", result.Errors, job.Id, baseUrl, withCount: false);
+            WriteFiles(json, "deleted", result.Deleted, job.Id, baseUrl, withCount: true);
             json.WriteEndObject();
         }
         return buffer.ToArray();

@@ -53,7 +53,10 @@ public sealed class DirectoryExportFiles(string root) : IExportFiles
 
     public Task DeleteFileAsync(string jobId, string fileName, CancellationToken cancellationToken)
     {
-        File.Delete(PathOf(jobId, fileName));
+        // A job that never opened a file has no directory either: nothing to delete.
+        var path = PathOf(jobId, fileName);
+        if (File.Exists(path))
+            File.Delete(path);
         return Task.CompletedTask;
     }
 

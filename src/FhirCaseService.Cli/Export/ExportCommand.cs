@@ -118,7 +118,7 @@ public sealed class ExportCommand(Func<string, string?> environment, Func<bool> 
         }
     }
 
-    /// <summary>stdout: what was exported, the server's errors (exit 1 when any is an error), and the next incremental --since.</summary>
+    /// <summary>stdout: what was exported, what was deleted (incremental exports), the server's errors (exit 1 when any is an error), and the next incremental --since.</summary>
     private static async Task<int> ReportAsync(ExportResult result, string directory, CliContext context, CancellationToken cancellationToken)
     {
         var output = result.Files.Where(f => f.Kind == ExportFileKind.Output).ToList();
@@ -128,6 +128,14 @@ public sealed class ExportCommand(Func<string, string?> environment, Func<bool> 
         var width = result.Files.Select(f => f.Name.Length).DefaultIfEmpty(0).Max();
         foreach (var file in output)
             await writer.WriteLineAsync($"  {file.Name.PadRight(width)}  {file.Source.Count?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"}").ConfigureAwait(false);
+        // An incremental export's deletions: the registry applies them as the transaction Bundles they are.
+        var deleted = result.Files.Where(f => f.Kind == ExportFileKind.Deleted).ToList();
+        if (deleted.Count > 0)
+        {
+            await writer.WriteLineAsync($"deleted since --since: {deleted.Sum(f => f.Source.Count ?? 0)} resource(s), as DELETE Bundles in {deleted.Count} files").ConfigureAwait(false);
+            foreach (var file in deleted)
+                await writer.WriteLineAsync($"  {file.Name.PadRight(width)}  {file.Source.Count?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"}").ConfigureAwait(false);
+        }
 
         var errorCount = 0;
         foreach (var file in result.Files.Where(f => f.Kind == ExportFileKind.Error))

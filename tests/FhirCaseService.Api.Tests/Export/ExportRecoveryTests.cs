@@ -107,6 +107,34 @@ public abstract class ExportRecoveryTests(StorageProvider provider) : IAsyncLife
     }
 
     [Fact]
+    public async Task A_since_job_interrupted_by_a_process_restart_lists_each_deletion_once()
+    {
+        var first = await StartAsync(("CheckpointRows", "5"), ("Lease", "00:00:01"));
+        var client = new ExportTestClient(first);
+        await client.SeedAsync(patients: 2, observationsEach: 30);
+        var before = await client.ExportAsync("/$export?_type=Observation");
+        var observations = (await client.DownloadAsync(before)).Select(r => r.Id).ToList();
+        foreach (var id in observations.Take(45))
+            await client.Store.DeleteAsync("Observation", id);
+        var kickOff = await client.KickOffAsync("/$export?_type=Observation&_since=" + Uri.EscapeDataString(before.TransactionTime));
+        var jobId = ExportTestClient.JobIdOf(kickOff.StatusUrl!);
+        await ExportTestClient.WaitUntilAsync(async () => (await client.Jobs.GetAsync(jobId))!.Status != ExportJobStatus.Queued, "the job is claimed");
+        await first.DisposeAsync();
+
+        var second = await StartAsync(("Lease", "00:00:01"));
+        try
+        {
+            var resumed = new ExportTestClient(second);
+            var deleted = await ExportDeletions.DownloadAsync(resumed, await resumed.WaitForManifestAsync(kickOff.StatusUrl!));
+            Assert.Equal(observations.Take(45).Select(id => $"Observation/{id}").Order(), deleted.Order());
+        }
+        finally
+        {
+            await second.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task Expired_exports_lose_their_status_files_and_rows()
     {
         var replica = await StartAsync(("FileRetention", "00:00:01"));
@@ -154,7 +182,7 @@ public abstract class ExportRecoveryTests(StorageProvider provider) : IAsyncLife
     }
 
     [Fact]
-    public async Task Chained_since_exports_under_concurrent_writers_hold_every_change_exactly_once()
+    public async Task Chained_since_exports_under_concurrent_writers_hold_every_change_and_deletion_exactly_once()
     {
         var replica = await StartAsync(("CheckpointRows", "50"), ("MaxResourcesPerFile", "100"));
         try
@@ -169,7 +197,13 @@ public abstract class ExportRecoveryTests(StorageProvider provider) : IAsyncLife
                 for (var i = 0; !stop.IsCancellationRequested && i < 80; i++)
                 {
                     StoredResource written;
-                    if (i % 3 == 2)
+                    if (i % 9 == 8)
+                    {
+                        var index = i % mine.Count;
+                        written = (await client.Store.DeleteAsync("Observation", mine[index].Id!))!;
+                        mine.RemoveAt(index);
+                    }
+                    else if (i % 3 == 2)
                     {
                         var index = i % mine.Count;
                         mine[index].Value = new Quantity(i, "%");
@@ -186,7 +220,7 @@ public abstract class ExportRecoveryTests(StorageProvider provider) : IAsyncLife
                 }
             })).ToList();
 
-            var exports = new List<(DateTimeOffset TransactionTime, List<ExportedResource> Resources)>();
+            var exports = new List<(DateTimeOffset TransactionTime, List<ExportedResource> Resources, List<string> Deleted)>();
             string? since = null;
             for (var k = 0; k < 5; k++)
             {
@@ -197,33 +231,139 @@ public abstract class ExportRecoveryTests(StorageProvider provider) : IAsyncLife
                 }
                 var query = "/$export?_type=Observation" + (since is null ? "" : "&_since=" + Uri.EscapeDataString(since));
                 var manifest = await client.ExportAsync(query);
-                exports.Add((DateTimeOffset.Parse(manifest.TransactionTime, System.Globalization.CultureInfo.InvariantCulture), await client.DownloadAsync(manifest)));
+                exports.Add((DateTimeOffset.Parse(manifest.TransactionTime, System.Globalization.CultureInfo.InvariantCulture),
+                    await client.DownloadAsync(manifest), await ExportDeletions.DownloadAsync(client, manifest)));
                 since = manifest.TransactionTime;
             }
 
             Assert.True(writes.Count > 20, $"the writers wrote {writes.Count} changes only");
+            Assert.True(writes.Count(w => w.IsDeleted) > 3, $"the writers deleted {writes.Count(w => w.IsDeleted)} resources only");
             var all = exports.SelectMany(e => e.Resources).ToList();
             Assert.Equal(all.Count, all.Select(r => $"{r.Id}/{r.Version}").Distinct().Count());
             var written = writes.ToList();
+            var writerIds = written.Select(w => w.Id).ToHashSet();
             for (var k = 0; k < exports.Count; k++)
             {
                 var from = k == 0 ? DateTimeOffset.MinValue : exports[k - 1].TransactionTime;
                 var to = exports[k].TransactionTime;
-                // Export k holds, for each resource changed in (from, to], the version current at its transactionTime.
-                var expected = written
+                // Export k holds, for each resource changed in (from, to], the version current at its transactionTime:
+                // in the output when that version is live, in the deleted files when it is a deletion (only with _since).
+                var current = written
                     .Where(w => Millis(w.LastUpdated) > from && Millis(w.LastUpdated) <= to)
                     .Select(w => w.Id).Distinct()
-                    .Select(id => $"{id}/{written.Where(w => w.Id == id && Millis(w.LastUpdated) <= to).Max(w => w.VersionId)}")
-                    .Order().ToList();
-                var writerIds = written.Select(w => w.Id).ToHashSet();
+                    .Select(id => written.Where(w => w.Id == id && Millis(w.LastUpdated) <= to).MaxBy(w => w.VersionId)!)
+                    .ToList();
+                var expected = current.Where(w => !w.IsDeleted).Select(w => $"{w.Id}/{w.VersionId}").Order().ToList();
                 var actual = exports[k].Resources.Where(r => writerIds.Contains(r.Id)).Select(r => $"{r.Id}/{r.Version}").Order().ToList();
                 Assert.Equal(expected, actual);
+                var expectedDeleted = k == 0 ? [] : current.Where(w => w.IsDeleted).Select(w => $"Observation/{w.Id}").Order().ToList();
+                Assert.Equal(expectedDeleted, exports[k].Deleted.Order().ToList());
             }
         }
         finally
         {
             await replica.DisposeAsync();
         }
+    }
+
+    [Fact]
+    public async Task A_since_export_lists_each_deletion_since_then_once_and_exports_without_since_list_none()
+    {
+        var replica = await StartAsync(("MaxResourcesPerFile", "5"), ("CheckpointRows", "3"));
+        try
+        {
+            var client = new ExportTestClient(replica);
+            var patients = await client.SeedAsync(patients: 2, observationsEach: 7);
+            var observations = await IdsAsync(client, "Observation");
+            var first = await client.ExportAsync("/$export?_type=Observation");
+
+            // Twelve deletions of resources the registry holds (more than two files of five), one of them deleted a second
+            // time (no new version), one deleted and created again under its id, one created and deleted within the
+            // window, one updated, and a deleted Condition, which an Observation export does not list.
+            var deletedIds = observations.Take(12).ToList();
+            foreach (var id in deletedIds)
+                await client.Store.DeleteAsync("Observation", id);
+            await client.Store.DeleteAsync("Observation", deletedIds[0]);
+            var recreated = observations[12];
+            await client.Store.DeleteAsync("Observation", recreated);
+            var again = (Observation)(await client.Store.ReadAsync("Observation", observations[13])).Version!.Resource!;
+            again.Id = recreated;
+            await client.Store.UpdateAsync(again);
+            var transient = (await client.CreateObservationAsync(patients[0].Id!)).Id;
+            await client.Store.DeleteAsync("Observation", transient);
+            var updated = (Observation)(await client.Store.ReadAsync("Observation", observations[13])).Version!.Resource!;
+            updated.Value = new Quantity(2, "%");
+            await client.Store.UpdateAsync(updated);
+            await client.Store.DeleteAsync("Condition", (await IdsAsync(client, "Condition"))[0]);
+
+            var second = await client.ExportAsync("/$export?_type=Observation&_since=" + Uri.EscapeDataString(first.TransactionTime));
+
+            var deleted = await ExportDeletions.DownloadAsync(client, second);
+            // A resource created and deleted within the window is listed too: a registry that pulled an overlapping window
+            // may hold it, and a DELETE of a resource it does not hold changes nothing.
+            Assert.Equal(deletedIds.Append(transient).Select(id => $"Observation/{id}").Order(), deleted.Order());
+            Assert.Equal(3, JsonDeletedFileCount(await second.Response.Content.ReadAsStringAsync()));
+            var output = await client.DownloadAsync(second);
+            Assert.Equal([recreated, observations[13]], output.Select(r => r.Id).Order());
+
+            var full = await client.ExportAsync("/$export?_type=Observation,Condition");
+            Assert.Empty(await ExportDeletions.DownloadAsync(client, full));
+            Assert.DoesNotContain(await client.DownloadAsync(full), r => deletedIds.Contains(r.Id) || r.Id == transient);
+            var quiet = await client.ExportAsync("/$export?_type=Observation&_since=" + Uri.EscapeDataString(second.TransactionTime));
+            Assert.Empty(await ExportDeletions.DownloadAsync(client, quiet));
+        }
+        finally
+        {
+            await replica.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_since_export_lists_only_deletions_within_its_group_and_type_filter()
+    {
+        var replica = await StartAsync();
+        try
+        {
+            var client = new ExportTestClient(replica);
+            var patients = await client.SeedAsync(patients: 2, observationsEach: 0);
+            var member = patients[0].Id!;
+            var outsider = patients[1].Id!;
+            var group = (await client.Store.CreateAsync(new Group
+            {
+                Type = Group.GroupType.Person,
+                Actual = true,
+                Member = [new Group.MemberComponent { Entity = new ResourceReference($"Patient/{member}") }],
+            })).Id;
+            var memberCd22 = (await client.CreateObservationAsync(member, "51124-6")).Id;
+            var memberOther = (await client.CreateObservationAsync(member, "51125-3")).Id;
+            var outsiderCd22 = (await client.CreateObservationAsync(outsider, "51124-6")).Id;
+            var before = await client.ExportAsync("/$export?_type=Observation");
+            foreach (var id in new[] { memberCd22, memberOther, outsiderCd22 })
+                await client.Store.DeleteAsync("Observation", id);
+            var since = "&_since=" + Uri.EscapeDataString(before.TransactionTime);
+
+            var groupExport = await client.ExportAsync($"/Group/{group}/$export?_type=Observation{since}");
+            var filtered = await client.ExportAsync($"/$export?_typeFilter={Uri.EscapeDataString("Observation?code=http://loinc.org|51124-6")}{since}");
+            var patientLevel = await client.ExportAsync($"/Patient/$export?_type=Observation{since}");
+
+            // A deletion has no content: group membership and filters are judged on the version it deleted.
+            Assert.Equal([$"Observation/{memberCd22}", $"Observation/{memberOther}"], (await ExportDeletions.DownloadAsync(client, groupExport)).Order());
+            Assert.Equal([$"Observation/{memberCd22}", $"Observation/{outsiderCd22}"], (await ExportDeletions.DownloadAsync(client, filtered)).Order());
+            Assert.Equal(3, (await ExportDeletions.DownloadAsync(client, patientLevel)).Count);
+        }
+        finally
+        {
+            await replica.DisposeAsync();
+        }
+    }
+
+    private static async Task<List<string>> IdsAsync(ExportTestClient client, string type) =>
+        [.. (await client.DownloadAsync(await client.ExportAsync($"/$export?_type={type}"))).Select(r => r.Id).Order()];
+
+    private static int JsonDeletedFileCount(string manifest)
+    {
+        using var json = System.Text.Json.JsonDocument.Parse(manifest);
+        return json.RootElement.GetProperty("deleted").GetArrayLength();
     }
 
     private static DateTimeOffset Millis(DateTimeOffset instant) => DateTimeOffset.FromUnixTimeMilliseconds(instant.ToUnixTimeMilliseconds());

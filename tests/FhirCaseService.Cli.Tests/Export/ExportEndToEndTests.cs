@@ -23,9 +23,10 @@ public abstract class ExportEndToEndTests<THost>(THost host) : IAsyncLifetime wh
     private Task<CliRun> Export(string directory, params string[] extra) =>
         ExportCli.RunAsync(_folder.Path, ["--server", host.Base, "-o", directory, "--poll-interval", "0.1", "--timeout", "60", .. extra]);
 
-    /// <summary>Each file's resources as (type, id), for comparing folders with what the server holds.</summary>
+    /// <summary>Each output file's resources as (type, id), for comparing folders with what the server holds.</summary>
     private IReadOnlyList<(string File, string Type, string Id)> Resources(string directory) =>
         Directory.GetFiles(_folder.File(directory), "*.ndjson")
+            .Where(path => !Path.GetFileName(path).StartsWith("deleted.", StringComparison.Ordinal))
             .SelectMany(path => File.ReadLines(path).Where(l => l.Length > 0).Select(line =>
             {
                 using var resource = JsonDocument.Parse(line);
@@ -86,19 +87,35 @@ public abstract class ExportEndToEndTests<THost>(THost host) : IAsyncLifetime wh
     }
 
     [Fact]
-    public async Task Exporting_since_the_previous_transaction_time_downloads_only_what_changed_since()
+    public async Task Exporting_since_the_previous_transaction_time_downloads_what_changed_and_what_was_deleted_since()
     {
+        var doomedId = "doomed-" + Guid.NewGuid().ToString("N")[..8];
+        await host.SendAsync(HttpMethod.Put, $"Patient/{doomedId}", $$"""{"resourceType":"Patient","id":"{{doomedId}}","gender":"male"}""");
         var first = await Export("before", "--type", "Patient");
         Assert.True(first.ExitCode == 0, first.Error);
+        Assert.False(File.Exists(_folder.File("before/deleted.1.ndjson")));
         using var manifest = JsonDocument.Parse(File.ReadAllText(_folder.File("before/manifest.json")));
         var transactionTime = manifest.RootElement.GetProperty("transactionTime").GetString()!;
         var changedId = "changed-" + Guid.NewGuid().ToString("N")[..8];
         await host.SendAsync(HttpMethod.Put, $"Patient/{changedId}", $$"""{"resourceType":"Patient","id":"{{changedId}}","gender":"female"}""");
+        await host.SendAsync(HttpMethod.Delete, $"Patient/{doomedId}", "");
 
         var next = await Export("after", "--type", "Patient", "--since", transactionTime);
 
         Assert.True(next.ExitCode == 0, next.Error);
         Assert.Equal([("Patient", changedId)], Resources("after").Select(r => (r.Type, r.Id)));
+        var deletion = Assert.Single(File.ReadAllLines(_folder.File("after/deleted.1.ndjson")));
+        using (var bundle = JsonDocument.Parse(deletion))
+        {
+            Assert.Equal("transaction", bundle.RootElement.GetProperty("type").GetString());
+            var request = Assert.Single(bundle.RootElement.GetProperty("entry").EnumerateArray()).GetProperty("request");
+            Assert.Equal(("DELETE", $"Patient/{doomedId}"), (request.GetProperty("method").GetString(), request.GetProperty("url").GetString()));
+        }
+        Assert.Contains("deleted since --since: 1 resource(s)", next.Out);
+
+        var validate = await CliRun.StartIn(_folder.Path, "validate", "after");
+
+        Assert.True(validate.ExitCode == 0, validate.Out + validate.Error);
     }
 
     [Fact]

@@ -1,0 +1,260 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using FhirCaseService.CaseSeries.Synthetic;
+
+namespace FhirCaseService.ExportBench;
+
+/// <summary>
+/// Bulk <c>$import</c> benchmark (issue 11: at least 10,000 resources/s with validation on, 100,000 generated patients,
+/// peak RSS flat in N). Per population: a synthetic cohort (<see cref="SyntheticCohortWriter"/>, NDJSON, seed 1) is
+/// generated once into a kept folder; the service runs as its own process over a fresh database; a small cohort of
+/// another seed is imported first (JIT, schema compilation); then all the cohort's files go up as one NDJSON body, as
+/// <c>fhircase import</c> sends them, and the status is polled to the manifest. Reports resources/s over the whole wall
+/// time (upload, spool, judging, commits), the upload alone, and the service's resident set size (sampled peak and
+/// VmHWM).
+/// </summary>
+public static class ImportBench
+{
+    private const int WarmUpPatients = 20;
+
+    /// <summary>
+    /// <c>import [sqlite|postgres|both] [patients ...] [--no-validation] [--keep-cohorts] [--api path]</c>: each
+    /// population on a fresh database of each backend.
+    /// </summary>
+    public static async Task RunAsync(string[] args, string defaultApiDll)
+    {
+        var backend = "both";
+        var levels = new List<int>();
+        var validation = true;
+        var apiDll = defaultApiDll;
+        var keepCohorts = false;
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (args[i] == "--no-validation")
+                validation = false;
+            else if (args[i] == "--keep-cohorts")
+                keepCohorts = true;
+            else if (args[i] == "--api")
+                apiDll = Path.GetFullPath(args[++i]);
+            else if (int.TryParse(args[i], NumberStyles.None, CultureInfo.InvariantCulture, out var patients))
+                levels.Add(patients);
+            else
+                backend = args[i];
+        }
+        if (levels.Count == 0)
+            levels.Add(10_000);
+        levels.Sort();
+
+        Console.WriteLine($"import bench: {string.Join(", ", levels.Select(n => n.ToString("N0", CultureInfo.InvariantCulture)))} generated patients, " +
+                          $"validation {(validation ? "on" : "off")}, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
+        Console.WriteLine($"service: {apiDll}");
+        Console.WriteLine($"started {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {LoadAverage()}");
+
+        var warmUp = await CohortAsync(WarmUpPatients, seed: 2, keep: true);
+        var results = new List<ImportResult>();
+        foreach (var patients in levels)
+        {
+            var cohort = await CohortAsync(patients, seed: 1, keepCohorts);
+            try
+            {
+                if (backend is "sqlite" or "both")
+                {
+                    await using var database = BenchDatabase.Sqlite(keep: false);
+                    results.Add(await MeasureAsync(database, apiDll, cohort, warmUp, validation));
+                }
+                if (backend is "postgres" or "both")
+                {
+                    var admin = Environment.GetEnvironmentVariable("FHIRCASE_TEST_POSTGRES")
+                                ?? "Host=127.0.0.1;Port=5432;Username=fhircase;Password=fhircase;Database=fhircase";
+                    await using var database = await BenchDatabase.PostgresAsync(admin, keep: false);
+                    results.Add(await MeasureAsync(database, apiDll, cohort, warmUp, validation));
+                }
+            }
+            finally
+            {
+                if (!keepCohorts)
+                    Directory.Delete(cohort.Directory, recursive: true);
+            }
+        }
+
+        Console.WriteLine();
+        Console.WriteLine($"finished {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {LoadAverage()}");
+        Console.WriteLine("| backend | patients | resources | body | validation | upload (202) | wall time | resources/s (wall) | refused | RSS before | peak RSS (sampled) | VmHWM after |");
+        Console.WriteLine("|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in results)
+            Console.WriteLine(r.TableRow());
+    }
+
+    /// <summary>A generated cohort on disk: its NDJSON files and how many resources they hold.</summary>
+    private sealed record Cohort(int Patients, string Directory, IReadOnlyList<string> Files, long Resources, long Bytes);
+
+    /// <summary>
+    /// The cohort of <paramref name="patients"/> for <paramref name="seed"/>, generated unless a complete one is kept from an
+    /// earlier run (the generator is deterministic, so a kept cohort is the same bytes).
+    /// </summary>
+    private static async Task<Cohort> CohortAsync(int patients, int seed, bool keep)
+    {
+        var directory = Path.Combine(Path.GetTempPath(), $"fhircase-import-bench-cohort-s{seed}-{patients}");
+        var complete = Path.Combine(directory, "complete.txt");
+        if (!keep && Directory.Exists(directory) && !File.Exists(complete))
+            Directory.Delete(directory, recursive: true);
+        if (!File.Exists(complete))
+        {
+            if (Directory.Exists(directory))
+                Directory.Delete(directory, recursive: true);
+            var watch = Stopwatch.StartNew();
+            var summary = await SyntheticCohortWriter.WriteAsync(new SyntheticCohortOptions(patients, seed), SyntheticOutputFormat.Ndjson, directory);
+            await File.WriteAllTextAsync(complete, summary.ResourceCount.ToString(CultureInfo.InvariantCulture));
+            Console.WriteLine($"generated {patients:N0} patients (seed {seed}): {summary.ResourceCount:N0} resources in {watch.Elapsed.TotalSeconds:F1} s, {directory}");
+        }
+        // Patients first, as an EHR would send them (the import does not need it: references are not checked).
+        var files = Directory.GetFiles(directory, "*.ndjson")
+            .OrderBy(f => Path.GetFileName(f) == "Patient.ndjson" ? 0 : 1).ThenBy(f => f, StringComparer.Ordinal).ToList();
+        var resources = long.Parse(await File.ReadAllTextAsync(complete), CultureInfo.InvariantCulture);
+        return new Cohort(patients, directory, files, resources, files.Sum(f => new FileInfo(f).Length));
+    }
+
+    private static async Task<ImportResult> MeasureAsync(BenchDatabase database, string apiDll, Cohort cohort, Cohort warmUp, bool validation)
+    {
+        Console.WriteLine($"{database.Name}, {cohort.Patients:N0} patients ({cohort.Resources:N0} resources, {Megabytes(cohort.Bytes):F0} MB of NDJSON):");
+        var settings = new Dictionary<string, string>(database.ServiceSettings)
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["Startup__LoadExamples"] = "false",
+            ["Authorization__Enabled"] = "false",
+            ["Limits__RateLimit__Enabled"] = "false",
+            ["Validation__Enabled"] = validation ? "true" : "false",
+            ["Import__PollInterval"] = "00:00:00.200",
+            // One body holds the whole cohort, as `fhircase import` sends it; 100,000 patients are more than the 2 GiB default.
+            ["Import__MaxBodyBytes"] = (64L << 30).ToString(CultureInfo.InvariantCulture),
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
+        var log = Path.Combine(database.Scratch, $"service-import-{cohort.Patients}.log");
+        await using var service = await ServiceProcess.StartAsync(apiDll, settings, log, TimeSpan.FromMinutes(2));
+        using var client = new HttpClient { BaseAddress = service.BaseAddress, Timeout = TimeSpan.FromHours(2) };
+
+        var warm = await ImportAsync(client, warmUp);
+        if (warm.Refused > 0 || warm.Accepted != warmUp.Resources)
+            throw new InvalidOperationException($"The warm-up import accepted {warm.Accepted} of {warmUp.Resources} resources and refused {warm.Refused} lines.");
+        var before = service.ReadMemory();
+        Console.WriteLine($"  service pid {service.ProcessId}: RSS {Megabytes(before.Rss):F0} MB after the warm-up import ({warmUp.Resources:N0} resources), load average {LoadAverage()}");
+
+        var sampler = new RssSampler(service, TimeSpan.FromMilliseconds(100));
+        var run = await ImportAsync(client, cohort);
+        var peak = await sampler.StopAsync();
+        var after = service.ReadMemory();
+        var result = new ImportResult(database.Name, cohort.Patients, cohort.Resources, cohort.Bytes, validation, run, before, peak, after);
+        Console.WriteLine($"  {result.Summary()}; load average {LoadAverage()}");
+        if (run.Accepted != cohort.Resources)
+            Console.WriteLine($"  WARNING: {run.Accepted:N0} resources accepted of {cohort.Resources:N0} generated.");
+        return result;
+    }
+
+    /// <summary>POSTs the cohort's files as one NDJSON body and polls the status URL until the manifest arrives.</summary>
+    private static async Task<ImportRun> ImportAsync(HttpClient client, Cohort cohort)
+    {
+        var watch = Stopwatch.StartNew();
+        Uri status;
+        await using (var body = new ConcatenatedFiles(cohort.Files))
+        using (var request = new HttpRequestMessage(HttpMethod.Post, "/$import") { Content = new StreamContent(body, 1 << 16) })
+        {
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/fhir+ndjson");
+            request.Headers.Add("Prefer", "respond-async");
+            request.Headers.Accept.ParseAdd("application/fhir+json");
+            using var response = await client.SendAsync(request);
+            if (response.StatusCode != HttpStatusCode.Accepted)
+                throw new InvalidOperationException($"POST /$import answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+            status = response.Content.Headers.ContentLocation ?? throw new InvalidOperationException("POST /$import answered 202 without Content-Location.");
+        }
+        var uploaded = watch.Elapsed;
+        while (true)
+        {
+            using var response = await client.GetAsync(status.PathAndQuery);
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                using var manifest = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+                var accepted = manifest.RootElement.GetProperty("output").EnumerateArray().Sum(o => o.GetProperty("count").GetInt64());
+                var refused = manifest.RootElement.GetProperty("error").EnumerateArray().Sum(e => e.TryGetProperty("count", out var c) ? c.GetInt64() : 0);
+                return new ImportRun(uploaded, watch.Elapsed, accepted, refused);
+            }
+            if (response.StatusCode != HttpStatusCode.Accepted)
+                throw new InvalidOperationException($"GET {status} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+            // A fixed short poll interval, not Retry-After: the wall time is the import's own to within 250 ms.
+            await Task.Delay(250);
+        }
+    }
+
+    private static double Megabytes(long bytes) => bytes / 1024.0 / 1024.0;
+
+    private static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+
+    private sealed record ImportRun(TimeSpan Uploaded, TimeSpan Elapsed, long Accepted, long Refused);
+
+    private sealed record ImportResult(string Backend, int Patients, long Resources, long Bytes, bool Validation, ImportRun Run,
+        MemoryReading Before, long PeakRss, MemoryReading After)
+    {
+        private double PerSecond => Run.Accepted / Run.Elapsed.TotalSeconds;
+
+        public string Summary() =>
+            $"{Backend} {Patients:N0} patients: {Run.Accepted:N0} resources accepted, {Run.Refused:N0} lines refused; upload {Run.Uploaded.TotalSeconds:F1} s, " +
+            $"done after {Run.Elapsed.TotalSeconds:F1} s = {PerSecond:F0} resources/s; server RSS {Megabytes(Before.Rss):F0} MB before, peak {Megabytes(PeakRss):F0} MB, VmHWM {Megabytes(After.PeakRss):F0} MB";
+
+        public string TableRow() =>
+            $"| {Backend} | {Patients:N0} | {Run.Accepted:N0} | {Megabytes(Bytes):F0} MB | {(Validation ? "on" : "off")} | {Run.Uploaded.TotalSeconds:F1} s | {Run.Elapsed.TotalSeconds:F1} s | " +
+            $"{PerSecond:F0} | {Run.Refused:N0} | {Megabytes(Before.Rss):F0} MB | {Megabytes(PeakRss):F0} MB | {Megabytes(After.PeakRss):F0} MB |";
+    }
+}
+
+/// <summary>Several files read one after another as one stream: the request body without a concatenated copy on disk.</summary>
+internal sealed class ConcatenatedFiles(IReadOnlyList<string> paths) : Stream
+{
+    private int _next;
+    private FileStream? _current;
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            if (_current is null)
+            {
+                if (_next == paths.Count)
+                    return 0;
+                _current = new FileStream(paths[_next++], FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            }
+            var read = await _current.ReadAsync(buffer, cancellationToken);
+            if (read > 0)
+                return read;
+            await _current.DisposeAsync();
+            _current = null;
+        }
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+            _current?.Dispose();
+        base.Dispose(disposing);
+    }
+}

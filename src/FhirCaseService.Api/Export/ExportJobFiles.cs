@@ -1,0 +1,20 @@
+using FhirCaseService.Storage.Export;
+
+namespace FhirCaseService.Api.Export;
+
+/// <summary>The file names a job may have written, from its progress and result (stores that cannot list files need them).</summary>
+public static class ExportJobFiles
+{
+    public static IEnumerable<string> KnownNames(ExportJob job)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal) { ExportProgress.ErrorFileName };
+        if (ExportProgress.Deserialize(job.ProgressJson) is { } progress)
+            names.UnionWith(progress.KnownFileNames());
+        if (job.ResultJson is not null)
+        {
+            var result = ExportResult.Deserialize(job.ResultJson);
+            names.UnionWith(result.Output.Concat(result.Errors).Concat(result.Deleted).Select(f => f.Name));
+        }
+        return names;
+    }
+}
