@@ -88,8 +88,11 @@ public static class ConformanceDocument
         foreach (var module in results.Select(r => r.Module).Distinct().Order(StringComparer.Ordinal))
             text.Append(Row(module, results.Where(r => r.Module == module).ToList()));
         text.Append('\n');
-        text.Append(CultureInfo.InvariantCulture, $"Agreement on count: {Percent(run.Count(r => r.AgreesOnCount), run.Count)} of the steps run; ")
-            .Append(CultureInfo.InvariantCulture, $"on locations: {Percent(run.Count(r => r.AgreesOnLocations), run.Count)}. ")
+        // The headline divides by every step of the suite: a skipped step is a step on which we did not agree, so
+        // skipping a case can never raise the figure.
+        text.Append(CultureInfo.InvariantCulture, $"**Agreement on count: {Percent(results.Count(r => r.AgreesOnCount), results.Count)} of all steps** (skipped steps counted as disagreements); ")
+            .Append(CultureInfo.InvariantCulture, $"**on locations: {Percent(results.Count(r => r.AgreesOnLocations), results.Count)}**. ")
+            .Append(CultureInfo.InvariantCulture, $"Of the steps run: {Percent(run.Count(r => r.AgreesOnCount), run.Count)} on count, {Percent(run.Count(r => r.AgreesOnLocations), run.Count)} on locations. ")
             .Append(CultureInfo.InvariantCulture, $"Recorded floor (conformance-baseline.json): {baseline.StepsAgreeingOnCount} steps on count, {baseline.StepsAgreeingOnLocations} on locations. ")
             .Append(CultureInfo.InvariantCulture, $"Whole run: {elapsed.TotalSeconds:0.0} s on the development machine ({suite.Cases.Count} cases).\n\n");
 
