@@ -94,7 +94,10 @@ public sealed class ConformanceRunner(ConformanceSuite suite, Func<ConformanceCo
         {
             var context = BuildContext(definitions, folder);
             var validator = createValidator(context);
-            var options = ValidationOptions.Default;
+            // The reference validator is a command-line tool: compare it with our CLI's choices.
+            var options = ValidationOptions.Reference;
+            if (testCase.Options?.TryGetValue("allowed-extension-domain", out var domain) == true && domain.GetString() is { } allowed)
+                options = options with { AllowedExtensionDomains = [.. options.AllowedExtensionDomains, allowed] };
             if (step == "profile")
                 options = options with { Profiles = [CanonicalOf(testCase.Profile!.Source)] };
 

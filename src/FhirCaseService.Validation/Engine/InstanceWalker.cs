@@ -14,16 +14,19 @@ namespace FhirCaseService.Validation.Engine;
 internal sealed class InstanceWalker
 {
     private static readonly List<PocoNode> None = [];
+    private static readonly string[] ExtensionElements = ["extension", "modifierExtension"];
 
     private readonly SchemaRepository _schemas;
     private readonly SliceMatcher _slices;
     private readonly ReferenceChecker _references;
+    private readonly ExtensionPlacement _extensionPlacement;
 
     public InstanceWalker(SchemaRepository schemas)
     {
         _schemas = schemas;
         _slices = new SliceMatcher(this);
         _references = new ReferenceChecker(_slices, schemas);
+        _extensionPlacement = new ExtensionPlacement(schemas);
     }
 
     public SchemaRepository Schemas => _schemas;
@@ -172,7 +175,7 @@ internal sealed class InstanceWalker
     private static void ReportUnknownExtension(PocoNode node, string url, InstancePath path, ValidationRun run)
     {
         var isModifier = node.Name == "modifierExtension";
-        var severity = isModifier || run.Options.UnknownExtensionsAreErrors ? OperationOutcome.IssueSeverity.Error : OperationOutcome.IssueSeverity.Warning;
+        var severity = isModifier || run.Options.RejectsUnknownExtension(url) ? OperationOutcome.IssueSeverity.Error : OperationOutcome.IssueSeverity.Warning;
         var message = isModifier
             ? $"Modifier extension {url} is unknown: it may change the meaning of the resource, so the resource cannot be safely processed."
             : $"Extension {url} is unknown, so its content was not checked.";
@@ -199,6 +202,12 @@ internal sealed class InstanceWalker
             byName[group.Name] = group.Where(item => item.Poco is not null).ToList();
         }
 
+        foreach (var name in ExtensionElements)
+        {
+            if (byName.TryGetValue(name, out var extensions))
+                await _extensionPlacement.CheckAsync(node, parent, path, resource, name, extensions, run).ConfigureAwait(false);
+        }
+
         foreach (var child in parent.Children)
         {
             var items = byName.GetValueOrDefault(child.Name) ?? None;
@@ -221,7 +230,7 @@ internal sealed class InstanceWalker
             {
                 var item = items[i];
                 var typeName = item.Poco.TypeName;
-                var itemPath = path.Child(child.Name, i, child.Repeats, child.IsChoice ? typeName : null);
+                var itemPath = path.Child(child.Name, i, child.Repeats, child.IsChoice ? typeName : null) with { ElementPath = child.Path };
                 run.NoteVisited(itemPath);
                 if (child.Types.Count > 0 && child.TypeFor(typeName) is null)
                 {
@@ -231,6 +240,8 @@ internal sealed class InstanceWalker
                     continue;
                 }
                 CheckPrimitive(item, itemPath, run);
+                if (child.Name == "id" && node.Poco is Resource)
+                    ExtensionPlacement.CheckResourceId(item, itemPath, run);
                 await ValidateElementAsync(item, assigned?[i] ?? child, owner, itemPath, resource, run).ConfigureAwait(false);
             }
         }
