@@ -73,6 +73,8 @@ internal sealed class InstanceWalker
         }
         foreach (var lookup in applicable)
             await ValidateElementAsync(node, lookup.Schema!.Root, lookup.Schema, path, node, run).ConfigureAwait(false);
+        if (resource is Bundle)
+            BundleRules.Check(node, path, run);
     }
 
     /// <summary>A profile whose snapshot could only partly be generated is applied as far as it goes, and said so once.</summary>
