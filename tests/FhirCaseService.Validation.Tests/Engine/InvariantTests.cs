@@ -24,6 +24,36 @@ public sealed class InvariantTests
         Assert.Equal("Observation", issue.Location.Expression);
     }
 
+    private static Encounter WithPeriod(string start, string end) => new()
+    {
+        Status = Encounter.EncounterStatus.Finished,
+        Class = new Coding("http://terminology.hl7.org/CodeSystem/v3-ActCode", "AMB"),
+        Period = new Period { Start = start, End = end },
+    };
+
+    [Fact]
+    public async Task Period_whose_start_and_end_differ_in_precision_fails_per_1_as_undecided()
+    {
+        var sameDay = await EngineTestSupport.ValidateAsync(WithPeriod("2023-06-21", "2023-06-21T06:20:00Z"));
+        var ordered = await EngineTestSupport.ValidateAsync(WithPeriod("2023-06-21T05:00:00Z", "2023-06-21T06:20:00Z"));
+        var reversed = await EngineTestSupport.ValidateAsync(WithPeriod("2023-06-22", "2023-06-21"));
+
+        Assert.Equal("Encounter.period", EngineTestSupport.Single(sameDay, "per-1").Location.Expression);
+        Assert.DoesNotContain(ordered.Issues, i => i.Rule == "per-1");
+        Assert.Equal("Encounter.period", EngineTestSupport.Single(reversed, "per-1").Location.Expression);
+    }
+
+    [Fact]
+    public async Task Constraint_without_an_ordering_comparison_that_evaluates_to_empty_does_not_apply()
+    {
+        // bdl-8 (fullUrl.contains('/_history/').not()) is empty on an entry without fullUrl: no finding of its own.
+        var bundle = new Bundle { Type = Bundle.BundleType.Transaction, Entry = [new Bundle.EntryComponent { Resource = new Patient(), Request = new Bundle.RequestComponent { Method = Bundle.HTTPVerb.POST, Url = "Patient" } }] };
+
+        var result = await EngineTestSupport.ValidateAsync(bundle);
+
+        Assert.DoesNotContain(result.Issues, i => i.Rule == "bdl-8");
+    }
+
     [Fact]
     public async Task Datatype_constraint_is_checked_where_the_datatype_is_used()
     {

@@ -21,6 +21,23 @@ public sealed class FhirPathInvariantValidator : IElementValidator
         Severity = severity;
         Human = human;
         _expression = expression;
+        _ordersValues = OrdersValues(expression.Expression);
+    }
+
+    private readonly bool _ordersValues;
+
+    /// <summary>Whether the expression uses an ordering comparison (&lt;, &lt;=, &gt;, &gt;=) outside string literals.</summary>
+    private static bool OrdersValues(string expression)
+    {
+        var quoted = false;
+        foreach (var c in expression)
+        {
+            if (c == '\'')
+                quoted = !quoted;
+            else if (!quoted && c is '<' or '>')
+                return true;
+        }
+        return false;
     }
 
     public string Key { get; }
@@ -56,12 +73,16 @@ public sealed class FhirPathInvariantValidator : IElementValidator
             visit.Run.Report(Severity, OperationOutcome.IssueType.Invariant, $"Constraint {Key} failed: {Human}", visit.Path, Key);
     }
 
-    /// <summary>An empty result means the rule does not apply; only a false boolean is a failure.</summary>
-    private static bool? Interpret(IEnumerable<PocoNode> result)
+    /// <summary>
+    /// An empty result means the rule does not apply, except for a constraint that orders values: there empty means the
+    /// comparison could not be decided (dates of different precision, per-1's 2023-06-21 against 2023-06-21T06:20:00Z),
+    /// which proves nothing, and the reference validator counts it as a failure. Several items are true.
+    /// </summary>
+    private bool? Interpret(IEnumerable<PocoNode> result)
     {
         using var items = result.GetEnumerator();
         if (!items.MoveNext())
-            return null;
+            return _ordersValues ? false : null;
         var first = items.Current;
         if (items.MoveNext())
             return true;
