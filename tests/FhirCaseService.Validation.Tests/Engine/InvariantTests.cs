@@ -55,6 +55,23 @@ public sealed class InvariantTests
     }
 
     [Fact]
+    public async Task Unreferenced_contained_resource_is_a_dom_3_warning_and_a_reference_to_the_container_is_allowed()
+    {
+        var orphan = new Patient { Contained = [new Practitioner { Id = "pr1" }] };
+        var pointsToContainer = new Patient
+        {
+            Contained = [new Provenance { Id = "prov", Target = [new ResourceReference("#")], Recorded = DateTimeOffset.UnixEpoch, Agent = [new Provenance.AgentComponent { Who = new ResourceReference { Display = "x" } }] }],
+        };
+
+        var orphanResult = await EngineTestSupport.ValidateAsync(orphan);
+        var containerResult = await EngineTestSupport.ValidateAsync(pointsToContainer);
+
+        Assert.Equal(OperationOutcome.IssueSeverity.Warning, EngineTestSupport.Single(orphanResult, "dom-3").Severity);
+        EngineTestSupport.AssertNoErrors(orphanResult);
+        EngineTestSupport.AssertNoErrors(containerResult);
+    }
+
+    [Fact]
     public async Task Datatype_constraint_is_checked_where_the_datatype_is_used()
     {
         var observation = new Observation

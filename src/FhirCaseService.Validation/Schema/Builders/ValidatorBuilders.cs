@@ -55,7 +55,9 @@ public sealed class InvariantBuilder : IValidatorBuilder
             }
             if (string.IsNullOrWhiteSpace(constraint.Expression) || string.IsNullOrEmpty(constraint.Key))
                 continue;
-            var severity = constraint.Severity == ConstraintSeverity.Warning
+            // dom-3 (every contained resource is referenced) is a warning for the reference validator, which checks orphaned
+            // contained resources itself and also counts links from the narrative (img src="#id").
+            var severity = constraint.Severity == ConstraintSeverity.Warning || constraint.Key == "dom-3"
                 ? OperationOutcome.IssueSeverity.Warning
                 : OperationOutcome.IssueSeverity.Error;
             yield return new FhirPathInvariantValidator(constraint.Key, severity, constraint.Human ?? constraint.Key, FhirPathCache.Get(constraint.Expression));

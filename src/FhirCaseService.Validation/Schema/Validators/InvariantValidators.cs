@@ -155,7 +155,8 @@ internal static class KnownShortcuts
         "qty-3" when expression == "code.empty() or system.exists()" =>
             node => node.Poco is Quantity quantity && (RawElements.Text(quantity, "code") is null || RawElements.Text(quantity, "system") is not null),
         "ref-1" when expression.StartsWith("reference.startsWith('#').not() or ", StringComparison.Ordinal) =>
-            node => node.Poco is ResourceReference reference && RawElements.Text(reference, "reference") is not ['#', ..],
+            // "#" alone is the container itself (references.html#contained), which R4's ref-1 forgets.
+            node => node.Poco is ResourceReference reference && RawElements.Text(reference, "reference") is not ['#', _, ..],
         "per-1" when expression.StartsWith("start.hasValue().not() or end.hasValue().not() or ", StringComparison.Ordinal) =>
             node => node.Poco is Period period && (RawElements.Text(period, "start") is null || RawElements.Text(period, "end") is null),
         _ => null,
