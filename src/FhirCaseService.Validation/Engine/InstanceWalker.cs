@@ -111,7 +111,7 @@ internal sealed class InstanceWalker
         var poco = node.Poco;
         if (poco is Resource)
         {
-            IReadOnlyList<string> profiles = element.TypeFor(poco.TypeName)?.Profiles ?? [];
+            var profiles = await ChooseProfileAsync(node, element.TypeFor(poco.TypeName)?.Profiles ?? [], path, resource, run).ConfigureAwait(false);
             // A Bundle entry's resource gets the caller's required profiles for its type in this same pass.
             if (element.Path == "Bundle.entry.resource" && run.Options.RequiredFor(poco.TypeName) is { Count: > 0 } required)
                 profiles = [.. profiles.Concat(required).Distinct(StringComparer.Ordinal)];
@@ -125,7 +125,7 @@ internal sealed class InstanceWalker
             await _references.CheckAsync(resourceReference, type, path, resource, run).ConfigureAwait(false);
         if (type.Profiles.Count > 0)
         {
-            foreach (var profile in type.Profiles)
+            foreach (var profile in await ChooseProfileAsync(node, type.Profiles, path, resource, run).ConfigureAwait(false))
                 await ValidateAgainstTypeAsync(node, profile, path, resource, run, isExtensionProfile: poco is Extension).ConfigureAwait(false);
         }
         else if (poco is Extension extension)
@@ -136,6 +136,25 @@ internal sealed class InstanceWalker
         {
             await ValidateAgainstTypeAsync(node, SchemaRepository.CoreUrl(poco.TypeName), path, resource, run, isExtensionProfile: false).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Several profiles on one type are alternatives (ElementDefinition.type.profile): the node must meet one of them. The
+    /// first it meets is the one it is validated against; when it meets none, that is an error and every alternative's
+    /// findings are reported, so the user sees why each one failed.
+    /// </summary>
+    private async ValueTask<IReadOnlyList<string>> ChooseProfileAsync(PocoNode node, IReadOnlyList<string> choices, InstancePath path, PocoNode resource, ValidationRun run)
+    {
+        if (choices.Count < 2)
+            return choices;
+        foreach (var choice in choices)
+        {
+            if (await _slices.ConformsAsync(node, choice, resource, run).ConfigureAwait(false))
+                return [choice];
+        }
+        run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Structure,
+            $"This {node.Poco.TypeName} meets none of the profiles allowed here: {string.Join(", ", choices)}.", path, "profile-choice");
+        return choices;
     }
 
     private async ValueTask ValidateAgainstTypeAsync(PocoNode node, string canonical, InstancePath path, PocoNode resource, ValidationRun run, bool isExtensionProfile)

@@ -200,6 +200,9 @@ internal sealed class SliceMatcher(InstanceWalker walker)
         var current = slice;
         foreach (var segment in SplitPath(path))
         {
+            // "$this.resource" is "resource": $this names the item itself.
+            if (segment == "$this")
+                continue;
             if (segment.StartsWith("extension('", StringComparison.Ordinal) && segment.EndsWith("')", StringComparison.Ordinal))
             {
                 var url = segment["extension('".Length..^2];
