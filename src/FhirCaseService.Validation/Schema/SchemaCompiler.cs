@@ -17,6 +17,8 @@ public static class SchemaCompiler
         new BindingBuilder(),
         new InvariantBuilder(),
         new MaxLengthBuilder(),
+        new MinLengthBuilder(),
+        new AttachmentSizeBuilder(),
         new ValueRangeBuilder(),
     ];
 

@@ -71,6 +71,19 @@ public sealed class MaxLengthBuilder : IValidatorBuilder
         element.MaxLength is int max and > 0 ? [new MaxLengthValidator(max)] : [];
 }
 
+public sealed class MinLengthBuilder : IValidatorBuilder
+{
+    public IEnumerable<IElementValidator> Build(ElementDefinition element) =>
+        element.GetExtensionValue<Integer>(MinLengthValidator.ExtensionUrl)?.Value is int min and > 0 ? [new MinLengthValidator(min)] : [];
+}
+
+/// <summary>The size/data agreement of attachment.html, on the Attachment type's own root element (so on every Attachment).</summary>
+public sealed class AttachmentSizeBuilder : IValidatorBuilder
+{
+    public IEnumerable<IElementValidator> Build(ElementDefinition element) =>
+        element.Path == "Attachment" ? [AttachmentSizeValidator.Instance] : [];
+}
+
 public sealed class ValueRangeBuilder : IValidatorBuilder
 {
     public IEnumerable<IElementValidator> Build(ElementDefinition element)

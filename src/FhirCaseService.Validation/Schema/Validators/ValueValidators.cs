@@ -89,6 +89,52 @@ public sealed class MaxLengthValidator : IElementValidator
     }
 }
 
+/// <summary>The HL7 minLength extension on an ElementDefinition: a string value at least this long.</summary>
+public sealed class MinLengthValidator : IElementValidator
+{
+    public const string ExtensionUrl = "http://hl7.org/fhir/StructureDefinition/minLength";
+
+    private readonly int _minLength;
+
+    public MinLengthValidator(int minLength)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(minLength);
+        _minLength = minLength;
+    }
+
+    public void Validate(in ElementVisit visit)
+    {
+        if (visit.Node.Poco is PrimitiveType { JsonValue: string text } && text.Length < _minLength)
+        {
+            visit.Run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Value,
+                $"Value '{text}' is {text.Length} characters long; at least {_minLength} are required.", visit.Path, "minLength");
+        }
+    }
+}
+
+/// <summary>Attachment.size is the number of bytes of Attachment.data (attachment.html): when both are given they must agree.</summary>
+public sealed class AttachmentSizeValidator : IElementValidator
+{
+    public static readonly AttachmentSizeValidator Instance = new();
+
+    private AttachmentSizeValidator()
+    {
+    }
+
+    public void Validate(in ElementVisit visit)
+    {
+        if (visit.Node.Poco is not Attachment attachment || RawElements.Number(attachment, "size") is not decimal stated
+            || RawElements.One<PrimitiveType>(attachment, "data")?.JsonValue is not string data)
+            return;
+        // Malformed base64 is the primitive format check's finding; the size cannot be judged then.
+        var buffer = new byte[data.Length];
+        if (!Convert.TryFromBase64String(data, buffer, out var actual) || actual == stated)
+            return;
+        visit.Run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Value,
+            $"Attachment.size says {stated} bytes, but the data holds {actual}.", visit.Path, "attachment-size");
+    }
+}
+
 /// <summary>minValue[x] / maxValue[x] on numbers, dates, times and Quantities (same unit).</summary>
 public sealed class ValueRangeValidator : IElementValidator
 {
