@@ -201,7 +201,8 @@ internal sealed class SliceMatcher(InstanceWalker walker)
         foreach (var segment in SplitPath(path))
         {
             // "$this.resource" is "resource": $this names the item itself.
-            if (segment == "$this")
+            // ofType(X) narrows a choice element to one of its types: the element itself is the same.
+            if (segment == "$this" || segment.StartsWith("ofType(", StringComparison.Ordinal) && segment.EndsWith(')'))
                 continue;
             if (segment.StartsWith("extension('", StringComparison.Ordinal) && segment.EndsWith("')", StringComparison.Ordinal))
             {

@@ -29,6 +29,13 @@ public sealed class ProfileChoiceTests
             { "id": "Bundle.entry:observation", "path": "Bundle.entry", "sliceName": "observation", "min": 1, "max": "1" },
             { "id": "Bundle.entry:observation.resource", "path": "Bundle.entry.resource", "min": 1, "type": [ { "code": "Resource", "profile": [ "{{Base}}final-observation" ] } ] }
             """));
+        Write("typed-payload", Profile("typed-payload", "Communication", """
+            { "id": "Communication.payload", "path": "Communication.payload", "slicing": { "discriminator": [ { "type": "type", "path": "content" }, { "type": "type", "path": "content.ofType(Reference).resolve()" } ], "rules": "open" } },
+            { "id": "Communication.payload:document", "path": "Communication.payload", "sliceName": "document" },
+            { "id": "Communication.payload:document.content[x]", "path": "Communication.payload.content[x]", "type": [ { "code": "Reference", "targetProfile": [ "http://hl7.org/fhir/StructureDefinition/DocumentReference" ] } ] },
+            { "id": "Communication.payload:task", "path": "Communication.payload", "sliceName": "task" },
+            { "id": "Communication.payload:task.content[x]", "path": "Communication.payload.content[x]", "type": [ { "code": "Reference", "targetProfile": [ "http://hl7.org/fhir/StructureDefinition/Task" ] } ] }
+            """));
         return new FhirValidator(ConformanceContext.CreateBuilder().AddPackage(directory.FullName).Build());
     });
 
@@ -73,5 +80,21 @@ public sealed class ProfileChoiceTests
             """;
 
         EngineTestSupport.AssertNoErrors(await ValidateAsync(bundle, "sliced-bundle"));
+    }
+
+    [Fact]
+    public async Task Type_slice_through_ofType_and_resolve_picks_the_slice_of_the_referenced_type()
+    {
+        var bundle = """
+            { "resourceType": "Bundle", "type": "collection", "entry": [
+              { "fullUrl": "urn:uuid:2d6e1c7a-8b3f-4e21-9c55-6a0f3b9d4e01", "resource": { "resourceType": "Communication", "status": "completed",
+                "meta": { "profile": [ "http://example.org/fhir/StructureDefinition/typed-payload" ] },
+                "payload": [ { "contentReference": { "reference": "urn:uuid:2d6e1c7a-8b3f-4e21-9c55-6a0f3b9d4e02" } } ] } },
+              { "fullUrl": "urn:uuid:2d6e1c7a-8b3f-4e21-9c55-6a0f3b9d4e02", "resource": { "resourceType": "Task", "status": "requested", "intent": "order" } } ] }
+            """;
+
+        var result = await SharedValidator.Value.ValidateAsync(bundle, ResourceFormat.Json);
+
+        Assert.DoesNotContain(result.Issues, i => i.Rule == "reference-target");
     }
 }
