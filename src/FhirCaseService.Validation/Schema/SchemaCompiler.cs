@@ -19,6 +19,7 @@ public static class SchemaCompiler
         new MaxLengthBuilder(),
         new MinLengthBuilder(),
         new AttachmentSizeBuilder(),
+        new NarrativeLanguageBuilder(),
         new ValueRangeBuilder(),
     ];
 

@@ -77,6 +77,16 @@ public sealed class MinLengthBuilder : IValidatorBuilder
         element.GetExtensionValue<Integer>(MinLengthValidator.ExtensionUrl)?.Value is int min and > 0 ? [new MinLengthValidator(min)] : [];
 }
 
+public sealed class NarrativeLanguageBuilder : IValidatorBuilder
+{
+    public IEnumerable<IElementValidator> Build(ElementDefinition element)
+    {
+        var controls = element.Extension.Where(e => e.Url == NarrativeLanguageValidator.ExtensionUrl)
+            .Select(e => (e.Value as PrimitiveType)?.ToString()).OfType<string>().Where(c => c.Length > 0).ToList();
+        return controls.Count > 0 ? [new NarrativeLanguageValidator(controls)] : [];
+    }
+}
+
 /// <summary>The size/data agreement of attachment.html, on the Attachment type's own root element (so on every Attachment).</summary>
 public sealed class AttachmentSizeBuilder : IValidatorBuilder
 {

@@ -135,6 +135,68 @@ public sealed class AttachmentSizeValidator : IElementValidator
     }
 }
 
+/// <summary>
+/// The HL7 narrative-language-control extension on an ElementDefinition of a Narrative: "_no" forbids language
+/// sections (child divs of the narrative's div carrying lang or xml:lang), "_yes" requires some, "_resource" requires
+/// one in the resource's language, and language codes require one section each.
+/// </summary>
+public sealed class NarrativeLanguageValidator : IElementValidator
+{
+    public const string ExtensionUrl = "http://hl7.org/fhir/StructureDefinition/narrative-language-control";
+
+    private readonly IReadOnlyList<string> _controls;
+
+    public NarrativeLanguageValidator(IReadOnlyList<string> controls)
+    {
+        ArgumentNullException.ThrowIfNull(controls);
+        _controls = controls;
+    }
+
+    public void Validate(in ElementVisit visit)
+    {
+        if (visit.Node.Poco is not Narrative narrative || RawElements.Text(narrative, "div") is not { } div || Sections(div) is not { } sections)
+            return;
+        var found = string.Join(", ", sections.Order(StringComparer.Ordinal));
+        foreach (var control in _controls)
+        {
+            string? problem = control switch
+            {
+                "_no" when sections.Count > 0 => $"The narrative has language sections ({found}), but the profile prohibits them here.",
+                "_yes" when sections.Count == 0 => "The narrative has no language sections, but the profile requires them here.",
+                "_resource" => RawElements.Text(visit.Resource.Poco, "language") is { } language && !sections.Contains(language)
+                    ? $"The profile requires a narrative section in the resource's language ({language}), but found {(sections.Count == 0 ? "none" : found)}."
+                    : null,
+                "_no" or "_yes" => null,
+                _ when !sections.Contains(control) => $"The profile requires a narrative section in language {control}, but found {(sections.Count == 0 ? "none" : found)}.",
+                _ => null,
+            };
+            if (problem is not null)
+                visit.Run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.BusinessRule, problem, visit.Path, "narrative-language");
+        }
+    }
+
+    /// <summary>The languages of the div's child divs that carry lang or xml:lang; null when the XHTML cannot be read (the narrative checks report that).</summary>
+    private static HashSet<string>? Sections(string div)
+    {
+        try
+        {
+            var root = System.Xml.Linq.XElement.Parse(div);
+            var languages = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var child in root.Elements().Where(e => e.Name.LocalName == "div"))
+            {
+                var language = (string?)child.Attribute("lang") ?? (string?)child.Attribute(System.Xml.Linq.XNamespace.Xml + "lang");
+                if (!string.IsNullOrEmpty(language))
+                    languages.Add(language);
+            }
+            return languages;
+        }
+        catch (System.Xml.XmlException)
+        {
+            return null;
+        }
+    }
+}
+
 /// <summary>minValue[x] / maxValue[x] on numbers, dates, times and Quantities (same unit).</summary>
 public sealed class ValueRangeValidator : IElementValidator
 {
