@@ -71,6 +71,27 @@ public sealed class InvariantTests
         EngineTestSupport.AssertNoErrors(containerResult);
     }
 
+    // SDK objects: text input has the parser's narrative schema check in front of these constraints.
+    [Theory]
+    [InlineData("<p></p>", "txt-2")]
+    [InlineData("<p>text</p><font>old</font>", "txt-1")]
+    [InlineData("<p onclick=\"x()\">text</p>", "txt-1")]
+    [InlineData("<p>text <img src=\"#a\"/></p>", null)]
+    public async Task Narrative_is_judged_by_txt_1_names_and_txt_2_content_separately(string inner, string? failing)
+    {
+        var list = new List
+        {
+            Status = List.ListStatus.Current,
+            Mode = ListMode.Changes,
+            Text = new Narrative { Status = Narrative.NarrativeStatus.Generated, Div = $"<div xmlns=\"http://www.w3.org/1999/xhtml\">{inner}</div>" },
+        };
+
+        var result = await EngineTestSupport.ValidateAsync(list);
+
+        var narrativeRules = result.Issues.Where(i => i.Rule is "txt-1" or "txt-2").Select(i => i.Rule).ToList();
+        Assert.True((failing is null ? [] : new List<string> { failing }).SequenceEqual(narrativeRules), EngineTestSupport.Describe(result));
+    }
+
     [Fact]
     public async Task Datatype_constraint_is_checked_where_the_datatype_is_used()
     {

@@ -55,6 +55,11 @@ public sealed class InvariantBuilder : IValidatorBuilder
             }
             if (string.IsNullOrWhiteSpace(constraint.Expression) || string.IsNullOrEmpty(constraint.Key))
                 continue;
+            if (NarrativeHtmlValidator.Handles(constraint.Key))
+            {
+                yield return new NarrativeHtmlValidator(constraint.Key, constraint.Human ?? constraint.Key);
+                continue;
+            }
             // dom-3 (every contained resource is referenced) is a warning for the reference validator, which checks orphaned
             // contained resources itself and also counts links from the narrative (img src="#id").
             var severity = constraint.Severity == ConstraintSeverity.Warning || constraint.Key == "dom-3"

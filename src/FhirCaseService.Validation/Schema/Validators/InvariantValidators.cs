@@ -114,6 +114,67 @@ public sealed class HasValueOrChildrenValidator : IElementValidator
     }
 }
 
+/// <summary>
+/// txt-1 and txt-2 natively. Both are written as the one FHIRPath function htmlChecks(), which the SDK answers for both
+/// at once (so an empty paragraph fails txt-1 too); the reference validator checks each for what it says: txt-1 the
+/// element and attribute names (the lists of the constraint's own XPath), txt-2 some non-whitespace content.
+/// </summary>
+public sealed class NarrativeHtmlValidator : IElementValidator
+{
+    private static readonly HashSet<string> Elements = new(StringComparer.Ordinal)
+    {
+        "a", "abbr", "acronym", "b", "big", "blockquote", "br", "caption", "cite", "code", "col", "colgroup", "dd", "dfn", "div", "dl", "dt", "em",
+        "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "li", "ol", "p", "pre", "q", "samp", "small", "span", "strong", "sub", "sup", "table",
+        "tbody", "td", "tfoot", "th", "thead", "tr", "tt", "ul", "var",
+    };
+
+    private static readonly HashSet<string> Attributes = new(StringComparer.Ordinal)
+    {
+        "abbr", "accesskey", "align", "alt", "axis", "bgcolor", "border", "cellhalign", "cellpadding", "cellspacing", "cellvalign", "char", "charoff",
+        "charset", "cite", "class", "colspan", "compact", "coords", "dir", "frame", "headers", "height", "href", "hreflang", "hspace", "id", "lang",
+        "longdesc", "name", "nowrap", "rel", "rev", "rowspan", "rules", "scope", "shape", "span", "src", "start", "style", "summary", "tabindex",
+        "title", "type", "valign", "value", "vspace", "width",
+    };
+
+    private readonly string _key;
+    private readonly string _human;
+
+    public NarrativeHtmlValidator(string key, string human)
+    {
+        _key = key;
+        _human = human;
+    }
+
+    public static bool Handles(string key) => key is "txt-1" or "txt-2";
+
+    public void Validate(in ElementVisit visit)
+    {
+        if (visit.Node.Poco is not PrimitiveType { JsonValue: string xhtml })
+            return;
+        System.Xml.Linq.XElement root;
+        try
+        {
+            root = System.Xml.Linq.XElement.Parse(xhtml);
+        }
+        // XHTML that is not well-formed is the parser's finding.
+        catch (System.Xml.XmlException)
+        {
+            return;
+        }
+        var holds = _key == "txt-1" ? OnlyAllowedNames(root) : HasContent(root);
+        if (!holds)
+            visit.Run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Invariant, $"Constraint {_key} failed: {_human}", visit.Path, _key);
+    }
+
+    private static bool OnlyAllowedNames(System.Xml.Linq.XElement root) =>
+        root.DescendantsAndSelf().All(e => Elements.Contains(e.Name.LocalName)
+            && e.Attributes().All(a => a.IsNamespaceDeclaration || a.Name.Namespace == System.Xml.Linq.XNamespace.Xml || Attributes.Contains(a.Name.LocalName)));
+
+    private static bool HasContent(System.Xml.Linq.XElement root) =>
+        root.DescendantNodes().OfType<System.Xml.Linq.XText>().Any(t => !string.IsNullOrWhiteSpace(t.Value))
+        || root.Descendants().Any(e => e.Name.LocalName == "img");
+}
+
 /// <summary>ext-1 (an extension has either nested extensions or a value, not both), checked natively as it applies to every extension.</summary>
 public sealed class ExtensionValueOrChildrenValidator : IElementValidator
 {
