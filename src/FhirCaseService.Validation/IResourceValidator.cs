@@ -9,11 +9,36 @@ public sealed record ValidationOptions
 {
     public static readonly ValidationOptions Default = new();
 
+    /// <summary>
+    /// The HL7 reference validator's choices, and the CLI's default: an extension whose definition cannot be found is an
+    /// error unless its URL lies in <see cref="AllowedExtensionDomains"/>.
+    /// </summary>
+    public static readonly ValidationOptions Reference = new()
+    {
+        UnknownExtensionsAreErrors = true,
+        // HL7's own extensions beyond core R4 live in the HL7 extensions package, which the reference validator loads and
+        // we do not ship: not finding one of them is no evidence that it is misused.
+        AllowedExtensionDomains = [HL7ExtensionDomain],
+    };
+
+    /// <summary>The namespace of HL7's extensions (core R4 and the HL7 extensions package).</summary>
+    public const string HL7ExtensionDomain = "http://hl7.org/fhir/StructureDefinition/";
+
     /// <summary>Canonical URLs of profiles to validate against in addition to core and meta.profile.</summary>
     public IReadOnlyList<string> Profiles { get; init; } = [];
 
     /// <summary>An extension whose definition cannot be found is a warning by default; this makes it an error.</summary>
     public bool UnknownExtensionsAreErrors { get; init; }
+
+    /// <summary>
+    /// URL prefixes (e.g. "http://example.org/fhir/") of extensions accepted without a definition even when
+    /// <see cref="UnknownExtensionsAreErrors"/> is set: they stay a warning. Unknown modifier extensions are errors everywhere.
+    /// </summary>
+    public IReadOnlyList<string> AllowedExtensionDomains { get; init; } = [];
+
+    /// <summary>Whether an extension without a definition is an error under these options.</summary>
+    public bool RejectsUnknownExtension(string url) =>
+        UnknownExtensionsAreErrors && !AllowedExtensionDomains.Any(domain => url.StartsWith(domain, StringComparison.Ordinal));
 
     /// <summary>Report (as information) mustSupport elements that are absent.</summary>
     public bool ReportMustSupport { get; init; }

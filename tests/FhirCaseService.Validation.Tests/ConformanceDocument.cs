@@ -23,27 +23,27 @@ public static class ConformanceDocument
     /// </summary>
     public static IReadOnlyList<ConformanceDifference> KnownDifferences { get; } =
     [
-        new("Unknown extensions are warnings",
-            ["pat-example-extensions", "uuid-extension", "profile-patient-op1"],
-            "An extension whose definition cannot be found is an error for the reference validator (outside domains it is told to allow); ours reports a warning by default, so data carrying extensions from an IG the user did not load is not rejected. `ValidationOptions.UnknownExtensionsAreErrors` gives the reference behaviour. Unknown modifier extensions are errors in both."),
-        new("Extension context and URL rules",
-            ["ext-ctxt-bad-address", "ext-ctxt-bad-rtype", "patient-extension-bad", "ext-derived", "patient-id-extensions", "patient-extension-complex-bad1"],
-            "We do not check an extension's StructureDefinition.context (where it may be used), that Extension.url is absolute, that a derived extension's fixed url is kept, or that Resource.id carries no extension."),
+        new("Unknown extensions and example URLs",
+            ["pat-example-extensions", "extension-version-restriction-range-r4", "extension-version-restriction-range-ctxt-r4", "no/Person-test", "no/Person-test-bad"],
+            "The suite runs with `ValidationOptions.Reference` (the CLI's default): an extension whose definition cannot be found is an error outside the allowed domains (HL7's own namespace, whose extensions the reference validator loads from the HL7 extensions package, and the case's `allowed-extension-domain`). Some cases rely on definitions the reference test harness had loaded that the case does not list (version-range, the no/ folder), and the reference validator's extra rule against example.org URLs in Extension.url is not implemented."),
+        new("Extension definitions as definitions",
+            ["ext-derived", "patient-extension-complex-bad1"],
+            "Extension context, contextInvariant, absolute Extension.url and Resource.id without extensions are checked as the reference validator does. We do not check that a derived extension keeps its base's fixed url, nor the context of a sub-extension that names a second definition (bodySite inside patient-animal)."),
         new("Bundle rules written in the specification's prose",
-            ["bundle-with-extensions", "bundle-duplicate-id", "bundle-india", "bundle-id-4", "bundle-bad-by-param", "bundle-document-versioned-references-bad", "bad-bundle-reference-type-4", "relative_reference_to_fullUrl.id_in_target_resource", "bundle-duplicate-ids-not", "bundle-enrl", "bundle-india-bad", "bundle-dual-target"],
-            "The reference validator applies Bundle rules that live in the text, not in StructureDefinitions: fullUrl must be absolute, reference resolution by the fullUrl rules (versioned and relative references), document and message shape, response.outcome must be an OperationOutcome, entries validated against profiles a parameter names. We apply the Bundle StructureDefinition and its invariants and resolve references inside the Bundle for reference-target checks only."),
-        new("Narrative language and XHTML content",
-            ["xhtml-ctrl-no-lang-bad", "xhtml-ctrl-twob-lang-bad", "xhtml-ctrl-twob-lang-good2", "list-xhtml-empty", "ips-htmlrefs-backwards"],
-            "Profiles can require language sections in the narrative (an HL7 extension); we do not check them. XHTML content is checked by the SDK's narrative schema check and txt-1, which disagree with the reference validator's own XHTML rules on empty and id-bearing divs."),
+            ["bundle-duplicate-id", "bundle-india", "bundle-india-bad", "bundle-duplicate-ids-not", "bundle-dual-target", "relative_reference_to_fullUrl.id_in_target_resource", "bundle-document-versioned-references-bad", "bundle-id-4", "bundle-bad-by-param", "bad-bundle-reference-type-4", "bundle-enrl"],
+            "We apply the prose rules as the reference validator does (fullUrl absolute and matching a RESTful type/id, fullUrl required outside transactions and batches, search links, search modes, document and message shape, document references resolved by the fullUrl rules, every document entry reachable, references meaning a fullUrl two entries share). Locations differ on purpose where the reference validator names the wrong entry: it reports every fullUrl finding at `Bundle.entry[0]` and numbers document entries from 1; we name the entry concerned, which is also what `IssueLocation.Entry` carries. Not done: entries validated against profiles a validator parameter names (`bundle-bad-by-param`), a fullUrl whose type disagrees with the resource found by a reference (`bad-bundle-reference-type-4`), narrative hyperlinks to other entries (`bundle-enrl`)."),
+        new("XHTML content",
+            ["list-xhtml-empty", "ips-htmlrefs-backwards"],
+            "Profiles' narrative-language-control (language sections prohibited, required, or required for the resource language) is checked as the reference validator does. txt-1 (element and attribute names) and txt-2 (some content) are checked separately, as the reference validator does; for text input the SDK parser's narrative schema check comes first and also rejects id values that are not XML IDs, which the reference validator accepts. Narrative links between Bundle entries (narrativeLink) are not resolved."),
         new("Checks on conformance resources as definitions",
             ["StructureDefinition-Slice23", "obs-mz", "opdef-params"],
             "The reference validator also validates a StructureDefinition or OperationDefinition as a definition (snapshot generation errors, slicing redefinitions, parameter profiles). We validate them as instances of their resource type only; profile authoring is checked in our own package tests."),
         new("Special-purpose checks not implemented",
-            ["attachment-with-wrong-size", "obs-temp-bad", "additional-bindings-observation-2", "patient-value-alternative-bad", "patient-value-present-bad", "patient-min-length", "xml-bad-entities", "toplevel-maxvalueduration-fail", "toplevel-minvalueduration-fail", "res-inv-example-bad", "inv-checks", "document-bad-no-sections", "no/Person-test-bad"],
-            "Attachment size against its data, the vital-signs 'magic' LOINC codes, additional bindings and value alternatives (R5 extensions), minLength, undeclared XML entities, min/max value on a Duration type, and some invariant and slice combinations that the reference validator reports once per element and we once per rule."),
+            ["obs-temp-bad", "additional-bindings-observation-2", "patient-value-alternative-bad", "patient-value-present-bad", "xml-bad-entities", "toplevel-maxvalueduration-fail", "toplevel-minvalueduration-fail", "res-inv-example-bad", "inv-checks", "document-bad-no-sections", "no/Person-test-bad"],
+            "The vital-signs 'magic' LOINC codes, additional bindings and value alternatives (R5 extensions), undeclared XML entities, min/max value given as a Duration (relative to today), and some invariant and slice combinations that the reference validator reports once per element and we once per rule."),
         new("Date comparisons of different precision",
             ["encounter-period", "test-ndjson"],
-            "per-1 compares Period.start `2023-06-21` with end `2023-06-21T06:20:00Z`. FHIRPath says comparing values of different precision gives empty, and an empty constraint result passes; the reference validator counts it as a failure."),
+            "per-1 compares Period.start `2023-06-21` with end `2023-06-21T06:20:00Z`; FHIRPath gives empty for values of different precision. A constraint with an ordering comparison that evaluates to empty fails, as in the reference validator; other constraints that evaluate to empty do not apply."),
     ];
 
     /// <summary>Differences that are defects of our engine, not choices; listed so they are fixed rather than forgotten.</summary>
@@ -53,11 +53,11 @@ public static class ConformanceDocument
             ["Observation-ex-pain.xml"],
             "The SDK's XML reader fails on a value it cannot map (`Can only create factory methods for classes (which System.Int32 is not)`), so the engine reports the whole document as one fatal issue where the reference validator reports five located errors."),
         new("Locations of parser findings",
-            ["ai5", "ai8", "attachment-tx", "params-empty-r4", "empty-array", "comments-4", "hakan-se-nofetch", "patient-min-fixed1", "patient-min-none1", "patient-min-pattern1", "bundle-ihe-good", "bundle-validation-location-1.xml", "bundle-validation-location-2.xml"],
+            ["ai5", "ai8", "attachment-tx", "empty-array", "comments-4", "hakan-se-nofetch", "patient-min-fixed1", "patient-min-none1", "patient-min-pattern1", "bundle-ihe-good", "bundle-validation-location-1.xml", "bundle-validation-location-2.xml"],
             "Some findings of the SDK parser carry `$this.` instead of the resource type, a child instead of the element, or are reported twice (parser and walker); and some issues sit on the missing child (Patient.identifier) where the reference validator names the parent (Patient)."),
-        new("False positives on contained resources and Bundle slices",
-            ["containedToContainer", "binary-ref-internal", "contained-resource-bad-id-ignore", "bundle-slice-good", "bundle-slice-bad1", "profile-slicing-multipleb", "parameters-profiled-resource-multiple", "medstmt-ips", "test-input-params-example1", "mixed-type-slicing"],
-            "dom-3 and ref-1 fail for contained resources referenced from the container's Bundle entry; Bundle.entry slicing by resolve() profile matches too many entries; Parameters.parameter.resource profiles and some choice-type profiles are applied to the wrong node; a reference inside a type-sliced choice is checked against another slice's target."),
+        new("Contained resources, profile alternatives and slices",
+            ["contained-resource-bad-id-ignore", "parameters-profiled-resource-multiple", "no/Person-test-bad", "profile-slicing-multipleb", "medstmt-ips", "test-input-params-example1"],
+            "Contained resources: dom-3 is a warning and a reference `#` to the container satisfies ref-1, as in the reference validator; it does not report an over-long id of a contained resource, we do. Several profiles on one type are alternatives (one must be met; when none is, each one's findings are reported); a profile whose differential names an element the base lacks (`parameters-profiled-resource-multiple`) still constrains that element with us. Slicing by profile on `$this.resource` assigns entries by their resource, and a type discriminator through `ofType(X).resolve()` by the referenced type. Not done: unknown modifier extensions from example.org that the reference validator accepted (`test-input-params-example1`)."),
     ];
 
     /// <summary>Every case named in a known difference or defect, for the test that keeps these lists honest.</summary>
@@ -88,8 +88,11 @@ public static class ConformanceDocument
         foreach (var module in results.Select(r => r.Module).Distinct().Order(StringComparer.Ordinal))
             text.Append(Row(module, results.Where(r => r.Module == module).ToList()));
         text.Append('\n');
-        text.Append(CultureInfo.InvariantCulture, $"Agreement on count: {Percent(run.Count(r => r.AgreesOnCount), run.Count)} of the steps run; ")
-            .Append(CultureInfo.InvariantCulture, $"on locations: {Percent(run.Count(r => r.AgreesOnLocations), run.Count)}. ")
+        // The headline divides by every step of the suite: a skipped step is a step on which we did not agree, so
+        // skipping a case can never raise the figure.
+        text.Append(CultureInfo.InvariantCulture, $"**Agreement on count: {Percent(results.Count(r => r.AgreesOnCount), results.Count)} of all steps** (skipped steps counted as disagreements); ")
+            .Append(CultureInfo.InvariantCulture, $"**on locations: {Percent(results.Count(r => r.AgreesOnLocations), results.Count)}**. ")
+            .Append(CultureInfo.InvariantCulture, $"Of the steps run: {Percent(run.Count(r => r.AgreesOnCount), run.Count)} on count, {Percent(run.Count(r => r.AgreesOnLocations), run.Count)} on locations. ")
             .Append(CultureInfo.InvariantCulture, $"Recorded floor (conformance-baseline.json): {baseline.StepsAgreeingOnCount} steps on count, {baseline.StepsAgreeingOnLocations} on locations. ")
             .Append(CultureInfo.InvariantCulture, $"Whole run: {elapsed.TotalSeconds:0.0} s on the development machine ({suite.Cases.Count} cases).\n\n");
 

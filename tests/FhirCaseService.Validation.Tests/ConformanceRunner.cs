@@ -48,7 +48,6 @@ public sealed class ConformanceRunner(ConformanceSuite suite, Func<ConformanceCo
     /// <summary>Options whose reference-validator behaviour changes which errors are reported and that our engine does not have.</summary>
     public static IReadOnlyDictionary<string, string> UnsupportedOptions { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        ["validateReference"] = "validateReference: the reference validator fetches and validates referenced resources; our engine checks references in place only",
         ["security-checks"] = "security-checks: the reference validator's extra security checks on narrative and strings are not implemented",
     };
 
@@ -95,7 +94,10 @@ public sealed class ConformanceRunner(ConformanceSuite suite, Func<ConformanceCo
         {
             var context = BuildContext(definitions, folder);
             var validator = createValidator(context);
-            var options = ValidationOptions.Default;
+            // The reference validator is a command-line tool: compare it with our CLI's choices.
+            var options = ValidationOptions.Reference;
+            if (testCase.Options?.TryGetValue("allowed-extension-domain", out var domain) == true && domain.GetString() is { } allowed)
+                options = options with { AllowedExtensionDomains = [.. options.AllowedExtensionDomains, allowed] };
             if (step == "profile")
                 options = options with { Profiles = [CanonicalOf(testCase.Profile!.Source)] };
 

@@ -69,12 +69,12 @@ public sealed class ConformanceRunnerTests : IDisposable
     [Fact]
     public async System.Threading.Tasks.Task A_case_needing_an_unsupported_option_is_skipped_with_the_reason()
     {
-        var option = new Dictionary<string, JsonElement> { ["validateReference"] = JsonSerializer.SerializeToElement("CHECK_VALID") };
+        var option = new Dictionary<string, JsonElement> { ["security-checks"] = JsonSerializer.SerializeToElement(true) };
 
         var result = Assert.Single(await Run(Case("circle", "good.json", 1, "Patient.gender", option)));
 
         Assert.Equal(ConformanceVerdict.Skipped, result.Verdict);
-        Assert.StartsWith("validateReference:", result.Detail);
+        Assert.StartsWith("security-checks:", result.Detail);
     }
 
     [Theory]

@@ -79,7 +79,8 @@ public sealed class ValidateCommand(ValidateEngineFactory createValidator, Func<
             return ExitCodes.UsageOrInputError;
         }
 
-        var checker = new ValidateFileChecker(validator, ValidationOptions.Default with { Profiles = parsed.Profiles });
+        // The command line judges as the HL7 reference validator does (issue 13): an unknown extension is an error outside HL7's namespace.
+        var checker = new ValidateFileChecker(validator, ValidationOptions.Reference with { Profiles = parsed.Profiles });
         var progress = ValidateProgress.For(context.Error, errorIsTerminal(), parsed.Quiet, expansion.Files.Count);
         var checkedFiles = await CheckAllAsync(checker, expansion.Files, progress, cancellationToken).ConfigureAwait(false);
 

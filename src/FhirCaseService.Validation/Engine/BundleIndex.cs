@@ -7,6 +7,7 @@ namespace FhirCaseService.Validation.Engine;
 internal sealed class BundleIndex
 {
     private readonly Dictionary<string, PocoNode> _byReference = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _fullUrlCounts = new(StringComparer.Ordinal);
 
     public BundleIndex(PocoNode bundle)
     {
@@ -17,14 +18,37 @@ internal sealed class BundleIndex
             // Null entries and wrong-shaped parts (a partial parse result) are skipped; the parser has reported them.
             if (entry.Poco is null || entry.Child("resource")?.FirstOrDefault() is not { Poco: Resource resource } resourceNode)
                 continue;
-            if (RawElements.Text(entry.Poco, "fullUrl") is { } fullUrl)
-                _byReference.TryAdd(fullUrl, resourceNode);
+            var fullUrl = RawElements.Text(entry.Poco, "fullUrl");
+            if (fullUrl is not null)
+            {
+                Add(fullUrl, resourceNode);
+                _fullUrlCounts[fullUrl] = _fullUrlCounts.GetValueOrDefault(fullUrl) + 1;
+            }
             if (RawElements.Text(resource, "id") is { } id)
             {
                 var relative = $"{resource.TypeName}/{id}";
-                _byReference.TryAdd(relative, resourceNode);
+                // An entry whose fullUrl is its own Type/id is one match, not two.
+                if (relative != fullUrl)
+                    Add(relative, resourceNode);
             }
         }
+    }
+
+    private void Add(string key, PocoNode resource)
+    {
+        _byReference.TryAdd(key, resource);
+    }
+
+    /// <summary>
+    /// How many entries share the fullUrl a reference means (more than one: the reference is ambiguous). A relative
+    /// reference means a fullUrl only against the referring entry's RESTful fullUrl (bundle.html#references).
+    /// </summary>
+    public int CountFullUrlMatches(string reference, PocoNode referringResource)
+    {
+        var root = Schema.ElementVisit.RootOf(referringResource);
+        var fullUrl = root.Parent?.Poco is Bundle.EntryComponent entry ? RawElements.Text(entry, "fullUrl") : null;
+        var meant = BundleRules.AbsoluteReference(reference, fullUrl, root.Poco.TypeName, RawElements.Text(root.Poco, "id"));
+        return meant is null ? 0 : _fullUrlCounts.GetValueOrDefault(meant);
     }
 
     public PocoNode? Resolve(string reference)

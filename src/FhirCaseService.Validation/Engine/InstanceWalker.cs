@@ -14,16 +14,19 @@ namespace FhirCaseService.Validation.Engine;
 internal sealed class InstanceWalker
 {
     private static readonly List<PocoNode> None = [];
+    private static readonly string[] ExtensionElements = ["extension", "modifierExtension"];
 
     private readonly SchemaRepository _schemas;
     private readonly SliceMatcher _slices;
     private readonly ReferenceChecker _references;
+    private readonly ExtensionPlacement _extensionPlacement;
 
     public InstanceWalker(SchemaRepository schemas)
     {
         _schemas = schemas;
         _slices = new SliceMatcher(this);
         _references = new ReferenceChecker(_slices, schemas);
+        _extensionPlacement = new ExtensionPlacement(schemas);
     }
 
     public SchemaRepository Schemas => _schemas;
@@ -70,6 +73,8 @@ internal sealed class InstanceWalker
         }
         foreach (var lookup in applicable)
             await ValidateElementAsync(node, lookup.Schema!.Root, lookup.Schema, path, node, run).ConfigureAwait(false);
+        if (resource is Bundle)
+            BundleRules.Check(node, path, run);
     }
 
     /// <summary>A profile whose snapshot could only partly be generated is applied as far as it goes, and said so once.</summary>
@@ -106,7 +111,7 @@ internal sealed class InstanceWalker
         var poco = node.Poco;
         if (poco is Resource)
         {
-            IReadOnlyList<string> profiles = element.TypeFor(poco.TypeName)?.Profiles ?? [];
+            var profiles = await ChooseProfileAsync(node, element.TypeFor(poco.TypeName)?.Profiles ?? [], path, resource, run).ConfigureAwait(false);
             // A Bundle entry's resource gets the caller's required profiles for its type in this same pass.
             if (element.Path == "Bundle.entry.resource" && run.Options.RequiredFor(poco.TypeName) is { Count: > 0 } required)
                 profiles = [.. profiles.Concat(required).Distinct(StringComparer.Ordinal)];
@@ -120,7 +125,7 @@ internal sealed class InstanceWalker
             await _references.CheckAsync(resourceReference, type, path, resource, run).ConfigureAwait(false);
         if (type.Profiles.Count > 0)
         {
-            foreach (var profile in type.Profiles)
+            foreach (var profile in await ChooseProfileAsync(node, type.Profiles, path, resource, run).ConfigureAwait(false))
                 await ValidateAgainstTypeAsync(node, profile, path, resource, run, isExtensionProfile: poco is Extension).ConfigureAwait(false);
         }
         else if (poco is Extension extension)
@@ -131,6 +136,25 @@ internal sealed class InstanceWalker
         {
             await ValidateAgainstTypeAsync(node, SchemaRepository.CoreUrl(poco.TypeName), path, resource, run, isExtensionProfile: false).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Several profiles on one type are alternatives (ElementDefinition.type.profile): the node must meet one of them. The
+    /// first it meets is the one it is validated against; when it meets none, that is an error and every alternative's
+    /// findings are reported, so the user sees why each one failed.
+    /// </summary>
+    private async ValueTask<IReadOnlyList<string>> ChooseProfileAsync(PocoNode node, IReadOnlyList<string> choices, InstancePath path, PocoNode resource, ValidationRun run)
+    {
+        if (choices.Count < 2)
+            return choices;
+        foreach (var choice in choices)
+        {
+            if (await _slices.ConformsAsync(node, choice, resource, run).ConfigureAwait(false))
+                return [choice];
+        }
+        run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Structure,
+            $"This {node.Poco.TypeName} meets none of the profiles allowed here: {string.Join(", ", choices)}.", path, "profile-choice");
+        return choices;
     }
 
     private async ValueTask ValidateAgainstTypeAsync(PocoNode node, string canonical, InstancePath path, PocoNode resource, ValidationRun run, bool isExtensionProfile)
@@ -172,7 +196,7 @@ internal sealed class InstanceWalker
     private static void ReportUnknownExtension(PocoNode node, string url, InstancePath path, ValidationRun run)
     {
         var isModifier = node.Name == "modifierExtension";
-        var severity = isModifier || run.Options.UnknownExtensionsAreErrors ? OperationOutcome.IssueSeverity.Error : OperationOutcome.IssueSeverity.Warning;
+        var severity = isModifier || run.Options.RejectsUnknownExtension(url) ? OperationOutcome.IssueSeverity.Error : OperationOutcome.IssueSeverity.Warning;
         var message = isModifier
             ? $"Modifier extension {url} is unknown: it may change the meaning of the resource, so the resource cannot be safely processed."
             : $"Extension {url} is unknown, so its content was not checked.";
@@ -199,6 +223,12 @@ internal sealed class InstanceWalker
             byName[group.Name] = group.Where(item => item.Poco is not null).ToList();
         }
 
+        foreach (var name in ExtensionElements)
+        {
+            if (byName.TryGetValue(name, out var extensions))
+                await _extensionPlacement.CheckAsync(node, parent, path, resource, name, extensions, run).ConfigureAwait(false);
+        }
+
         foreach (var child in parent.Children)
         {
             var items = byName.GetValueOrDefault(child.Name) ?? None;
@@ -221,7 +251,7 @@ internal sealed class InstanceWalker
             {
                 var item = items[i];
                 var typeName = item.Poco.TypeName;
-                var itemPath = path.Child(child.Name, i, child.Repeats, child.IsChoice ? typeName : null);
+                var itemPath = path.Child(child.Name, i, child.Repeats, child.IsChoice ? typeName : null) with { ElementPath = child.Path };
                 run.NoteVisited(itemPath);
                 if (child.Types.Count > 0 && child.TypeFor(typeName) is null)
                 {
@@ -231,6 +261,8 @@ internal sealed class InstanceWalker
                     continue;
                 }
                 CheckPrimitive(item, itemPath, run);
+                if (child.Name == "id" && node.Poco is Resource)
+                    ExtensionPlacement.CheckResourceId(item, itemPath, run);
                 await ValidateElementAsync(item, assigned?[i] ?? child, owner, itemPath, resource, run).ConfigureAwait(false);
             }
         }

@@ -16,6 +16,11 @@ internal sealed class ReferenceChecker(SliceMatcher conformance, SchemaRepositor
         // Read raw: a partial parse result may hold a number or an object where the reference string belongs.
         if (RawElements.Text(reference, "reference") is not { Length: > 0 } literal)
             return;
+        if (run.Bundle?.CountFullUrlMatches(literal, resource) is > 1 and var matches)
+        {
+            run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Invalid,
+                $"Reference '{literal}' matches {matches} entries of the Bundle; it must identify one.", path, "reference-ambiguous");
+        }
         var target = Resolve(literal, resource, run);
         if (target is null && IsLocal(literal, run))
         {

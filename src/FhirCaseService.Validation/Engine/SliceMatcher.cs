@@ -200,6 +200,10 @@ internal sealed class SliceMatcher(InstanceWalker walker)
         var current = slice;
         foreach (var segment in SplitPath(path))
         {
+            // "$this.resource" is "resource": $this names the item itself.
+            // ofType(X) narrows a choice element to one of its types: the element itself is the same.
+            if (segment == "$this" || segment.StartsWith("ofType(", StringComparison.Ordinal) && segment.EndsWith(')'))
+                continue;
             if (segment.StartsWith("extension('", StringComparison.Ordinal) && segment.EndsWith("')", StringComparison.Ordinal))
             {
                 var url = segment["extension('".Length..^2];

@@ -12,6 +12,12 @@ public readonly record struct InstancePath(string Expression, string SourceKey)
     /// <summary>The entry of the validated Bundle this path lies in; nested Bundles keep their outer entry.</summary>
     public int? Entry { get; private init; }
 
+    /// <summary>
+    /// The path of the ElementDefinition the node was reached through ("HumanName.family", "Bundle.entry.resource"), when
+    /// the walker set it: a datatype's own schema only knows its type, but rules about where an extension may sit need both.
+    /// </summary>
+    public string? ElementPath { get; init; }
+
     /// <summary>True on the root of a validated Bundle only: its entry children start the entry numbering.</summary>
     private bool NumbersEntries { get; init; }
 

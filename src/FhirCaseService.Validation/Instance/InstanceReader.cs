@@ -38,7 +38,7 @@ public static class InstanceReader
         {
             // The parser may report one element twice ("an object needs a property" and "empty element"): keep the first.
             var issues = failure.Exceptions
-                .Where(e => e is not ExtendedCodedException coded || !EngineOwnChecks.Contains(coded.ErrorCode))
+                .Where(e => e is not ExtendedCodedException coded || !EngineOwnChecks.Contains(coded.ErrorCode) && !IsEmptyResourceRoot(coded))
                 .Select(e => ToIssue(e, map)).DistinctBy(i => i.SourceKey ?? i.Issue.Message).ToList();
             if (failure.PartialResult is not Resource partial || !ModelInfo.IsKnownResource(partial.TypeName))
             {
@@ -71,6 +71,13 @@ public static class InstanceReader
             return Fatal(e.Message, map);
         }
     }
+
+    /// <summary>
+    /// The SDK calls a resource with nothing but its type an empty object (JSON120, PVAL129 at its root); a resource is
+    /// not an element and ele-1 does not apply to it, so such a resource is valid as far as emptiness goes.
+    /// </summary>
+    private static bool IsEmptyResourceRoot(ExtendedCodedException coded) =>
+        coded.ErrorCode is "JSON120" or "PVAL129" && coded.InstancePath is "$this";
 
     private static ParsedInstance Fatal(string message, SourceMap? map)
     {

@@ -92,6 +92,11 @@ public sealed record Discriminator(DiscriminatorKind Kind, string Path);
 /// <summary>How an element's repetitions are divided into named slices.</summary>
 public sealed record SlicingSchema(IReadOnlyList<Discriminator> Discriminators, SlicingRules Rules, bool Ordered, IReadOnlyList<ElementSchema> Slices);
 
+/// <summary>Where an extension may be used (StructureDefinition.context): an element path or type, another extension's URL, or a FHIRPath expression.</summary>
+public enum ExtensionContextKind { Element, Extension, FhirPath }
+
+public sealed record ExtensionContext(ExtensionContextKind Kind, string Expression);
+
 /// <summary>A compiled StructureDefinition.</summary>
 public sealed class StructureSchema
 {
@@ -119,6 +124,12 @@ public sealed class StructureSchema
     /// <summary>resource, complex-type, primitive-type or logical.</summary>
     public string Kind { get; }
     public ElementSchema Root { get; }
+
+    /// <summary>For an extension definition: where it may be used (empty: no restriction stated).</summary>
+    public IReadOnlyList<ExtensionContext> Contexts { get; init; } = [];
+
+    /// <summary>For an extension definition: FHIRPath conditions on the element that carries it (contextInvariant).</summary>
+    public IReadOnlyList<string> ContextInvariants { get; init; } = [];
 
     /// <summary>Finds the element a contentReference ("#Questionnaire.item") points to.</summary>
     public ElementSchema? FindByPath(string path) => _byPath.GetValueOrDefault(path);

@@ -17,6 +17,9 @@ public static class SchemaCompiler
         new BindingBuilder(),
         new InvariantBuilder(),
         new MaxLengthBuilder(),
+        new MinLengthBuilder(),
+        new AttachmentSizeBuilder(),
+        new NarrativeLanguageBuilder(),
         new ValueRangeBuilder(),
     ];
 
@@ -61,7 +64,18 @@ public static class SchemaCompiler
             "PrimitiveType" => "primitive-type",
             _ => "logical",
         };
-        return new StructureSchema(definition.Url ?? "", definition.Version, definition.Type ?? root.Path, kind, compiledRoot, all);
+        return new StructureSchema(definition.Url ?? "", definition.Version, definition.Type ?? root.Path, kind, compiledRoot, all)
+        {
+            Contexts = definition.Context
+                .Where(c => !string.IsNullOrEmpty(c.Expression))
+                .Select(c => new ExtensionContext(c.Type switch
+                {
+                    StructureDefinition.ExtensionContextType.Extension => ExtensionContextKind.Extension,
+                    StructureDefinition.ExtensionContextType.Fhirpath => ExtensionContextKind.FhirPath,
+                    _ => ExtensionContextKind.Element,
+                }, c.Expression!)).ToList(),
+            ContextInvariants = definition.ContextInvariant.OfType<string>().Where(i => i.Trim().Length > 0).ToList(),
+        };
     }
 
     private static ElementSchema Build(Draft draft, List<ElementSchema> all)

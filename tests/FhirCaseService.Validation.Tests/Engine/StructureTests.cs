@@ -134,4 +134,14 @@ public sealed class StructureTests
 
         Assert.Equal(fromText.Issues.Select(i => (i.Rule, i.Location.Expression)), fromObject.Issues.Select(i => (i.Rule, i.Location.Expression)));
     }
+
+    [Fact]
+    public async System.Threading.Tasks.Task Resource_with_only_its_type_is_not_an_empty_element_but_an_empty_object_inside_is()
+    {
+        var bare = await EngineTestSupport.ValidateJsonAsync("""{ "resourceType": "Parameters" }""");
+        var emptyInside = await EngineTestSupport.ValidateJsonAsync("""{ "resourceType": "Patient", "maritalStatus": {} }""");
+
+        EngineTestSupport.AssertNoErrors(bare);
+        Assert.True(emptyInside.HasErrors);
+    }
 }

@@ -55,7 +55,14 @@ public sealed class InvariantBuilder : IValidatorBuilder
             }
             if (string.IsNullOrWhiteSpace(constraint.Expression) || string.IsNullOrEmpty(constraint.Key))
                 continue;
-            var severity = constraint.Severity == ConstraintSeverity.Warning
+            if (NarrativeHtmlValidator.Handles(constraint.Key))
+            {
+                yield return new NarrativeHtmlValidator(constraint.Key, constraint.Human ?? constraint.Key);
+                continue;
+            }
+            // dom-3 (every contained resource is referenced) is a warning for the reference validator, which checks orphaned
+            // contained resources itself and also counts links from the narrative (img src="#id").
+            var severity = constraint.Severity == ConstraintSeverity.Warning || constraint.Key == "dom-3"
                 ? OperationOutcome.IssueSeverity.Warning
                 : OperationOutcome.IssueSeverity.Error;
             yield return new FhirPathInvariantValidator(constraint.Key, severity, constraint.Human ?? constraint.Key, FhirPathCache.Get(constraint.Expression));
@@ -67,6 +74,29 @@ public sealed class MaxLengthBuilder : IValidatorBuilder
 {
     public IEnumerable<IElementValidator> Build(ElementDefinition element) =>
         element.MaxLength is int max and > 0 ? [new MaxLengthValidator(max)] : [];
+}
+
+public sealed class MinLengthBuilder : IValidatorBuilder
+{
+    public IEnumerable<IElementValidator> Build(ElementDefinition element) =>
+        element.GetExtensionValue<Integer>(MinLengthValidator.ExtensionUrl)?.Value is int min and > 0 ? [new MinLengthValidator(min)] : [];
+}
+
+public sealed class NarrativeLanguageBuilder : IValidatorBuilder
+{
+    public IEnumerable<IElementValidator> Build(ElementDefinition element)
+    {
+        var controls = element.Extension.Where(e => e.Url == NarrativeLanguageValidator.ExtensionUrl)
+            .Select(e => (e.Value as PrimitiveType)?.ToString()).OfType<string>().Where(c => c.Length > 0).ToList();
+        return controls.Count > 0 ? [new NarrativeLanguageValidator(controls)] : [];
+    }
+}
+
+/// <summary>The size/data agreement of attachment.html, on the Attachment type's own root element (so on every Attachment).</summary>
+public sealed class AttachmentSizeBuilder : IValidatorBuilder
+{
+    public IEnumerable<IElementValidator> Build(ElementDefinition element) =>
+        element.Path == "Attachment" ? [AttachmentSizeValidator.Instance] : [];
 }
 
 public sealed class ValueRangeBuilder : IValidatorBuilder

@@ -21,6 +21,23 @@ public sealed class FhirPathInvariantValidator : IElementValidator
         Severity = severity;
         Human = human;
         _expression = expression;
+        _ordersValues = OrdersValues(expression.Expression);
+    }
+
+    private readonly bool _ordersValues;
+
+    /// <summary>Whether the expression uses an ordering comparison (&lt;, &lt;=, &gt;, &gt;=) outside string literals.</summary>
+    private static bool OrdersValues(string expression)
+    {
+        var quoted = false;
+        foreach (var c in expression)
+        {
+            if (c == '\'')
+                quoted = !quoted;
+            else if (!quoted && c is '<' or '>')
+                return true;
+        }
+        return false;
     }
 
     public string Key { get; }
@@ -56,12 +73,16 @@ public sealed class FhirPathInvariantValidator : IElementValidator
             visit.Run.Report(Severity, OperationOutcome.IssueType.Invariant, $"Constraint {Key} failed: {Human}", visit.Path, Key);
     }
 
-    /// <summary>An empty result means the rule does not apply; only a false boolean is a failure.</summary>
-    private static bool? Interpret(IEnumerable<PocoNode> result)
+    /// <summary>
+    /// An empty result means the rule does not apply, except for a constraint that orders values: there empty means the
+    /// comparison could not be decided (dates of different precision, per-1's 2023-06-21 against 2023-06-21T06:20:00Z),
+    /// which proves nothing, and the reference validator counts it as a failure. Several items are true.
+    /// </summary>
+    private bool? Interpret(IEnumerable<PocoNode> result)
     {
         using var items = result.GetEnumerator();
         if (!items.MoveNext())
-            return null;
+            return _ordersValues ? false : null;
         var first = items.Current;
         if (items.MoveNext())
             return true;
@@ -91,6 +112,67 @@ public sealed class HasValueOrChildrenValidator : IElementValidator
         visit.Run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Invariant,
             "Constraint ele-1 failed: the element is empty (no value and no children). Remove it or fill it in.", visit.Path, "ele-1");
     }
+}
+
+/// <summary>
+/// txt-1 and txt-2 natively. Both are written as the one FHIRPath function htmlChecks(), which the SDK answers for both
+/// at once (so an empty paragraph fails txt-1 too); the reference validator checks each for what it says: txt-1 the
+/// element and attribute names (the lists of the constraint's own XPath), txt-2 some non-whitespace content.
+/// </summary>
+public sealed class NarrativeHtmlValidator : IElementValidator
+{
+    private static readonly HashSet<string> Elements = new(StringComparer.Ordinal)
+    {
+        "a", "abbr", "acronym", "b", "big", "blockquote", "br", "caption", "cite", "code", "col", "colgroup", "dd", "dfn", "div", "dl", "dt", "em",
+        "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "li", "ol", "p", "pre", "q", "samp", "small", "span", "strong", "sub", "sup", "table",
+        "tbody", "td", "tfoot", "th", "thead", "tr", "tt", "ul", "var",
+    };
+
+    private static readonly HashSet<string> Attributes = new(StringComparer.Ordinal)
+    {
+        "abbr", "accesskey", "align", "alt", "axis", "bgcolor", "border", "cellhalign", "cellpadding", "cellspacing", "cellvalign", "char", "charoff",
+        "charset", "cite", "class", "colspan", "compact", "coords", "dir", "frame", "headers", "height", "href", "hreflang", "hspace", "id", "lang",
+        "longdesc", "name", "nowrap", "rel", "rev", "rowspan", "rules", "scope", "shape", "span", "src", "start", "style", "summary", "tabindex",
+        "title", "type", "valign", "value", "vspace", "width",
+    };
+
+    private readonly string _key;
+    private readonly string _human;
+
+    public NarrativeHtmlValidator(string key, string human)
+    {
+        _key = key;
+        _human = human;
+    }
+
+    public static bool Handles(string key) => key is "txt-1" or "txt-2";
+
+    public void Validate(in ElementVisit visit)
+    {
+        if (visit.Node.Poco is not PrimitiveType { JsonValue: string xhtml })
+            return;
+        System.Xml.Linq.XElement root;
+        try
+        {
+            root = System.Xml.Linq.XElement.Parse(xhtml);
+        }
+        // XHTML that is not well-formed is the parser's finding.
+        catch (System.Xml.XmlException)
+        {
+            return;
+        }
+        var holds = _key == "txt-1" ? OnlyAllowedNames(root) : HasContent(root);
+        if (!holds)
+            visit.Run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Invariant, $"Constraint {_key} failed: {_human}", visit.Path, _key);
+    }
+
+    private static bool OnlyAllowedNames(System.Xml.Linq.XElement root) =>
+        root.DescendantsAndSelf().All(e => Elements.Contains(e.Name.LocalName)
+            && e.Attributes().All(a => a.IsNamespaceDeclaration || a.Name.Namespace == System.Xml.Linq.XNamespace.Xml || Attributes.Contains(a.Name.LocalName)));
+
+    private static bool HasContent(System.Xml.Linq.XElement root) =>
+        root.DescendantNodes().OfType<System.Xml.Linq.XText>().Any(t => !string.IsNullOrWhiteSpace(t.Value))
+        || root.Descendants().Any(e => e.Name.LocalName == "img");
 }
 
 /// <summary>ext-1 (an extension has either nested extensions or a value, not both), checked natively as it applies to every extension.</summary>
@@ -134,7 +216,8 @@ internal static class KnownShortcuts
         "qty-3" when expression == "code.empty() or system.exists()" =>
             node => node.Poco is Quantity quantity && (RawElements.Text(quantity, "code") is null || RawElements.Text(quantity, "system") is not null),
         "ref-1" when expression.StartsWith("reference.startsWith('#').not() or ", StringComparison.Ordinal) =>
-            node => node.Poco is ResourceReference reference && RawElements.Text(reference, "reference") is not ['#', ..],
+            // "#" alone is the container itself (references.html#contained), which R4's ref-1 forgets.
+            node => node.Poco is ResourceReference reference && RawElements.Text(reference, "reference") is not ['#', _, ..],
         "per-1" when expression.StartsWith("start.hasValue().not() or end.hasValue().not() or ", StringComparison.Ordinal) =>
             node => node.Poco is Period period && (RawElements.Text(period, "start") is null || RawElements.Text(period, "end") is null),
         _ => null,

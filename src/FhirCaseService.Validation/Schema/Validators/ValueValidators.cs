@@ -89,6 +89,114 @@ public sealed class MaxLengthValidator : IElementValidator
     }
 }
 
+/// <summary>The HL7 minLength extension on an ElementDefinition: a string value at least this long.</summary>
+public sealed class MinLengthValidator : IElementValidator
+{
+    public const string ExtensionUrl = "http://hl7.org/fhir/StructureDefinition/minLength";
+
+    private readonly int _minLength;
+
+    public MinLengthValidator(int minLength)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(minLength);
+        _minLength = minLength;
+    }
+
+    public void Validate(in ElementVisit visit)
+    {
+        if (visit.Node.Poco is PrimitiveType { JsonValue: string text } && text.Length < _minLength)
+        {
+            visit.Run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Value,
+                $"Value '{text}' is {text.Length} characters long; at least {_minLength} are required.", visit.Path, "minLength");
+        }
+    }
+}
+
+/// <summary>Attachment.size is the number of bytes of Attachment.data (attachment.html): when both are given they must agree.</summary>
+public sealed class AttachmentSizeValidator : IElementValidator
+{
+    public static readonly AttachmentSizeValidator Instance = new();
+
+    private AttachmentSizeValidator()
+    {
+    }
+
+    public void Validate(in ElementVisit visit)
+    {
+        if (visit.Node.Poco is not Attachment attachment || RawElements.Number(attachment, "size") is not decimal stated
+            || RawElements.One<PrimitiveType>(attachment, "data")?.JsonValue is not string data)
+            return;
+        // Malformed base64 is the primitive format check's finding; the size cannot be judged then.
+        var buffer = new byte[data.Length];
+        if (!Convert.TryFromBase64String(data, buffer, out var actual) || actual == stated)
+            return;
+        visit.Run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Value,
+            $"Attachment.size says {stated} bytes, but the data holds {actual}.", visit.Path, "attachment-size");
+    }
+}
+
+/// <summary>
+/// The HL7 narrative-language-control extension on an ElementDefinition of a Narrative: "_no" forbids language
+/// sections (child divs of the narrative's div carrying lang or xml:lang), "_yes" requires some, "_resource" requires
+/// one in the resource's language, and language codes require one section each.
+/// </summary>
+public sealed class NarrativeLanguageValidator : IElementValidator
+{
+    public const string ExtensionUrl = "http://hl7.org/fhir/StructureDefinition/narrative-language-control";
+
+    private readonly IReadOnlyList<string> _controls;
+
+    public NarrativeLanguageValidator(IReadOnlyList<string> controls)
+    {
+        ArgumentNullException.ThrowIfNull(controls);
+        _controls = controls;
+    }
+
+    public void Validate(in ElementVisit visit)
+    {
+        if (visit.Node.Poco is not Narrative narrative || RawElements.Text(narrative, "div") is not { } div || Sections(div) is not { } sections)
+            return;
+        var found = string.Join(", ", sections.Order(StringComparer.Ordinal));
+        foreach (var control in _controls)
+        {
+            string? problem = control switch
+            {
+                "_no" when sections.Count > 0 => $"The narrative has language sections ({found}), but the profile prohibits them here.",
+                "_yes" when sections.Count == 0 => "The narrative has no language sections, but the profile requires them here.",
+                "_resource" => RawElements.Text(visit.Resource.Poco, "language") is { } language && !sections.Contains(language)
+                    ? $"The profile requires a narrative section in the resource's language ({language}), but found {(sections.Count == 0 ? "none" : found)}."
+                    : null,
+                "_no" or "_yes" => null,
+                _ when !sections.Contains(control) => $"The profile requires a narrative section in language {control}, but found {(sections.Count == 0 ? "none" : found)}.",
+                _ => null,
+            };
+            if (problem is not null)
+                visit.Run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.BusinessRule, problem, visit.Path, "narrative-language");
+        }
+    }
+
+    /// <summary>The languages of the div's child divs that carry lang or xml:lang; null when the XHTML cannot be read (the narrative checks report that).</summary>
+    private static HashSet<string>? Sections(string div)
+    {
+        try
+        {
+            var root = System.Xml.Linq.XElement.Parse(div);
+            var languages = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var child in root.Elements().Where(e => e.Name.LocalName == "div"))
+            {
+                var language = (string?)child.Attribute("lang") ?? (string?)child.Attribute(System.Xml.Linq.XNamespace.Xml + "lang");
+                if (!string.IsNullOrEmpty(language))
+                    languages.Add(language);
+            }
+            return languages;
+        }
+        catch (System.Xml.XmlException)
+        {
+            return null;
+        }
+    }
+}
+
 /// <summary>minValue[x] / maxValue[x] on numbers, dates, times and Quantities (same unit).</summary>
 public sealed class ValueRangeValidator : IElementValidator
 {
