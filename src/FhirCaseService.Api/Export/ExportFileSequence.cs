@@ -2,30 +2,30 @@ namespace FhirCaseService.Api.Export;
 
 /// <summary>
 /// One sequence of numbered NDJSON files of a job (a type's output, or its deletion Bundles), kept in step with its
-/// checkpointed <see cref="IFileSequenceProgress"/>. The current file is opened when this run first needs it, cut to the
+/// checkpointed <see cref="IFileSequenceCheckpoint"/>. The current file is opened when this run first needs it, cut to the
 /// length the last checkpoint recorded, so nothing written after that checkpoint survives a resume.
 /// </summary>
-internal sealed class ExportFileSequence(IExportFiles files, string jobId, IFileSequenceProgress progress, string manifestType,
+internal sealed class ExportFileSequence(IExportFiles files, string jobId, IFileSequenceCheckpoint checkpoint, string manifestType,
     Func<int, string> fileName, int maxLinesPerFile) : IAsyncDisposable
 {
     private IExportFileWriter? _writer;
 
-    private string CurrentName => fileName(progress.FileIndex);
+    private string CurrentName => fileName(checkpoint.FileIndex);
 
     /// <summary>Appends one line; true when the current file is now full (close it with <see cref="CloseFileAsync"/>).</summary>
     public async ValueTask<bool> WriteLineAsync(string json, CancellationToken cancellationToken)
     {
-        _writer ??= await files.OpenAsync(jobId, CurrentName, progress.FileLength, cancellationToken);
+        _writer ??= await files.OpenAsync(jobId, CurrentName, checkpoint.FileLength, cancellationToken);
         await _writer.WriteLineAsync(json, cancellationToken);
-        progress.FileLines++;
-        return progress.FileLines >= maxLinesPerFile;
+        checkpoint.FileLines++;
+        return checkpoint.FileLines >= maxLinesPerFile;
     }
 
     /// <summary>Makes what was written durable and records the current file's length (before a checkpoint).</summary>
     public async Task CommitAsync(CancellationToken cancellationToken)
     {
         if (_writer is not null)
-            progress.FileLength = await _writer.CommitAsync(cancellationToken);
+            checkpoint.FileLength = await _writer.CommitAsync(cancellationToken);
     }
 
     /// <summary>Closes the full current file into the finished list; the next line starts the next file.</summary>
@@ -33,10 +33,10 @@ internal sealed class ExportFileSequence(IExportFiles files, string jobId, IFile
     {
         await CommitAsync(cancellationToken);
         await DisposeWriterAsync();
-        progress.Files.Add(new ExportFileEntry(manifestType, CurrentName, progress.FileLines));
-        progress.FileIndex++;
-        progress.FileLength = 0;
-        progress.FileLines = 0;
+        checkpoint.Files.Add(new ExportFileEntry(manifestType, CurrentName, checkpoint.FileLines));
+        checkpoint.FileIndex++;
+        checkpoint.FileLength = 0;
+        checkpoint.FileLines = 0;
     }
 
     /// <summary>
@@ -45,17 +45,17 @@ internal sealed class ExportFileSequence(IExportFiles files, string jobId, IFile
     /// </summary>
     public async Task FinishAsync(CancellationToken cancellationToken)
     {
-        if (progress.FileLines == 0)
+        if (checkpoint.FileLines == 0)
         {
             await DisposeWriterAsync();
             await files.DeleteFileAsync(jobId, CurrentName, cancellationToken);
             return;
         }
         // Opened even when this run wrote nothing to it, so whatever lies past the recorded length is cut off.
-        _writer ??= await files.OpenAsync(jobId, CurrentName, progress.FileLength, cancellationToken);
+        _writer ??= await files.OpenAsync(jobId, CurrentName, checkpoint.FileLength, cancellationToken);
         await CommitAsync(cancellationToken);
         await DisposeWriterAsync();
-        progress.Files.Add(new ExportFileEntry(manifestType, CurrentName, progress.FileLines));
+        checkpoint.Files.Add(new ExportFileEntry(manifestType, CurrentName, checkpoint.FileLines));
     }
 
     private async Task DisposeWriterAsync()

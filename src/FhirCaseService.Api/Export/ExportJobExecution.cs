@@ -1,4 +1,5 @@
 using FhirCaseService.Api.Http;
+using FhirCaseService.Api.Jobs;
 using FhirCaseService.Conformance.Serialization;
 using FhirCaseService.Storage;
 using FhirCaseService.Storage.Export;
@@ -10,58 +11,48 @@ namespace FhirCaseService.Api.Export;
 
 /// <summary>
 /// Writes one claimed job. Types are written one after another; each into files of at most Export:MaxResourcesPerFile
-/// lines, and (for a _since export) the type's deletions into files of deletion Bundles beside them. A checkpoint (files committed, then the lease renewed with the progress) follows every Export:CheckpointRows
+/// lines, and (for a _since export) the type's deletions into files of deletion Bundles beside them. A checkpoint (files committed, then the lease renewed with the checkpoint) follows every Export:CheckpointRows
 /// rows, every file roll-over and every finished type, and precedes any write: so on resume everything past the
 /// recorded lengths was written after the last checkpoint, is cut off, and is written again from the recorded key.
 /// </summary>
 internal sealed class ExportJobExecution(IExportJobStore store, IExportFiles files, ExportOptions options, string owner, ILogger logger)
 {
     private IExportFileWriter? _errors;
-    private ExportProgress? _progress;
+    private ExportCheckpoint? _checkpoint;
 
-    public async Task RunAsync(ExportJob job, CancellationTokenSource cancellation)
+    public async Task RunAsync(ExportJob job, JobLease lease, CancellationToken cancellationToken)
     {
-        var cancellationToken = cancellation.Token;
-        await using var lease = new JobLease(store, job.Id, owner, options.Lease, cancellation, logger);
         try
         {
-            var progress = ExportProgress.Deserialize(job.ProgressJson);
-            if (progress is null)
+            var checkpoint = ExportCheckpoint.Deserialize(job.ProgressJson);
+            if (checkpoint is null)
             {
-                progress = ExportProgress.Start(job.Request.Types);
-                await lease.CheckpointAsync(progress.Serialize(), cancellationToken);
+                checkpoint = ExportCheckpoint.Start(job.Request.Types);
+                await lease.CheckpointAsync(checkpoint.Serialize(), cancellationToken);
             }
             else
             {
                 logger.LogInformation("Export job {JobId} resumes from its checkpoint (attempt {Attempt})", job.Id, job.Attempts);
             }
-            _progress = progress;
+            _checkpoint = checkpoint;
             lease.StartKeepAlive();
-            if (progress.Errors.FileLines > 0)
-                _errors = await files.OpenAsync(job.Id, ExportProgress.ErrorFileName, progress.Errors.FileLength, cancellationToken);
+            if (checkpoint.Errors.FileLines > 0)
+                _errors = await files.OpenAsync(job.Id, ExportCheckpoint.ErrorFileName, checkpoint.Errors.FileLength, cancellationToken);
 
-            foreach (var type in progress.Types.Where(t => !t.Done))
-                await WriteTypeAsync(job, progress, type, lease, cancellationToken);
+            foreach (var type in checkpoint.Types.Where(t => !t.Done))
+                await WriteTypeAsync(job, checkpoint, type, lease, cancellationToken);
 
-            var errors = progress.Errors.FileLines > 0
-                ? new[] { new ExportFileEntry(nameof(OperationOutcome), ExportProgress.ErrorFileName, progress.Errors.FileLines) }
+            var errors = checkpoint.Errors.FileLines > 0
+                ? new[] { new ExportFileEntry(nameof(OperationOutcome), ExportCheckpoint.ErrorFileName, checkpoint.Errors.FileLines) }
                 : [];
-            var result = new ExportResult([.. progress.Types.SelectMany(t => t.Files)], errors)
+            var result = new ExportResult([.. checkpoint.Types.SelectMany(t => t.Files)], errors)
             {
-                Deleted = [.. progress.Types.SelectMany(t => t.Deleted.Files)],
+                Deleted = [.. checkpoint.Types.SelectMany(t => t.Deleted.Files)],
             };
             await lease.DisposeAsync();
             if (await store.CompleteAsync(job.Id, owner, result.Serialize(), DateTimeOffset.UtcNow + options.FileRetention, cancellationToken))
                 logger.LogInformation("Export job {JobId} completed: {Resources} resources in {Files} files, {Deleted} deletions listed",
                     job.Id, result.Output.Sum(f => f.Count), result.Output.Count, result.Deleted.Sum(f => f.Count));
-        }
-        catch (Exception e) when (e is ExportLeaseLostException || e is OperationCanceledException && cancellationToken.IsCancellationRequested)
-        {
-            logger.LogInformation("Export job {JobId} stopped here (cancelled, lease lost, or shutting down)", job.Id);
-        }
-        catch (Exception e)
-        {
-            await FailOrRetryAsync(job, e);
         }
         finally
         {
@@ -70,37 +61,17 @@ internal sealed class ExportJobExecution(IExportJobStore store, IExportFiles fil
         }
     }
 
-    /// <summary>A transient fault (database restart) gets another attempt after the lease lapses; a persistent one fails the job.</summary>
-    private async Task FailOrRetryAsync(ExportJob job, Exception e)
-    {
-        if (job.Attempts < options.MaxAttempts)
-        {
-            logger.LogWarning(e, "Export job {JobId} attempt {Attempt} failed; it is resumed once its lease lapses", job.Id, job.Attempts);
-            return;
-        }
-        logger.LogError(e, "Export job {JobId} failed after {Attempts} attempts", job.Id, job.Attempts);
-        try
-        {
-            await store.FailAsync(job.Id, owner, $"The export failed after {job.Attempts} attempts ({e.GetType().Name}).",
-                DateTimeOffset.UtcNow + options.FileRetention);
-        }
-        catch (Exception failure)
-        {
-            logger.LogError(failure, "Export job {JobId} could not be marked failed", job.Id);
-        }
-    }
-
-    private async Task WriteTypeAsync(ExportJob job, ExportProgress progress, TypeProgress type, JobLease lease, CancellationToken cancellationToken)
+    private async Task WriteTypeAsync(ExportJob job, ExportCheckpoint checkpoint, TypeCheckpoint type, JobLease lease, CancellationToken cancellationToken)
     {
         await using var output = new ExportFileSequence(files, job.Id, type, type.Type,
-            index => ExportProgress.FileName(type.Type, index), options.MaxResourcesPerFile);
+            index => ExportCheckpoint.FileName(type.Type, index), options.MaxResourcesPerFile);
         await using var deleted = new ExportFileSequence(files, job.Id, type.Deleted, nameof(Bundle),
-            index => ExportProgress.DeletedFileName(type.Type, index), options.MaxResourcesPerFile);
+            index => ExportCheckpoint.DeletedFileName(type.Type, index), options.MaxResourcesPerFile);
         async Task CheckpointTypeAsync()
         {
             await output.CommitAsync(cancellationToken);
             await deleted.CommitAsync(cancellationToken);
-            await CheckpointAsync(progress, lease, cancellationToken);
+            await CheckpointAsync(checkpoint, lease, cancellationToken);
         }
 
         var sinceCheckpoint = 0;
@@ -149,7 +120,7 @@ internal sealed class ExportJobExecution(IExportJobStore store, IExportFiles fil
         await output.FinishAsync(cancellationToken);
         await deleted.FinishAsync(cancellationToken);
         type.Done = true;
-        await CheckpointAsync(progress, lease, cancellationToken);
+        await CheckpointAsync(checkpoint, lease, cancellationToken);
     }
 
     /// <summary>
@@ -170,18 +141,18 @@ internal sealed class ExportJobExecution(IExportJobStore store, IExportFiles fil
             ],
         });
 
-    private async Task CheckpointAsync(ExportProgress progress, JobLease lease, CancellationToken cancellationToken)
+    private async Task CheckpointAsync(ExportCheckpoint checkpoint, JobLease lease, CancellationToken cancellationToken)
     {
         if (_errors is not null)
-            progress.Errors.FileLength = await _errors.CommitAsync(cancellationToken);
-        await lease.CheckpointAsync(progress.Serialize(), cancellationToken);
+            checkpoint.Errors.FileLength = await _errors.CommitAsync(cancellationToken);
+        await lease.CheckpointAsync(checkpoint.Serialize(), cancellationToken);
     }
 
     private async Task WriteErrorAsync(ExportJob job, string message, CancellationToken cancellationToken)
     {
-        _errors ??= await files.OpenAsync(job.Id, ExportProgress.ErrorFileName, 0, cancellationToken);
+        _errors ??= await files.OpenAsync(job.Id, ExportCheckpoint.ErrorFileName, 0, cancellationToken);
         var outcome = OperationOutcomes.Single(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Exception, message);
         await _errors.WriteLineAsync(FhirSerialization.ToJson(outcome), cancellationToken);
-        _progress!.Errors.FileLines++;
+        _checkpoint!.Errors.FileLines++;
     }
 }

@@ -24,8 +24,6 @@ public sealed record ExportKickOffParameters(
 /// </summary>
 public static partial class ExportKickOff
 {
-    public const string RespondAsync = "respond-async";
-
     public static readonly IReadOnlyList<string> AcceptedOutputFormats = ["application/fhir+ndjson", "application/ndjson", "ndjson"];
 
     /// <summary>Parameters that only shape this response's own rendering; accepted and left to the response writer.</summary>
@@ -36,16 +34,6 @@ public static partial class ExportKickOff
 
     [GeneratedRegex(@"^[A-Za-z0-9\-\.]{1,64}$")]
     private static partial Regex IdPattern();
-
-    /// <summary>The kick-off must ask for asynchronous processing; any other answer would be a synchronous export we do not offer.</summary>
-    public static void RequireRespondAsync(HttpRequest request)
-    {
-        foreach (var header in request.Headers["Prefer"])
-            foreach (var preference in (header ?? "").Split([',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-                if (preference.Equals(RespondAsync, StringComparison.OrdinalIgnoreCase))
-                    return;
-        throw FhirRequestException.BadRequest("$export runs asynchronously only: send the header 'Prefer: respond-async'.");
-    }
 
     public static async Task<ExportKickOffParameters> ReadAsync(HttpRequest request, ExportLevel level, CancellationToken cancellationToken)
     {
@@ -187,8 +175,4 @@ public static partial class ExportKickOff
             throw FhirRequestException.BadRequest($"patient '{reference}' is not a reference to a Patient (Patient/[id]).", "patient");
         return parts[^1];
     }
-
-    /// <summary>A FHIR instant in UTC with milliseconds: the form of the manifest's transactionTime, fit to be sent back as _since.</summary>
-    public static string FhirInstant(DateTimeOffset instant) =>
-        instant.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 }

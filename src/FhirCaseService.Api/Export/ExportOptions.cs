@@ -1,3 +1,4 @@
+using FhirCaseService.Api.Jobs;
 using FhirCaseService.Storage;
 using Microsoft.Extensions.Options;
 
@@ -13,7 +14,7 @@ public enum ExportOutput
 }
 
 /// <summary>Bulk Data $export settings. Bind from configuration section "Export".</summary>
-public sealed class ExportOptions
+public sealed class ExportOptions : ILeasedJobOptions
 {
     public const string Section = "Export";
 
@@ -51,6 +52,8 @@ public sealed class ExportOptions
 
     /// <summary>A job that failed this many attempts (each claim is one) is marked failed instead of being retried.</summary>
     public int MaxAttempts { get; set; } = 3;
+
+    TimeSpan ILeasedJobOptions.Retention => FileRetention;
 
     /// <summary>The directory files go to: the configured one, or "exports" under the storage data directory.</summary>
     public string ResolveOutputDirectory(StorageOptions storage) =>

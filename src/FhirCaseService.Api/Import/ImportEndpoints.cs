@@ -1,9 +1,8 @@
-using System.Globalization;
 using System.IO.Compression;
 using System.Text;
-using System.Text.Json;
 using FhirCaseService.Api.Export;
 using FhirCaseService.Api.Http;
+using FhirCaseService.Api.Jobs;
 using FhirCaseService.Api.Limits;
 using FhirCaseService.Api.Rest;
 using FhirCaseService.Api.Search;
@@ -42,26 +41,22 @@ public static class ImportEndpoints
             .WithDescription("Requires 'Prefer: respond-async'; Content-Encoding gzip accepted. Each line is validated like any write; " +
                              "invalid lines are refused and reported in the error file, the others stored in chunks. Answers 202 with " +
                              "Content-Location: the status URL. Needs write scopes (create and update) on the types imported.");
-        app.MapGet(StatusPath + "/{jobId}", StatusAsync)
-            .RequireClient().WithName("ImportStatus").WithTags("Bulk Data")
-            .WithSummary("Import status: 202 with X-Progress while running, 200 with the manifest when done, 500 when failed.");
-        app.MapDelete(StatusPath + "/{jobId}", CancelAsync)
-            .RequireClient().WithName("ImportCancel").WithTags("Bulk Data")
-            .WithSummary("Cancels the import (chunks already stored stay); the status then answers 404.");
-        app.MapGet(FilePath + "/{jobId}/{fileName}", FileAsync)
-            .RequireClient().WithName("ImportFile").WithTags("Bulk Data")
-            .WithSummary("The error file of a completed import: one OperationOutcome per refused input line (application/fhir+ndjson).")
-            .Produces(StatusCodes.Status200OK, contentType: ExportEndpoints.NdjsonContentType);
+        app.MapJobStatusRoutes("Import", StatusPath, FilePath, StatusAsync, CancelAsync, FileAsync,
+            cancelSummary: "Cancels the import (chunks already stored stay); the status then answers 404.",
+            fileSummary: "The error file of a completed import: one OperationOutcome per refused input line (application/fhir+ndjson).");
         return app;
     }
 
     /// <summary>What every import handler needs, bound as one parameter.</summary>
-    internal sealed record ImportServices(IImportJobStore Store, ImportSpool Spool, IFhirAccess Access, ImportRunner Runner, IOptions<ImportOptions> Options);
+    internal sealed record ImportServices(IImportJobStore Store, ImportSpool Spool, IFhirAccess Access, ImportRunner Runner, IOptions<ImportOptions> Options)
+    {
+        public LeasedJobEndpoints<ImportJob> Jobs => new("Import", Store, Access, Options.Value);
+    }
 
     private static async Task<IResult> KickOffAsync(HttpContext context, [AsParameters] ImportServices s)
     {
         var request = context.Request;
-        RequireRespondAsync(request);
+        LeasedJobEndpoints<ImportJob>.RequireRespondAsync(request, OperationName);
         RequireNdjson(request);
         var gzip = ContentEncodingIsGzip(request);
         var writable = StoredResourceTypes.All.Where(t => s.Access.Allows(context, t, ScopePermissions.Create | ScopePermissions.Update)).ToList();
@@ -103,20 +98,8 @@ public static class ImportEndpoints
             throw;
         }
         s.Runner.Wake();
-
-        context.Response.Headers.ContentLocation = $"{baseUrl}{StatusPath}/{jobId}";
-        return new FhirResult(OperationOutcomes.Single(OperationOutcome.IssueSeverity.Information, OperationOutcome.IssueType.Informational,
-            $"Import job {jobId} accepted: {input.Lines} lines ({input.Bytes} bytes) stored for import. Poll the Content-Location URL for its status."),
-            StatusCodes.Status202Accepted);
-    }
-
-    private static void RequireRespondAsync(HttpRequest request)
-    {
-        foreach (var header in request.Headers["Prefer"])
-            foreach (var preference in (header ?? "").Split([',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-                if (preference.Equals("respond-async", StringComparison.OrdinalIgnoreCase))
-                    return;
-        throw FhirRequestException.BadRequest("$import runs asynchronously only: send the header 'Prefer: respond-async'.");
+        return LeasedJobEndpoints<ImportJob>.Accepted(context, StatusPath, jobId,
+            $"Import job {jobId} accepted: {input.Lines} lines ({input.Bytes} bytes) stored for import. Poll the Content-Location URL for its status.");
     }
 
     private static void RequireNdjson(HttpRequest request)
@@ -139,44 +122,25 @@ public static class ImportEndpoints
             $"$import accepts the body as is or gzip-encoded (Content-Encoding: gzip), not '{string.Join(", ", encodings)}'.");
     }
 
-    private static async Task<IResult> StatusAsync(string jobId, HttpContext context, [AsParameters] ImportServices s)
-    {
-        var job = await VisibleJobAsync(jobId, context, s);
-        if (job is null)
-            return UnknownJob(jobId);
-        switch (job.Status)
-        {
-            case ImportJobStatus.Queued or ImportJobStatus.Running:
-                context.Response.Headers["X-Progress"] = job.Status == ImportJobStatus.Queued
-                    ? $"Queued ({job.Request.InputLines} lines)"
-                    : $"{job.CommittedLines} of ~{job.Request.InputLines} lines";
-                context.Response.Headers.RetryAfter = s.Options.Value.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-                return Results.StatusCode(StatusCodes.Status202Accepted);
-            case ImportJobStatus.Failed:
-                return OperationOutcomes.Error(StatusCodes.Status500InternalServerError, OperationOutcome.IssueType.Exception,
-                    job.Error ?? "The import failed.");
-            default:
-                if (job.ExpiresAt is { } expires)
-                    context.Response.Headers.Expires = expires.ToString("R", CultureInfo.InvariantCulture);
-                return Results.Bytes(Manifest(job, SearchRequest.BaseUrl(context.Request), s.Access.Enabled), "application/json");
-        }
-    }
+    private static Task<IResult> StatusAsync(string jobId, HttpContext context, [AsParameters] ImportServices s) =>
+        s.Jobs.StatusAsync(jobId, context,
+            job => job.Status == ImportJobStatus.Queued ? $"Queued ({job.Request.InputLines} lines)" : $"{job.CommittedLines} of ~{job.Request.InputLines} lines",
+            (job, baseUrl) => Manifest(job, baseUrl, s.Access.Enabled));
 
     private static async Task<IResult> CancelAsync(string jobId, HttpContext context, [AsParameters] ImportServices s)
     {
-        var job = await VisibleJobAsync(jobId, context, s);
         // The job's row stays for one lease, so a replica still committing a chunk finds it cancelled and stops; the
         // cleanup then removes the row and the spooled input.
-        if (job is null || !await s.Store.CancelAsync(jobId, DateTimeOffset.UtcNow + s.Options.Value.Lease, context.RequestAborted))
-            return UnknownJob(jobId);
-        await s.Runner.StopJobAsync(jobId);
-        return new FhirResult(OperationOutcomes.Single(OperationOutcome.IssueSeverity.Information, OperationOutcome.IssueType.Informational,
-            $"Import job {jobId} is cancelled; the {job.CommittedLines} lines already committed stay stored."), StatusCodes.Status202Accepted);
+        var job = await s.Jobs.CancelAsync(jobId, context, s.Runner.StopJobAsync);
+        if (job is null)
+            return s.Jobs.UnknownJob(jobId);
+        return LeasedJobEndpoints<ImportJob>.Informational(
+            $"Import job {jobId} is cancelled; the {job.CommittedLines} lines already committed stay stored.");
     }
 
     private static async Task<IResult> FileAsync(string jobId, string fileName, HttpContext context, [AsParameters] ImportServices s)
     {
-        var job = await VisibleJobAsync(jobId, context, s);
+        var job = await s.Jobs.VisibleJobAsync(jobId, context);
         if (job is not { Status: ImportJobStatus.Completed } || fileName != ErrorFileName)
             return OperationOutcomes.NotFound($"Import file {fileName} of job {jobId} is not available (unknown, not finished, cancelled or expired).");
         context.Response.ContentType = ExportEndpoints.NdjsonContentType;
@@ -188,35 +152,13 @@ public static class ImportEndpoints
         return Results.Empty;
     }
 
-    /// <summary>The job as this client may see it: null when unknown, cancelled, expired, or (authorization on) another client's.</summary>
-    private static async Task<ImportJob?> VisibleJobAsync(string jobId, HttpContext context, ImportServices s)
-    {
-        var job = await s.Store.GetAsync(jobId, context.RequestAborted);
-        if (job is null || job.Status == ImportJobStatus.Cancelled)
-            return null;
-        if (job.Status is ImportJobStatus.Completed or ImportJobStatus.Failed && job.ExpiresAt <= DateTimeOffset.UtcNow)
-            return null;
-        if (s.Access.Enabled && !string.Equals(job.Request.ClientId, s.Access.ClientId(context), StringComparison.Ordinal))
-            return null;
-        return job;
-    }
-
-    private static FhirResult UnknownJob(string jobId) =>
-        OperationOutcomes.NotFound($"Import job {jobId} is not known here: it never existed, was cancelled, or has expired.");
-
     /// <summary>
     /// The completion manifest, shaped like the export manifest: transactionTime (every imported version is visible at
     /// it: a later <c>_since</c> export starts after it), the counts per type, and the error file with its count.
     /// </summary>
-    private static byte[] Manifest(ImportJob job, string baseUrl, bool requiresAccessToken)
-    {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+    private static byte[] Manifest(ImportJob job, string baseUrl, bool requiresAccessToken) =>
+        JobManifest.Write(job.TransactionTime ?? job.UpdatedAt, job.Request.RequestUrl, requiresAccessToken, json =>
         {
-            json.WriteStartObject();
-            json.WriteString("transactionTime", ExportKickOff.FhirInstant(job.TransactionTime ?? job.UpdatedAt));
-            json.WriteString("request", job.Request.RequestUrl);
-            json.WriteBoolean("requiresAccessToken", requiresAccessToken);
             json.WriteNumber("inputLines", job.CommittedLines);
             json.WriteStartArray("output");
             foreach (var count in job.Counts)
@@ -232,16 +174,7 @@ public static class ImportEndpoints
             json.WriteEndArray();
             json.WriteStartArray("error");
             if (job.ErrorLines > 0)
-            {
-                json.WriteStartObject();
-                json.WriteString("type", nameof(OperationOutcome));
-                json.WriteString("url", $"{baseUrl}{FilePath}/{Uri.EscapeDataString(job.Id)}/{ErrorFileName}");
-                json.WriteNumber("count", job.ErrorLines);
-                json.WriteEndObject();
-            }
+                JobManifest.WriteFile(json, nameof(OperationOutcome), $"{baseUrl}{FilePath}/{Uri.EscapeDataString(job.Id)}/{ErrorFileName}", job.ErrorLines);
             json.WriteEndArray();
-            json.WriteEndObject();
-        }
-        return buffer.ToArray();
-    }
+        });
 }

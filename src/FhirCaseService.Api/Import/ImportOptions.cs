@@ -1,10 +1,11 @@
+using FhirCaseService.Api.Jobs;
 using FhirCaseService.Storage;
 using Microsoft.Extensions.Options;
 
 namespace FhirCaseService.Api.Import;
 
 /// <summary>Bulk NDJSON <c>$import</c> settings. Bind from configuration section "Import".</summary>
-public sealed class ImportOptions
+public sealed class ImportOptions : ILeasedJobOptions
 {
     public const string Section = "Import";
 
@@ -40,6 +41,8 @@ public sealed class ImportOptions
 
     /// <summary>A job that failed this many attempts (each claim is one) is marked failed instead of being retried.</summary>
     public int MaxAttempts { get; set; } = 3;
+
+    TimeSpan ILeasedJobOptions.Retention => ResultRetention;
 
     public string ResolveSpoolDirectory(StorageOptions storage) =>
         Path.GetFullPath(string.IsNullOrWhiteSpace(SpoolDirectory) ? Path.Combine(storage.DataDirectory, "imports") : SpoolDirectory);

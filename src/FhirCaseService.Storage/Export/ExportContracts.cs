@@ -1,3 +1,5 @@
+using FhirCaseService.Storage.Jobs;
+
 namespace FhirCaseService.Storage.Export;
 
 /// <summary>Which population an export covers (Bulk Data Access IG 2.0.0 kick-off endpoints).</summary>
@@ -11,13 +13,14 @@ public enum ExportLevel
     Group,
 }
 
+/// <summary>Values of <see cref="LeasedJobStatus"/>, so the shared job machinery reads them as its own.</summary>
 public enum ExportJobStatus
 {
-    Queued,
-    Running,
-    Completed,
-    Failed,
-    Cancelled,
+    Queued = LeasedJobStatus.Queued,
+    Running = LeasedJobStatus.Running,
+    Completed = LeasedJobStatus.Completed,
+    Failed = LeasedJobStatus.Failed,
+    Cancelled = LeasedJobStatus.Cancelled,
 }
 
 /// <summary>
@@ -57,17 +60,21 @@ public sealed record ExportJob(
     string? ProgressJson,
     string? ResultJson,
     string? Error,
-    DateTimeOffset? ExpiresAt);
+    DateTimeOffset? ExpiresAt) : ILeasedJob
+{
+    LeasedJobStatus ILeasedJob.LeasedStatus => (LeasedJobStatus)Status;
+
+    string? ILeasedJob.ClientId => Request.ClientId;
+}
 
 /// <summary>One exported row: the stored JSON of the version visible at the job's snapshot (or a deletion).</summary>
 public sealed record ExportRow(long Key, string ResourceType, string Id, int VersionId, DateTimeOffset LastUpdated, bool IsDeleted, string? Json);
 
 /// <summary>
-/// Export job state in the database: every replica can answer kick-off and status; <see cref="ClaimNextAsync"/> hands
-/// each runnable job to exactly one replica (row locks with SKIP LOCKED on PostgreSQL, the write lock on SQLite) under a
-/// lease the runner renews; a job whose lease ran out (its replica died) is claimed again and resumes from its progress.
+/// Export job state in the database (<see cref="ILeasedJobStore{TJob}"/>): every replica can answer kick-off and status;
+/// a job whose lease ran out (its replica died) is claimed again and resumes from its progress.
 /// </summary>
-public interface IExportJobStore
+public interface IExportJobStore : ILeasedJobStore<ExportJob>
 {
     /// <summary>
     /// Creates a queued job pinned to the current change (its transactionTime). For Group level the group's current
@@ -77,28 +84,11 @@ public interface IExportJobStore
     /// <exception cref="ExportGroupNotFoundException">Group level and the group does not exist (or is deleted).</exception>
     Task<ExportJob> CreateAsync(ExportRequest request, CancellationToken cancellationToken = default);
 
-    Task<ExportJob?> GetAsync(string jobId, CancellationToken cancellationToken = default);
-
-    /// <summary>Claims the oldest queued job, or a running one whose lease expired; null when none. Sets owner, lease, status Running, attempts+1.</summary>
-    Task<ExportJob?> ClaimNextAsync(string owner, TimeSpan lease, CancellationToken cancellationToken = default);
-
     /// <summary>Extends the lease and stores progress. False when the job is no longer this owner's or was cancelled: stop.</summary>
     Task<bool> RenewAsync(string jobId, string owner, TimeSpan lease, string? progressJson, CancellationToken cancellationToken = default);
 
     /// <summary>Marks the job Completed with its result (the manifest's parts) and when its files expire. False when not this owner's.</summary>
     Task<bool> CompleteAsync(string jobId, string owner, string resultJson, DateTimeOffset expiresAt, CancellationToken cancellationToken = default);
-
-    /// <summary>Marks the job Failed (a fatal error for the whole job). False when not this owner's.</summary>
-    Task<bool> FailAsync(string jobId, string owner, string error, DateTimeOffset expiresAt, CancellationToken cancellationToken = default);
-
-    /// <summary>Marks a queued, running or completed job Cancelled (files may be removed). False when unknown or already cancelled.</summary>
-    Task<bool> CancelAsync(string jobId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default);
-
-    /// <summary>Jobs whose files have expired (or cancelled ones past their expiry), for cleanup.</summary>
-    Task<IReadOnlyList<ExportJob>> ExpiredAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default);
-
-    /// <summary>Removes the job, its recorded members and any files kept in the database.</summary>
-    Task DeleteAsync(string jobId, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Streams one type's rows for the job, ordered by <see cref="ExportRow.Key"/>, starting after <paramref name="afterKey"/>

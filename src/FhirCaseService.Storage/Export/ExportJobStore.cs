@@ -4,18 +4,20 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using FhirCaseService.Storage.Indexing;
+using FhirCaseService.Storage.Jobs;
 using FhirCaseService.Storage.Persistence;
 using FhirCaseService.Storage.Search;
 
 namespace FhirCaseService.Storage.Export;
 
 /// <summary>
-/// <see cref="IExportJobStore"/> over the process's <see cref="StorageDatabase"/>. Every change of job state runs in the
-/// dialect's write session (SQLite: the one writer; PostgreSQL: a transaction, with row locks where jobs are claimed),
-/// so replicas on one database agree on who runs what. Reading rows never holds a connection between batches.
+/// <see cref="IExportJobStore"/> over the process's <see cref="StorageDatabase"/>: the shared lease machinery of
+/// <see cref="LeasedJobStore{TJob}"/> over <c>export_job</c>, with the job's members, its checkpoint and its files in the
+/// database. Reading rows never holds a connection between batches.
 /// </summary>
 internal sealed class ExportJobStore(StorageDatabase database, TimeProvider? time = null, int batchSize = ExportJobStore.DefaultBatchSize,
-    int drivingMembersLimit = ExportRowQuery.DefaultDrivingMembersLimit) : IExportJobStore
+    int drivingMembersLimit = ExportRowQuery.DefaultDrivingMembersLimit)
+    : LeasedJobStore<ExportJob>(database, time, "export_job", JobColumns, "export_file", "export_member"), IExportJobStore
 {
     public const int DefaultBatchSize = 1000;
 
@@ -27,14 +29,10 @@ internal sealed class ExportJobStore(StorageDatabase database, TimeProvider? tim
 
     private static readonly JsonSerializerOptions RequestJson = new() { Converters = { new JsonStringEnumConverter() } };
 
-    private readonly TimeProvider _time = time ?? TimeProvider.System;
-
-    private long NowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
-
     public async Task<ExportJob> CreateAsync(ExportRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var dialect = await database.DialectAsync(cancellationToken);
+        var dialect = await Database.DialectAsync(cancellationToken);
         await using var session = await dialect.BeginWriteAsync(cancellationToken);
         var (sequence, lastUpdatedMs) = await CurrentChangeAsync(session, cancellationToken);
         var members = request.Level switch
@@ -52,15 +50,15 @@ internal sealed class ExportJobStore(StorageDatabase database, TimeProvider? tim
         var id = ResourceStore.CreateId();
         var now = NowMs;
         var insert = new SqlText(dialect);
-        insert.Append($"INSERT INTO export_job ({JobColumns}) VALUES ({insert.P(id)}, {insert.P(StatusText(ExportJobStatus.Queued))}, " +
+        insert.Append($"INSERT INTO export_job ({JobColumns}) VALUES ({insert.P(id)}, {insert.P(StatusText(LeasedJobStatus.Queued))}, " +
                       $"{insert.P(JsonSerializer.Serialize(request, RequestJson))}, {insert.P(sequence)}, {insert.P(lastUpdatedMs)}, {insert.P(now)}, {insert.P(now)}, " +
                       "NULL, NULL, 0, NULL, NULL, NULL, NULL)");
-        await ExecuteAsync(insert, session, cancellationToken);
+        await ExecuteAsync(insert, session.Connection, session.Transaction, cancellationToken);
         foreach (var chunk in members.Chunk(MembersPerInsert))
         {
             var rows = new SqlText(dialect);
             rows.Append("INSERT INTO export_member (job_id, patient_id) VALUES " + string.Join(", ", chunk.Select(m => $"({rows.P(id)}, {rows.P(m)})")));
-            await ExecuteAsync(rows, session, cancellationToken);
+            await ExecuteAsync(rows, session.Connection, session.Transaction, cancellationToken);
         }
         await session.Transaction.CommitAsync(cancellationToken);
         var created = FhirInstantRange.ToInstant(now);
@@ -68,100 +66,22 @@ internal sealed class ExportJobStore(StorageDatabase database, TimeProvider? tim
             created, created, null, null, 0, null, null, null, null);
     }
 
-    public async Task<ExportJob?> GetAsync(string jobId, CancellationToken cancellationToken = default)
-    {
-        var dialect = await database.DialectAsync(cancellationToken);
-        var sql = new SqlText(dialect);
-        sql.Append($"SELECT {JobColumns} FROM export_job WHERE job_id = {sql.P(jobId)}");
-        await using var connection = await dialect.OpenAsync(cancellationToken);
-        await using var command = sql.CreateCommand(connection, null);
-        return (await ReadJobsAsync(command, cancellationToken)).SingleOrDefault();
-    }
-
-    public async Task<ExportJob?> ClaimNextAsync(string owner, TimeSpan lease, CancellationToken cancellationToken = default)
-    {
-        var dialect = await database.DialectAsync(cancellationToken);
-        await using var session = await dialect.BeginWriteAsync(cancellationToken);
-        var now = NowMs;
-        var pick = new SqlText(dialect);
-        // PostgreSQL: replicas claim at once; SKIP LOCKED hands each a different row, and the lock (re-checked against
-        // the WHERE after a concurrent commit) keeps a job from being claimed twice. SQLite: the write session is the lock.
-        var lockRow = dialect is PostgresDialect ? " FOR UPDATE SKIP LOCKED" : "";
-        pick.Append($"SELECT job_id FROM export_job WHERE status = {pick.P(StatusText(ExportJobStatus.Queued))} " +
-                    $"OR (status = {pick.P(StatusText(ExportJobStatus.Running))} AND lease_until_ms < {pick.P(now)}) " +
-                    $"ORDER BY created_ms, job_id LIMIT 1{lockRow}");
-        string? jobId;
-        await using (var command = pick.CreateCommand(session.Connection, session.Transaction))
-            jobId = await command.ExecuteScalarAsync(cancellationToken) as string;
-        if (jobId is null)
-            return null;
-        var claim = new SqlText(dialect);
-        claim.Append($"UPDATE export_job SET status = {claim.P(StatusText(ExportJobStatus.Running))}, owner = {claim.P(owner)}, " +
-                     $"lease_until_ms = {claim.P(now + (long)lease.TotalMilliseconds)}, attempts = attempts + 1, updated_ms = {claim.P(now)} " +
-                     $"WHERE job_id = {claim.P(jobId)} RETURNING {JobColumns}");
-        ExportJob? claimed;
-        await using (var command = claim.CreateCommand(session.Connection, session.Transaction))
-            claimed = (await ReadJobsAsync(command, cancellationToken)).SingleOrDefault();
-        await session.Transaction.CommitAsync(cancellationToken);
-        return claimed;
-    }
-
     public Task<bool> RenewAsync(string jobId, string owner, TimeSpan lease, string? progressJson, CancellationToken cancellationToken = default) =>
-        UpdateAsync((sql, now) =>
-            $"UPDATE export_job SET lease_until_ms = {sql.P(now + (long)lease.TotalMilliseconds)}, progress_json = COALESCE({sql.P(progressJson)}, progress_json), " +
-            $"updated_ms = {sql.P(now)} WHERE job_id = {sql.P(jobId)} AND owner = {sql.P(owner)} AND status = {sql.P(StatusText(ExportJobStatus.Running))}",
+        UpdateOwnedAsync(jobId, owner, (sql, now) =>
+            $"lease_until_ms = {sql.P(now + (long)lease.TotalMilliseconds)}, progress_json = COALESCE({sql.P(progressJson)}, progress_json)",
             cancellationToken);
 
     public Task<bool> CompleteAsync(string jobId, string owner, string resultJson, DateTimeOffset expiresAt, CancellationToken cancellationToken = default) =>
-        UpdateAsync((sql, now) =>
-            $"UPDATE export_job SET status = {sql.P(StatusText(ExportJobStatus.Completed))}, result_json = {sql.P(resultJson)}, " +
-            $"expires_ms = {sql.P(expiresAt.ToUnixTimeMilliseconds())}, lease_until_ms = NULL, updated_ms = {sql.P(now)} " +
-            $"WHERE job_id = {sql.P(jobId)} AND owner = {sql.P(owner)} AND status = {sql.P(StatusText(ExportJobStatus.Running))}",
+        UpdateOwnedAsync(jobId, owner, (sql, _) =>
+            $"status = {sql.P(StatusText(LeasedJobStatus.Completed))}, result_json = {sql.P(resultJson)}, " +
+            $"expires_ms = {sql.P(expiresAt.ToUnixTimeMilliseconds())}, lease_until_ms = NULL",
             cancellationToken);
-
-    public Task<bool> FailAsync(string jobId, string owner, string error, DateTimeOffset expiresAt, CancellationToken cancellationToken = default) =>
-        UpdateAsync((sql, now) =>
-            $"UPDATE export_job SET status = {sql.P(StatusText(ExportJobStatus.Failed))}, error_text = {sql.P(error)}, " +
-            $"expires_ms = {sql.P(expiresAt.ToUnixTimeMilliseconds())}, lease_until_ms = NULL, updated_ms = {sql.P(now)} " +
-            $"WHERE job_id = {sql.P(jobId)} AND owner = {sql.P(owner)} AND status = {sql.P(StatusText(ExportJobStatus.Running))}",
-            cancellationToken);
-
-    public Task<bool> CancelAsync(string jobId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default) =>
-        UpdateAsync((sql, now) =>
-            $"UPDATE export_job SET status = {sql.P(StatusText(ExportJobStatus.Cancelled))}, expires_ms = {sql.P(expiresAt.ToUnixTimeMilliseconds())}, " +
-            $"lease_until_ms = NULL, updated_ms = {sql.P(now)} WHERE job_id = {sql.P(jobId)} AND status IN " +
-            $"({sql.P(StatusText(ExportJobStatus.Queued))}, {sql.P(StatusText(ExportJobStatus.Running))}, {sql.P(StatusText(ExportJobStatus.Completed))})",
-            cancellationToken);
-
-    public async Task<IReadOnlyList<ExportJob>> ExpiredAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default)
-    {
-        var dialect = await database.DialectAsync(cancellationToken);
-        var sql = new SqlText(dialect);
-        sql.Append($"SELECT {JobColumns} FROM export_job WHERE expires_ms <= {sql.P(now.ToUnixTimeMilliseconds())} " +
-                   $"ORDER BY expires_ms, job_id LIMIT {Math.Max(limit, 0).ToString(CultureInfo.InvariantCulture)}");
-        await using var connection = await dialect.OpenAsync(cancellationToken);
-        await using var command = sql.CreateCommand(connection, null);
-        return await ReadJobsAsync(command, cancellationToken);
-    }
-
-    public async Task DeleteAsync(string jobId, CancellationToken cancellationToken = default)
-    {
-        var dialect = await database.DialectAsync(cancellationToken);
-        await using var session = await dialect.BeginWriteAsync(cancellationToken);
-        foreach (var table in new[] { "export_file", "export_member", "export_job" })
-        {
-            var sql = new SqlText(dialect);
-            sql.Append($"DELETE FROM {table} WHERE job_id = {sql.P(jobId)}");
-            await ExecuteAsync(sql, session, cancellationToken);
-        }
-        await session.Transaction.CommitAsync(cancellationToken);
-    }
 
     public async IAsyncEnumerable<ExportRow> ReadAsync(ExportJob job, string resourceType, long afterKey,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(job);
-        var dialect = await database.DialectAsync(cancellationToken);
+        var dialect = await Database.DialectAsync(cancellationToken);
         var filters = ExportTypeFilter.For(job.Request.TypeFilters, resourceType);
         var driveFromMembers = ExportRowQuery.HasMembers(job.Request) && await MemberCountAsync(dialect, job.Id, cancellationToken) <= drivingMembersLimit;
         var after = afterKey;
@@ -186,19 +106,19 @@ internal sealed class ExportJobStore(StorageDatabase database, TimeProvider? tim
 
     public async Task WriteFileChunkAsync(string jobId, string fileName, int chunkIndex, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
     {
-        var dialect = await database.DialectAsync(cancellationToken);
+        var dialect = await Database.DialectAsync(cancellationToken);
         var sql = new SqlText(dialect);
         // Writing a chunk again (a resumed runner repeating its last write) replaces it instead of failing.
         sql.Append($"INSERT INTO export_file (job_id, file_name, chunk_index, content) VALUES ({sql.P(jobId)}, {sql.P(fileName)}, {sql.P(chunkIndex)}, {sql.P(content.ToArray())}) " +
                    "ON CONFLICT (job_id, file_name, chunk_index) DO UPDATE SET content = excluded.content");
         await using var session = await dialect.BeginWriteAsync(cancellationToken);
-        await ExecuteAsync(sql, session, cancellationToken);
+        await ExecuteAsync(sql, session.Connection, session.Transaction, cancellationToken);
         await session.Transaction.CommitAsync(cancellationToken);
     }
 
     public async IAsyncEnumerable<ReadOnlyMemory<byte>> ReadFileAsync(string jobId, string fileName, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var dialect = await database.DialectAsync(cancellationToken);
+        var dialect = await Database.DialectAsync(cancellationToken);
         var after = -1;
         while (true)
         {
@@ -223,11 +143,11 @@ internal sealed class ExportJobStore(StorageDatabase database, TimeProvider? tim
 
     public async Task TruncateFileAsync(string jobId, string fileName, int fromChunkIndex, CancellationToken cancellationToken = default)
     {
-        var dialect = await database.DialectAsync(cancellationToken);
+        var dialect = await Database.DialectAsync(cancellationToken);
         var sql = new SqlText(dialect);
         sql.Append($"DELETE FROM export_file WHERE job_id = {sql.P(jobId)} AND file_name = {sql.P(fileName)} AND chunk_index >= {sql.P(fromChunkIndex)}");
         await using var session = await dialect.BeginWriteAsync(cancellationToken);
-        await ExecuteAsync(sql, session, cancellationToken);
+        await ExecuteAsync(sql, session.Connection, session.Transaction, cancellationToken);
         await session.Transaction.CommitAsync(cancellationToken);
     }
 
@@ -299,51 +219,21 @@ internal sealed class ExportJobStore(StorageDatabase database, TimeProvider? tim
         return rows;
     }
 
-    /// <summary>Runs one conditional UPDATE in a write session; true when it changed the job.</summary>
-    private async Task<bool> UpdateAsync(Func<SqlText, long, string> statement, CancellationToken cancellationToken)
-    {
-        var dialect = await database.DialectAsync(cancellationToken);
-        var sql = new SqlText(dialect);
-        sql.Append(statement(sql, NowMs));
-        await using var session = await dialect.BeginWriteAsync(cancellationToken);
-        var changed = await ExecuteAsync(sql, session, cancellationToken);
-        await session.Transaction.CommitAsync(cancellationToken);
-        return changed == 1;
-    }
-
-    private static async Task<int> ExecuteAsync(SqlText sql, WriteSession session, CancellationToken cancellationToken)
-    {
-        await using var command = sql.CreateCommand(session.Connection, session.Transaction);
-        return await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    private static async Task<List<ExportJob>> ReadJobsAsync(DbCommand command, CancellationToken cancellationToken)
-    {
-        var jobs = new List<ExportJob>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            jobs.Add(new ExportJob(
-                reader.GetString(0),
-                ParseStatus(reader.GetString(1)),
-                JsonSerializer.Deserialize<ExportRequest>(reader.GetString(2), RequestJson)
-                    ?? throw new InvalidOperationException("An export job's request_json is empty."),
-                new ChangeMark(reader.GetInt64(3), FhirInstantRange.ToInstant(reader.GetInt64(4))),
-                FhirInstantRange.ToInstant(reader.GetInt64(5)),
-                FhirInstantRange.ToInstant(reader.GetInt64(6)),
-                reader.IsDBNull(7) ? null : reader.GetString(7),
-                reader.IsDBNull(8) ? null : FhirInstantRange.ToInstant(reader.GetInt64(8)),
-                reader.GetInt32(9),
-                reader.IsDBNull(10) ? null : reader.GetString(10),
-                reader.IsDBNull(11) ? null : reader.GetString(11),
-                reader.IsDBNull(12) ? null : reader.GetString(12),
-                reader.IsDBNull(13) ? null : FhirInstantRange.ToInstant(reader.GetInt64(13))));
-        }
-        return jobs;
-    }
-
-    /// <summary>Stored lowercase ("queued"), readable in SQL and stable if the enum's members are reordered.</summary>
-    private static string StatusText(ExportJobStatus status) => status.ToString().ToLowerInvariant();
+    protected override ExportJob ReadJob(DbDataReader reader) =>
+        new(reader.GetString(0),
+            ParseStatus(reader.GetString(1)),
+            JsonSerializer.Deserialize<ExportRequest>(reader.GetString(2), RequestJson)
+                ?? throw new InvalidOperationException("An export job's request_json is empty."),
+            new ChangeMark(reader.GetInt64(3), FhirInstantRange.ToInstant(reader.GetInt64(4))),
+            FhirInstantRange.ToInstant(reader.GetInt64(5)),
+            FhirInstantRange.ToInstant(reader.GetInt64(6)),
+            reader.IsDBNull(7) ? null : reader.GetString(7),
+            reader.IsDBNull(8) ? null : FhirInstantRange.ToInstant(reader.GetInt64(8)),
+            reader.GetInt32(9),
+            reader.IsDBNull(10) ? null : reader.GetString(10),
+            reader.IsDBNull(11) ? null : reader.GetString(11),
+            reader.IsDBNull(12) ? null : reader.GetString(12),
+            reader.IsDBNull(13) ? null : FhirInstantRange.ToInstant(reader.GetInt64(13)));
 
     private static ExportJobStatus ParseStatus(string text) => Enum.Parse<ExportJobStatus>(text, ignoreCase: true);
 }

@@ -1,12 +1,15 @@
+using FhirCaseService.Storage.Jobs;
+
 namespace FhirCaseService.Storage.Import;
 
+/// <summary>Values of <see cref="LeasedJobStatus"/>, so the shared job machinery reads them as its own.</summary>
 public enum ImportJobStatus
 {
-    Queued,
-    Running,
-    Completed,
-    Failed,
-    Cancelled,
+    Queued = LeasedJobStatus.Queued,
+    Running = LeasedJobStatus.Running,
+    Completed = LeasedJobStatus.Completed,
+    Failed = LeasedJobStatus.Failed,
+    Cancelled = LeasedJobStatus.Cancelled,
 }
 
 /// <summary>
@@ -49,7 +52,12 @@ public sealed record ImportJob(
     long ErrorLines,
     DateTimeOffset? TransactionTime,
     string? Error,
-    DateTimeOffset? ExpiresAt);
+    DateTimeOffset? ExpiresAt) : ILeasedJob
+{
+    LeasedJobStatus ILeasedJob.LeasedStatus => (LeasedJobStatus)Status;
+
+    string? ILeasedJob.ClientId => Request.ClientId;
+}
 
 /// <summary>A refused input line: its 1-based number and the OperationOutcome (JSON, one line) that says why.</summary>
 public sealed record ImportLineError(long Line, string OperationOutcomeJson);
@@ -63,19 +71,14 @@ public sealed record ImportLineError(long Line, string OperationOutcomeJson);
 public sealed record ImportChunk(long FirstLine, long LastLine, long EndByte, IReadOnlyList<PreparedWrite> Writes, IReadOnlyList<ImportLineError> Errors);
 
 /// <summary>
-/// Import job state in the database, shared by replicas like the export jobs: claims under a lease (SKIP LOCKED on
-/// PostgreSQL, the write lock on SQLite), and chunks committed together with the job's position so that a job whose
-/// runner died resumes after its last stored chunk, with no line stored twice and none lost.
+/// Import job state in the database, shared by replicas like the export jobs (<see cref="ILeasedJobStore{TJob}"/>), and
+/// chunks committed together with the job's position so that a job whose runner died resumes after its last stored
+/// chunk, with no line stored twice and none lost.
 /// </summary>
-public interface IImportJobStore
+public interface IImportJobStore : ILeasedJobStore<ImportJob>
 {
     /// <summary>Records a queued job for input the caller has already stored durably; <paramref name="jobId"/> names it (and its spool file).</summary>
     Task<ImportJob> CreateAsync(string jobId, ImportRequest request, CancellationToken cancellationToken = default);
-
-    Task<ImportJob?> GetAsync(string jobId, CancellationToken cancellationToken = default);
-
-    /// <summary>Claims the oldest queued job, or a running one whose lease expired; null when none. Sets owner, lease, status Running, attempts+1.</summary>
-    Task<ImportJob?> ClaimNextAsync(string owner, TimeSpan lease, CancellationToken cancellationToken = default);
 
     /// <summary>Extends the lease. False when the job is no longer this owner's or was cancelled: stop.</summary>
     Task<bool> RenewAsync(string jobId, string owner, TimeSpan lease, CancellationToken cancellationToken = default);
@@ -90,18 +93,6 @@ public interface IImportJobStore
 
     /// <summary>Marks the job Completed, stamping its transactionTime. False when not this owner's.</summary>
     Task<bool> CompleteAsync(string jobId, string owner, DateTimeOffset expiresAt, CancellationToken cancellationToken = default);
-
-    /// <summary>Marks the job Failed. False when not this owner's.</summary>
-    Task<bool> FailAsync(string jobId, string owner, string error, DateTimeOffset expiresAt, CancellationToken cancellationToken = default);
-
-    /// <summary>Marks a queued, running or completed job Cancelled. What was committed stays stored. False when unknown or already cancelled.</summary>
-    Task<bool> CancelAsync(string jobId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default);
-
-    /// <summary>Jobs past their expiry (finished, failed or cancelled), for cleanup.</summary>
-    Task<IReadOnlyList<ImportJob>> ExpiredAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default);
-
-    /// <summary>Removes the job and its recorded errors.</summary>
-    Task DeleteAsync(string jobId, CancellationToken cancellationToken = default);
 
     /// <summary>The job's refused lines in line order, read in batches (memory stays flat).</summary>
     IAsyncEnumerable<ImportLineError> ReadErrorsAsync(string jobId, CancellationToken cancellationToken = default);

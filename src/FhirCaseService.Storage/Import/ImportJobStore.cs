@@ -4,16 +4,18 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using FhirCaseService.Storage.Indexing;
+using FhirCaseService.Storage.Jobs;
 using FhirCaseService.Storage.Persistence;
 
 namespace FhirCaseService.Storage.Import;
 
 /// <summary>
-/// <see cref="IImportJobStore"/> over the process's <see cref="StorageDatabase"/>. Job state changes run in the
-/// dialect's write session; a chunk runs inside the resource store's own write transaction, so its resources, its
-/// refused lines and the job's position commit together or not at all.
+/// <see cref="IImportJobStore"/> over the process's <see cref="StorageDatabase"/>: the shared lease machinery of
+/// <see cref="LeasedJobStore{TJob}"/> over <c>import_job</c>; a chunk runs inside the resource store's own write
+/// transaction, so its resources, its refused lines and the job's position commit together or not at all.
 /// </summary>
-internal sealed class ImportJobStore(StorageDatabase database, TimeProvider? time = null) : IImportJobStore
+internal sealed class ImportJobStore(StorageDatabase database, TimeProvider? time = null)
+    : LeasedJobStore<ImportJob>(database, time, "import_job", JobColumns, "import_error"), IImportJobStore
 {
     /// <summary>Refused lines per INSERT and per read batch: few round trips, far under both engines' parameter limits.</summary>
     private const int ErrorsPerStatement = 200;
@@ -24,19 +26,15 @@ internal sealed class ImportJobStore(StorageDatabase database, TimeProvider? tim
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
-    private readonly TimeProvider _time = time ?? TimeProvider.System;
-
-    private long NowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
-
     public async Task<ImportJob> CreateAsync(string jobId, ImportRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (!ResourceIds.IsValid(jobId))
             throw new InvalidStorageRequestException($"'{jobId}' is not a valid job id.");
-        var dialect = await database.DialectAsync(cancellationToken);
+        var dialect = await Database.DialectAsync(cancellationToken);
         var now = NowMs;
         var sql = new SqlText(dialect);
-        sql.Append($"INSERT INTO import_job ({JobColumns}) VALUES ({sql.P(jobId)}, {sql.P(StatusText(ImportJobStatus.Queued))}, " +
+        sql.Append($"INSERT INTO import_job ({JobColumns}) VALUES ({sql.P(jobId)}, {sql.P(StatusText(LeasedJobStatus.Queued))}, " +
                    $"{sql.P(JsonSerializer.Serialize(request, Json))}, {sql.P(now)}, {sql.P(now)}, NULL, NULL, 0, 0, 0, '[]', 0, NULL, NULL, NULL)");
         await using var session = await dialect.BeginWriteAsync(cancellationToken);
         await ExecuteAsync(sql, session.Connection, session.Transaction, cancellationToken);
@@ -45,54 +43,14 @@ internal sealed class ImportJobStore(StorageDatabase database, TimeProvider? tim
         return new ImportJob(jobId, ImportJobStatus.Queued, request, created, created, null, null, 0, 0, 0, [], 0, null, null, null);
     }
 
-    public async Task<ImportJob?> GetAsync(string jobId, CancellationToken cancellationToken = default)
-    {
-        var dialect = await database.DialectAsync(cancellationToken);
-        var sql = new SqlText(dialect);
-        sql.Append($"SELECT {JobColumns} FROM import_job WHERE job_id = {sql.P(jobId)}");
-        await using var connection = await dialect.OpenAsync(cancellationToken);
-        await using var command = sql.CreateCommand(connection, null);
-        return (await ReadJobsAsync(command, cancellationToken)).SingleOrDefault();
-    }
-
-    public async Task<ImportJob?> ClaimNextAsync(string owner, TimeSpan lease, CancellationToken cancellationToken = default)
-    {
-        var dialect = await database.DialectAsync(cancellationToken);
-        await using var session = await dialect.BeginWriteAsync(cancellationToken);
-        var now = NowMs;
-        var pick = new SqlText(dialect);
-        // As for export jobs: SKIP LOCKED hands concurrent PostgreSQL replicas different rows; on SQLite the write session is the lock.
-        var lockRow = dialect is PostgresDialect ? " FOR UPDATE SKIP LOCKED" : "";
-        pick.Append($"SELECT job_id FROM import_job WHERE status = {pick.P(StatusText(ImportJobStatus.Queued))} " +
-                    $"OR (status = {pick.P(StatusText(ImportJobStatus.Running))} AND lease_until_ms < {pick.P(now)}) " +
-                    $"ORDER BY created_ms, job_id LIMIT 1{lockRow}");
-        string? jobId;
-        await using (var command = pick.CreateCommand(session.Connection, session.Transaction))
-            jobId = await command.ExecuteScalarAsync(cancellationToken) as string;
-        if (jobId is null)
-            return null;
-        var claim = new SqlText(dialect);
-        claim.Append($"UPDATE import_job SET status = {claim.P(StatusText(ImportJobStatus.Running))}, owner = {claim.P(owner)}, " +
-                     $"lease_until_ms = {claim.P(now + (long)lease.TotalMilliseconds)}, attempts = attempts + 1, updated_ms = {claim.P(now)} " +
-                     $"WHERE job_id = {claim.P(jobId)} RETURNING {JobColumns}");
-        ImportJob? claimed;
-        await using (var command = claim.CreateCommand(session.Connection, session.Transaction))
-            claimed = (await ReadJobsAsync(command, cancellationToken)).SingleOrDefault();
-        await session.Transaction.CommitAsync(cancellationToken);
-        return claimed;
-    }
-
     public Task<bool> RenewAsync(string jobId, string owner, TimeSpan lease, CancellationToken cancellationToken = default) =>
-        UpdateAsync((sql, now) =>
-            $"UPDATE import_job SET lease_until_ms = {sql.P(now + (long)lease.TotalMilliseconds)}, updated_ms = {sql.P(now)} " +
-            $"WHERE job_id = {sql.P(jobId)} AND owner = {sql.P(owner)} AND status = {sql.P(StatusText(ImportJobStatus.Running))}",
-            cancellationToken);
+        UpdateOwnedAsync(jobId, owner, (sql, now) => $"lease_until_ms = {sql.P(now + (long)lease.TotalMilliseconds)}", cancellationToken);
 
     public async Task<ImportJob?> CommitChunkAsync(string jobId, string owner, TimeSpan lease, ImportChunk chunk, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(chunk);
-        var dialect = await database.DialectAsync(cancellationToken);
-        var resources = await database.ResourcesAsync(cancellationToken);
+        var dialect = await Database.DialectAsync(cancellationToken);
+        var resources = await Database.ResourcesAsync(cancellationToken);
         try
         {
             return await resources.TransactionAsync(async (tx, ct) =>
@@ -169,7 +127,7 @@ internal sealed class ImportJobStore(StorageDatabase database, TimeProvider? tim
         var sql = new SqlText(dialect);
         var lockRow = dialect is PostgresDialect ? " FOR UPDATE" : "";
         sql.Append($"SELECT committed_lines, counts_json FROM import_job WHERE job_id = {sql.P(jobId)} AND owner = {sql.P(owner)} " +
-                   $"AND status = {sql.P(StatusText(ImportJobStatus.Running))}{lockRow}");
+                   $"AND status = {sql.P(StatusText(LeasedJobStatus.Running))}{lockRow}");
         await using var command = sql.CreateCommand(session.Connection, session.Transaction);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
@@ -177,55 +135,16 @@ internal sealed class ImportJobStore(StorageDatabase database, TimeProvider? tim
         return (reader.GetInt64(0), DeserializeCounts(reader.GetString(1)));
     }
 
-    public async Task<bool> CompleteAsync(string jobId, string owner, DateTimeOffset expiresAt, CancellationToken cancellationToken = default) =>
-        await UpdateAsync((sql, now) =>
-            $"UPDATE import_job SET status = {sql.P(StatusText(ImportJobStatus.Completed))}, " +
+    public Task<bool> CompleteAsync(string jobId, string owner, DateTimeOffset expiresAt, CancellationToken cancellationToken = default) =>
+        UpdateOwnedAsync(jobId, owner, (sql, _) =>
+            $"status = {sql.P(StatusText(LeasedJobStatus.Completed))}, " +
             "transaction_time_ms = (SELECT last_updated_ms FROM fhir_clock WHERE id = 1), " +
-            $"expires_ms = {sql.P(expiresAt.ToUnixTimeMilliseconds())}, lease_until_ms = NULL, updated_ms = {sql.P(now)} " +
-            $"WHERE job_id = {sql.P(jobId)} AND owner = {sql.P(owner)} AND status = {sql.P(StatusText(ImportJobStatus.Running))}",
+            $"expires_ms = {sql.P(expiresAt.ToUnixTimeMilliseconds())}, lease_until_ms = NULL",
             cancellationToken);
-
-    public Task<bool> FailAsync(string jobId, string owner, string error, DateTimeOffset expiresAt, CancellationToken cancellationToken = default) =>
-        UpdateAsync((sql, now) =>
-            $"UPDATE import_job SET status = {sql.P(StatusText(ImportJobStatus.Failed))}, error_text = {sql.P(error)}, " +
-            $"expires_ms = {sql.P(expiresAt.ToUnixTimeMilliseconds())}, lease_until_ms = NULL, updated_ms = {sql.P(now)} " +
-            $"WHERE job_id = {sql.P(jobId)} AND owner = {sql.P(owner)} AND status = {sql.P(StatusText(ImportJobStatus.Running))}",
-            cancellationToken);
-
-    public Task<bool> CancelAsync(string jobId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default) =>
-        UpdateAsync((sql, now) =>
-            $"UPDATE import_job SET status = {sql.P(StatusText(ImportJobStatus.Cancelled))}, expires_ms = {sql.P(expiresAt.ToUnixTimeMilliseconds())}, " +
-            $"lease_until_ms = NULL, updated_ms = {sql.P(now)} WHERE job_id = {sql.P(jobId)} AND status IN " +
-            $"({sql.P(StatusText(ImportJobStatus.Queued))}, {sql.P(StatusText(ImportJobStatus.Running))}, {sql.P(StatusText(ImportJobStatus.Completed))})",
-            cancellationToken);
-
-    public async Task<IReadOnlyList<ImportJob>> ExpiredAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken = default)
-    {
-        var dialect = await database.DialectAsync(cancellationToken);
-        var sql = new SqlText(dialect);
-        sql.Append($"SELECT {JobColumns} FROM import_job WHERE expires_ms <= {sql.P(now.ToUnixTimeMilliseconds())} " +
-                   $"ORDER BY expires_ms, job_id LIMIT {Math.Max(limit, 0).ToString(CultureInfo.InvariantCulture)}");
-        await using var connection = await dialect.OpenAsync(cancellationToken);
-        await using var command = sql.CreateCommand(connection, null);
-        return await ReadJobsAsync(command, cancellationToken);
-    }
-
-    public async Task DeleteAsync(string jobId, CancellationToken cancellationToken = default)
-    {
-        var dialect = await database.DialectAsync(cancellationToken);
-        await using var session = await dialect.BeginWriteAsync(cancellationToken);
-        foreach (var table in new[] { "import_error", "import_job" })
-        {
-            var sql = new SqlText(dialect);
-            sql.Append($"DELETE FROM {table} WHERE job_id = {sql.P(jobId)}");
-            await ExecuteAsync(sql, session.Connection, session.Transaction, cancellationToken);
-        }
-        await session.Transaction.CommitAsync(cancellationToken);
-    }
 
     public async IAsyncEnumerable<ImportLineError> ReadErrorsAsync(string jobId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var dialect = await database.DialectAsync(cancellationToken);
+        var dialect = await Database.DialectAsync(cancellationToken);
         var after = 0L;
         while (true)
         {
@@ -249,56 +168,26 @@ internal sealed class ImportJobStore(StorageDatabase database, TimeProvider? tim
         }
     }
 
-    /// <summary>Runs one conditional UPDATE in a write session; true when it changed the job.</summary>
-    private async Task<bool> UpdateAsync(Func<SqlText, long, string> statement, CancellationToken cancellationToken)
-    {
-        var dialect = await database.DialectAsync(cancellationToken);
-        var sql = new SqlText(dialect);
-        sql.Append(statement(sql, NowMs));
-        await using var session = await dialect.BeginWriteAsync(cancellationToken);
-        var changed = await ExecuteAsync(sql, session.Connection, session.Transaction, cancellationToken);
-        await session.Transaction.CommitAsync(cancellationToken);
-        return changed == 1;
-    }
-
-    private static async Task<int> ExecuteAsync(SqlText sql, DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
-    {
-        await using var command = sql.CreateCommand(connection, transaction);
-        return await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    private static async Task<List<ImportJob>> ReadJobsAsync(DbCommand command, CancellationToken cancellationToken)
-    {
-        var jobs = new List<ImportJob>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            jobs.Add(new ImportJob(
-                reader.GetString(0),
-                Enum.Parse<ImportJobStatus>(reader.GetString(1), ignoreCase: true),
-                JsonSerializer.Deserialize<ImportRequest>(reader.GetString(2), Json)
-                    ?? throw new InvalidOperationException("An import job's request_json is empty."),
-                FhirInstantRange.ToInstant(reader.GetInt64(3)),
-                FhirInstantRange.ToInstant(reader.GetInt64(4)),
-                reader.IsDBNull(5) ? null : reader.GetString(5),
-                reader.IsDBNull(6) ? null : FhirInstantRange.ToInstant(reader.GetInt64(6)),
-                reader.GetInt32(7),
-                reader.GetInt64(8),
-                reader.GetInt64(9),
-                DeserializeCounts(reader.GetString(10)),
-                reader.GetInt64(11),
-                reader.IsDBNull(12) ? null : FhirInstantRange.ToInstant(reader.GetInt64(12)),
-                reader.IsDBNull(13) ? null : reader.GetString(13),
-                reader.IsDBNull(14) ? null : FhirInstantRange.ToInstant(reader.GetInt64(14))));
-        }
-        return jobs;
-    }
+    protected override ImportJob ReadJob(DbDataReader reader) =>
+        new(reader.GetString(0),
+            Enum.Parse<ImportJobStatus>(reader.GetString(1), ignoreCase: true),
+            JsonSerializer.Deserialize<ImportRequest>(reader.GetString(2), Json)
+                ?? throw new InvalidOperationException("An import job's request_json is empty."),
+            FhirInstantRange.ToInstant(reader.GetInt64(3)),
+            FhirInstantRange.ToInstant(reader.GetInt64(4)),
+            reader.IsDBNull(5) ? null : reader.GetString(5),
+            reader.IsDBNull(6) ? null : FhirInstantRange.ToInstant(reader.GetInt64(6)),
+            reader.GetInt32(7),
+            reader.GetInt64(8),
+            reader.GetInt64(9),
+            DeserializeCounts(reader.GetString(10)),
+            reader.GetInt64(11),
+            reader.IsDBNull(12) ? null : FhirInstantRange.ToInstant(reader.GetInt64(12)),
+            reader.IsDBNull(13) ? null : reader.GetString(13),
+            reader.IsDBNull(14) ? null : FhirInstantRange.ToInstant(reader.GetInt64(14)));
 
     private static IReadOnlyList<ImportTypeCount> DeserializeCounts(string json) =>
         JsonSerializer.Deserialize<List<ImportTypeCount>>(json, Json) ?? [];
-
-    /// <summary>Stored lowercase ("queued"), readable in SQL and stable if the enum's members are reordered.</summary>
-    private static string StatusText(ImportJobStatus status) => status.ToString().ToLowerInvariant();
 
     /// <summary>Rolls back a chunk's transaction when the job turned out not to be this owner's (or not at the chunk's start).</summary>
     private sealed class ChunkNotThisOwnersException : Exception;

@@ -1,31 +1,33 @@
-using FhirCaseService.Storage.Export;
-
 using Task = System.Threading.Tasks.Task;
 
-namespace FhirCaseService.Api.Export;
+namespace FhirCaseService.Api.Jobs;
 
 /// <summary>
-/// One claimed job's lease: renewed with the progress at each checkpoint, and by a keep-alive at least every third of
-/// the lease (with the last checkpoint's progress) so a slow read never lets it lapse. A refused renewal cancels the job.
+/// One claimed job's lease: renewed at each checkpoint the job records, and by a keep-alive at least every third of the
+/// lease (with the last checkpoint, for jobs that keep one) so a slow step never lets it lapse. A refused renewal
+/// cancels the job.
 /// </summary>
-internal sealed class JobLease(IExportJobStore store, string jobId, string owner, TimeSpan duration, CancellationTokenSource job, ILogger logger)
-    : IAsyncDisposable
+/// <param name="renew">Extends the lease, storing the checkpoint given (null: keep the stored one); false when the job is no longer this runner's.</param>
+public sealed class JobLease(string kind, string jobId, TimeSpan duration, CancellationTokenSource job,
+    Func<string?, CancellationToken, Task<bool>> renew, ILogger logger) : IAsyncDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly CancellationTokenSource _stopKeepAlive = new();
-    private string? _progress;
+    private string? _checkpoint;
     private Task _keepAlive = Task.CompletedTask;
+    private bool _disposed;
 
-    public async Task CheckpointAsync(string progress, CancellationToken cancellationToken)
+    /// <summary>Records the checkpoint with a renewal; throws <see cref="JobLeaseLostException"/> (and cancels the job) when refused.</summary>
+    public async Task CheckpointAsync(string checkpoint, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            _progress = progress;
-            if (!await store.RenewAsync(jobId, owner, duration, progress, cancellationToken))
+            _checkpoint = checkpoint;
+            if (!await renew(checkpoint, cancellationToken))
             {
                 await job.CancelAsync();
-                throw new ExportLeaseLostException(jobId);
+                throw new JobLeaseLostException(kind, jobId);
             }
         }
         finally
@@ -46,7 +48,7 @@ internal sealed class JobLease(IExportJobStore store, string jobId, string owner
                 await _gate.WaitAsync(stop);
                 try
                 {
-                    if (!await store.RenewAsync(jobId, owner, duration, _progress, stop))
+                    if (!await renew(_checkpoint, stop))
                     {
                         await job.CancelAsync();
                         return;
@@ -64,14 +66,13 @@ internal sealed class JobLease(IExportJobStore store, string jobId, string owner
             catch (Exception e)
             {
                 // A failed renewal is retried at the next tick; if the database stays away the lease lapses and
-                // another replica resumes the job from its last checkpoint.
-                logger.LogWarning(e, "Export job {JobId}: lease renewal failed", jobId);
+                // another replica resumes the job from what it last committed.
+                logger.LogWarning(e, "{Kind} job {JobId}: lease renewal failed", kind, jobId);
             }
         }
     }
 
-    private bool _disposed;
-
+    /// <summary>Stops the keep-alive (the job is done with its lease); safe to call more than once.</summary>
     public async ValueTask DisposeAsync()
     {
         if (_disposed)
