@@ -56,8 +56,8 @@ public abstract class ExportRecoveryTests(StorageProvider provider) : IAsyncLife
         Directory.CreateDirectory(directory.JobDirectory(jobId));
         var committed = string.Concat(checkpointed.Select(r => r.Json + "\n"));
         var beyond = string.Concat(rows.Skip(3).Take(2).Select(r => r.Json + "\n")) + "{\"resourceType\":\"Obs";
-        await File.WriteAllTextAsync(directory.PathOf(jobId, ExportProgress.FileName("Observation", 1)), committed + beyond);
-        var progress = ExportProgress.Start(["Observation"]);
+        await File.WriteAllTextAsync(directory.PathOf(jobId, ExportCheckpoint.FileName("Observation", 1)), committed + beyond);
+        var progress = ExportCheckpoint.Start(["Observation"]);
         progress.Types[0].AfterKey = checkpointed[^1].Key;
         progress.Types[0].FileLength = Encoding.UTF8.GetByteCount(committed);
         progress.Types[0].FileLines = 3;
