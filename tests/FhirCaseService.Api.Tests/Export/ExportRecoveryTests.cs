@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
 using FhirCaseService.Api.Export;
+using FhirCaseService.Api.Tests.Jobs;
 using FhirCaseService.Storage;
 using FhirCaseService.Storage.Export;
 using Hl7.Fhir.Model;
@@ -14,27 +15,9 @@ namespace FhirCaseService.Api.Tests.Export;
 /// chained incremental exports while others write. Each test starts its own replicas over one database of its own, on
 /// SQLite and PostgreSQL.
 /// </summary>
-public abstract class ExportRecoveryTests(StorageProvider provider) : IAsyncLifetime
+public abstract class ExportRecoveryTests(StorageProvider provider)
+    : ReplicaTests(provider, ExportSettings.NewOutputDirectory(), ExportSettings.Fast)
 {
-    private readonly string _output = ExportSettings.NewOutputDirectory();
-    private SharedDatabase _database = null!;
-
-    public Task InitializeAsync()
-    {
-        _database = SharedDatabase.For(provider);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _database.DisposeAsync();
-        if (Directory.Exists(_output))
-            Directory.Delete(_output, recursive: true);
-    }
-
-    private Task<ExportReplica> StartAsync(params (string Key, string Value)[] settings) =>
-        ExportReplica.StartAsync(_database, ExportSettings.Fast(_output, settings));
-
     [Fact]
     public async Task A_job_whose_replica_died_mid_write_is_resumed_with_every_resource_exactly_once()
     {
@@ -52,7 +35,7 @@ public abstract class ExportRecoveryTests(StorageProvider provider) : IAsyncLife
         await foreach (var row in client.Jobs.ReadAsync(dead!, "Observation", 0))
             rows.Add(row);
         var checkpointed = rows.Take(3).ToList();
-        var directory = new DirectoryExportFiles(Path.Combine(_output));
+        var directory = new DirectoryExportFiles(Path.Combine(ScratchDirectory));
         Directory.CreateDirectory(directory.JobDirectory(jobId));
         var committed = string.Concat(checkpointed.Select(r => r.Json + "\n"));
         var beyond = string.Concat(rows.Skip(3).Take(2).Select(r => r.Json + "\n")) + "{\"resourceType\":\"Obs";
@@ -65,19 +48,14 @@ public abstract class ExportRecoveryTests(StorageProvider provider) : IAsyncLife
         Assert.True(await client.Jobs.RenewAsync(jobId, "dead-replica", TimeSpan.FromSeconds(1), progress.Serialize()));
         await apiOnly.DisposeAsync();
 
-        var runner = await StartAsync();
-        try
+        await OnReplicaAsync([], async runner =>
         {
             var resumed = new ExportTestClient(runner);
             var manifest = await resumed.WaitForManifestAsync(kickOff.StatusUrl!);
             var exported = await resumed.DownloadAsync(manifest);
             Assert.Equal(rows.Select(r => r.Id).Order(), exported.Select(r => r.Id).Order());
             Assert.Equal(2, (await resumed.Jobs.GetAsync(jobId))!.Attempts);
-        }
-        finally
-        {
-            await runner.DisposeAsync();
-        }
+        });
     }
 
     [Fact]
@@ -92,18 +70,13 @@ public abstract class ExportRecoveryTests(StorageProvider provider) : IAsyncLife
         await ExportTestClient.WaitUntilAsync(async () => (await client.Jobs.GetAsync(jobId))!.Status != ExportJobStatus.Queued, "the job is claimed");
         await first.DisposeAsync();
 
-        var second = await StartAsync(("Lease", "00:00:01"));
-        try
+        await OnReplicaAsync([("Lease", "00:00:01")], async second =>
         {
             var resumed = new ExportTestClient(second);
             var exported = await resumed.DownloadAsync(await resumed.WaitForManifestAsync(kickOff.StatusUrl!));
             Assert.Equal(expected, exported.Count);
             Assert.Equal(expected, exported.Select(r => r.Id).Distinct().Count());
-        }
-        finally
-        {
-            await second.DisposeAsync();
-        }
+        });
     }
 
     [Fact]
@@ -121,24 +94,18 @@ public abstract class ExportRecoveryTests(StorageProvider provider) : IAsyncLife
         await ExportTestClient.WaitUntilAsync(async () => (await client.Jobs.GetAsync(jobId))!.Status != ExportJobStatus.Queued, "the job is claimed");
         await first.DisposeAsync();
 
-        var second = await StartAsync(("Lease", "00:00:01"));
-        try
+        await OnReplicaAsync([("Lease", "00:00:01")], async second =>
         {
             var resumed = new ExportTestClient(second);
             var deleted = await ExportDeletions.DownloadAsync(resumed, await resumed.WaitForManifestAsync(kickOff.StatusUrl!));
             Assert.Equal(observations.Take(45).Select(id => $"Observation/{id}").Order(), deleted.Order());
-        }
-        finally
-        {
-            await second.DisposeAsync();
-        }
+        });
     }
 
     [Fact]
     public async Task Expired_exports_lose_their_status_files_and_rows()
     {
-        var replica = await StartAsync(("FileRetention", "00:00:01"));
-        try
+        await OnReplicaAsync([("FileRetention", "00:00:01")], async replica =>
         {
             var client = new ExportTestClient(replica);
             await client.SeedAsync(patients: 1, observationsEach: 2);
@@ -152,18 +119,13 @@ public abstract class ExportRecoveryTests(StorageProvider provider) : IAsyncLife
             Assert.False(Directory.Exists(client.DirectoryFiles.JobDirectory(jobId)));
             Assert.Equal(HttpStatusCode.NotFound, (await replica.Client.GetAsync(kickOff.StatusUrl)).StatusCode);
             Assert.Equal(HttpStatusCode.NotFound, (await replica.Client.GetAsync(manifest.Output[0].Url)).StatusCode);
-        }
-        finally
-        {
-            await replica.DisposeAsync();
-        }
+        });
     }
 
     [Fact]
-    public async Task Database_output_serves_the_same_files_without_touching_the_disk()
+    public async Task DatabaseScratchDirectory_serves_the_same_files_without_touching_the_disk()
     {
-        var replica = await StartAsync(("Output", "Database"), ("DatabaseChunkBytes", "4096"));
-        try
+        await OnReplicaAsync([("Output", "Database"), ("DatabaseChunkBytes", "4096")], async replica =>
         {
             var client = new ExportTestClient(replica);
             await client.SeedAsync(patients: 2, observationsEach: 9);
@@ -173,19 +135,14 @@ public abstract class ExportRecoveryTests(StorageProvider provider) : IAsyncLife
             var exported = await client.DownloadAsync(manifest);
             Assert.Equal(await client.CountAsync("Observation"), exported.Count(r => r.Type == "Observation"));
             Assert.Equal(exported.Count, exported.Select(r => r.Key).Distinct().Count());
-            Assert.False(Directory.Exists(_output));
-        }
-        finally
-        {
-            await replica.DisposeAsync();
-        }
+            Assert.False(Directory.Exists(ScratchDirectory));
+        });
     }
 
     [Fact]
     public async Task Chained_since_exports_under_concurrent_writers_hold_every_change_and_deletion_exactly_once()
     {
-        var replica = await StartAsync(("CheckpointRows", "50"), ("MaxResourcesPerFile", "100"));
-        try
+        await OnReplicaAsync([("CheckpointRows", "50"), ("MaxResourcesPerFile", "100")], async replica =>
         {
             var client = new ExportTestClient(replica);
             var patients = await client.SeedAsync(patients: 3, observationsEach: 1);
@@ -259,18 +216,13 @@ public abstract class ExportRecoveryTests(StorageProvider provider) : IAsyncLife
                 var expectedDeleted = k == 0 ? [] : current.Where(w => w.IsDeleted).Select(w => $"Observation/{w.Id}").Order().ToList();
                 Assert.Equal(expectedDeleted, exports[k].Deleted.Order().ToList());
             }
-        }
-        finally
-        {
-            await replica.DisposeAsync();
-        }
+        });
     }
 
     [Fact]
     public async Task A_since_export_lists_each_deletion_since_then_once_and_exports_without_since_list_none()
     {
-        var replica = await StartAsync(("MaxResourcesPerFile", "5"), ("CheckpointRows", "3"));
-        try
+        await OnReplicaAsync([("MaxResourcesPerFile", "5"), ("CheckpointRows", "3")], async replica =>
         {
             var client = new ExportTestClient(replica);
             var patients = await client.SeedAsync(patients: 2, observationsEach: 7);
@@ -311,18 +263,13 @@ public abstract class ExportRecoveryTests(StorageProvider provider) : IAsyncLife
             Assert.DoesNotContain(await client.DownloadAsync(full), r => deletedIds.Contains(r.Id) || r.Id == transient);
             var quiet = await client.ExportAsync("/$export?_type=Observation&_since=" + Uri.EscapeDataString(second.TransactionTime));
             Assert.Empty(await ExportDeletions.DownloadAsync(client, quiet));
-        }
-        finally
-        {
-            await replica.DisposeAsync();
-        }
+        });
     }
 
     [Fact]
     public async Task A_since_export_lists_only_deletions_within_its_group_and_type_filter()
     {
-        var replica = await StartAsync();
-        try
+        await OnReplicaAsync([], async replica =>
         {
             var client = new ExportTestClient(replica);
             var patients = await client.SeedAsync(patients: 2, observationsEach: 0);
@@ -350,11 +297,7 @@ public abstract class ExportRecoveryTests(StorageProvider provider) : IAsyncLife
             Assert.Equal([$"Observation/{memberCd22}", $"Observation/{memberOther}"], (await ExportDeletions.DownloadAsync(client, groupExport)).Order());
             Assert.Equal([$"Observation/{memberCd22}", $"Observation/{outsiderCd22}"], (await ExportDeletions.DownloadAsync(client, filtered)).Order());
             Assert.Equal(3, (await ExportDeletions.DownloadAsync(client, patientLevel)).Count);
-        }
-        finally
-        {
-            await replica.DisposeAsync();
-        }
+        });
     }
 
     private static async Task<List<string>> IdsAsync(ExportTestClient client, string type) =>

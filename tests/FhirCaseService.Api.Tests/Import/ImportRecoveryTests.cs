@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text;
-using FhirCaseService.Api.Tests.Export;
+using FhirCaseService.Api.Tests.Jobs;
 using FhirCaseService.Conformance.Serialization;
 using FhirCaseService.Storage;
 using FhirCaseService.Storage.Import;
@@ -15,27 +15,9 @@ namespace FhirCaseService.Api.Tests.Import;
 /// Imports that outlive their runner (a replica that died after some chunks, a process restart) and cancellation before
 /// a job runs. Each test starts its own replicas over one database of its own, on SQLite and PostgreSQL.
 /// </summary>
-public abstract class ImportRecoveryTests(StorageProvider provider) : IAsyncLifetime
+public abstract class ImportRecoveryTests(StorageProvider provider)
+    : ReplicaTests(provider, ImportSettings.NewSpoolDirectory(), ImportSettings.Fast)
 {
-    private readonly string _spool = ImportSettings.NewSpoolDirectory();
-    private SharedDatabase _database = null!;
-
-    public Task InitializeAsync()
-    {
-        _database = SharedDatabase.For(provider);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _database.DisposeAsync();
-        if (Directory.Exists(_spool))
-            Directory.Delete(_spool, recursive: true);
-    }
-
-    private Task<ExportReplica> StartAsync(params (string Key, string Value)[] settings) =>
-        ExportReplica.StartAsync(_database, ImportSettings.Fast(_spool, settings));
-
     /// <summary>Patients with ids and, after each, an Observation without one (re-importing those would duplicate them).</summary>
     private static List<string> Input(int patients, string prefix) =>
         [.. Enumerable.Range(0, patients).SelectMany(i => new[]
@@ -69,8 +51,7 @@ public abstract class ImportRecoveryTests(StorageProvider provider) : IAsyncLife
         Assert.NotNull(await client.Jobs.CommitChunkAsync(jobId, "dead-replica", TimeSpan.FromSeconds(1), new ImportChunk(1, 10, endByte, writes, [])));
         await apiOnly.DisposeAsync();
 
-        var runner = await StartAsync(("Lease", "00:00:01"));
-        try
+        await OnReplicaAsync([("Lease", "00:00:01")], async runner =>
         {
             var resumed = new ImportTestClient(runner);
             var manifest = await resumed.WaitForManifestAsync(kickOff.StatusUrl!);
@@ -81,11 +62,7 @@ public abstract class ImportRecoveryTests(StorageProvider provider) : IAsyncLife
             for (var i = 0; i < 15; i++)
                 Assert.Equal(1, await resumed.VersionsAsync("Patient", $"dead-{i}"));
             Assert.Equal(2, (await resumed.Jobs.GetAsync(jobId))!.Attempts);
-        }
-        finally
-        {
-            await runner.DisposeAsync();
-        }
+        });
     }
 
     [Fact]
@@ -98,8 +75,7 @@ public abstract class ImportRecoveryTests(StorageProvider provider) : IAsyncLife
         await ImportTestClient.WaitUntilAsync(async () => (await client.Jobs.GetAsync(jobId))!.CommittedLines > 0, "the first chunk is committed");
         await first.DisposeAsync();
 
-        var second = await StartAsync(("Lease", "00:00:01"));
-        try
+        await OnReplicaAsync([("Lease", "00:00:01")], async second =>
         {
             var resumed = new ImportTestClient(second);
             // A loaded 2-core machine: give the resumed job time rather than fail on speed.
@@ -108,11 +84,7 @@ public abstract class ImportRecoveryTests(StorageProvider provider) : IAsyncLife
             Assert.Equal(150L, manifest.Output("Observation").Count);
             Assert.Equal(150, await resumed.CountAsync("Observation"));
             Assert.Equal(150, await resumed.CountAsync("Patient"));
-        }
-        finally
-        {
-            await second.DisposeAsync();
-        }
+        });
     }
 
     [Fact]
@@ -125,8 +97,7 @@ public abstract class ImportRecoveryTests(StorageProvider provider) : IAsyncLife
         Assert.Equal(HttpStatusCode.Accepted, cancel.StatusCode);
         await apiOnly.DisposeAsync();
 
-        var runner = await StartAsync();
-        try
+        await OnReplicaAsync([], async runner =>
         {
             var resumed = new ImportTestClient(runner);
             // Jobs are claimed oldest first: once a later job has run, the cancelled one would have run before it.
@@ -136,11 +107,7 @@ public abstract class ImportRecoveryTests(StorageProvider provider) : IAsyncLife
             Assert.Equal(HttpStatusCode.NotFound, status.StatusCode);
             using var read = await runner.Client.GetAsync("/Patient/never-stored");
             Assert.Equal(HttpStatusCode.NotFound, read.StatusCode);
-        }
-        finally
-        {
-            await runner.DisposeAsync();
-        }
+        });
     }
 }
 
