@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using FhirCaseService.BenchSupport;
 using FhirCaseService.CaseSeries.Synthetic;
 
 namespace FhirCaseService.ExportBench;
@@ -26,32 +27,16 @@ public static class ImportBench
     /// </summary>
     public static async Task RunAsync(string[] args, string defaultApiDll)
     {
-        var backend = "both";
-        var levels = new List<int>();
-        var validation = true;
-        var apiDll = defaultApiDll;
-        var keepCohorts = false;
-        for (var i = 0; i < args.Length; i++)
-        {
-            if (args[i] == "--no-validation")
-                validation = false;
-            else if (args[i] == "--keep-cohorts")
-                keepCohorts = true;
-            else if (args[i] == "--api")
-                apiDll = Path.GetFullPath(args[++i]);
-            else if (int.TryParse(args[i], NumberStyles.None, CultureInfo.InvariantCulture, out var patients))
-                levels.Add(patients);
-            else
-                backend = args[i];
-        }
-        if (levels.Count == 0)
-            levels.Add(10_000);
-        levels.Sort();
+        var arguments = BenchArguments.Parse(args, ["--no-validation", "--keep-cohorts"], []);
+        var levels = arguments.Levels;
+        var validation = !arguments.Has("--no-validation");
+        var apiDll = arguments.ApiDll ?? defaultApiDll;
+        var keepCohorts = arguments.Has("--keep-cohorts");
 
         Console.WriteLine($"import bench: {string.Join(", ", levels.Select(n => n.ToString("N0", CultureInfo.InvariantCulture)))} generated patients, " +
                           $"validation {(validation ? "on" : "off")}, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
         Console.WriteLine($"service: {apiDll}");
-        Console.WriteLine($"started {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {LoadAverage()}");
+        Console.WriteLine($"started {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {MachineLoad.LoadAverage()}");
 
         var warmUp = await CohortAsync(WarmUpPatients, seed: 2, keep: true);
         var results = new List<ImportResult>();
@@ -60,16 +45,14 @@ public static class ImportBench
             var cohort = await CohortAsync(patients, seed: 1, keepCohorts);
             try
             {
-                if (backend is "sqlite" or "both")
+                if (arguments.RunsSqlite)
                 {
                     await using var database = BenchDatabase.Sqlite(keep: false);
                     results.Add(await MeasureAsync(database, apiDll, cohort, warmUp, validation));
                 }
-                if (backend is "postgres" or "both")
+                if (arguments.RunsPostgres)
                 {
-                    var admin = Environment.GetEnvironmentVariable("FHIRCASE_TEST_POSTGRES")
-                                ?? "Host=127.0.0.1;Port=5432;Username=fhircase;Password=fhircase;Database=fhircase";
-                    await using var database = await BenchDatabase.PostgresAsync(admin, keep: false);
+                    await using var database = await BenchDatabase.PostgresAsync(ScratchSchema.AdminConnectionString, keep: false);
                     results.Add(await MeasureAsync(database, apiDll, cohort, warmUp, validation));
                 }
             }
@@ -81,7 +64,7 @@ public static class ImportBench
         }
 
         Console.WriteLine();
-        Console.WriteLine($"finished {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {LoadAverage()}");
+        Console.WriteLine($"finished {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {MachineLoad.LoadAverage()}");
         Console.WriteLine("| backend | patients | resources | body | validation | upload (202) | wall time | resources/s (wall) | refused | RSS before | peak RSS (sampled) | VmHWM after |");
         Console.WriteLine("|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in results)
@@ -140,14 +123,14 @@ public static class ImportBench
         if (warm.Refused > 0 || warm.Accepted != warmUp.Resources)
             throw new InvalidOperationException($"The warm-up import accepted {warm.Accepted} of {warmUp.Resources} resources and refused {warm.Refused} lines.");
         var before = service.ReadMemory();
-        Console.WriteLine($"  service pid {service.ProcessId}: RSS {Megabytes(before.Rss):F0} MB after the warm-up import ({warmUp.Resources:N0} resources), load average {LoadAverage()}");
+        Console.WriteLine($"  service pid {service.ProcessId}: RSS {Megabytes(before.Rss):F0} MB after the warm-up import ({warmUp.Resources:N0} resources), load average {MachineLoad.LoadAverage()}");
 
         var sampler = new RssSampler(service, TimeSpan.FromMilliseconds(100));
         var run = await ImportAsync(client, cohort);
         var peak = await sampler.StopAsync();
         var after = service.ReadMemory();
         var result = new ImportResult(database.Name, cohort.Patients, cohort.Resources, cohort.Bytes, validation, run, before, peak, after);
-        Console.WriteLine($"  {result.Summary()}; load average {LoadAverage()}");
+        Console.WriteLine($"  {result.Summary()}; load average {MachineLoad.LoadAverage()}");
         if (run.Accepted != cohort.Resources)
             Console.WriteLine($"  WARNING: {run.Accepted:N0} resources accepted of {cohort.Resources:N0} generated.");
         return result;
@@ -189,7 +172,6 @@ public static class ImportBench
 
     private static double Megabytes(long bytes) => bytes / 1024.0 / 1024.0;
 
-    private static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
     private sealed record ImportRun(TimeSpan Uploaded, TimeSpan Elapsed, long Accepted, long Refused);
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using FhirCaseService.BenchSupport;
 using FhirCaseService.ExportBench;
 
 // Bulk export benchmark: seeds patients straight through the storage API, runs the service as its own process over that
@@ -22,61 +23,36 @@ if (args is ["import", .. var importArgs])
     return;
 }
 
-var backend = "both";
-var levels = new List<int>();
-var patientsPerTransaction = 500;
-string? apiDll = null;
-var keep = false;
-var seedOnly = false;
-var copyAbove10k = false;
-var exportOutput = "Directory";
-for (var i = 0; i < args.Length; i++)
-{
-    if (args[i] == "--batch")
-        patientsPerTransaction = int.Parse(args[++i], CultureInfo.InvariantCulture);
-    else if (args[i] == "--keep")
-        keep = true;
-    else if (args[i] == "--copy")
-        copyAbove10k = true;
-    else if (args[i] == "--seed-only")
-        seedOnly = true;
-    else if (args[i] == "--export-output")
-        exportOutput = args[++i];
-    else if (args[i] == "--api")
-        apiDll = Path.GetFullPath(args[++i]);
-    else if (int.TryParse(args[i], NumberStyles.None, CultureInfo.InvariantCulture, out var patients))
-        levels.Add(patients);
-    else
-        backend = args[i];
-}
-if (levels.Count == 0)
-    levels.Add(10_000);
-levels.Sort();
-apiDll ??= FindAbove(Path.Combine("src", "FhirCaseService.Api", "bin", "Release", "net10.0", "FhirCaseService.Api.dll"));
+var arguments = BenchArguments.Parse(args, ["--keep", "--copy", "--seed-only"], ["--batch", "--export-output"]);
+var levels = arguments.Levels;
+var patientsPerTransaction = arguments.Option("--batch") is { } batch ? int.Parse(batch, CultureInfo.InvariantCulture) : 500;
+var keep = arguments.Has("--keep");
+var seedOnly = arguments.Has("--seed-only");
+var copyAbove10k = arguments.Has("--copy");
+var exportOutput = arguments.Option("--export-output") ?? "Directory";
+var apiDll = arguments.ApiDll ?? FindAbove(Path.Combine("src", "FhirCaseService.Api", "bin", "Release", "net10.0", "FhirCaseService.Api.dll"));
 var templates = Directory.GetFiles(FindAbove(Path.Combine("examples", "resources")), "*.json").Order(StringComparer.Ordinal).Select(File.ReadAllText).ToList();
 var seeder = new PatientSeeder(templates, patientsPerTransaction);
 
 Console.WriteLine($"export bench: {string.Join(", ", levels.Select(n => n.ToString("N0", CultureInfo.InvariantCulture)))} patients x {templates.Count} resources, " +
                   $"{patientsPerTransaction} patients per seeding transaction, export output {exportOutput}, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
 Console.WriteLine($"service: {apiDll}");
-Console.WriteLine($"started {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {LoadAverage()}");
+Console.WriteLine($"started {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {MachineLoad.LoadAverage()}");
 
 var results = new List<LevelResult>();
-if (backend is "sqlite" or "both")
+if (arguments.RunsSqlite)
 {
     await using var database = BenchDatabase.Sqlite(keep);
     await MeasureAsync(database);
 }
-if (backend is "postgres" or "both")
+if (arguments.RunsPostgres)
 {
-    var admin = Environment.GetEnvironmentVariable("FHIRCASE_TEST_POSTGRES")
-                ?? "Host=127.0.0.1;Port=5432;Username=fhircase;Password=fhircase;Database=fhircase";
-    await using var database = await BenchDatabase.PostgresAsync(admin, keep);
+    await using var database = await BenchDatabase.PostgresAsync(ScratchSchema.AdminConnectionString, keep);
     await MeasureAsync(database);
 }
 
 Console.WriteLine();
-Console.WriteLine($"finished {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {LoadAverage()}");
+Console.WriteLine($"finished {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {MachineLoad.LoadAverage()}");
 Console.WriteLine("| backend | patients | resources | seeding (this run) | output | export time | export resources/s | export MB/s | download time | download MB/s | RSS before export | peak RSS export (sampled) | peak RSS download (sampled) | VmHWM after |");
 Console.WriteLine("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 foreach (var r in results)
@@ -101,7 +77,7 @@ async Task MeasureAsync(BenchDatabase database)
             seedingTime += seed.Elapsed;
             var line = $"{(copying ? "copied (SQL, ids renamed)" : "seeded (storage API)")} {seed.Patients:N0} patients ({seed.Resources:N0} resources) in {seed.Elapsed.TotalSeconds:F0} s = {seed.ResourcesPerSecond:F0} resources/s " +
                        $"(bench CPU {seed.CpuTime.TotalSeconds:F0} s); " +
-                       $"{level:N0} patients in all, database {Megabytes(await database.SizeAsync()):F0} MB, load average {LoadAverage()}";
+                       $"{level:N0} patients in all, database {Megabytes(await database.SizeAsync()):F0} MB, load average {MachineLoad.LoadAverage()}";
             Console.WriteLine("  " + line);
             await File.AppendAllTextAsync(SeedingLog(database), $"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC {database.Name}: {line}{Environment.NewLine}");
             seeded = level;
@@ -197,7 +173,6 @@ async Task<LevelResult> ExportAsync(BenchDatabase database, int patients, TimeSp
 
 static double Megabytes(long bytes) => bytes / 1024.0 / 1024.0;
 
-static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
 static string FindAbove(string relative)
 {
