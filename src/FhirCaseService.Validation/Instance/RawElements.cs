@@ -6,9 +6,10 @@ namespace FhirCaseService.Validation.Instance;
 /// Reads elements of a POCO the way the parser left them. A partial result of a failed parse may hold a value of the
 /// wrong shape (a list where one Meta belongs, a number inside a FhirUri, a null list item); the SDK's typed getters
 /// throw on those, so the engine reads through <see cref="Base.TryGetValue"/> and the primitive's raw value instead,
-/// and a wrong-shaped part simply reads as absent (the parser has reported it, with its position).
+/// and a wrong-shaped part simply reads as absent (the parser has reported it, with its position). Public: the API reads
+/// a received Bundle before the verdict the same way.
 /// </summary>
-internal static class RawElements
+public static class RawElements
 {
     /// <summary>The element as one <typeparamref name="T"/>, or null when absent or of another shape.</summary>
     public static T? One<T>(Base? poco, string name) where T : Base =>
@@ -51,6 +52,13 @@ internal static class RawElements
         long l => l,
         _ => null,
     };
+
+    /// <summary>
+    /// Whether a repeating element is absent, or a list of <typeparamref name="T"/> with no null item: what a well-formed
+    /// array leaves (not one object in the list's place, not a null in it).
+    /// </summary>
+    public static bool IsAbsentOrWellFormedList<T>(Base? poco, string name) where T : Base =>
+        poco is null || !poco.TryGetValue(name, out var value) || value is null || value is IEnumerable<T?> items && items.All(i => i is not null);
 
     /// <summary>Whether the element is present in any shape.</summary>
     public static bool Has(Base? poco, string name) => poco is not null && poco.TryGetValue(name, out var value) && value is not null;
