@@ -14,30 +14,22 @@ namespace FhirCaseService.Api.Jobs;
 /// </summary>
 /// <typeparam name="TJob">The job kind's job as stored.</typeparam>
 /// <typeparam name="TStore">The job kind's store (the shared lease operations and its own).</typeparam>
-public abstract class LeasedJobRunner<TJob, TStore> : BackgroundService
+/// <param name="kind">The job kind as log lines and messages name it ("Export").</param>
+public abstract class LeasedJobRunner<TJob, TStore>(string kind, TStore store, ILeasedJobOptions options, ILogger logger) : BackgroundService
     where TJob : class, ILeasedJob
     where TStore : ILeasedJobStore<TJob>
 {
     private const int ExpiredPerRound = 100;
 
-    private readonly string _kind;
+    private readonly string _kind = kind;
     private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly ConcurrentDictionary<string, (CancellationTokenSource Cancellation, Task Run)> _running = new(StringComparer.Ordinal);
 
-    /// <param name="kind">The job kind as log lines and messages name it ("Export").</param>
-    protected LeasedJobRunner(string kind, TStore store, ILeasedJobOptions options, ILogger logger)
-    {
-        _kind = kind;
-        Store = store;
-        Options = options;
-        Logger = logger;
-    }
+    protected TStore Store { get; } = store;
 
-    protected TStore Store { get; }
+    protected ILeasedJobOptions Options { get; } = options;
 
-    protected ILeasedJobOptions Options { get; }
-
-    protected ILogger Logger { get; }
+    protected ILogger Logger { get; } = logger;
 
     /// <summary>This runner's name on the jobs it claims: unique per process start, so two hosts never share a lease.</summary>
     public string Owner { get; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
