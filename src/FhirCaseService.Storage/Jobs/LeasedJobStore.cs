@@ -15,6 +15,7 @@ internal abstract class LeasedJobStore<TJob> : ILeasedJobStore<TJob>
 {
     private readonly TimeProvider _time;
     private readonly string _table;
+    private readonly string _columns;
     private readonly string[] _recordTables;
 
     /// <param name="table">The job table: job_id, status, created_ms, updated_ms, owner, lease_until_ms, attempts, error_text, expires_ms among its columns.</param>
@@ -25,13 +26,11 @@ internal abstract class LeasedJobStore<TJob> : ILeasedJobStore<TJob>
         Database = database;
         _time = time ?? TimeProvider.System;
         _table = table;
-        Columns = columns;
+        _columns = columns;
         _recordTables = recordTables;
     }
 
     protected StorageDatabase Database { get; }
-
-    protected string Columns { get; }
 
     protected long NowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -39,7 +38,7 @@ internal abstract class LeasedJobStore<TJob> : ILeasedJobStore<TJob>
     {
         var dialect = await Database.DialectAsync(cancellationToken);
         var sql = new SqlText(dialect);
-        sql.Append($"SELECT {Columns} FROM {_table} WHERE job_id = {sql.P(jobId)}");
+        sql.Append($"SELECT {_columns} FROM {_table} WHERE job_id = {sql.P(jobId)}");
         await using var connection = await dialect.OpenAsync(cancellationToken);
         await using var command = sql.CreateCommand(connection, null);
         return (await ReadJobsAsync(command, cancellationToken)).SingleOrDefault();
@@ -65,7 +64,7 @@ internal abstract class LeasedJobStore<TJob> : ILeasedJobStore<TJob>
         var claim = new SqlText(dialect);
         claim.Append($"UPDATE {_table} SET status = {claim.P(StatusText(LeasedJobStatus.Running))}, owner = {claim.P(owner)}, " +
                      $"lease_until_ms = {claim.P(now + (long)lease.TotalMilliseconds)}, attempts = attempts + 1, updated_ms = {claim.P(now)} " +
-                     $"WHERE job_id = {claim.P(jobId)} RETURNING {Columns}");
+                     $"WHERE job_id = {claim.P(jobId)} RETURNING {_columns}");
         TJob? claimed;
         await using (var command = claim.CreateCommand(session.Connection, session.Transaction))
             claimed = (await ReadJobsAsync(command, cancellationToken)).SingleOrDefault();
@@ -90,7 +89,7 @@ internal abstract class LeasedJobStore<TJob> : ILeasedJobStore<TJob>
     {
         var dialect = await Database.DialectAsync(cancellationToken);
         var sql = new SqlText(dialect);
-        sql.Append($"SELECT {Columns} FROM {_table} WHERE expires_ms <= {sql.P(now.ToUnixTimeMilliseconds())} " +
+        sql.Append($"SELECT {_columns} FROM {_table} WHERE expires_ms <= {sql.P(now.ToUnixTimeMilliseconds())} " +
                    $"ORDER BY expires_ms, job_id LIMIT {Math.Max(limit, 0).ToString(CultureInfo.InvariantCulture)}");
         await using var connection = await dialect.OpenAsync(cancellationToken);
         await using var command = sql.CreateCommand(connection, null);
@@ -147,7 +146,7 @@ internal abstract class LeasedJobStore<TJob> : ILeasedJobStore<TJob>
         return jobs;
     }
 
-    /// <summary>The job in the current row of a query over <see cref="Columns"/>.</summary>
+    /// <summary>The job in the current row of a query over the columns given at construction.</summary>
     protected abstract TJob ReadJob(DbDataReader reader);
 
     /// <summary>Stored lowercase ("queued"), readable in SQL and stable if the enum's members are reordered.</summary>
