@@ -66,3 +66,63 @@ public sealed class ResourceIndexerTests
         Assert.Equal("Observation.subject.where(resolve() is Patient)", narrowed);
     }
 }
+
+/// <summary>
+/// The index extraction's walk of plain paths (<see cref="SimplePath"/>) against FHIRPath itself: the same entries for
+/// every core parameter of every resource of the examples and of the case-series Bundle.
+/// </summary>
+public sealed class SimplePathEquivalenceTests
+{
+    public static TheoryData<string> Resources()
+    {
+        var data = new TheoryData<string>();
+        foreach (var file in Directory.GetFiles(RepositoryRoot.Combine("examples", "resources"), "*.json").Order(StringComparer.Ordinal))
+            data.Add(Path.GetFileName(file));
+        data.Add("bundle");
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Resources))]
+    public void The_walk_indexes_what_FHIRPath_indexes(string source)
+    {
+        var resources = source == "bundle"
+            ? Hl7.Fhir.Serialization.PocoDeserializationExtensions.DeserializeResource(FhirCaseService.Conformance.Serialization.FhirSerialization.StrictJson,
+                    File.ReadAllText(RepositoryRoot.Combine("examples", "bundles", "aertgeerts-2025-ino-bridge.json")))
+                is Bundle bundle ? bundle.Entry.Select(e => e.Resource).OfType<Resource>().ToList() : []
+            : [Hl7.Fhir.Serialization.PocoDeserializationExtensions.DeserializeResource(FhirCaseService.Conformance.Serialization.FhirSerialization.StrictJson,
+                File.ReadAllText(RepositoryRoot.Combine("examples", "resources", source)))];
+        Assert.NotEmpty(resources);
+        var fast = new ResourceIndexer(SearchParameterCatalog.Shared);
+        var fhirPath = new ResourceIndexer(SearchParameterCatalog.Shared, fastPaths: false);
+        var walked = 0;
+        foreach (var resource in resources)
+        {
+            var a = fast.Extract(resource);
+            var b = fhirPath.Extract(resource);
+            Assert.Equal(b.Tokens.OrderBy(e => e.ToString()), a.Tokens.OrderBy(e => e.ToString()));
+            Assert.Equal(b.Strings.OrderBy(e => e.ToString()), a.Strings.OrderBy(e => e.ToString()));
+            Assert.Equal(b.Dates.OrderBy(e => e.ToString()), a.Dates.OrderBy(e => e.ToString()));
+            Assert.Equal(b.References.OrderBy(e => e.ToString()), a.References.OrderBy(e => e.ToString()));
+            Assert.Equal(b.Quantities.OrderBy(e => e.ToString()), a.Quantities.OrderBy(e => e.ToString()));
+            Assert.Equal(b.Numbers.OrderBy(e => e.ToString()), a.Numbers.OrderBy(e => e.ToString()));
+            Assert.Equal(b.Uris.OrderBy(e => e.ToString()), a.Uris.OrderBy(e => e.ToString()));
+            walked += SearchParameterCatalog.Shared.For(resource.TypeName).Values.Count(p => p.Path is not null);
+        }
+        // The comparison means something only where the walk is used.
+        Assert.True(walked > 0);
+    }
+
+    [Theory]
+    [InlineData("Observation", "Observation.subject.where(resolve() is Patient)", true)]
+    [InlineData("Patient", "Patient.name.family", true)]
+    [InlineData("Patient", "Patient.name | Patient.address", true)]
+    [InlineData("Observation", "(Observation.value as Quantity)", true)]
+    [InlineData("Observation", "(Observation.value as quantity)", false)]
+    [InlineData("Observation", "(Observation.value)", false)]
+    [InlineData("Patient", "Patient.name.where(use = 'official')", false)]
+    [InlineData("Patient", "Observation.subject", false)]
+    [InlineData("Patient", "Patient.extension.exists()", false)]
+    public void Only_plain_paths_are_walked(string type, string expression, bool walked) =>
+        Assert.Equal(walked, SimplePath.TryParse(type, SearchParameterCatalog.SplitTopLevelUnion(expression)) is not null);
+}

@@ -28,4 +28,31 @@ internal sealed class IndexEntries
     public List<QuantityEntry> Quantities { get; } = [];
     public List<NumberEntry> Numbers { get; } = [];
     public List<UriEntry> Uris { get; } = [];
+
+    /// <summary>How many entries of each kind there are (a mark for <see cref="DistinctSince"/>).</summary>
+    public int[] Counts() => [Tokens.Count, Strings.Count, Dates.Count, References.Count, Quantities.Count, Numbers.Count, Uris.Count];
+
+    /// <summary>Removes the entries added since <paramref name="mark"/> that equal another one added since then (a union's duplicates).</summary>
+    public void DistinctSince(int[] mark)
+    {
+        Distinct(Tokens, mark[0]);
+        Distinct(Strings, mark[1]);
+        Distinct(Dates, mark[2]);
+        Distinct(References, mark[3]);
+        Distinct(Quantities, mark[4]);
+        Distinct(Numbers, mark[5]);
+        Distinct(Uris, mark[6]);
+    }
+
+    private static void Distinct<T>(List<T> entries, int from)
+    {
+        if (entries.Count - from < 2)
+            return;
+        var seen = new HashSet<T>();
+        var kept = from;
+        for (var i = from; i < entries.Count; i++)
+            if (seen.Add(entries[i]))
+                entries[kept++] = entries[i];
+        entries.RemoveRange(kept, entries.Count - kept);
+    }
 }

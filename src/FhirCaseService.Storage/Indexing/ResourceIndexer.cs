@@ -8,7 +8,8 @@ namespace FhirCaseService.Storage.Indexing;
 /// Extracts a version's search index entries at write time: each catalog parameter's compiled FHIRPath is evaluated
 /// on the POCO and every value converted to the index kind of the parameter's type. Stateless apart from the catalog.
 /// </summary>
-internal sealed class ResourceIndexer(SearchParameterCatalog catalog)
+/// <param name="fastPaths">false evaluates every expression with FHIRPath (the tests compare both ways).</param>
+internal sealed class ResourceIndexer(SearchParameterCatalog catalog, bool fastPaths = true)
 {
     // resolve() in expressions such as "Observation.subject.where(resolve() is Patient)" needs an element of the
     // referenced type, not the resource itself: an empty instance of the type the reference names answers "is Patient".
@@ -17,12 +18,23 @@ internal sealed class ResourceIndexer(SearchParameterCatalog catalog)
     public IndexEntries Extract(Resource resource)
     {
         var entries = new IndexEntries();
-        var root = resource.ToPocoNode(ModelInfo.ModelInspector);
-        var context = new FhirEvaluationContext { ElementResolver = ResolveStub };
+        PocoNode? root = null;
+        FhirEvaluationContext? context = null;
         foreach (var parameter in catalog.For(resource.TypeName).Values)
         {
             if (parameter.Compiled is null)
                 continue;
+            if (fastPaths && parameter.Path is { } path)
+            {
+                var before = path.IsUnion ? entries.Counts() : null;
+                foreach (var value in path.Evaluate(resource))
+                    Add(entries, parameter, value);
+                if (path.IsUnion)
+                    entries.DistinctSince(before!);
+                continue;
+            }
+            root ??= resource.ToPocoNode(ModelInfo.ModelInspector);
+            context ??= new FhirEvaluationContext { ElementResolver = ResolveStub };
             List<PocoNode> values;
             try
             {

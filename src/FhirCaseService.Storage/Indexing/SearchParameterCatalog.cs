@@ -19,6 +19,9 @@ public sealed record SearchParameterDefinition(
 {
     internal CompiledExpression? Compiled { get; init; }
 
+    /// <summary>The same expression walked on the POCO without FHIRPath, where its shape allows (<see cref="SimplePath"/>).</summary>
+    internal SimplePath? Path { get; init; }
+
     /// <summary>True for _id and _lastUpdated, which are columns of every version row rather than index rows.</summary>
     public bool IsVersionColumn => Compiled is null;
 }
@@ -73,7 +76,11 @@ public sealed partial class SearchParameterCatalog
             {
                 continue;
             }
-            result[sp.Code] = new SearchParameterDefinition(resourceType, sp.Code, sp.Type.Value, expression, NarrowTargets(expression, targets)) { Compiled = compiled };
+            result[sp.Code] = new SearchParameterDefinition(resourceType, sp.Code, sp.Type.Value, expression, NarrowTargets(expression, targets))
+            {
+                Compiled = compiled,
+                Path = SimplePath.TryParse(resourceType, SplitTopLevelUnion(expression)),
+            };
         }
         return result;
     }
@@ -119,7 +126,7 @@ public sealed partial class SearchParameterCatalog
     [System.Text.RegularExpressions.GeneratedRegex(@"\.where\(\s*resolve\(\)\s+is\s+([A-Za-z]+)\s*\)$")]
     private static partial System.Text.RegularExpressions.Regex ResolveIsFilter();
 
-    private static List<string> SplitTopLevelUnion(string expression)
+    internal static List<string> SplitTopLevelUnion(string expression)
     {
         var parts = new List<string>();
         var depth = 0;

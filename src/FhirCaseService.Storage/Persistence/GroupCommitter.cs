@@ -26,7 +26,7 @@ internal sealed class GroupCommitter(SqlDialect dialect, ResourcePreparer prepar
 
     // SQLite: the writer keeps its connection, and with it the prepared statements, from group to group.
     private DbConnection? _kept;
-    private Dictionary<string, DbCommand>? _prepared;
+    private SqliteStatements? _prepared;
 
     /// <summary>Round trips the write path made (statements on SQLite, batches on PostgreSQL), for tests.</summary>
     public long Executions => Interlocked.Read(ref _executions);
@@ -90,7 +90,7 @@ internal sealed class GroupCommitter(SqlDialect dialect, ResourcePreparer prepar
         if (dialect.KeepsWriterConnection && _kept is null)
         {
             _kept = session.Connection;
-            _prepared = new Dictionary<string, DbCommand>(StringComparer.Ordinal);
+            _prepared = new SqliteStatements((Microsoft.Data.Sqlite.SqliteConnection)session.Connection);
         }
         var sql = new SqlBatchRunner(session.Connection, session.Transaction, dialect, _prepared);
         // Savepoints cost two statements per call; a group of one rolls back as a whole instead.
@@ -184,9 +184,7 @@ internal sealed class GroupCommitter(SqlDialect dialect, ResourcePreparer prepar
 
     private async Task DropKeptConnectionAsync()
     {
-        if (_prepared is not null)
-            foreach (var command in _prepared.Values)
-                await command.DisposeAsync();
+        _prepared?.Dispose();
         _prepared = null;
         if (_kept is not null)
             await _kept.DisposeAsync();

@@ -11,10 +11,11 @@ internal sealed record SqlStatement(string Sql, object?[] Values);
 
 /// <summary>
 /// Runs the write path's statements on the connection of a commit group. On SQLite (in-process, no round trips) each
-/// statement text is prepared once per writer connection and reused; on PostgreSQL the statements of one call travel
-/// as one batch (one round trip) and Npgsql's automatic preparation keeps the recurring texts prepared.
+/// statement text is prepared once per writer connection and reused, its parameters bound by position
+/// (<see cref="SqliteStatements"/>); on PostgreSQL the statements of one call travel as one batch (one round trip) and
+/// Npgsql's automatic preparation keeps the recurring texts prepared.
 /// </summary>
-internal sealed class SqlBatchRunner(DbConnection connection, DbTransaction transaction, SqlDialect dialect, Dictionary<string, DbCommand>? prepared)
+internal sealed class SqlBatchRunner(DbConnection connection, DbTransaction transaction, SqlDialect dialect, SqliteStatements? prepared)
 {
     public DbConnection Connection { get; } = connection;
 
@@ -27,7 +28,7 @@ internal sealed class SqlBatchRunner(DbConnection connection, DbTransaction tran
         RunAsync(statements, null, cancellationToken);
 
     /// <summary>Runs the statements, handing every row of every result set to <paramref name="row"/>.</summary>
-    public async Task RunAsync(IReadOnlyList<SqlStatement> statements, Action<DbDataReader>? row, CancellationToken cancellationToken)
+    public async Task RunAsync(IReadOnlyList<SqlStatement> statements, Action<SqlRow>? row, CancellationToken cancellationToken)
     {
         if (statements.Count == 0)
             return;
@@ -60,6 +61,11 @@ internal sealed class SqlBatchRunner(DbConnection connection, DbTransaction tran
         foreach (var statement in statements)
         {
             Executions++;
+            if (prepared is not null && SqliteStatements.CanBind(statement.Values))
+            {
+                prepared.Run(statement, row);
+                continue;
+            }
             var command = Command(statement);
             try
             {
@@ -73,30 +79,23 @@ internal sealed class SqlBatchRunner(DbConnection connection, DbTransaction tran
             }
             finally
             {
-                if (prepared is null)
-                    await command.DisposeAsync();
+                await command.DisposeAsync();
             }
         }
     }
 
-    private static async Task ReadAllAsync(DbDataReader reader, Action<DbDataReader> row, CancellationToken cancellationToken)
+    private static async Task ReadAllAsync(DbDataReader reader, Action<SqlRow> row, CancellationToken cancellationToken)
     {
+        var current = new SqlRow.OfReader(reader);
         do
         {
             while (await reader.ReadAsync(cancellationToken))
-                row(reader);
+                row(current);
         } while (await reader.NextResultAsync(cancellationToken));
     }
 
     private DbCommand Command(SqlStatement statement)
     {
-        if (prepared is not null && prepared.TryGetValue(statement.Sql, out var cached))
-        {
-            cached.Transaction = Transaction;
-            for (var i = 0; i < statement.Values.Length; i++)
-                Bind(cached.Parameters[i], i, statement.Values[i]);
-            return cached;
-        }
         var command = Connection.CreateCommand();
         command.Transaction = Transaction;
         command.CommandText = statement.Sql;
@@ -105,11 +104,6 @@ internal sealed class SqlBatchRunner(DbConnection connection, DbTransaction tran
             var parameter = command.CreateParameter();
             Bind(parameter, i, statement.Values[i]);
             command.Parameters.Add(parameter);
-        }
-        if (prepared is not null)
-        {
-            command.Prepare();
-            prepared[statement.Sql] = command;
         }
         return command;
     }
