@@ -1,4 +1,5 @@
 using FhirCaseService.CaseSeries.Synthetic;
+using System.Text.Json.Nodes;
 using FhirCaseService.TestSupport;
 
 namespace FhirCaseService.Validation.Differential.Tests;
@@ -9,7 +10,7 @@ public sealed record Instance(string Name, string Json);
 /// <summary>
 /// What the engines are compared on: examples/resources, examples/bundles, examples/invalid (sidecars excluded) and a
 /// synthetic cohort from the generator behind <c>fhircase generate</c>, both as per-patient transaction Bundles and as
-/// the same resources one by one (NDJSON).
+/// the same resources one by one (NDJSON); and the example resources each without one of their top-level elements.
 /// </summary>
 public static class DifferentialCorpus
 {
@@ -23,6 +24,23 @@ public static class DifferentialCorpus
             .Where(f => !f.EndsWith(".expected.json", StringComparison.Ordinal))
             .Order(StringComparer.Ordinal)
             .Select(f => new Instance($"{folder}/{Path.GetFileName(f)}", File.ReadAllText(f))));
+
+    /// <summary>
+    /// Every valid example resource once without each of its top-level elements: instances that break cardinality,
+    /// slices and invariants of our profiles in ways nobody wrote an example for.
+    /// </summary>
+    public static IEnumerable<Instance> Reductions() => Examples()
+        .Where(e => e.Name.StartsWith("examples/resources/", StringComparison.Ordinal))
+        .SelectMany(example =>
+        {
+            var resource = JsonNode.Parse(example.Json)!.AsObject();
+            return resource.Select(p => p.Key).Where(k => k != "resourceType").Order(StringComparer.Ordinal).Select(property =>
+            {
+                var reduced = resource.DeepClone().AsObject();
+                reduced.Remove(property);
+                return new Instance($"{example.Name} without {property}", reduced.ToJsonString());
+            }).ToList();
+        });
 
     public static async Task<IReadOnlyList<Instance>> CohortAsync()
     {

@@ -26,8 +26,9 @@ public sealed record Comparison(Instance Instance, Opinion Ours, Opinion Firely)
 public sealed class DifferentialRun : IAsyncLifetime
 {
     public IReadOnlyList<Comparison> Examples { get; private set; } = [];
+    public IReadOnlyList<Comparison> Reductions { get; private set; } = [];
     public IReadOnlyList<Comparison> Cohort { get; private set; } = [];
-    public IEnumerable<Comparison> All => Examples.Concat(Cohort);
+    public IEnumerable<Comparison> All => Examples.Concat(Reductions).Concat(Cohort);
     public KnownDifferenceList Known { get; } = KnownDifferenceList.Load();
     public TimeSpan OursTime { get; private set; }
     public TimeSpan FirelyTime { get; private set; }
@@ -37,6 +38,7 @@ public sealed class DifferentialRun : IAsyncLifetime
         var ours = new OurEngine();
         var firely = new FirelyEngine();
         Examples = await CompareAsync(DifferentialCorpus.Examples().ToList(), ours, firely);
+        Reductions = await CompareAsync(DifferentialCorpus.Reductions().ToList(), ours, firely);
         Cohort = await CompareAsync(await DifferentialCorpus.CohortAsync(), ours, firely);
     }
 

@@ -24,6 +24,19 @@ public sealed class DifferentialTests(DifferentialRun run, ITestOutputHelper out
     }
 
     [Fact]
+    public void Engines_agree_on_every_example_without_one_of_its_elements()
+    {
+        var disagreements = run.Reductions.Where(c => !c.AgreeAfter(run.Known)).ToList();
+        output.WriteLine($"{run.Reductions.Count} reduced examples, {run.Reductions.Count(c => !c.Ours.IsValid)} invalid for us; "
+            + $"{run.Reductions.Count(c => c.AgreeRaw)} agree as they are, {run.Reductions.Count - disagreements.Count} once known differences are set aside.");
+
+        Assert.True(run.Reductions.Count(c => !c.Ours.IsValid) >= 10, "the reductions should break rules of our profiles");
+        Assert.True(disagreements.Count == 0,
+            $"{disagreements.Count} reduced examples where the engines disagree beyond the known differences:\n"
+            + string.Join("\n", disagreements.Take(10).Select(c => c.Describe(run.Known))));
+    }
+
+    [Fact]
     public void Engines_agree_on_every_generated_instance()
     {
         var disagreements = run.Cohort.Where(c => !c.AgreeAfter(run.Known)).ToList();
