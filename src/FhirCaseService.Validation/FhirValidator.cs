@@ -28,10 +28,16 @@ public sealed class FhirValidator : IResourceValidator
     /// <param name="snapshots">StructureDefinitions with snapshots, by canonical URL.</param>
     /// <param name="terminology">Answers ValueSet membership for bindings.</param>
     public FhirValidator(SnapshotService snapshots, ITerminologyChecker terminology)
+        : this(new SchemaRepository(snapshots ?? throw new ArgumentNullException(nameof(snapshots))), terminology)
     {
-        ArgumentNullException.ThrowIfNull(snapshots);
+    }
+
+    /// <summary>A validator over an existing compiled-schema cache: validators sharing one compile each profile once between them.</summary>
+    public FhirValidator(SchemaRepository schemas, ITerminologyChecker terminology)
+    {
+        ArgumentNullException.ThrowIfNull(schemas);
         ArgumentNullException.ThrowIfNull(terminology);
-        Schemas = new SchemaRepository(snapshots);
+        Schemas = schemas;
         _walker = new InstanceWalker(Schemas);
         _terminology = terminology;
     }

@@ -15,11 +15,18 @@ public static class FhirPathCache
 {
     private static readonly ConcurrentDictionary<string, Lazy<CompiledFhirPath>> Cache = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Raised with the expression each time one is compiled (on the compiling thread): once per distinct expression in the
+    /// life of the process, which the tests that count compilations observe. Handlers must be cheap and must not throw.
+    /// </summary>
+    public static event Action<string>? ExpressionCompiled;
+
     public static CompiledFhirPath Get(string expression) =>
         Cache.GetOrAdd(expression, static e => new Lazy<CompiledFhirPath>(() => Compile(e))).Value;
 
     private static CompiledFhirPath Compile(string expression)
     {
+        ExpressionCompiled?.Invoke(expression);
         try
         {
             return new CompiledFhirPath(expression, FhirPathCompilers.Fhir.Compile(expression), null);

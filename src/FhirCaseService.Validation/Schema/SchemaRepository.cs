@@ -28,6 +28,12 @@ public sealed class SchemaRepository
 
     public static string CoreUrl(string type) => CoreBase + type;
 
+    /// <summary>
+    /// Raised with the canonical each time a StructureDefinition is compiled (on the compiling thread): once per canonical in
+    /// the life of the repository, which warm-up diagnostics and the tests that count compilations observe.
+    /// </summary>
+    public event Action<string>? SchemaCompiled;
+
     public Task<SchemaLookup> GetAsync(string canonical) =>
         _cache.GetOrAdd(canonical, c => new Lazy<Task<SchemaLookup>>(() => LoadAsync(c))).Value;
 
@@ -44,7 +50,9 @@ public sealed class SchemaRepository
                 .Where(i => i.Severity is Hl7.Fhir.Model.OperationOutcome.IssueSeverity.Error or Hl7.Fhir.Model.OperationOutcome.IssueSeverity.Fatal)
                 .Select(i => i.Details?.Text ?? i.Diagnostics).Where(t => !string.IsNullOrEmpty(t)).ToList();
             var problem = generationErrors.Count == 0 ? null : $"Snapshot generation for {canonical} reported: {string.Join("; ", generationErrors)}";
-            return new SchemaLookup(SchemaCompiler.Compile(snapshot.Definition), problem);
+            var schema = SchemaCompiler.Compile(snapshot.Definition);
+            SchemaCompiled?.Invoke(canonical);
+            return new SchemaLookup(schema, problem);
         }
         // A broken definition (bad cardinality text, unresolvable base) must become a finding, not take the validator down.
         catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException or OverflowException or NotSupportedException)
