@@ -268,10 +268,14 @@ internal sealed class InstanceWalker
         }
     }
 
-    /// <summary>Min/max of an element (or of a slice); reported on the element itself, without an index.</summary>
+    /// <summary>
+    /// Min/max of an element (or of a slice), reported on the element that holds it (Patient for Patient.identifier,
+    /// Bundle for a slice of Bundle.entry), as the reference validator does: the parent is where the count is wrong,
+    /// and a missing child has no location of its own.
+    /// </summary>
     public static void CheckCardinality(ElementSchema element, int count, InstancePath parentPath, ValidationRun run, string label, bool isSlice = false)
     {
-        var elementPath = parentPath.Child(element.Name, 0, repeating: false);
+        var elementPath = parentPath;
         if (count < element.Min)
         {
             run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Required,
