@@ -196,7 +196,8 @@ internal sealed class InstanceWalker
     private static void ReportUnknownExtension(PocoNode node, string url, InstancePath path, ValidationRun run)
     {
         var isModifier = node.Name == "modifierExtension";
-        var severity = isModifier || run.Options.RejectsUnknownExtension(url) ? OperationOutcome.IssueSeverity.Error : OperationOutcome.IssueSeverity.Warning;
+        var rejected = isModifier ? run.Options.RejectsUnknownModifierExtension(url) : run.Options.RejectsUnknownExtension(url);
+        var severity = rejected ? OperationOutcome.IssueSeverity.Error : OperationOutcome.IssueSeverity.Warning;
         var message = isModifier
             ? $"Modifier extension {url} is unknown: it may change the meaning of the resource, so the resource cannot be safely processed."
             : $"Extension {url} is unknown, so its content was not checked.";
