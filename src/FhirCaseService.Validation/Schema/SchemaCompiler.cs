@@ -21,6 +21,7 @@ public static class SchemaCompiler
         new AttachmentSizeBuilder(),
         new NarrativeLanguageBuilder(),
         new ValueRangeBuilder(),
+        new ValuePresenceBuilder(),
     ];
 
     private sealed class Draft(ElementDefinition definition)
