@@ -22,6 +22,12 @@ internal sealed class ReferenceChecker(SliceMatcher conformance, SchemaRepositor
                 $"Reference '{literal}' matches {matches} entries of the Bundle; it must identify one.", path, "reference-ambiguous");
         }
         var target = Resolve(literal, resource, run);
+        if (target is null && run.Bundle?.OtherTypeWithId(literal) is { } otherType)
+        {
+            run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Structure,
+                $"Reference '{literal}' matches a Bundle entry by its id, but that entry is a {otherType.Poco.TypeName}.", path, "reference-type-mismatch");
+            return;
+        }
         if (target is null && IsLocal(literal, run))
         {
             run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.NotFound,
