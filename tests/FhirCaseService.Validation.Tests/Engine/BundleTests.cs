@@ -301,7 +301,8 @@ public sealed class BundleTests
         var result = await EngineTestSupport.Validator.ValidateAsync(xml, ResourceFormat.Xml);
 
         var errors = result.Issues.Where(i => i.Severity == OperationOutcome.IssueSeverity.Error).ToList();
-        Assert.Equal(2, errors.Count);
+        // active: not a boolean; gender: not in the required ValueSet, and so without a code system.
+        Assert.Equal(3, errors.Count);
         Assert.All(errors, i => Assert.Equal(1, i.Location.Entry));
         Assert.All(result.Issues, i => Assert.Equal(EntryNamedIn(i.Location.Expression), i.Location.Entry));
     }
