@@ -26,6 +26,28 @@ public sealed class ReferenceValidatorFidelityTests
             }
             """);
         Write("active-must-have-value", $$"""{ "id": "Patient.active", "path": "Patient.active", "extension": [ { "url": "{{CrossVersion}}mustHaveValue", "valueBoolean": true } ] }""");
+        File.WriteAllText(Path.Combine(directory.FullName, "StructureDefinition-bundled-subject.json"), $$"""
+            {
+              "resourceType": "StructureDefinition", "url": "{{Base}}bundled-subject", "name": "BundledSubject", "status": "draft",
+              "fhirVersion": "4.0.1", "kind": "resource", "abstract": false, "type": "Encounter",
+              "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Encounter", "derivation": "constraint",
+              "differential": { "element": [ { "id": "Encounter", "path": "Encounter" },
+                { "id": "Encounter.subject", "path": "Encounter.subject", "type": [ { "code": "Reference", "aggregation": [ "bundled" ] } ] } ] }
+            }
+            """);
+        File.WriteAllText(Path.Combine(directory.FullName, "StructureDefinition-any-resource-entries.json"), $$"""
+            {
+              "resourceType": "StructureDefinition", "url": "{{Base}}any-resource-entries", "name": "AnyResourceEntries", "status": "draft",
+              "fhirVersion": "4.0.1", "kind": "resource", "abstract": false, "type": "Bundle",
+              "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Bundle", "derivation": "constraint",
+              "differential": { "element": [ { "id": "Bundle", "path": "Bundle" },
+                { "id": "Bundle.entry", "path": "Bundle.entry", "slicing": { "discriminator": [ { "type": "type", "path": "resource" } ], "rules": "open" } },
+                { "id": "Bundle.entry:encounter", "path": "Bundle.entry", "sliceName": "encounter" },
+                { "id": "Bundle.entry:encounter.resource", "path": "Bundle.entry.resource", "type": [ { "code": "Resource", "profile": [ "{{Base}}bundled-subject" ] } ] } ] }
+            }
+            """);
+        Write("named-first", """{ "id": "Patient.name", "path": "Patient.name", "min": 1 }""");
+        Write("named-second", """{ "id": "Patient.name", "path": "Patient.name", "min": 1 }""");
         Write("active-absent-reason", $$"""{ "id": "Patient.active", "path": "Patient.active", "extension": [ { "url": "{{CrossVersion}}valueAlternatives", "valueCanonical": "http://hl7.org/fhir/StructureDefinition/data-absent-reason" } ] }""");
         return new FhirValidator(ConformanceContext.CreateBuilder().AddPackage(directory.FullName).Build());
     });
@@ -162,5 +184,38 @@ public sealed class ReferenceValidatorFidelityTests
 
         EngineTestSupport.AssertNoErrors(listed);
         Assert.Equal("Patient.active", EngineTestSupport.Single(other, "value-alternatives").Location.Expression);
+    }
+
+    private static string EncounterCollection(string patientEntry) => $$"""
+        {
+          "resourceType": "Bundle", "type": "collection",
+          "entry": [
+            { "fullUrl": "http://server.test/fhir/Encounter/e1",
+              "resource": { "resourceType": "Encounter", "id": "e1", "status": "planned", "class": { "code": "AMB" }, "subject": { "reference": "Patient/p1" } } }
+            {{patientEntry}}
+          ]
+        }
+        """;
+
+    [Fact]
+    public async Task Bundled_aggregation_requires_the_reference_to_resolve_inside_the_bundle()
+    {
+        var options = new ValidationOptions { Profiles = [Base + "any-resource-entries"] };
+        var outside = await ProfiledValidator.Value.ValidateAsync(EncounterCollection(""), ResourceFormat.Json, options);
+        var inside = await ProfiledValidator.Value.ValidateAsync(EncounterCollection(""", { "fullUrl": "http://server.test/fhir/Patient/p1", "resource": { "resourceType": "Patient", "id": "p1" } }"""), ResourceFormat.Json, options);
+
+        Assert.Equal("Bundle.entry[0].resource.subject", EngineTestSupport.Single(outside, "reference-aggregation").Location.Expression);
+        EngineTestSupport.AssertNoErrors(inside);
+    }
+
+    [Fact]
+    public async Task Cardinality_broken_against_two_profiles_is_reported_for_each()
+    {
+        var result = await ProfiledValidator.Value.ValidateAsync("""{ "resourceType": "Patient", "active": true }""",
+            ResourceFormat.Json, new ValidationOptions { Profiles = [Base + "named-first", Base + "named-second"] });
+
+        var missing = result.Issues.Where(i => i.Rule == "cardinality-min").ToList();
+        Assert.Equal(2, missing.Count);
+        Assert.All(missing, i => Assert.Equal("Patient", i.Location.Expression));
     }
 }
