@@ -11,11 +11,13 @@ public sealed record ValidationOptions
 
     /// <summary>
     /// The HL7 reference validator's choices, and the CLI's default: an extension whose definition cannot be found is an
-    /// error unless its URL lies in <see cref="AllowedExtensionDomains"/>.
+    /// error unless its URL lies in <see cref="AllowedExtensionDomains"/> or is an example URL (<see cref="AllowExampleExtensions"/>).
     /// </summary>
     public static readonly ValidationOptions Reference = new()
     {
         UnknownExtensionsAreErrors = true,
+        AllowExampleExtensions = true,
+        ReferenceValidatorBundleLocations = true,
         // HL7's own extensions beyond core R4 live in the HL7 extensions package, which the reference validator loads and
         // we do not ship: not finding one of them is no evidence that it is misused.
         AllowedExtensionDomains = [HL7ExtensionDomain],
@@ -32,13 +34,39 @@ public sealed record ValidationOptions
 
     /// <summary>
     /// URL prefixes (e.g. "http://example.org/fhir/") of extensions accepted without a definition even when
-    /// <see cref="UnknownExtensionsAreErrors"/> is set: they stay a warning. Unknown modifier extensions are errors everywhere.
+    /// <see cref="UnknownExtensionsAreErrors"/> is set: they stay a warning. Unknown modifier extensions are errors everywhere
+    /// (except example URLs under <see cref="AllowExampleExtensions"/>).
     /// </summary>
     public IReadOnlyList<string> AllowedExtensionDomains { get; init; } = [];
 
+    /// <summary>
+    /// Extensions (modifier extensions included) whose URL is on one of the specification's example hosts
+    /// (<see cref="ExampleHosts"/>) are accepted without a definition, with a warning, as the reference validator does
+    /// when examples are allowed (its default): such URLs appear in examples and test material, never in real
+    /// exchanges, so not finding their definition says nothing about the instance.
+    /// </summary>
+    public bool AllowExampleExtensions { get; init; }
+
+    /// <summary>
+    /// Bundle prose findings located as the reference validator locates them, so that outcomes compare one to one: every
+    /// fullUrl finding on <c>Bundle.entry[0]</c>, and the document rules' findings with indexes counted from 1. Off (the
+    /// server's choice), each finding names its own element. Either way the issue's line, column and
+    /// <see cref="IssueLocation.Entry"/> are those of the entry concerned.
+    /// </summary>
+    public bool ReferenceValidatorBundleLocations { get; init; }
+
+    /// <summary>The hosts the reference validator treats as example URLs (matched anywhere in the URL, as it does).</summary>
+    public static IReadOnlyList<string> ExampleHosts { get; } = ["example.org", "acme.com"];
+
     /// <summary>Whether an extension without a definition is an error under these options.</summary>
     public bool RejectsUnknownExtension(string url) =>
-        UnknownExtensionsAreErrors && !AllowedExtensionDomains.Any(domain => url.StartsWith(domain, StringComparison.Ordinal));
+        UnknownExtensionsAreErrors && !AllowedExtensionDomains.Any(domain => url.StartsWith(domain, StringComparison.Ordinal)) && !IsAllowedExample(url);
+
+    /// <summary>Whether an unknown modifier extension is an error under these options (always, except allowed example URLs).</summary>
+    public bool RejectsUnknownModifierExtension(string url) => !IsAllowedExample(url);
+
+    private bool IsAllowedExample(string url) =>
+        AllowExampleExtensions && ExampleHosts.Any(host => url.Contains(host, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>Report (as information) mustSupport elements that are absent.</summary>
     public bool ReportMustSupport { get; init; }

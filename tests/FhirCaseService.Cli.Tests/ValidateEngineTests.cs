@@ -43,7 +43,7 @@ public sealed class ValidateEngineTests
         var result = System.Text.Json.Nodes.JsonNode.Parse(output)!["runs"]![0]!["results"]!.AsArray()
             .Single(r => (string?)r!["level"] == "error")!;
         Assert.Equal("cardinality-min", (string?)result["ruleId"]);
-        Assert.Equal("Patient.gender", (string?)result["locations"]![0]!["logicalLocations"]![0]!["fullyQualifiedName"]);
+        Assert.Equal("Patient", (string?)result["locations"]![0]!["logicalLocations"]![0]!["fullyQualifiedName"]);
     }
 
     [Fact]

@@ -26,10 +26,7 @@ public sealed record ImportLineOutcome(PreparedWrite? Write, ImportLineError? Er
 /// </summary>
 public sealed class ImportLineProcessor(IResourceValidator validator, IResourceStore store, WriteValidationOptions validation, LimitsOptions limits)
 {
-    private readonly ValidationOptions _validationOptions = new()
-    {
-        RequiredProfiles = validation.RequiredProfiles.ToDictionary(p => p.Key, p => (IReadOnlyList<string>)p.Value, StringComparer.Ordinal),
-    };
+    private readonly ValidationOptions _validationOptions = validation.ToEngineOptions();
 
     /// <summary>The longest line read into memory: one resource may be as large as one request body.</summary>
     public long MaxLineBytes => limits.MaxRequestBodyBytes;

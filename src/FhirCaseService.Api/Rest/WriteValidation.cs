@@ -16,16 +16,12 @@ public sealed class WriteValidation(IResourceValidator validator, IOptions<Write
 {
     private readonly WriteValidationOptions _options = options.Value;
 
-    /// <summary>The server's required profiles as an option of the one validation (Bundle entries included).</summary>
-    private readonly ValidationOptions _engineOptions = new()
-    {
-        RequiredProfiles = options.Value.RequiredProfiles.ToDictionary(
-            p => p.Key, IReadOnlyList<string> (p) => [.. p.Value], StringComparer.Ordinal),
-    };
+    /// <summary>The server's required profiles and extension policy as options of the one validation (Bundle entries included).</summary>
+    private readonly ValidationOptions _engineOptions = options.Value.ToEngineOptions();
 
     public bool Enabled => _options.Enabled;
 
-    /// <summary>The engine options of a write (the required profiles per type, Bundle entries included), for <c>$validate</c>.</summary>
+    /// <summary>The engine options of a write (the required profiles per type, Bundle entries included, and the extension policy), for <c>$validate</c>.</summary>
     public ValidationOptions EngineOptions => _engineOptions;
 
     public IReadOnlyList<string> RequiredProfiles(string resourceType) => _options.RequiredFor(resourceType);

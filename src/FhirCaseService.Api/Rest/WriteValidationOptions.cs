@@ -1,4 +1,5 @@
 using FhirCaseService.Conformance;
+using FhirCaseService.Validation;
 using Hl7.Fhir.Model;
 using Microsoft.Extensions.Options;
 
@@ -20,6 +21,35 @@ public sealed class WriteValidationOptions
 
     public IReadOnlyList<string> RequiredFor(string resourceType) =>
         RequiredProfiles.TryGetValue(resourceType, out var profiles) ? profiles : [];
+
+    /// <summary>
+    /// How an extension whose definition the server does not hold is judged ("Validation:UnknownExtensions"):
+    /// <see cref="UnknownExtensionPolicy.Warning"/> (the default: stored, with a warning) or
+    /// <see cref="UnknownExtensionPolicy.Error"/> (refused, as the HL7 reference validator and <c>fhircase validate</c>
+    /// judge it; HL7's own namespace and <see cref="AllowedExtensionDomains"/> stay warnings). An unknown modifier
+    /// extension is refused under either.
+    /// </summary>
+    public UnknownExtensionPolicy UnknownExtensions { get; set; } = UnknownExtensionPolicy.Warning;
+
+    /// <summary>URL prefixes of extensions accepted without a definition under <see cref="UnknownExtensionPolicy.Error"/>.</summary>
+    public List<string> AllowedExtensionDomains { get; set; } = [];
+
+    /// <summary>The engine options of every write, import line and <c>$validate</c>: required profiles and the extension policy.</summary>
+    public ValidationOptions ToEngineOptions() => new()
+    {
+        RequiredProfiles = RequiredProfiles.ToDictionary(p => p.Key, IReadOnlyList<string> (p) => [.. p.Value], StringComparer.Ordinal),
+        UnknownExtensionsAreErrors = UnknownExtensions == UnknownExtensionPolicy.Error,
+        AllowedExtensionDomains = UnknownExtensions == UnknownExtensionPolicy.Error
+            ? [ValidationOptions.HL7ExtensionDomain, .. AllowedExtensionDomains]
+            : [.. AllowedExtensionDomains],
+    };
+}
+
+/// <summary>The verdict on an extension the server has no definition for.</summary>
+public enum UnknownExtensionPolicy
+{
+    Warning,
+    Error,
 }
 
 /// <summary>Start-up check: a required profile that is unknown, or made for another type, stops the service before it serves.</summary>

@@ -43,6 +43,11 @@ internal static class BindingJudge
         }
         if (pending.Strength == BindingStrengthChecked.Required)
         {
+            // A bare code takes its code system from the ValueSet; one the ValueSet does not hold has none, which the
+            // reference validator reports as a finding of its own before the membership one.
+            if (pending.IsBareCode)
+                run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.CodeInvalid,
+                    $"The code system of {codes} cannot be determined: ValueSet {pending.ValueSet} holds no such code in any of its code systems.", pending.Path, "binding-system");
             run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.CodeInvalid,
                 $"Code {codes} is not in ValueSet {pending.ValueSet}, which this element requires.", pending.Path, rule);
         }

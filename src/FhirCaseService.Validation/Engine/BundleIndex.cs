@@ -8,6 +8,7 @@ internal sealed class BundleIndex
 {
     private readonly Dictionary<string, PocoNode> _byReference = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _fullUrlCounts = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<PocoNode>> _byId = new(StringComparer.Ordinal);
 
     public BundleIndex(PocoNode bundle)
     {
@@ -24,6 +25,14 @@ internal sealed class BundleIndex
                 Add(fullUrl, resourceNode);
                 _fullUrlCounts[fullUrl] = _fullUrlCounts.GetValueOrDefault(fullUrl) + 1;
             }
+            // An entry without a resource id is known by the uuid of its urn:uuid fullUrl, as the reference validator knows it.
+            if (RawElements.Text(resource, "id") is null && fullUrl?.StartsWith(UuidPrefix, StringComparison.Ordinal) == true && fullUrl.Length > UuidPrefix.Length)
+            {
+                var key = fullUrl[UuidPrefix.Length..];
+                if (!_byId.TryGetValue(key, out var sameId))
+                    _byId[key] = sameId = [];
+                sameId.Add(resourceNode);
+            }
             if (RawElements.Text(resource, "id") is { } id)
             {
                 var relative = $"{resource.TypeName}/{id}";
@@ -32,6 +41,21 @@ internal sealed class BundleIndex
                     Add(relative, resourceNode);
             }
         }
+    }
+
+    private const string UuidPrefix = "urn:uuid:";
+
+    /// <summary>
+    /// The one entry a relative reference (Type/uuid) that resolves to nothing meets by the uuid of its urn:uuid fullUrl
+    /// (the entry's resource has no id), when that entry is of another type: the reference means that entry but names
+    /// the wrong type.
+    /// </summary>
+    public PocoNode? OtherTypeWithId(string reference)
+    {
+        var segments = reference.Split('/');
+        if (segments.Length != 2 || !ModelInfo.IsKnownResource(segments[0]) || !_byId.TryGetValue(segments[1], out var sameId) || sameId.Count != 1)
+            return null;
+        return sameId[0].Poco.TypeName == segments[0] ? null : sameId[0];
     }
 
     private void Add(string key, PocoNode resource)

@@ -33,6 +33,9 @@ internal static partial class BundleRules
     [GeneratedRegex(@"^[A-Za-z][A-Za-z0-9+.\-]*:")]
     private static partial Regex HasScheme();
 
+    [GeneratedRegex(@"\[(\d+)\]")]
+    private static partial Regex Index();
+
     private sealed record Entry(int Index, PocoNode Node, PocoNode? Resource, string? FullUrl, InstancePath Path);
 
     public static void Check(PocoNode bundle, InstancePath path, ValidationRun run)
@@ -51,7 +54,7 @@ internal static partial class BundleRules
         }
 
         CheckLinks(bundle, type, path, run);
-        CheckFullUrls(entries, type, run);
+        CheckFullUrls(entries, type, path, run);
         var resolver = new Resolver(entries);
         switch (type)
         {
@@ -93,7 +96,7 @@ internal static partial class BundleRules
         }
     }
 
-    private static void CheckFullUrls(List<Entry> entries, string type, ValidationRun run)
+    private static void CheckFullUrls(List<Entry> entries, string type, InstancePath bundlePath, ValidationRun run)
     {
         var fullUrlOptional = type is "transaction" or "transaction-response" or "batch" or "batch-response";
         foreach (var entry in entries)
@@ -102,20 +105,20 @@ internal static partial class BundleRules
             {
                 if (!HasScheme().IsMatch(fullUrl))
                 {
-                    Error(run, entry.Path, $"The fullUrl must be an absolute URL (not '{fullUrl}').", "bdl-fullurl");
+                    Error(run, FullUrlLocation(entry, bundlePath, run), $"The fullUrl must be an absolute URL (not '{fullUrl}').", "bdl-fullurl");
                 }
                 else if (entry.Resource is { } resource && RestfulUrl().IsMatch(fullUrl) && ModelInfo.IsKnownResource(RestfulUrl().Match(fullUrl).Groups[4].Value))
                 {
                     var id = RawElements.Text(resource.Poco, "id");
                     if (id is null)
-                        Error(run, entry.Path, $"The fullUrl '{fullUrl}' looks like a RESTful server URL, but the resource has no id.", "bdl-fullurl");
+                        Error(run, FullUrlLocation(entry, bundlePath, run), $"The fullUrl '{fullUrl}' looks like a RESTful server URL, but the resource has no id.", "bdl-fullurl");
                     else if (!fullUrl.EndsWith($"/{resource.Poco.TypeName}/{id}", StringComparison.Ordinal))
-                        Error(run, entry.Path, $"The fullUrl '{fullUrl}' looks like a RESTful server URL, so it must end with the resource's type and id (/{resource.Poco.TypeName}/{id}).", "bdl-fullurl");
+                        Error(run, FullUrlLocation(entry, bundlePath, run), $"The fullUrl '{fullUrl}' looks like a RESTful server URL, so it must end with the resource's type and id (/{resource.Poco.TypeName}/{id}).", "bdl-fullurl");
                 }
             }
             else if (!fullUrlOptional)
             {
-                Error(run, entry.Path, "Except in transactions and batches, every entry needs a fullUrl: the identity of its resource.", "bdl-fullurl");
+                Error(run, FullUrlLocation(entry, bundlePath, run), "Except in transactions and batches, every entry needs a fullUrl: the identity of its resource.", "bdl-fullurl");
             }
         }
     }
@@ -142,7 +145,7 @@ internal static partial class BundleRules
         var reported = new HashSet<Base>(ReferenceEqualityComparer.Instance);
         var source = Source(first);
         foreach (var (reference, referencePath) in DocumentReferences(composition, compositionPath))
-            ResolveRequired(reference, referencePath, source, resolver, reported, run);
+            ResolveRequired(reference, DocumentLocation(referencePath, path, run), source, resolver, reported, run);
         CheckAllReachable(entries, resolver, path, reported, run);
     }
 
@@ -291,7 +294,7 @@ internal static partial class BundleRules
         while (grew);
 
         foreach (var entry in withResource.Where(e => !reached.Contains(e.Index)))
-            Error(run, entry.Path, $"Entry {(entry.FullUrl is null ? "" : $"'{entry.FullUrl}' ")}isn't reachable by following references (forward or backward) from the Composition.", "bdl-document-orphan");
+            Error(run, DocumentLocation(entry.Path, path, run), $"Entry {(entry.FullUrl is null ? "" : $"'{entry.FullUrl}' ")}isn't reachable by following references (forward or backward) from the Composition.", "bdl-document-orphan");
     }
 
     private static void Reach(int start, Dictionary<int, List<int>> targets, HashSet<int> reached)
@@ -399,6 +402,31 @@ internal static partial class BundleRules
 
     /// <summary>The items of a child element (none when absent).</summary>
     private static IEnumerable<PocoNode> Kids(PocoNode node, string name) => node.Child(name) is { } items ? items : [];
+
+    /// <summary>
+    /// Where a fullUrl finding is reported: on its entry; under <see cref="ValidationOptions.ReferenceValidatorBundleLocations"/>
+    /// on the Bundle's first entry, where the reference validator reports every fullUrl finding. Line, column and
+    /// <see cref="IssueLocation.Entry"/> stay those of the entry concerned.
+    /// </summary>
+    private static InstancePath FullUrlLocation(Entry entry, InstancePath bundlePath, ValidationRun run) =>
+        run.Options.ReferenceValidatorBundleLocations
+            ? entry.Path with { Expression = bundlePath.Child("entry", 0, repeating: true).Expression }
+            : entry.Path;
+
+    /// <summary>
+    /// Where a document-rule finding (a Composition reference that does not resolve, an unreachable entry) is reported:
+    /// at its element; under <see cref="ValidationOptions.ReferenceValidatorBundleLocations"/> with every index below the
+    /// Bundle counted from 1, as the reference validator numbers them (Bundle.entry[1].resource.section[1].entry[1] for
+    /// the first reference of the first section). Line, column and entry stay those of the element concerned.
+    /// </summary>
+    private static InstancePath DocumentLocation(InstancePath path, InstancePath bundlePath, ValidationRun run)
+    {
+        if (!run.Options.ReferenceValidatorBundleLocations)
+            return path;
+        var below = path.Expression[bundlePath.Expression.Length..];
+        var oneBased = Index().Replace(below, m => $"[{int.Parse(m.Groups[1].ValueSpan, System.Globalization.CultureInfo.InvariantCulture) + 1}]");
+        return path with { Expression = bundlePath.Expression + oneBased };
+    }
 
     private static void Error(ValidationRun run, InstancePath path, string message, string rule) =>
         run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Invalid, message, path, rule);

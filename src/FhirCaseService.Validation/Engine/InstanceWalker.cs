@@ -196,7 +196,8 @@ internal sealed class InstanceWalker
     private static void ReportUnknownExtension(PocoNode node, string url, InstancePath path, ValidationRun run)
     {
         var isModifier = node.Name == "modifierExtension";
-        var severity = isModifier || run.Options.RejectsUnknownExtension(url) ? OperationOutcome.IssueSeverity.Error : OperationOutcome.IssueSeverity.Warning;
+        var rejected = isModifier ? run.Options.RejectsUnknownModifierExtension(url) : run.Options.RejectsUnknownExtension(url);
+        var severity = rejected ? OperationOutcome.IssueSeverity.Error : OperationOutcome.IssueSeverity.Warning;
         var message = isModifier
             ? $"Modifier extension {url} is unknown: it may change the meaning of the resource, so the resource cannot be safely processed."
             : $"Extension {url} is unknown, so its content was not checked.";
@@ -232,11 +233,11 @@ internal sealed class InstanceWalker
         foreach (var child in parent.Children)
         {
             var items = byName.GetValueOrDefault(child.Name) ?? None;
-            CheckCardinality(child, items.Count, path, run, child.Path);
+            CheckCardinality(child, items.Count, path, run, child.Path, owner.Canonical);
             // Slices are checked even when there are no items: a required slice can be missing.
             IReadOnlyList<ElementSchema?>? assigned = null;
             if (child.Slicing is { } slicing)
-                assigned = await _slices.AssignAsync(child, slicing, items, path, resource, run).ConfigureAwait(false);
+                assigned = await _slices.AssignAsync(child, slicing, items, path, resource, run, owner.Canonical).ConfigureAwait(false);
             if (items.Count == 0)
             {
                 if (run.Options.ReportMustSupport && child.MustSupport)
@@ -268,24 +269,30 @@ internal sealed class InstanceWalker
         }
     }
 
-    /// <summary>Min/max of an element (or of a slice); reported on the element itself, without an index.</summary>
-    public static void CheckCardinality(ElementSchema element, int count, InstancePath parentPath, ValidationRun run, string label, bool isSlice = false)
+    /// <summary>
+    /// Min/max of an element (or of a slice), reported on the element that holds it (Patient for Patient.identifier,
+    /// Bundle for a slice of Bundle.entry), as the reference validator does: the parent is where the count is wrong,
+    /// and a missing child has no location of its own. The message names the definition the rule comes from: an
+    /// element checked against two definitions (two alternative profiles) breaks each one's rule.
+    /// </summary>
+    public static void CheckCardinality(ElementSchema element, int count, InstancePath parentPath, ValidationRun run, string label, string source, bool isSlice = false)
     {
-        var elementPath = parentPath.Child(element.Name, 0, repeating: false);
+        var elementPath = parentPath;
+        var from = $" (from {source})";
         if (count < element.Min)
         {
             run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Required,
                 count == 0
-                    ? $"{label} is required ({element.CardinalityText}) but missing."
-                    : $"{label} needs at least {element.Min} ({element.CardinalityText}); found {count}.",
+                    ? $"{label} is required ({element.CardinalityText}) but missing{from}."
+                    : $"{label} needs at least {element.Min} ({element.CardinalityText}); found {count}{from}.",
                 elementPath, isSlice ? "slice-cardinality" : "cardinality-min");
         }
         else if (element.Max is int max && count > max)
         {
             run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Structure,
                 max == 0
-                    ? $"{label} is not allowed here (0..0) but is present."
-                    : $"{label} allows at most {max} ({element.CardinalityText}); found {count}.",
+                    ? $"{label} is not allowed here (0..0) but is present{from}."
+                    : $"{label} allows at most {max} ({element.CardinalityText}); found {count}{from}.",
                 elementPath, isSlice ? "slice-cardinality" : "cardinality-max");
         }
     }

@@ -22,6 +22,13 @@ internal sealed class ReferenceChecker(SliceMatcher conformance, SchemaRepositor
                 $"Reference '{literal}' matches {matches} entries of the Bundle; it must identify one.", path, "reference-ambiguous");
         }
         var target = Resolve(literal, resource, run);
+        CheckAggregation(literal, target, type, path, run);
+        if (target is null && run.Bundle?.OtherTypeWithId(literal) is { } otherType)
+        {
+            run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Structure,
+                $"Reference '{literal}' matches a Bundle entry by its id, but that entry is a {otherType.Poco.TypeName}.", path, "reference-type-mismatch");
+            return;
+        }
         if (target is null && IsLocal(literal, run))
         {
             run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.NotFound,
@@ -60,6 +67,27 @@ internal sealed class ReferenceChecker(SliceMatcher conformance, SchemaRepositor
         }
         run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Structure,
             $"Reference points to {targetType} that does not meet {string.Join(" or ", sameType.Select(a => a.Profile))}.", path, "reference-target");
+    }
+
+    /// <summary>
+    /// type.aggregation: a reference held as the element allows. "#id" is contained, one that resolves in the Bundle is
+    /// bundled (which "referenced" also admits, as the reference validator reads it), any other is referenced.
+    /// </summary>
+    private static void CheckAggregation(string literal, PocoNode? target, TypeReference type, InstancePath path, ValidationRun run)
+    {
+        if (type.Aggregation.Count == 0)
+            return;
+        var held = literal.StartsWith('#') ? "contained" : target is not null ? "bundled" : "referenced";
+        var allowed = type.Aggregation.Contains(held, StringComparer.Ordinal)
+            || held == "bundled" && type.Aggregation.Contains("referenced", StringComparer.Ordinal);
+        if (!allowed)
+        {
+            run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Structure,
+                held == "referenced"
+                    ? $"Reference '{literal}' is not found in the Bundle or among the contained resources, but this element allows only {string.Join(" or ", type.Aggregation)} references."
+                    : $"Reference '{literal}' is {held}, but this element allows only {string.Join(" or ", type.Aggregation)} references.",
+                path, "reference-aggregation");
+        }
     }
 
     private static string Describe((string Profile, string Type) allowed) =>

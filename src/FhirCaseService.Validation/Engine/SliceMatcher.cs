@@ -15,7 +15,7 @@ namespace FhirCaseService.Validation.Engine;
 internal sealed class SliceMatcher(InstanceWalker walker)
 {
     /// <summary>The slice each item belongs to (null: none), after reporting the slicing rules it breaks.</summary>
-    public async ValueTask<IReadOnlyList<ElementSchema?>> AssignAsync(ElementSchema element, SlicingSchema slicing, List<PocoNode> items, InstancePath parentPath, PocoNode resource, ValidationRun run)
+    public async ValueTask<IReadOnlyList<ElementSchema?>> AssignAsync(ElementSchema element, SlicingSchema slicing, List<PocoNode> items, InstancePath parentPath, PocoNode resource, ValidationRun run, string source)
     {
         var assigned = new ElementSchema?[items.Count];
         var sliceIndexes = new int[items.Count];
@@ -61,7 +61,7 @@ internal sealed class SliceMatcher(InstanceWalker walker)
         {
             var slice = slicing.Slices[s];
             var count = sliceIndexes.Count(index => index == s);
-            InstanceWalker.CheckCardinality(slice, count, parentPath, run, $"Slice {element.Path}:{slice.SliceName}", isSlice: true);
+            InstanceWalker.CheckCardinality(slice, count, parentPath, run, $"Slice {element.Path}:{slice.SliceName}", source, isSlice: true);
         }
         return assigned;
     }
@@ -107,8 +107,11 @@ internal sealed class SliceMatcher(InstanceWalker walker)
             }
             case DiscriminatorKind.Type:
             {
-                var allowed = AllowedTypes(slice, discriminator.Path);
-                return allowed.Count == 0 || candidates.Any(c => allowed.Contains(c.Poco.TypeName));
+                var allowed = await AllowedTypesAsync(slice, discriminator.Path).ConfigureAwait(false);
+                // An abstract type (Resource, DomainResource) without a profile admits every resource of its kind.
+                return allowed.Count == 0 || candidates.Any(c => allowed.Contains(c.Poco.TypeName)
+                    || c.Poco is Resource && allowed.Contains("Resource")
+                    || c.Poco is DomainResource && allowed.Contains("DomainResource"));
             }
             case DiscriminatorKind.Profile:
             {
@@ -239,6 +242,28 @@ internal sealed class SliceMatcher(InstanceWalker walker)
         }
         segments.Add(path[start..]);
         return segments;
+    }
+
+    /// <summary>The types a type discriminator admits; an abstract type narrowed by profiles admits the profiles' types.</summary>
+    private async ValueTask<HashSet<string>> AllowedTypesAsync(ElementSchema slice, string path)
+    {
+        var allowed = AllowedTypes(slice, path);
+        if (!allowed.Contains("Resource") && !allowed.Contains("DomainResource"))
+            return allowed;
+        var element = FindAt(slice, path) ?? slice;
+        var profiled = element.Types.Where(t => t.Code is "Resource" or "DomainResource" && t.Profiles.Count > 0).ToList();
+        if (profiled.Count == 0)
+            return allowed;
+        foreach (var type in profiled)
+        {
+            allowed.Remove(type.Code);
+            foreach (var profile in type.Profiles)
+            {
+                if ((await walker.Schemas.GetAsync(profile).ConfigureAwait(false)).Schema is { } schema)
+                    allowed.Add(schema.Type);
+            }
+        }
+        return allowed;
     }
 
     private static HashSet<string> AllowedTypes(ElementSchema slice, string path)

@@ -3,6 +3,9 @@ namespace FhirCaseService.Validation.Schema;
 /// <summary>One allowed type of an element: the type code, the profiles the value must meet and, for references, the allowed targets.</summary>
 public sealed record TypeReference(string Code, IReadOnlyList<string> Profiles, IReadOnlyList<string> TargetProfiles)
 {
+    /// <summary>ElementDefinition.type.aggregation of a Reference: how its target may be held ("contained", "bundled", "referenced"); empty: any way.</summary>
+    public IReadOnlyList<string> Aggregation { get; init; } = [];
+
     public bool IsResource => Code is "Resource" or "DomainResource" || Hl7.Fhir.Model.ModelInfo.IsKnownResource(Code);
 }
 

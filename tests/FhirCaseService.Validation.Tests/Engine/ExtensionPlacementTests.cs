@@ -121,12 +121,12 @@ public sealed class ExtensionPlacementTests
     public async Task Reference_options_reject_unknown_extensions_outside_allowed_domains()
     {
         var body = """
-            "extension": [ { "url": "http://example.org/fhir/StructureDefinition/nowhere", "valueString": "x" },
+            "extension": [ { "url": "http://hospital.test/fhir/StructureDefinition/nowhere", "valueString": "x" },
                            { "url": "http://hl7.org/fhir/StructureDefinition/not-in-core", "valueString": "x" } ]
             """;
 
         var reference = await ValidateAsync(body, ValidationOptions.Reference);
-        var allowed = await ValidateAsync(body, ValidationOptions.Reference with { AllowedExtensionDomains = ["http://example.org/fhir/", ValidationOptions.HL7ExtensionDomain] });
+        var allowed = await ValidateAsync(body, ValidationOptions.Reference with { AllowedExtensionDomains = ["http://hospital.test/fhir/", ValidationOptions.HL7ExtensionDomain] });
 
         var rejected = Assert.Single(reference.Issues, i => i.Rule == "unknown-extension" && i.Severity == OperationOutcome.IssueSeverity.Error);
         Assert.Equal("Patient.extension[0]", rejected.Location.Expression);

@@ -77,7 +77,7 @@ public sealed class ExtensionTests
         var result = await EngineTestSupport.ValidateAsync(administration);
 
         var issue = EngineTestSupport.Single(result, "slice-cardinality");
-        Assert.Equal("MedicationAdministration.extension[0].extension", issue.Location.Expression);
+        Assert.Equal("MedicationAdministration.extension[0]", issue.Location.Expression);
         Assert.Contains("cycleDay", issue.Message);
     }
 

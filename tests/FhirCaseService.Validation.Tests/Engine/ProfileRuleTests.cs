@@ -106,7 +106,7 @@ public sealed class ProfileRuleTests
 
         var issue = EngineTestSupport.Single(await TestProfiles.Validator.ValidateAsync(observation), "slice-cardinality");
 
-        Assert.Equal("Observation.component", issue.Location.Expression);
+        Assert.Equal("Observation", issue.Location.Expression);
         Assert.Contains("first", issue.Message);
     }
 

@@ -111,6 +111,23 @@ public sealed class ValueRangeBuilder : IValidatorBuilder
 }
 
 /// <summary>Names the rule of a fixed/pattern check by where it sits: inside a real slice it is "slice-pattern".</summary>
+/// <summary>
+/// ElementDefinition.mustHaveValue and valueAlternatives (R5, used in R4 profiles through the cross-version extensions):
+/// a primitive that must carry a value, and the extensions that may stand in for an absent one.
+/// </summary>
+public sealed class ValuePresenceBuilder : IValidatorBuilder
+{
+    private const string CrossVersion = "http://hl7.org/fhir/5.0/StructureDefinition/extension-ElementDefinition.";
+
+    public IEnumerable<IElementValidator> Build(ElementDefinition element)
+    {
+        var mustHaveValue = element.GetExtensionValue<FhirBoolean>(CrossVersion + "mustHaveValue")?.Value == true;
+        var alternatives = element.GetExtensions(CrossVersion + "valueAlternatives")
+            .Select(e => (e.Value as PrimitiveType)?.ToString()).OfType<string>().Where(url => url.Length > 0).ToArray();
+        return mustHaveValue || alternatives.Length > 0 ? [new ValuePresenceValidator(element.Path ?? element.ElementId ?? "element", mustHaveValue, alternatives)] : [];
+    }
+}
+
 internal static class SliceAware
 {
     public static string PatternRule(ElementDefinition element)

@@ -6,7 +6,11 @@ namespace FhirCaseService.Validation.Schema.Validators;
 public enum BindingStrengthChecked { Required, Extensible }
 
 /// <summary>A coded value that must be looked up in a ValueSet; checked after the walk because terminology is asynchronous.</summary>
-public sealed record PendingBinding(string ValueSet, BindingStrengthChecked Strength, IReadOnlyList<(string? System, string Code)> Codes, Instance.InstancePath Path, bool HasText);
+public sealed record PendingBinding(string ValueSet, BindingStrengthChecked Strength, IReadOnlyList<(string? System, string Code)> Codes, Instance.InstancePath Path, bool HasText)
+{
+    /// <summary>The value is a bare code (a code element), whose code system the ValueSet must supply.</summary>
+    public bool IsBareCode { get; init; }
+}
 
 /// <summary>
 /// A required or extensible binding (preferred and example bindings are not checked, as in the R4 rules).
@@ -30,6 +34,7 @@ public sealed class BindingValidator : IElementValidator
     {
         var codes = new List<(string?, string)>();
         var hasText = false;
+        var isBareCode = false;
         switch (visit.Node.Poco)
         {
             // Read raw: a partial parse result may hold a wrong-shaped coding or a number where a code belongs.
@@ -47,10 +52,11 @@ public sealed class BindingValidator : IElementValidator
                 break;
             case PrimitiveType { JsonValue: string value }:
                 codes.Add((null, value));
+                isBareCode = true;
                 break;
         }
         if (codes.Count == 0 && !hasText)
             return;
-        visit.Run.PendingBindings.Add(new PendingBinding(ValueSet, Strength, codes, visit.Path, hasText));
+        visit.Run.PendingBindings.Add(new PendingBinding(ValueSet, Strength, codes, visit.Path, hasText) { IsBareCode = isBareCode });
     }
 }

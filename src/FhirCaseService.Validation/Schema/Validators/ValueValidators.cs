@@ -309,3 +309,43 @@ public static class PocoMatching
         return RawElements.Text(coding, "display") is { } display ? $"{system}|{code} ({display})" : $"{system}|{code}";
     }
 }
+
+/// <summary>
+/// A primitive whose definition requires a value (mustHaveValue), or allows only some extensions in place of an absent
+/// value (valueAlternatives): a primitive with extensions only, and none of the allowed ones, breaks the rule.
+/// </summary>
+public sealed class ValuePresenceValidator : IElementValidator
+{
+    private readonly string _elementPath;
+    private readonly bool _mustHaveValue;
+    private readonly IReadOnlyList<string> _alternatives;
+
+    public ValuePresenceValidator(string elementPath, bool mustHaveValue, IReadOnlyList<string> alternatives)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(elementPath);
+        ArgumentNullException.ThrowIfNull(alternatives);
+        if (!mustHaveValue && alternatives.Count == 0)
+            throw new ArgumentException("A value-presence rule needs mustHaveValue or at least one alternative.", nameof(alternatives));
+        _elementPath = elementPath;
+        _mustHaveValue = mustHaveValue;
+        _alternatives = alternatives;
+    }
+
+    public void Validate(in ElementVisit visit)
+    {
+        if (visit.Node.Poco is not PrimitiveType primitive || primitive.JsonValue is not null)
+            return;
+        if (_mustHaveValue)
+        {
+            visit.Run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Invalid,
+                $"{_elementPath} must have a value (mustHaveValue); extensions alone do not stand in for it.", visit.Path, "value-required");
+            return;
+        }
+        var urls = RawElements.Many<Extension>(primitive, "extension").Select(e => RawElements.Text(e, "url"));
+        if (!urls.Any(url => url is not null && _alternatives.Contains(url, StringComparer.Ordinal)))
+        {
+            visit.Run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Invalid,
+                $"{_elementPath} has no value, so one of the extensions allowed in its place must be present: {string.Join(", ", _alternatives)}.", visit.Path, "value-alternatives");
+        }
+    }
+}
