@@ -66,7 +66,16 @@ public sealed record ValidationOptions
     public bool RejectsUnknownModifierExtension(string url) => !IsAllowedExample(url);
 
     private bool IsAllowedExample(string url) =>
-        AllowExampleExtensions && ExampleHosts.Any(host => url.Contains(host, StringComparison.OrdinalIgnoreCase));
+        AllowExampleExtensions
+        && ExampleHosts.Any(host => url.Contains(host, StringComparison.OrdinalIgnoreCase))
+        && !url.StartsWith(OwnCanonicalBase, StringComparison.Ordinal);
+
+    /// <summary>
+    /// The canonical base of this product's own profiles and extensions. It happens to lie on an example host, but its
+    /// definitions ship with the engine: an extension under it that cannot be found is genuinely unknown (a typo or a
+    /// retired definition), never test material, so the example-URL leniency does not apply to it.
+    /// </summary>
+    public const string OwnCanonicalBase = "https://fhircase.example.org/fhir/";
 
     /// <summary>Report (as information) mustSupport elements that are absent.</summary>
     public bool ReportMustSupport { get; init; }

@@ -82,6 +82,20 @@ public sealed class ReferenceValidatorFidelityTests
         Assert.Equal("Patient.modifierExtension[0]", EngineTestSupport.Single(result, "unknown-modifier-extension").Location.Expression);
     }
 
+    [Theory]
+    [InlineData("extension", "unknown-extension")]
+    [InlineData("modifierExtension", "unknown-modifier-extension")]
+    public async Task An_unknown_extension_in_our_own_namespace_is_an_error_even_though_it_lies_on_an_example_host(string element, string rule)
+    {
+        var json = $$"""{ "resourceType": "Patient", "{{element}}": [ { "url": "{{ValidationOptions.OwnCanonicalBase}}StructureDefinition/no-such-extension", "valueBoolean": true } ] }""";
+
+        var result = await EngineTestSupport.ValidateJsonAsync(json, ValidationOptions.Reference);
+
+        var issue = EngineTestSupport.Single(result, rule);
+        Assert.Equal(OperationOutcome.IssueSeverity.Error, issue.Severity);
+        Assert.Equal($"Patient.{element}[0]", issue.Location.Expression);
+    }
+
     [Fact]
     public async Task Extension_on_another_host_is_still_an_error_under_the_reference_options()
     {
