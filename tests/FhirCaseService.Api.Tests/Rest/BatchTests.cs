@@ -37,7 +37,7 @@ public abstract class BatchTests(ServiceHost host)
         Assert.Equal(Bundle.BundleType.BatchResponse, result.Type);
         Assert.Equal(["422 Unprocessable Entity", "201 Created", "412 Precondition Failed", "404 Not Found", "200 OK"], result.Entry.Select(e => e.Response!.Status));
         var issue = Assert.Single(Assert.IsType<OperationOutcome>(result.Entry[0].Response!.Outcome).Issue, i => i.Severity == OperationOutcome.IssueSeverity.Error);
-        Assert.Equal("Bundle.entry[0].resource.gender", Assert.Single(issue.Expression));
+        Assert.Equal("Bundle.entry[0].resource", Assert.Single(issue.Expression));
         Assert.Contains("urn:uuid:0e7c1a52-3333-4c1d-9b7a-000000000001", issue.Diagnostics);
         var created = result.Entry[1].Response!.Location;
         Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync("/" + created)).Status);

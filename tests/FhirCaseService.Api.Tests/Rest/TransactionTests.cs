@@ -187,7 +187,8 @@ public abstract class TransactionTests(ServiceHost host)
 
         Assert.Equal((HttpStatusCode)422, response.Status);
         var issue = Assert.Single(response.Issues, i => i.Severity == OperationOutcome.IssueSeverity.Error);
-        Assert.Equal("Bundle.entry[2].resource.gender", Assert.Single(issue.Expression));
+        Assert.Equal("Bundle.entry[2].resource", Assert.Single(issue.Expression));
+        Assert.Contains("Patient.gender", issue.Diagnostics, StringComparison.Ordinal);
         Assert.StartsWith("Bundle.entry[2] (urn:uuid:5b0c3c1e-2222-4f9a-8e55-000000000003): ", issue.Diagnostics);
         Assert.Equal(before, await _client.LatestChangeAsync());
     }

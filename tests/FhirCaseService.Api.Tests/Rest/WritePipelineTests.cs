@@ -238,7 +238,7 @@ public abstract class WritePipelineTests(WritePipelineHost host)
 
         Assert.Equal((HttpStatusCode)422, response.Status);
         var issue = Assert.Single(response.Issues, i => i.Severity == OperationOutcome.IssueSeverity.Error);
-        Assert.Equal("Bundle.entry[999].resource.gender", Assert.Single(issue.Expression));
+        Assert.Equal("Bundle.entry[999].resource", Assert.Single(issue.Expression));
         Assert.StartsWith("Bundle.entry[999] (urn:uuid:6f7d9c2a-5555-4e1b-a0c3-000000000999): ", issue.Diagnostics);
         Assert.Equal(before, await _client.LatestChangeAsync());
     }
