@@ -13,8 +13,6 @@ public sealed class ConformanceSuiteTests(ConformanceSuiteRun run) : IClassFixtu
         if (Environment.GetEnvironmentVariable("FHIRCASE_WRITE_CONFORMANCE_DOC") == "1")
             File.WriteAllText(ConformanceDocument.FilePath, ConformanceDocument.Render(run.Suite, run.Results, run.Elapsed, baseline));
 
-        if (Environment.GetEnvironmentVariable("TMP_CONF_DUMP") is { } dump)
-            File.WriteAllText(dump, System.Text.Json.JsonSerializer.Serialize(run.Results));
         var agreeOnCount = run.Results.Count(r => r.AgreesOnCount);
         var agreeOnLocations = run.Results.Count(r => r.AgreesOnLocations);
 

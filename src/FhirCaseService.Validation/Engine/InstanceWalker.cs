@@ -233,11 +233,12 @@ internal sealed class InstanceWalker
         foreach (var child in parent.Children)
         {
             var items = byName.GetValueOrDefault(child.Name) ?? None;
-            CheckCardinality(child, items.Count, path, run, child.Path, owner.Canonical);
+            if (!child.Cardinality.IsUnconstrained)
+                child.Cardinality.Validate(new SiblingGroup(items.Count, path, run));
             // Slices are checked even when there are no items: a required slice can be missing.
             IReadOnlyList<ElementSchema?>? assigned = null;
             if (child.Slicing is { } slicing)
-                assigned = await _slices.AssignAsync(child, slicing, items, path, resource, run, owner.Canonical).ConfigureAwait(false);
+                assigned = await _slices.AssignAsync(child, slicing, items, path, resource, run).ConfigureAwait(false);
             if (items.Count == 0)
             {
                 if (run.Options.ReportMustSupport && child.MustSupport)
@@ -266,34 +267,6 @@ internal sealed class InstanceWalker
                     ExtensionPlacement.CheckResourceId(item, itemPath, run);
                 await ValidateElementAsync(item, assigned?[i] ?? child, owner, itemPath, resource, run).ConfigureAwait(false);
             }
-        }
-    }
-
-    /// <summary>
-    /// Min/max of an element (or of a slice), reported on the element that holds it (Patient for Patient.identifier,
-    /// Bundle for a slice of Bundle.entry), as the reference validator does: the parent is where the count is wrong,
-    /// and a missing child has no location of its own. The message names the definition the rule comes from: an
-    /// element checked against two definitions (two alternative profiles) breaks each one's rule.
-    /// </summary>
-    public static void CheckCardinality(ElementSchema element, int count, InstancePath parentPath, ValidationRun run, string label, string source, bool isSlice = false)
-    {
-        var elementPath = parentPath;
-        var from = $" (from {source})";
-        if (count < element.Min)
-        {
-            run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Required,
-                count == 0
-                    ? $"{label} is required ({element.CardinalityText}) but missing{from}."
-                    : $"{label} needs at least {element.Min} ({element.CardinalityText}); found {count}{from}.",
-                elementPath, isSlice ? "slice-cardinality" : "cardinality-min");
-        }
-        else if (element.Max is int max && count > max)
-        {
-            run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Structure,
-                max == 0
-                    ? $"{label} is not allowed here (0..0) but is present{from}."
-                    : $"{label} allows at most {max} ({element.CardinalityText}); found {count}{from}.",
-                elementPath, isSlice ? "slice-cardinality" : "cardinality-max");
         }
     }
 

@@ -15,7 +15,7 @@ namespace FhirCaseService.Validation.Engine;
 internal sealed class SliceMatcher(InstanceWalker walker)
 {
     /// <summary>The slice each item belongs to (null: none), after reporting the slicing rules it breaks.</summary>
-    public async ValueTask<IReadOnlyList<ElementSchema?>> AssignAsync(ElementSchema element, SlicingSchema slicing, List<PocoNode> items, InstancePath parentPath, PocoNode resource, ValidationRun run, string source)
+    public async ValueTask<IReadOnlyList<ElementSchema?>> AssignAsync(ElementSchema element, SlicingSchema slicing, List<PocoNode> items, InstancePath parentPath, PocoNode resource, ValidationRun run)
     {
         var assigned = new ElementSchema?[items.Count];
         var sliceIndexes = new int[items.Count];
@@ -61,7 +61,7 @@ internal sealed class SliceMatcher(InstanceWalker walker)
         {
             var slice = slicing.Slices[s];
             var count = sliceIndexes.Count(index => index == s);
-            InstanceWalker.CheckCardinality(slice, count, parentPath, run, $"Slice {element.Path}:{slice.SliceName}", source, isSlice: true);
+            slice.Cardinality.Validate(new SiblingGroup(count, parentPath, run));
         }
         return assigned;
     }

@@ -61,7 +61,8 @@ public sealed class ElementSchema
     public bool MustSupport { get; }
     public string? SliceName { get; }
 
-    public string CardinalityText => $"{Min}..{(Max is int m ? m.ToString(System.Globalization.CultureInfo.InvariantCulture) : "*")}";
+    /// <summary>Min/max over the element's repetitions under one parent, compiled with the schema.</summary>
+    public required Validators.CardinalityValidator Cardinality { get; init; }
 
     /// <summary>The declared type the instance type matches, or null when the instance type is not allowed here.</summary>
     public TypeReference? TypeFor(string instanceType)

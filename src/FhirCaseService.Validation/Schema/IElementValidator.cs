@@ -25,3 +25,14 @@ public interface IElementValidator
 {
     void Validate(in ElementVisit visit);
 }
+
+/// <summary>The repetitions of one element (or of one slice) under one parent node: what a group rule judges.</summary>
+/// <param name="Count">How many repetitions the parent holds.</param>
+/// <param name="ParentPath">The node that holds them, where a group finding is reported.</param>
+public readonly record struct SiblingGroup(int Count, InstancePath ParentPath, ValidationRun Run);
+
+/// <summary>A check of the group of siblings one element definition describes (cardinality). Immutable and thread-safe.</summary>
+public interface IGroupValidator
+{
+    void Validate(in SiblingGroup group);
+}

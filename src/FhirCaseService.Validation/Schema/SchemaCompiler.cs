@@ -57,7 +57,7 @@ public static class SchemaCompiler
         }
 
         var all = new List<ElementSchema>();
-        var compiledRoot = Build(root, all);
+        var compiledRoot = Build(root, all, definition.Url ?? "", isSlice: false);
         var kind = definition.Kind?.ToString() switch
         {
             "Resource" => "resource",
@@ -79,13 +79,13 @@ public static class SchemaCompiler
         };
     }
 
-    private static ElementSchema Build(Draft draft, List<ElementSchema> all)
+    private static ElementSchema Build(Draft draft, List<ElementSchema> all, string canonical, bool isSlice)
     {
         var definition = draft.Definition;
         var validators = new List<IElementValidator>();
         foreach (var builder in Builders)
             validators.AddRange(builder.Build(definition));
-        var children = draft.Children.Select(c => Build(c, all)).ToList();
+        var children = draft.Children.Select(c => Build(c, all, canonical, isSlice: false)).ToList();
         SlicingSchema? slicing = null;
         if (definition.Slicing is { } slicingDefinition && draft.Slices.Count > 0)
         {
@@ -98,7 +98,7 @@ public static class SchemaCompiler
                     _ => SlicingRules.Open,
                 },
                 slicingDefinition.Ordered ?? false,
-                draft.Slices.Select(s => Build(s, all)).ToList());
+                draft.Slices.Select(s => Build(s, all, canonical, isSlice: true)).ToList());
         }
         var types = definition.Type.Select(t => new TypeReference(
             t.Code ?? "",
@@ -109,9 +109,13 @@ public static class SchemaCompiler
         }).ToList();
         var max = definition.Max is null or "*" ? (int?)null : int.Parse(definition.Max, System.Globalization.CultureInfo.InvariantCulture);
         var min = definition.Min ?? 0;
+        max = max is int m && m < min ? min : max;
         var schema = new ElementSchema(
-            definition.ElementId ?? draft.Path, draft.Path, min, max is int m && m < min ? min : max, types, validators, children, slicing,
-            definition.ContentReference, definition.IsModifier ?? false, definition.MustSupport ?? false, definition.SliceName);
+            definition.ElementId ?? draft.Path, draft.Path, min, max, types, validators, children, slicing,
+            definition.ContentReference, definition.IsModifier ?? false, definition.MustSupport ?? false, definition.SliceName)
+        {
+            Cardinality = CardinalityBuilder.Build(definition, min, max, canonical, isSlice),
+        };
         all.Add(schema);
         return schema;
     }

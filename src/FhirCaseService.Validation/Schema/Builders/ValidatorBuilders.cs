@@ -128,6 +128,20 @@ public sealed class ValuePresenceBuilder : IValidatorBuilder
     }
 }
 
+/// <summary>
+/// min/max of an ElementDefinition as a group rule over its repetitions; a slice is labelled by its entry and name.
+/// Built per element (not through <see cref="IValidatorBuilder"/>): it judges the siblings, not a node.
+/// </summary>
+public static class CardinalityBuilder
+{
+    public static CardinalityValidator Build(ElementDefinition element, int min, int? max, string source, bool isSlice)
+    {
+        var path = element.Path ?? element.ElementId ?? "element";
+        var label = isSlice ? $"Slice {path}:{element.SliceName}" : path;
+        return new CardinalityValidator(min, max, label, source, isSlice);
+    }
+}
+
 internal static class SliceAware
 {
     public static string PatternRule(ElementDefinition element)
