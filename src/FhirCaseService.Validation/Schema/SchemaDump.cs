@@ -78,7 +78,7 @@ public static class SchemaDump
         writer.WriteString("id", element.Id);
         writer.WriteString("path", element.Path);
         WriteIfNotNull(writer, "sliceName", element.SliceName);
-        writer.WriteString("cardinality", element.CardinalityText);
+        writer.WriteString("cardinality", element.Cardinality.Text);
         if (element.IsModifier)
             writer.WriteBoolean("isModifier", true);
         if (element.MustSupport)

@@ -36,7 +36,7 @@ public sealed class SchemaRepositoryTests
     [InlineData(-1, null)]
     [InlineData(2, 1)]
     public void Cardinality_validator_refuses_an_impossible_range(int min, int? max) =>
-        Assert.ThrowsAny<ArgumentException>(() => new Schema.Validators.CardinalityValidator(min, max, "Patient.name", "", isSlice: false));
+        Assert.ThrowsAny<ArgumentException>(() => new FhirCaseService.Validation.Schema.Validators.CardinalityValidator(min, max, "Patient.name", "", isSlice: false));
 
     [Fact]
     public async Task Unknown_canonical_gives_a_reason_instead_of_a_schema()
