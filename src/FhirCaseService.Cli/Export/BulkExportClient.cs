@@ -34,33 +34,18 @@ public sealed class BulkExportClient(AuthorizedHttpClient http, ExportProgress p
     }
 
     /// <summary>Starts the export; returns the job's status URL (the 202's Content-Location).</summary>
-    public async Task<Uri> KickOffAsync(ExportRequestKey request, CancellationToken cancellationToken)
+    public Task<Uri> KickOffAsync(ExportRequestKey request, CancellationToken cancellationToken)
     {
         var url = KickOffUrl(request);
-        for (var attempt = 1; ; attempt++)
-        {
-            using var response = await http.SendAsync(
-                () =>
-                {
-                    var message = new HttpRequestMessage(HttpMethod.Get, url);
-                    message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/fhir+json"));
-                    message.Headers.Add("Prefer", "respond-async");
-                    return message;
-                },
-                authorize: true, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
-
-            if (response.StatusCode == HttpStatusCode.Accepted)
-                return _job.StatusUrlOf(response, $"GET {url}");
-            if (response.StatusCode == HttpStatusCode.TooManyRequests && attempt < MaxConsecutiveRetries)
+        return _job.KickOffAsync(
+            () =>
             {
-                await WaitAsync(response, "the server asks to slow down (429)", cancellationToken).ConfigureAwait(false);
-                continue;
-            }
-            var description = await ServerResponses.DescribeAsync(response, cancellationToken).ConfigureAwait(false);
-            throw new ServerErrorException(response.IsSuccessStatusCode
-                ? $"the server did not start an asynchronous export (GET {url}): expected 202 Accepted, got {description}"
-                : $"the server refused the export (GET {url}): {description}");
-        }
+                var message = new HttpRequestMessage(HttpMethod.Get, url);
+                message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/fhir+json"));
+                message.Headers.Add("Prefer", "respond-async");
+                return message;
+            },
+            $"GET {url}", cancellationToken);
     }
 
     /// <summary>Polls the status URL until the job completes; returns the manifest's JSON.</summary>

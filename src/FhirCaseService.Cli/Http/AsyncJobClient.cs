@@ -18,6 +18,30 @@ public sealed class AsyncJobClient(
     /// <summary>Consecutive 429s or transient 5xx answers tolerated before the run gives up.</summary>
     public const int MaxConsecutiveRetries = 10;
 
+    /// <summary>
+    /// Sends the kick-off request (built afresh for every attempt, as an HTTP request cannot be sent twice) until the
+    /// server accepts it; a 429 is waited out as Retry-After says. Returns the status URL of the 202's Content-Location.
+    /// </summary>
+    /// <param name="what">"GET https://.../$export", for messages.</param>
+    public async Task<Uri> KickOffAsync(Func<HttpRequestMessage> createRequest, string what, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            using var response = await http.SendAsync(createRequest, authorize: true, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
+            if (response.StatusCode == HttpStatusCode.Accepted)
+                return StatusUrlOf(response, what);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests && attempt < MaxConsecutiveRetries)
+            {
+                await WaitAsync(response, "the server asks to slow down (429)", cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            var description = await ServerResponses.DescribeAsync(response, cancellationToken).ConfigureAwait(false);
+            throw new ServerErrorException(response.IsSuccessStatusCode
+                ? $"the server did not start an asynchronous {operation} ({what}): expected 202 Accepted, got {description}"
+                : $"the server refused the {operation} ({what}): {description}");
+        }
+    }
+
     /// <summary>The status URL of an accepted kick-off (its Content-Location, resolved against the kick-off URL).</summary>
     public Uri StatusUrlOf(HttpResponseMessage accepted, string kickOff)
     {

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Http.Headers;
 using FhirCaseService.Cli.Auth;
 using FhirCaseService.Cli.Http;
@@ -20,34 +19,20 @@ public sealed class BulkImportClient(AuthorizedHttpClient http, ImportProgress p
     public async Task<(Uri StatusUrl, ImportLineMap Lines)> KickOffAsync(Uri server, IReadOnlyList<ImportFile> files, CancellationToken cancellationToken)
     {
         var url = KickOffUrl(server);
-        for (var attempt = 1; ; attempt++)
-        {
-            ImportBody? body = null;
-            using var response = await http.SendAsync(
-                () =>
-                {
-                    body = ImportBody.Create(files, progress);
-                    var message = new HttpRequestMessage(HttpMethod.Post, url) { Content = body };
-                    message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/fhir+json"));
-                    message.Headers.Add("Prefer", "respond-async");
-                    // A server that refuses the request (401, 403, 415) says so before a byte of a large body is sent.
-                    message.Headers.ExpectContinue = true;
-                    return message;
-                },
-                authorize: true, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
-
-            if (response.StatusCode == HttpStatusCode.Accepted)
-                return (_job.StatusUrlOf(response, $"POST {url}"), body!.Map);
-            if (response.StatusCode == HttpStatusCode.TooManyRequests && attempt < AsyncJobClient.MaxConsecutiveRetries)
+        ImportBody? body = null;
+        var statusUrl = await _job.KickOffAsync(
+            () =>
             {
-                await _job.WaitAsync(response, "the server asks to slow down (429)", cancellationToken).ConfigureAwait(false);
-                continue;
-            }
-            var description = await ServerResponses.DescribeAsync(response, cancellationToken).ConfigureAwait(false);
-            throw new ServerErrorException(response.IsSuccessStatusCode
-                ? $"the server did not start an asynchronous import (POST {url}): expected 202 Accepted, got {description}"
-                : $"the server refused the import (POST {url}): {description}");
-        }
+                body = ImportBody.Create(files, progress);
+                var message = new HttpRequestMessage(HttpMethod.Post, url) { Content = body };
+                message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/fhir+json"));
+                message.Headers.Add("Prefer", "respond-async");
+                // A server that refuses the request (401, 403, 415) says so before a byte of a large body is sent.
+                message.Headers.ExpectContinue = true;
+                return message;
+            },
+            $"POST {url}", cancellationToken).ConfigureAwait(false);
+        return (statusUrl, body!.Map);
     }
 
     public Task<string> WaitForManifestAsync(Uri statusUrl, CancellationToken cancellationToken) => _job.WaitForManifestAsync(statusUrl, cancellationToken);
