@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using FhirCaseService.Conformance.CoreDefinitions;
 using FhirCaseService.Conformance.Packages;
 using FhirCaseService.Conformance.Terminology;
@@ -49,12 +50,28 @@ public sealed class LocalTerminologyTests : IDisposable
     }
 
     [Fact]
-    public async Task An_expansion_is_computed_once_and_shared()
+    public async Task Concurrent_requests_for_one_value_set_expand_it_exactly_once()
     {
-        var first = await _terminology.ExpandAsync(AdministrativeGender);
-        var second = await _terminology.ExpandAsync(AdministrativeGender);
+        var expanded = new ConcurrentQueue<string>();
+        _terminology.ValueSetExpanded += expanded.Enqueue;
+        using var start = new ManualResetEventSlim();
 
-        Assert.Same(first, second);
+        // Expansions and membership checks race for the same uncached ValueSet; a second, different one is expanded too.
+        var requests = Enumerable.Range(0, 8).Select(i => Task.Run(async () =>
+        {
+            start.Wait();
+            if (i % 2 == 0)
+                await _terminology.ExpandAsync(AdministrativeGender);
+            else
+                await _terminology.CheckMembershipAsync(AdministrativeGender, null, "female");
+            await _terminology.ExpandAsync(EncounterCodes);
+        })).ToList();
+        start.Set();
+        await Task.WhenAll(requests);
+
+        Assert.Equal(1, expanded.Count(c => c == AdministrativeGender));
+        Assert.Equal(1, expanded.Count(c => c == EncounterCodes));
+        Assert.Same(await _terminology.ExpandAsync(AdministrativeGender), await _terminology.ExpandAsync(AdministrativeGender));
     }
 
     [Theory]

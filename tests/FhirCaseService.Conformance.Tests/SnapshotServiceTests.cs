@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using FhirCaseService.Conformance.CoreDefinitions;
 using FhirCaseService.Conformance.Packages;
 using Hl7.Fhir.Model;
@@ -34,13 +35,37 @@ public sealed class SnapshotServiceTests : IDisposable
     }
 
     [Fact]
-    public async Task Each_snapshot_is_generated_once_and_shared()
+    public async Task Concurrent_requests_for_one_profile_generate_its_snapshot_exactly_once()
     {
         var context = CreateContext();
+        var generated = new ConcurrentQueue<string>();
+        context.Snapshots.SnapshotGenerated += generated.Enqueue;
+        using var start = new ManualResetEventSlim();
 
-        var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => context.Snapshots.GetAsync(TestPackages.ProfileUrl))));
+        // Every thread waits for the same signal, so their first requests race for the uncached canonical.
+        var requests = Enumerable.Range(0, 16).Select(_ => Task.Run(() =>
+        {
+            start.Wait();
+            return context.Snapshots.GetAsync(TestPackages.ProfileUrl);
+        })).ToList();
+        start.Set();
+        var results = await Task.WhenAll(requests);
 
+        Assert.Equal([TestPackages.ProfileUrl], generated);
         Assert.All(results, r => Assert.Same(results[0], r));
+    }
+
+    [Fact]
+    public async Task A_definition_shipped_with_a_snapshot_is_never_generated()
+    {
+        var context = CreateContext();
+        var generated = new ConcurrentQueue<string>();
+        context.Snapshots.SnapshotGenerated += generated.Enqueue;
+
+        await context.Snapshots.GetAsync("http://hl7.org/fhir/StructureDefinition/Observation");
+        await context.Snapshots.GetAsync("http://hl7.org/fhir/StructureDefinition/Observation");
+
+        Assert.Empty(generated);
     }
 
     [Fact]

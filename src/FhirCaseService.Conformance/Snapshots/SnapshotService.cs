@@ -20,6 +20,12 @@ public sealed class SnapshotService
         _resolver = resolver;
     }
 
+    /// <summary>
+    /// Raised with the definition's canonical each time a snapshot is generated from a differential (on the generating
+    /// thread). Generation is the expensive step the cache exists to do once; tests and warm-up diagnostics count it.
+    /// </summary>
+    public event Action<string>? SnapshotGenerated;
+
     /// <summary>The definition with a snapshot, or null when no source knows the canonical.</summary>
     public Task<SnapshotResult?> GetAsync(string canonical) =>
         _results.GetOrAdd(canonical, key => new Lazy<Task<SnapshotResult?>>(() => CreateAsync(key))).Value;
@@ -27,6 +33,7 @@ public sealed class SnapshotService
     /// <summary>Generates a snapshot for a definition that no source holds (e.g. one being authored); not cached.</summary>
     public async Task<SnapshotResult> GenerateAsync(StructureDefinition definition)
     {
+        SnapshotGenerated?.Invoke(definition.Url ?? definition.Id ?? "");
         var copy = (StructureDefinition)definition.DeepCopy();
         var generator = new SnapshotGenerator(new CopyingResolver(_resolver), SnapshotGeneratorSettings.CreateDefault());
         try

@@ -40,6 +40,12 @@ public sealed class LocalTerminology
         _resolver = resolver;
     }
 
+    /// <summary>
+    /// Raised with the requested canonical each time an expansion is computed (on the computing thread): once per
+    /// canonical in the life of this instance, which the tests that count expansions observe.
+    /// </summary>
+    public event Action<string>? ValueSetExpanded;
+
     /// <summary>The expansion of a ValueSet by canonical ("url" or "url|version"), or null when no source holds it.</summary>
     public Task<ValueSetExpansion?> ExpandAsync(string valueSetCanonical) =>
         _expansions.GetOrAdd(valueSetCanonical, key => new Lazy<Task<ValueSetExpansion?>>(() => ExpandUncachedAsync(key))).Value;
@@ -80,6 +86,7 @@ public sealed class LocalTerminology
 
     private async Task<ValueSetExpansion?> ExpandUncachedAsync(string canonical)
     {
+        ValueSetExpanded?.Invoke(canonical);
         if (await ResolveAsync<ValueSet>(canonical).ConfigureAwait(false) is not { } valueSet)
         {
             return null;
