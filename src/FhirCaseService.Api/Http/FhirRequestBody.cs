@@ -37,14 +37,19 @@ public sealed record FhirRequestBody(string Text, ResourceFormat Format)
         }
         else
         {
-            RequestBodyLimits.CheckJson(IsUtf8(bytes) ? bytes : Encoding.UTF8.GetBytes(text), limits);
-            StrictFhirText.CheckJson(text);
+            // Both checks read the UTF-8 as received; only a UTF-16 or UTF-32 body is encoded again.
+            var utf8 = IsUtf8(bytes) ? WithoutByteOrderMark(bytes) : Encoding.UTF8.GetBytes(text);
+            RequestBodyLimits.CheckJson(utf8, limits);
+            StrictFhirText.CheckJson(utf8);
         }
         return new FhirRequestBody(text, format);
     }
 
     /// <summary>False only for bodies that start with a UTF-16 or UTF-32 byte order mark.</summary>
     private static bool IsUtf8(byte[] bytes) => bytes is not ([0xFE, 0xFF, ..] or [0xFF, 0xFE, ..] or [0, 0, 0xFE, 0xFF, ..]);
+
+    private static ReadOnlySpan<byte> WithoutByteOrderMark(byte[] bytes) =>
+        bytes.AsSpan().StartsWith(Encoding.UTF8.Preamble) ? bytes.AsSpan(Encoding.UTF8.Preamble.Length) : bytes;
 
     /// <summary>Parses the text with the shared strict deserializer; anything it cannot read is a 400 naming each problem.</summary>
     public Resource Parse()

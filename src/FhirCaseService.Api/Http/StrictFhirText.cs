@@ -45,10 +45,12 @@ public static class StrictFhirText
         }
     }
 
-    /// <summary>Throws a 400 naming the first place where <paramref name="text"/> is not strict JSON or holds what FHIR forbids.</summary>
-    public static void CheckJson(string text)
+    /// <summary>
+    /// Throws a 400 naming the first place where the body is not strict JSON or holds what FHIR forbids. Takes the body's
+    /// UTF-8 without a byte order mark (the bytes as received when they were UTF-8: no second encoding of the text).
+    /// </summary>
+    public static void CheckJson(ReadOnlySpan<byte> utf8)
     {
-        var utf8 = Encoding.UTF8.GetBytes(text);
         // Depth is the limits' business (checked before this, with its own wording): no second maximum here.
         var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = int.MaxValue, CommentHandling = JsonCommentHandling.Disallow, AllowTrailingCommas = false });
         try
@@ -168,16 +170,16 @@ public static class StrictFhirText
         value.Length > 0 && value.AsSpan().IndexOfAnyExcept("0123456789+-.eE") < 0 && value.Any(char.IsAsciiDigit)
         && (value.Contains('.') || value.Contains('e') || value.Contains('E') || value.Length > 28);
 
-    private static FhirRequestException ForbiddenCharacter(byte[] utf8, long offset, char character)
+    private static FhirRequestException ForbiddenCharacter(ReadOnlySpan<byte> utf8, long offset, char character)
     {
-        var at = Position(utf8.AsSpan(0, (int)offset));
+        var at = Position(utf8[..(int)offset]);
         return Located(OperationOutcome.IssueType.Structure,
             $"The string at line {at.Line}, column {at.Column} holds the control character U+{(int)character:X4}; FHIR strings allow only tab, carriage return and line feed.", at);
     }
 
-    private static FhirRequestException NotExact(byte[] utf8, long offset)
+    private static FhirRequestException NotExact(ReadOnlySpan<byte> utf8, long offset)
     {
-        var at = Position(utf8.AsSpan(0, (int)offset));
+        var at = Position(utf8[..(int)offset]);
         return Located(OperationOutcome.IssueType.Value, NotExactMessage(at.Line, at.Column), at);
     }
 

@@ -35,6 +35,9 @@ public sealed class WritePipeline(IResourceStore store, IFhirAccess access, IHtt
 {
     public const int MaxAttempts = 3;
 
+    /// <summary>From this many resources on, a request's preparation runs on every core (below it the hand-off costs more than it saves).</summary>
+    public const int ParallelPreparationFrom = 64;
+
     /// <summary>Runs the entries' writes as one store transaction; the outcomes follow the entries' order (null for GET entries).</summary>
     public async Task<WriteOutcome?[]> RunAsync(IReadOnlyList<BundleEntryRequest> entries, EntryScope scope, CancellationToken cancellationToken)
     {
@@ -101,6 +104,7 @@ public sealed class WritePipeline(IResourceStore store, IFhirAccess access, IHtt
                     identities[alias] = $"{entry.Resource.TypeName}/{entry.Resource.Id}";
         }
 
+        var toPrepare = new List<int>();
         for (var i = 0; i < entries.Count; i++)
         {
             var entry = entries[i];
@@ -113,16 +117,57 @@ public sealed class WritePipeline(IResourceStore store, IFhirAccess access, IHtt
                         (reference, c) => ResolveConditionalAsync(plan.Lookups, reference, deleted, c), ct);
                     return true;
                 });
-            var prepared = At(entry, scope, () => store.Prepare(entry.Resource));
-            plan.Writes.Add(new PlannedWrite(i, entry.Method == Bundle.HTTPVerb.POST
-                ? new PreparedWrite(prepared, PreparedWriteKind.Create)
-                : new PreparedWrite(prepared, PreparedWriteKind.Update, entry.IfMatch, KeepUnchanged: true)));
+            toPrepare.Add(i);
+        }
+        var prepared = PrepareAll(entries, toPrepare, scope);
+        for (var k = 0; k < toPrepare.Count; k++)
+        {
+            var entry = entries[toPrepare[k]];
+            plan.Writes.Add(new PlannedWrite(toPrepare[k], entry.Method == Bundle.HTTPVerb.POST
+                ? new PreparedWrite(prepared[k], PreparedWriteKind.Create)
+                : new PreparedWrite(prepared[k], PreparedWriteKind.Update, entry.IfMatch, KeepUnchanged: true)));
         }
         // The spec's order: every POST before any PUT.
         plan.Writes.Sort((a, b) => Rank(entries[a.Position].Method).CompareTo(Rank(entries[b.Position].Method)) is var byMethod and not 0
             ? byMethod
             : a.Position.CompareTo(b.Position));
         return plan;
+    }
+
+    /// <summary>
+    /// <see cref="IResourceStore.Prepare"/> (copy, index values, serialization, hash) of the entries at
+    /// <paramref name="positions"/>, in their order. A large transaction spreads this CPU work over the cores (each
+    /// entry's preparation reads only its own resource); an error names the first failing entry in the Bundle's order,
+    /// as the sequential loop would.
+    /// </summary>
+    private PreparedResource[] PrepareAll(IReadOnlyList<BundleEntryRequest> entries, List<int> positions, EntryScope scope)
+    {
+        var prepared = new PreparedResource[positions.Count];
+        if (positions.Count < ParallelPreparationFrom || Environment.ProcessorCount == 1)
+        {
+            for (var k = 0; k < positions.Count; k++)
+            {
+                var entry = entries[positions[k]];
+                prepared[k] = At(entry, scope, () => store.Prepare(entry.Resource!));
+            }
+            return prepared;
+        }
+        var failures = new Exception?[positions.Count];
+        Parallel.For(0, positions.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, k =>
+        {
+            var entry = entries[positions[k]];
+            try
+            {
+                prepared[k] = At(entry, scope, () => store.Prepare(entry.Resource!));
+            }
+            catch (Exception e)
+            {
+                failures[k] = e;
+            }
+        });
+        if (Array.Find(failures, f => f is not null) is { } first)
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
+        return prepared;
     }
 
     private static int Rank(Bundle.HTTPVerb method) => method == Bundle.HTTPVerb.POST ? 0 : 1;

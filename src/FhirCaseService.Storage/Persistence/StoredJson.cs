@@ -15,37 +15,43 @@ internal sealed class StoredJsonTemplate
     // A value no client sends: the template is found by serializing with these and locating them.
     private static readonly string VersionSentinel = "fhircase" + Guid.NewGuid().ToString("N");
     private static readonly DateTimeOffset LastUpdatedSentinel = new(1111, 11, 11, 11, 11, 11, 111, TimeSpan.Zero);
-    private static readonly string LastUpdatedSentinelText = StoredJson.FormatLastUpdated(LastUpdatedSentinel);
+    private static readonly byte[] VersionSentinelUtf8 = Encoding.UTF8.GetBytes(VersionSentinel);
+    private static readonly byte[] LastUpdatedSentinelUtf8 = Encoding.UTF8.GetBytes(StoredJson.FormatLastUpdated(LastUpdatedSentinel));
 
     private readonly string _beforeVersion;
     private readonly string _betweenStamps;
     private readonly string _afterLastUpdated;
 
-    private StoredJsonTemplate(string beforeVersion, string betweenStamps, string afterLastUpdated)
+    private StoredJsonTemplate(string beforeVersion, string betweenStamps, string afterLastUpdated, string contentHash)
     {
         _beforeVersion = beforeVersion;
         _betweenStamps = betweenStamps;
         _afterLastUpdated = afterLastUpdated;
-        ContentHash = StoredJson.Hash(string.Concat(beforeVersion, betweenStamps, afterLastUpdated));
+        ContentHash = contentHash;
     }
 
     /// <summary>SHA-256 (hex) of the stored JSON without the values of meta.versionId and meta.lastUpdated.</summary>
     public string ContentHash { get; }
 
-    /// <summary>Serializes <paramref name="copy"/> (its meta stamps are overwritten: pass the store's own copy).</summary>
+    /// <summary>
+    /// Serializes <paramref name="copy"/> (its meta stamps are overwritten: pass the store's own copy). The serializer's
+    /// UTF-8 is cut and hashed as it is: the three pieces are decoded once each and the hash reads the bytes, with no
+    /// whole-document string, no concatenation and no re-encoding in between.
+    /// </summary>
     public static StoredJsonTemplate Of(Resource copy)
     {
         copy.Meta ??= new Meta();
         copy.Meta.VersionId = VersionSentinel;
         copy.Meta.LastUpdated = LastUpdatedSentinel;
-        var json = FhirSerialization.ToJson(copy);
+        var json = FhirSerialization.ToJsonBytes(copy);
         var stamps = StoredJson.FindStamps(json)
                      ?? throw new InvalidOperationException("The serializer did not write meta.versionId followed by meta.lastUpdated.");
-        if (json.AsSpan(stamps.VersionAt, stamps.VersionLength).SequenceEqual(VersionSentinel) is false ||
-            json.AsSpan(stamps.LastUpdatedAt, stamps.LastUpdatedLength).SequenceEqual(LastUpdatedSentinelText) is false)
+        if (json.AsSpan(stamps.VersionAt, stamps.VersionLength).SequenceEqual(VersionSentinelUtf8) is false ||
+            json.AsSpan(stamps.LastUpdatedAt, stamps.LastUpdatedLength).SequenceEqual(LastUpdatedSentinelUtf8) is false)
             throw new InvalidOperationException("The serializer wrote meta.versionId and meta.lastUpdated in an unexpected place.");
-        return new StoredJsonTemplate(json[..stamps.VersionAt], json[(stamps.VersionAt + stamps.VersionLength)..stamps.LastUpdatedAt],
-            json[(stamps.LastUpdatedAt + stamps.LastUpdatedLength)..]);
+        var (before, between, after) = stamps.Around(json);
+        return new StoredJsonTemplate(Encoding.UTF8.GetString(before.Span), Encoding.UTF8.GetString(between.Span), Encoding.UTF8.GetString(after.Span),
+            StoredJson.Hash(before, between, after));
     }
 
     /// <summary>The stored JSON with its version and lastUpdated (as <see cref="StoredJson.FormatLastUpdated"/> writes it).</summary>
@@ -53,11 +59,19 @@ internal sealed class StoredJsonTemplate
         string.Concat([_beforeVersion, versionId, _betweenStamps, lastUpdated, _afterLastUpdated]);
 }
 
+/// <summary>Where the values of meta.versionId and meta.lastUpdated are in a stored JSON's UTF-8 (byte offsets).</summary>
+internal readonly record struct StampPositions(int VersionAt, int VersionLength, int LastUpdatedAt, int LastUpdatedLength)
+{
+    /// <summary>The text before the version's value, between the two values, and after lastUpdated's value.</summary>
+    public (ReadOnlyMemory<byte> Before, ReadOnlyMemory<byte> Between, ReadOnlyMemory<byte> After) Around(ReadOnlyMemory<byte> json) =>
+        (json[..VersionAt], json[(VersionAt + VersionLength)..LastUpdatedAt], json[(LastUpdatedAt + LastUpdatedLength)..]);
+}
+
 internal static class StoredJson
 {
-    private const string MetaKey = "\"meta\":{";
-    private const string VersionField = "\"versionId\":\"";
-    private const string LastUpdatedField = "\",\"lastUpdated\":\"";
+    private static ReadOnlySpan<byte> MetaKey => "\"meta\":{"u8;
+    private static ReadOnlySpan<byte> VersionField => "\"versionId\":\""u8;
+    private static ReadOnlySpan<byte> LastUpdatedField => "\",\"lastUpdated\":\""u8;
 
     /// <summary>meta.lastUpdated exactly as the serializer writes it (one tiny serialization per transaction).</summary>
     public static string FormatLastUpdated(DateTimeOffset instant)
@@ -72,22 +86,24 @@ internal static class StoredJson
     /// Where the values of the resource's own meta.versionId and meta.lastUpdated are. The serializer writes "meta"
     /// right after "resourceType" and "id", versionId and lastUpdated first in it (after meta's own id and extensions,
     /// whose strings cannot hold an unescaped quote), so the first match is the resource's, never a contained one's.
+    /// The markers are ASCII, and no byte of a multi-byte UTF-8 character is, so a byte search finds what a character
+    /// search would.
     /// </summary>
-    public static (int VersionAt, int VersionLength, int LastUpdatedAt, int LastUpdatedLength)? FindStamps(string json)
+    public static StampPositions? FindStamps(ReadOnlySpan<byte> json)
     {
-        var meta = json.IndexOf(MetaKey, StringComparison.Ordinal);
+        var meta = json.IndexOf(MetaKey);
         if (meta < 0)
             return null;
-        var field = json.IndexOf(VersionField, meta, StringComparison.Ordinal);
+        var field = json[meta..].IndexOf(VersionField);
         if (field < 0)
             return null;
-        var versionAt = field + VersionField.Length;
-        var versionEnd = json.IndexOf('"', versionAt);
-        if (versionEnd < 0 || string.CompareOrdinal(json, versionEnd, LastUpdatedField, 0, LastUpdatedField.Length) != 0)
+        var versionAt = meta + field + VersionField.Length;
+        var versionLength = json[versionAt..].IndexOf((byte)'"');
+        if (versionLength < 0 || !json[(versionAt + versionLength)..].StartsWith(LastUpdatedField))
             return null;
-        var lastUpdatedAt = versionEnd + LastUpdatedField.Length;
-        var lastUpdatedEnd = json.IndexOf('"', lastUpdatedAt);
-        return lastUpdatedEnd < 0 ? null : (versionAt, versionEnd - versionAt, lastUpdatedAt, lastUpdatedEnd - lastUpdatedAt);
+        var lastUpdatedAt = versionAt + versionLength + LastUpdatedField.Length;
+        var lastUpdatedLength = json[lastUpdatedAt..].IndexOf((byte)'"');
+        return lastUpdatedLength < 0 ? null : new StampPositions(versionAt, versionLength, lastUpdatedAt, lastUpdatedLength);
     }
 
     /// <summary>
@@ -97,15 +113,22 @@ internal static class StoredJson
     /// </summary>
     public static string? HashOfStored(string json)
     {
-        if (FindStamps(json) is not { } s)
+        var utf8 = Encoding.UTF8.GetBytes(json);
+        if (FindStamps(utf8) is not { } stamps)
             return null;
-        return Hash(string.Concat(json.AsSpan(0, s.VersionAt), json.AsSpan(s.VersionAt + s.VersionLength, s.LastUpdatedAt - s.VersionAt - s.VersionLength),
-            json.AsSpan(s.LastUpdatedAt + s.LastUpdatedLength)));
+        var (before, between, after) = stamps.Around(utf8);
+        return Hash(before, between, after);
     }
 
-    public static string Hash(string text)
+    /// <summary>SHA-256 (lower-case hex) of the pieces' bytes one after another, as if they were one text.</summary>
+    public static string Hash(ReadOnlyMemory<byte> first, ReadOnlyMemory<byte> second, ReadOnlyMemory<byte> third)
     {
-        var bytes = Encoding.UTF8.GetBytes(text);
-        return Convert.ToHexStringLower(SHA256.HashData(bytes));
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        sha.AppendData(first.Span);
+        sha.AppendData(second.Span);
+        sha.AppendData(third.Span);
+        Span<byte> digest = stackalloc byte[32];
+        sha.GetHashAndReset(digest);
+        return Convert.ToHexStringLower(digest);
     }
 }

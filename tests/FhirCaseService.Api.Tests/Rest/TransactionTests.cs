@@ -1,4 +1,5 @@
 using System.Net;
+using FhirCaseService.Api.Rest;
 using FhirCaseService.Conformance.Serialization;
 using Hl7.Fhir.Model;
 using Hl7.Fhir.Serialization;
@@ -73,6 +74,26 @@ public abstract class TransactionTests(ServiceHost host)
         Assert.Equal("W/\"1\"", entries[1].Response!.Etag);
         Assert.All(entries, e => Assert.NotNull(e.Response!.LastModified));
         Assert.Equal(AdministrativeGender.Female, Assert.IsType<Patient>(entries[2].Resource).Gender);
+    }
+
+    [Fact]
+    public async Task A_transaction_large_enough_to_be_prepared_on_every_core_stores_each_entry_under_its_own_id_with_its_own_references()
+    {
+        var pairs = Enumerable.Range(0, (WritePipeline.ParallelPreparationFrom / 2) + 8).Select(_ => NewUrn()).ToList();
+        var entries = pairs.SelectMany(urn => new[] { Post(TestData.NewObservation(urn), NewUrn()), Post(TestData.NewPatient(), urn) }).ToArray();
+
+        var response = await _client.PostBundleAsync(Transaction(entries));
+
+        Assert.True(response.Status == HttpStatusCode.OK, response.Body);
+        var result = response.As<Bundle>().Entry;
+        Assert.Equal(entries.Length, result.Count);
+        Assert.All(result, e => Assert.Equal("201 Created", e.Response!.Status));
+        foreach (var pair in new[] { 0, pairs.Count / 2, pairs.Count - 1 })
+        {
+            var patientId = Assert.IsType<Patient>(result[(2 * pair) + 1].Resource).Id;
+            var stored = (await _client.GetAsync("/" + result[2 * pair].Response!.Location)).As<Observation>();
+            Assert.Equal($"Patient/{patientId}", stored.Subject!.Reference);
+        }
     }
 
     [Fact]
