@@ -129,8 +129,9 @@ public sealed class ImportLineProcessor(IResourceValidator validator, IResourceS
             }
             return null;
         }
-        catch (JsonException)
+        catch (Exception unreadable) when (unreadable is JsonException or InvalidOperationException)
         {
+            // Not JSON, or a string that is not UTF-8 (GetString cannot transcode it): judged in full, which refuses it.
             return null;
         }
     }

@@ -69,6 +69,23 @@ public abstract class ImportTests(ServiceHost host)
     }
 
     [Fact]
+    public async Task A_line_that_is_not_utf8_is_refused_and_the_lines_around_it_are_stored()
+    {
+        var before = NewId("utf8");
+        var after = NewId("utf8");
+        var broken = System.Text.Encoding.UTF8.GetBytes(ImportTestClient.Patient("broken-id", family: "Broken"));
+        broken[broken.AsSpan().IndexOf("broken-id"u8) + 6] = 0xFF;
+        byte[] body = [.. System.Text.Encoding.UTF8.GetBytes(ImportTestClient.Patient(before) + "\n"), .. broken, (byte)'\n',
+            .. System.Text.Encoding.UTF8.GetBytes(ImportTestClient.Patient(after) + "\n")];
+
+        var kickOff = await _client.KickOffAsync(body);
+        var manifest = await _client.WaitForManifestAsync(kickOff.StatusUrl!);
+
+        Assert.Equal((2L, 2L, 0L, 0L), manifest.Output("Patient"));
+        Assert.Equal([2L], (await _client.ErrorsAsync(manifest)).Select(ImportTestClient.LineOf));
+    }
+
+    [Fact]
     public async Task Importing_the_same_file_again_writes_no_new_versions()
     {
         var ids = Enumerable.Range(0, 9).Select(_ => NewId("again")).ToList();
