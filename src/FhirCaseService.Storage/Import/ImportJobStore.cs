@@ -119,7 +119,8 @@ internal sealed class ImportJobStore(StorageDatabase database, TimeProvider? tim
             : $"json_each({sql.P(JsonSerializer.Serialize(candidates.Select(c => new[] { c.Type, c.Id, c.Hash })))}) k CROSS JOIN import_line_hash h " +
               "ON h.resource_type = json_extract(k.value, '$[0]') AND h.resource_id = json_extract(k.value, '$[1]') AND h.line_hash = json_extract(k.value, '$[2]')";
         sql.Append($"SELECT h.resource_type, h.resource_id, h.version_key FROM {from} " +
-                   "JOIN resource_version a ON a.version_key = h.version_key AND a.superseded_seq IS NULL AND a.is_deleted = 0");
+                   "JOIN resource_version a ON a.version_key = h.version_key AND a.resource_type = h.resource_type AND a.resource_id = h.resource_id " +
+                   "AND a.superseded_seq IS NULL AND a.is_deleted = 0");
         await using var connection = await dialect.OpenAsync(cancellationToken);
         await using var command = sql.CreateCommand(connection, null);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

@@ -118,6 +118,33 @@ public abstract class ImportTests(ServiceHost host)
     }
 
     [Fact]
+    public async Task A_re_run_stores_a_line_whose_resource_was_deleted_since_or_whose_bytes_differ_and_skips_only_the_same_line()
+    {
+        var deleted = NewId("deleted");
+        var edited = NewId("edited");
+        var same = NewId("same");
+        var respaced = NewId("respaced");
+        var deletedLine = ImportTestClient.Patient(deleted, family: "Kept");
+        var sameLine = ImportTestClient.Patient(same, family: "Same");
+        var respacedLine = ImportTestClient.Patient(respaced, family: "Spaced");
+        await _client.ImportAsync([deletedLine, ImportTestClient.Patient(edited, family: "Before"), sameLine, respacedLine]);
+        using (var delete = await _client.Http.DeleteAsync($"/Patient/{deleted}"))
+            Assert.True(delete.IsSuccessStatusCode, $"DELETE answered {delete.StatusCode}");
+
+        // Same content in other bytes: judged in full, found equal at commit (unchanged, no version), like the same bytes.
+        var again = await _client.ImportAsync([deletedLine, ImportTestClient.Patient(edited, family: "After"), sameLine, " " + respacedLine]);
+
+        var (total, created, updated, unchanged) = again.Output("Patient");
+        Assert.Equal((4L, 2L, 2L), (total, created + updated, unchanged));
+        Assert.Equal((3, 2, 1, 1), (await _client.VersionsAsync("Patient", deleted), await _client.VersionsAsync("Patient", edited),
+            await _client.VersionsAsync("Patient", same), await _client.VersionsAsync("Patient", respaced)));
+        using var read = await _client.Http.GetAsync($"/Patient/{deleted}");
+        Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+        using var readEdited = await _client.Http.GetAsync($"/Patient/{edited}");
+        Assert.Contains("After", await readEdited.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_re_run_whose_earlier_chunk_rewrites_a_resource_writes_its_later_unchanged_line_again()
     {
         // Chunks are 7 lines: line 9 is recognised as unchanged from the first run while line 1 (same resource, other
