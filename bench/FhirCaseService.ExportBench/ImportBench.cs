@@ -22,20 +22,25 @@ public static class ImportBench
     private const int WarmUpPatients = 20;
 
     /// <summary>
-    /// <c>import [sqlite|postgres|both] [patients ...] [--no-validation] [--keep-cohorts] [--api path]</c>: each
-    /// population on a fresh database of each backend.
+    /// <c>import [sqlite|postgres|both] [patients ...] [--no-validation] [--keep-cohorts] [--rerun] [--search] [--api path] [--service-env "K=V;K=V"]</c>:
+    /// each population on a fresh database of each backend; <c>--rerun</c> imports the same cohort a second time (a
+    /// registry's re-load); <c>--search</c> then times the search mix over it (<see cref="GeneratedCohortSearchMix"/>);
+    /// <c>--service-env</c> adds environment variables to the service process (runtime settings to compare, Import__* options).
     /// </summary>
     public static async Task RunAsync(string[] args, string defaultApiDll)
     {
-        var arguments = BenchArguments.Parse(args, ["--no-validation", "--keep-cohorts"], []);
+        var arguments = BenchArguments.Parse(args, ["--no-validation", "--keep-cohorts", "--rerun", "--search"], ["--service-env"]);
         var levels = arguments.Levels;
         var validation = !arguments.Has("--no-validation");
         var apiDll = arguments.ApiDll ?? defaultApiDll;
         var keepCohorts = arguments.Has("--keep-cohorts");
+        var rerun = arguments.Has("--rerun");
+        var search = arguments.Has("--search");
+        var serviceEnvironment = ParseEnvironment(arguments.Option("--service-env"));
 
         Console.WriteLine($"import bench: {string.Join(", ", levels.Select(n => n.ToString("N0", CultureInfo.InvariantCulture)))} generated patients, " +
                           $"validation {(validation ? "on" : "off")}, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
-        Console.WriteLine($"service: {apiDll}");
+        Console.WriteLine($"service: {apiDll}{string.Concat(serviceEnvironment.Select(e => $" {e.Key}={e.Value}"))}");
         Console.WriteLine($"started {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {MachineLoad.LoadAverage()}");
 
         var warmUp = await CohortAsync(WarmUpPatients, seed: 2, keep: true);
@@ -48,12 +53,12 @@ public static class ImportBench
                 if (arguments.RunsSqlite)
                 {
                     await using var database = BenchDatabase.Sqlite(keep: false);
-                    results.Add(await MeasureAsync(database, apiDll, cohort, warmUp, validation));
+                    results.AddRange(await MeasureAsync(database, apiDll, cohort, warmUp, validation, serviceEnvironment, rerun, search));
                 }
                 if (arguments.RunsPostgres)
                 {
                     await using var database = await BenchDatabase.PostgresAsync(ScratchSchema.AdminConnectionString, keep: false);
-                    results.Add(await MeasureAsync(database, apiDll, cohort, warmUp, validation));
+                    results.AddRange(await MeasureAsync(database, apiDll, cohort, warmUp, validation, serviceEnvironment, rerun, search));
                 }
             }
             finally
@@ -65,8 +70,8 @@ public static class ImportBench
 
         Console.WriteLine();
         Console.WriteLine($"finished {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {MachineLoad.LoadAverage()}");
-        Console.WriteLine("| backend | patients | resources | body | validation | upload (202) | wall time | resources/s (wall) | refused | RSS before | peak RSS (sampled) | VmHWM after |");
-        Console.WriteLine("|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| backend | patients | import | resources | body | validation | upload (202) | wall time | resources/s (wall) | service CPU ms/resource | refused | RSS before | peak RSS (sampled) | VmHWM after |");
+        Console.WriteLine("|---|---:|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in results)
             Console.WriteLine(r.TableRow());
     }
@@ -100,7 +105,14 @@ public static class ImportBench
         return new Cohort(patients, directory, files, resources, files.Sum(f => new FileInfo(f).Length));
     }
 
-    private static async Task<ImportResult> MeasureAsync(BenchDatabase database, string apiDll, Cohort cohort, Cohort warmUp, bool validation)
+    private static IReadOnlyDictionary<string, string> ParseEnvironment(string? text) =>
+        (text ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(pair => pair.Split('=', 2))
+            .ToDictionary(pair => pair[0], pair => pair.Length == 2 ? pair[1] : throw new ArgumentException($"--service-env: '{pair[0]}' is not K=V."));
+
+    /// <summary>The import of the cohort into a fresh database and, with <paramref name="rerun"/>, the same import again (a registry's re-load: every line unchanged).</summary>
+    private static async Task<IReadOnlyList<ImportResult>> MeasureAsync(BenchDatabase database, string apiDll, Cohort cohort, Cohort warmUp, bool validation,
+        IReadOnlyDictionary<string, string> serviceEnvironment, bool rerun, bool search)
     {
         Console.WriteLine($"{database.Name}, {cohort.Patients:N0} patients ({cohort.Resources:N0} resources, {Megabytes(cohort.Bytes):F0} MB of NDJSON):");
         var settings = new Dictionary<string, string>(database.ServiceSettings)
@@ -115,6 +127,8 @@ public static class ImportBench
             ["Import__MaxBodyBytes"] = (64L << 30).ToString(CultureInfo.InvariantCulture),
             ["Logging__LogLevel__Default"] = "Warning",
         };
+        foreach (var (name, value) in serviceEnvironment)
+            settings[name] = value;
         var log = Path.Combine(database.Scratch, $"service-import-{cohort.Patients}.log");
         await using var service = await ServiceProcess.StartAsync(apiDll, settings, log, TimeSpan.FromMinutes(2));
         using var client = new HttpClient { BaseAddress = service.BaseAddress, Timeout = TimeSpan.FromHours(2) };
@@ -125,15 +139,29 @@ public static class ImportBench
         var before = service.ReadMemory();
         Console.WriteLine($"  service pid {service.ProcessId}: RSS {Megabytes(before.Rss):F0} MB after the warm-up import ({warmUp.Resources:N0} resources), load average {MachineLoad.LoadAverage()}");
 
-        var sampler = new RssSampler(service, TimeSpan.FromMilliseconds(100));
-        var run = await ImportAsync(client, cohort);
-        var peak = await sampler.StopAsync();
-        var after = service.ReadMemory();
-        var result = new ImportResult(database.Name, cohort.Patients, cohort.Resources, cohort.Bytes, validation, run, before, peak, after);
-        Console.WriteLine($"  {result.Summary()}; load average {MachineLoad.LoadAverage()}");
-        if (run.Accepted != cohort.Resources)
-            Console.WriteLine($"  WARNING: {run.Accepted:N0} resources accepted of {cohort.Resources:N0} generated.");
-        return result;
+        var results = new List<ImportResult>();
+        foreach (var label in rerun ? new[] { "first", "re-run" } : ["first"])
+        {
+            var sampler = new RssSampler(service, TimeSpan.FromMilliseconds(100));
+            var cpuBefore = service.CpuTime();
+            var run = await ImportAsync(client, cohort);
+            run = run with { ServiceCpu = service.CpuTime() - cpuBefore };
+            var peak = await sampler.StopAsync();
+            var after = service.ReadMemory();
+            var result = new ImportResult(database.Name, cohort.Patients, cohort.Resources, cohort.Bytes, validation, label, run, before, peak, after);
+            Console.WriteLine($"  {result.Summary()}; load average {MachineLoad.LoadAverage()}");
+            if (run.Accepted != cohort.Resources)
+                Console.WriteLine($"  WARNING: {run.Accepted:N0} resources accepted of {cohort.Resources:N0} generated.");
+            results.Add(result);
+            before = after;
+        }
+        if (search)
+        {
+            Console.WriteLine($"  search mix over the {cohort.Patients:N0} imported patients ({database.Name}, one client, 100 runs each after 10 unmeasured), load average {MachineLoad.LoadAverage()}:");
+            foreach (var (label, latency, matches) in await GeneratedCohortSearchMix.RunAsync(client, cohort.Patients))
+                Console.WriteLine($"    {label,-62} {latency.P50P95}  ({matches:F1} entries)");
+        }
+        return results;
     }
 
     /// <summary>POSTs the cohort's files as one NDJSON body and polls the status URL until the manifest arrives.</summary>
@@ -161,7 +189,7 @@ public static class ImportBench
                 using var manifest = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
                 var accepted = manifest.RootElement.GetProperty("output").EnumerateArray().Sum(o => o.GetProperty("count").GetInt64());
                 var refused = manifest.RootElement.GetProperty("error").EnumerateArray().Sum(e => e.TryGetProperty("count", out var c) ? c.GetInt64() : 0);
-                return new ImportRun(uploaded, watch.Elapsed, accepted, refused);
+                return new ImportRun(uploaded, watch.Elapsed, accepted, refused, TimeSpan.Zero);
             }
             if (response.StatusCode != HttpStatusCode.Accepted)
                 throw new InvalidOperationException($"GET {status} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
@@ -173,20 +201,24 @@ public static class ImportBench
     private static double Megabytes(long bytes) => bytes / 1024.0 / 1024.0;
 
 
-    private sealed record ImportRun(TimeSpan Uploaded, TimeSpan Elapsed, long Accepted, long Refused);
+    /// <param name="ServiceCpu">CPU time of the service process over the run (PostgreSQL's own is not in it).</param>
+    private sealed record ImportRun(TimeSpan Uploaded, TimeSpan Elapsed, long Accepted, long Refused, TimeSpan ServiceCpu);
 
-    private sealed record ImportResult(string Backend, int Patients, long Resources, long Bytes, bool Validation, ImportRun Run,
+    private sealed record ImportResult(string Backend, int Patients, long Resources, long Bytes, bool Validation, string Import, ImportRun Run,
         MemoryReading Before, long PeakRss, MemoryReading After)
     {
         private double PerSecond => Run.Accepted / Run.Elapsed.TotalSeconds;
 
+        /// <summary>Service CPU per accepted resource: less sensitive to the other load on the machine than resources/s.</summary>
+        private double CpuMsPerResource => Run.ServiceCpu.TotalMilliseconds / Math.Max(1, Run.Accepted);
+
         public string Summary() =>
-            $"{Backend} {Patients:N0} patients: {Run.Accepted:N0} resources accepted, {Run.Refused:N0} lines refused; upload {Run.Uploaded.TotalSeconds:F1} s, " +
-            $"done after {Run.Elapsed.TotalSeconds:F1} s = {PerSecond:F0} resources/s; server RSS {Megabytes(Before.Rss):F0} MB before, peak {Megabytes(PeakRss):F0} MB, VmHWM {Megabytes(After.PeakRss):F0} MB";
+            $"{Backend} {Patients:N0} patients, {Import} import: {Run.Accepted:N0} resources accepted, {Run.Refused:N0} lines refused; upload {Run.Uploaded.TotalSeconds:F1} s, " +
+            $"done after {Run.Elapsed.TotalSeconds:F1} s = {PerSecond:F0} resources/s; service CPU {Run.ServiceCpu.TotalSeconds:F1} s = {CpuMsPerResource:F3} ms/resource; server RSS {Megabytes(Before.Rss):F0} MB before, peak {Megabytes(PeakRss):F0} MB, VmHWM {Megabytes(After.PeakRss):F0} MB";
 
         public string TableRow() =>
-            $"| {Backend} | {Patients:N0} | {Run.Accepted:N0} | {Megabytes(Bytes):F0} MB | {(Validation ? "on" : "off")} | {Run.Uploaded.TotalSeconds:F1} s | {Run.Elapsed.TotalSeconds:F1} s | " +
-            $"{PerSecond:F0} | {Run.Refused:N0} | {Megabytes(Before.Rss):F0} MB | {Megabytes(PeakRss):F0} MB | {Megabytes(After.PeakRss):F0} MB |";
+            $"| {Backend} | {Patients:N0} | {Import} | {Run.Accepted:N0} | {Megabytes(Bytes):F0} MB | {(Validation ? "on" : "off")} | {Run.Uploaded.TotalSeconds:F1} s | {Run.Elapsed.TotalSeconds:F1} s | " +
+            $"{PerSecond:F0} | {CpuMsPerResource:F3} | {Run.Refused:N0} | {Megabytes(Before.Rss):F0} MB | {Megabytes(PeakRss):F0} MB | {Megabytes(After.PeakRss):F0} MB |";
     }
 }
 

@@ -80,6 +80,13 @@ public sealed class ServiceProcess : IAsyncDisposable
             long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
     }
 
+    /// <summary>CPU time (user + system) the service process has used so far: all its threads, whatever the machine's load.</summary>
+    public TimeSpan CpuTime()
+    {
+        _process.Refresh();
+        return _process.TotalProcessorTime;
+    }
+
     public string Tail()
     {
         lock (_tail)

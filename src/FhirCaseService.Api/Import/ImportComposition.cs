@@ -1,6 +1,7 @@
 using FhirCaseService.Api.Limits;
 using FhirCaseService.Api.Metadata;
 using FhirCaseService.Api.Rest;
+using FhirCaseService.Conformance;
 using FhirCaseService.Storage;
 using FhirCaseService.Validation;
 using Microsoft.Extensions.Options;
@@ -21,7 +22,8 @@ public static class ImportComposition
             provider.GetRequiredService<IResourceValidator>(),
             provider.GetRequiredService<IResourceStore>(),
             provider.GetRequiredService<IOptions<WriteValidationOptions>>().Value,
-            provider.GetRequiredService<IOptions<LimitsOptions>>().Value));
+            provider.GetRequiredService<IOptions<LimitsOptions>>().Value,
+            provider.GetService<ConformanceContext>()));
         services.AddSingleton<ImportAudit>();
         services.AddSingleton<ImportRunner>();
         services.AddHostedService(provider => provider.GetRequiredService<ImportRunner>());

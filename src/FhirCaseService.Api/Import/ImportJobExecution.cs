@@ -9,7 +9,9 @@ namespace FhirCaseService.Api.Import;
 /// One claimed job's work (its runner handles stopping, failure and retry). The input is read from the committed byte
 /// offset; each chunk of Import:ChunkLines lines is judged in parallel (parse, validate, prepare) while the previous
 /// chunk is being committed, and committed with the job's new position in one database transaction, which renews the
-/// lease too; the lease's keep-alive renews it between chunks.
+/// lease too; the lease's keep-alive renews it between chunks. A line an earlier import stored byte for byte, under the
+/// same judge, whose version is still current is recognised by its hash and not judged again (a re-run costs a hash per
+/// line); if its resource is written before the chunk commits, the chunk is judged in full and committed again.
 /// </summary>
 internal sealed class ImportJobExecution(IImportJobStore store, ImportLineProcessor processor, ImportAudit audit, ImportOptions options, string owner, ILogger logger)
 {
@@ -42,11 +44,19 @@ internal sealed class ImportJobExecution(IImportJobStore store, ImportLineProces
         var next = JudgeNextChunkAsync(reader, writable, current.CommittedLines + 1, cancellationToken);
         try
         {
-            while (await next is { } chunk)
+            while (await next is { } judged)
             {
-                next = JudgeNextChunkAsync(reader, writable, chunk.LastLine + 1, cancellationToken);
-                current = await store.CommitChunkAsync(job.Id, owner, options.Lease, chunk, cancellationToken)
-                          ?? throw new JobLeaseLostException("Import", job.Id);
+                next = JudgeNextChunkAsync(reader, writable, judged.Chunk.LastLine + 1, cancellationToken);
+                ImportJob? committed;
+                try
+                {
+                    committed = await store.CommitChunkAsync(job.Id, owner, options.Lease, judged.Chunk, cancellationToken);
+                }
+                catch (ImportChunkStaleException)
+                {
+                    committed = await store.CommitChunkAsync(job.Id, owner, options.Lease, await JudgeInFullAsync(judged, writable, cancellationToken), cancellationToken);
+                }
+                current = committed ?? throw new JobLeaseLostException("Import", job.Id);
             }
         }
         finally
@@ -64,19 +74,69 @@ internal sealed class ImportJobExecution(IImportJobStore store, ImportLineProces
         return current;
     }
 
-    /// <summary>Reads the next Import:ChunkLines lines and judges them in parallel; null at the end of the input.</summary>
-    private async Task<ImportChunk?> JudgeNextChunkAsync(NdjsonLineReader reader, IReadOnlySet<string> writable, long firstLine, CancellationToken cancellationToken)
+    /// <summary>A judged chunk with what it was judged from, to judge its recognised lines in full if they went stale.</summary>
+    private sealed record JudgedChunk(ImportChunk Chunk, long FirstLine, IReadOnlyList<NdjsonLine> Lines, ImportLineHash?[] Hashes, ImportLineOutcome[] Outcomes);
+
+    /// <summary>
+    /// Reads the next Import:ChunkLines lines, looks their hashes up (one query) and judges in parallel the lines not
+    /// recognised as unchanged; null at the end of the input.
+    /// </summary>
+    private async Task<JudgedChunk?> JudgeNextChunkAsync(NdjsonLineReader reader, IReadOnlySet<string> writable, long firstLine, CancellationToken cancellationToken)
     {
         var lines = new List<NdjsonLine>(options.ChunkLines);
         while (lines.Count < options.ChunkLines && await reader.ReadAsync(cancellationToken) is { } line)
             lines.Add(line);
         if (lines.Count == 0)
             return null;
+        var hashes = new ImportLineHash?[lines.Count];
+        Parallel.For(0, lines.Count, new ParallelOptions { MaxDegreeOfParallelism = options.ValidationParallelism, CancellationToken = cancellationToken },
+            index => hashes[index] = processor.Identify(lines[index]));
+        var unchanged = await store.FindUnchangedAsync(RecognisableLines(hashes, writable), cancellationToken);
         var outcomes = new ImportLineOutcome[lines.Count];
         await Parallel.ForAsync(0, lines.Count, new ParallelOptions { MaxDegreeOfParallelism = options.ValidationParallelism, CancellationToken = cancellationToken },
-            async (index, ct) => outcomes[index] = await processor.ProcessAsync(lines[index], writable, ct));
-        return new ImportChunk(firstLine, lines[^1].Number, lines[^1].EndByte,
+            async (index, ct) => outcomes[index] = hashes[index] is { } hash && unchanged.TryGetValue((hash.Type, hash.Id), out var versionKey)
+                ? new ImportLineOutcome(null, null, new ImportUnchangedLine(hash.Type, hash.Id, versionKey))
+                : await processor.ProcessAsync(lines[index], writable, ct));
+        return Judged(firstLine, lines, hashes, outcomes);
+    }
+
+    /// <summary>
+    /// The lines that may be recognised: of a type the client may write, naming a resource no other line of the chunk
+    /// names (a later line must see the earlier one's write, so such lines are judged and written in order).
+    /// </summary>
+    private static List<ImportLineHash> RecognisableLines(ImportLineHash?[] hashes, IReadOnlySet<string> writable)
+    {
+        var lines = new Dictionary<(string, string), int>();
+        foreach (var hash in hashes)
+            if (hash is not null)
+                lines[(hash.Type, hash.Id)] = lines.GetValueOrDefault((hash.Type, hash.Id)) + 1;
+        return [.. hashes.OfType<ImportLineHash>().Where(h => writable.Contains(h.Type) && lines[(h.Type, h.Id)] == 1)];
+    }
+
+    /// <summary>The chunk again with its recognised lines judged in full: their resources were written since they were recognised.</summary>
+    private async Task<ImportChunk> JudgeInFullAsync(JudgedChunk judged, IReadOnlySet<string> writable, CancellationToken cancellationToken)
+    {
+        var outcomes = judged.Outcomes.ToArray();
+        await Parallel.ForAsync(0, outcomes.Length, new ParallelOptions { MaxDegreeOfParallelism = options.ValidationParallelism, CancellationToken = cancellationToken },
+            async (index, ct) =>
+            {
+                if (outcomes[index].Unchanged is not null)
+                    outcomes[index] = await processor.ProcessAsync(judged.Lines[index], writable, ct);
+            });
+        return Judged(judged.FirstLine, judged.Lines, judged.Hashes, outcomes).Chunk;
+    }
+
+    private static JudgedChunk Judged(long firstLine, IReadOnlyList<NdjsonLine> lines, ImportLineHash?[] hashes, ImportLineOutcome[] outcomes)
+    {
+        var written = new List<ImportLineHash>();
+        for (var i = 0; i < outcomes.Length; i++)
+            if (outcomes[i].Write is { } write && hashes[i] is { } hash && hash.Type == write.Resource.ResourceType && hash.Id == write.Resource.Id)
+                written.Add(hash);
+        var chunk = new ImportChunk(firstLine, lines[^1].Number, lines[^1].EndByte,
             [.. outcomes.Where(o => o.Write is not null).Select(o => o.Write!)],
-            [.. outcomes.Where(o => o.Error is not null).Select(o => o.Error!)]);
+            [.. outcomes.Where(o => o.Error is not null).Select(o => o.Error!)],
+            written,
+            [.. outcomes.Where(o => o.Unchanged is not null).Select(o => o.Unchanged!)]);
+        return new JudgedChunk(chunk, firstLine, lines, hashes, outcomes);
     }
 }

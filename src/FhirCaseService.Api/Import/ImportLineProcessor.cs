@@ -1,7 +1,10 @@
+using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using FhirCaseService.Api.Http;
 using FhirCaseService.Api.Limits;
 using FhirCaseService.Api.Rest;
+using FhirCaseService.Conformance;
 using FhirCaseService.Conformance.Serialization;
 using FhirCaseService.Storage;
 using FhirCaseService.Storage.Import;
@@ -11,8 +14,11 @@ using Hl7.Fhir.Model;
 
 namespace FhirCaseService.Api.Import;
 
-/// <summary>What became of one input line: a write to make, a refusal to report, or nothing (a blank line).</summary>
-public sealed record ImportLineOutcome(PreparedWrite? Write, ImportLineError? Error)
+/// <summary>
+/// What became of one input line: a write to make, a refusal to report, a line an earlier import stored byte for byte
+/// whose version is still current (<see cref="Unchanged"/>: nothing to judge or write), or nothing (a blank line).
+/// </summary>
+public sealed record ImportLineOutcome(PreparedWrite? Write, ImportLineError? Error, ImportUnchangedLine? Unchanged = null)
 {
     public static ImportLineOutcome Blank { get; } = new(null, null);
 }
@@ -24,9 +30,22 @@ public sealed record ImportLineOutcome(PreparedWrite? Write, ImportLineError? Er
 /// id is created or updated under it (unchanged content writes nothing); one without gets a new id. Thread-safe: lines
 /// are judged in parallel.
 /// </summary>
-public sealed class ImportLineProcessor(IResourceValidator validator, IResourceStore store, WriteValidationOptions validation, LimitsOptions limits)
+public sealed class ImportLineProcessor(IResourceValidator validator, IResourceStore store, WriteValidationOptions validation, LimitsOptions limits,
+    ConformanceContext? conformance = null)
 {
     private readonly ValidationOptions _validationOptions = validation.ToEngineOptions();
+    private readonly byte[] _verdictKey = VerdictKey(validator, validation, limits, conformance);
+
+    /// <summary>
+    /// The type, id and hash of a line that names both at its top level (<see cref="ImportLineHash"/>); null for any other
+    /// line. Reads the line's bytes without parsing them into a resource: a re-run recognises its unchanged lines by this.
+    /// </summary>
+    public ImportLineHash? Identify(NdjsonLine line)
+    {
+        if (line.Content is not { Length: > 0 } content || TopLevelTypeAndId(content) is not { } named)
+            return null;
+        return new ImportLineHash(named.Type, named.Id, Convert.ToHexStringLower(HMACSHA256.HashData(_verdictKey, content)));
+    }
 
     /// <summary>The longest line read into memory: one resource may be as large as one request body.</summary>
     public long MaxLineBytes => limits.MaxRequestBodyBytes;
@@ -82,6 +101,67 @@ public sealed class ImportLineProcessor(IResourceValidator validator, IResourceS
 
     private static ImportLineOutcome Refuse(long line, OperationOutcome.IssueType code, string message, string? expression = null) =>
         new(null, ImportLineErrors.Single(line, code, message, expression));
+
+    /// <summary>The top-level string values of "resourceType" and "id", or null when the line is not an object holding both.</summary>
+    private static (string Type, string Id)? TopLevelTypeAndId(byte[] content)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(content, new JsonReaderOptions { MaxDepth = MaxScanDepth });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+                return null;
+            string? type = null, id = null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isType = reader.ValueTextEquals("resourceType"u8);
+                var isId = !isType && reader.ValueTextEquals("id"u8);
+                if (!reader.Read())
+                    return null;
+                if ((isType || isId) && reader.TokenType == JsonTokenType.String)
+                {
+                    if (isType) type = reader.GetString();
+                    else id = reader.GetString();
+                    if (type is not null && id is not null)
+                        return (type, id);
+                }
+                else if (!reader.TrySkip())
+                    return null;
+            }
+            return null;
+        }
+        catch (Exception unreadable) when (unreadable is JsonException or InvalidOperationException)
+        {
+            // Not JSON, or a string that is not UTF-8 (GetString cannot transcode it): judged in full, which refuses it.
+            return null;
+        }
+    }
+
+    /// <summary>Deeper lines are not recognised (judged in full, where the limits refuse them).</summary>
+    private const int MaxScanDepth = 256;
+
+    /// <summary>
+    /// What decides a line's verdict besides its bytes: this build of the service and its engine, the validation
+    /// settings, the limits and the conformance packages loaded (a directory package by its files' names, sizes and
+    /// times). A line hash keyed by it matches only under the same judge.
+    /// </summary>
+    private static byte[] VerdictKey(IResourceValidator validator, WriteValidationOptions validation, LimitsOptions limits, ConformanceContext? conformance)
+    {
+        var key = new StringBuilder();
+        foreach (var assembly in new[] { typeof(ImportLineProcessor).Assembly, validator.GetType().Assembly, typeof(IResourceValidator).Assembly,
+                     typeof(IResourceStore).Assembly, typeof(ConformanceContext).Assembly, typeof(Resource).Assembly }.Distinct())
+            key.Append(assembly.ManifestModule.ModuleVersionId).Append('|');
+        key.Append(JsonSerializer.Serialize(validation)).Append('|').Append(JsonSerializer.Serialize(limits)).Append('|');
+        foreach (var package in conformance?.Packages ?? [])
+        {
+            key.Append(package.Origin).Append('@').Append(package.Manifest?.Name).Append('#').Append(package.Manifest?.Version).Append('|');
+            if (Directory.Exists(package.Origin))
+                foreach (var file in new DirectoryInfo(package.Origin).EnumerateFiles("*", SearchOption.AllDirectories).OrderBy(f => f.FullName, StringComparer.Ordinal))
+                    key.Append(file.FullName).Append(':').Append(file.Length).Append(':').Append(file.LastWriteTimeUtc.Ticks).Append('|');
+            else if (File.Exists(package.Origin))
+                key.Append(new FileInfo(package.Origin).Length).Append(':').Append(File.GetLastWriteTimeUtc(package.Origin).Ticks).Append('|');
+        }
+        return SHA256.HashData(Encoding.UTF8.GetBytes(key.ToString()));
+    }
 }
 
 /// <summary>

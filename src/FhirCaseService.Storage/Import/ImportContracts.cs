@@ -66,9 +66,28 @@ public sealed record ImportLineError(long Line, string OperationOutcomeJson);
 /// The next piece of a job's input, validated and prepared: it starts at the job's committed position
 /// (<see cref="FirstLine"/> must equal <see cref="ImportJob.CommittedLines"/> + 1) and ends after line
 /// <see cref="LastLine"/>, at byte <see cref="EndByte"/> of the input. <see cref="Writes"/> are in input order; the same
-/// resource may appear more than once (the later line wins).
+/// resource may appear more than once (the later line wins). <see cref="LineHashes"/> are the hashes of the accepted
+/// lines that named their resource's id (recorded, so that the same line in a later import is recognised unread);
+/// <see cref="Unchanged"/> are lines recognised so (<see cref="IImportJobStore.FindUnchangedAsync"/>), not judged again.
 /// </summary>
-public sealed record ImportChunk(long FirstLine, long LastLine, long EndByte, IReadOnlyList<PreparedWrite> Writes, IReadOnlyList<ImportLineError> Errors);
+public sealed record ImportChunk(long FirstLine, long LastLine, long EndByte, IReadOnlyList<PreparedWrite> Writes, IReadOnlyList<ImportLineError> Errors,
+    IReadOnlyList<ImportLineHash>? LineHashes = null, IReadOnlyList<ImportUnchangedLine>? Unchanged = null);
+
+/// <summary>
+/// The hash of an accepted input line that named <see cref="Type"/>/<see cref="Id"/>: an HMAC-SHA256 of the line's exact
+/// bytes keyed by what decides a line's verdict (service build, validation settings, limits, profiles), so a hash
+/// matches only a line that would be judged the same way.
+/// </summary>
+public sealed record ImportLineHash(string Type, string Id, string Hash);
+
+/// <summary>A line recognised as the one whose resource version <see cref="VersionKey"/> is still current: nothing to write.</summary>
+public sealed record ImportUnchangedLine(string Type, string Id, long VersionKey);
+
+/// <summary>
+/// A chunk's <see cref="ImportChunk.Unchanged"/> lines are no longer unchanged at commit (the resource was written
+/// since they were recognised): nothing was written; judge those lines in full and commit again.
+/// </summary>
+public sealed class ImportChunkStaleException() : Exception("A resource recognised as unchanged was written before its chunk committed.");
 
 /// <summary>
 /// Import job state in the database, shared by replicas like the export jobs (<see cref="ILeasedJobStore{TJob}"/>), and
@@ -89,7 +108,15 @@ public interface IImportJobStore : ILeasedJobStore<ImportJob>
     /// nothing written) when the job is no longer this owner's, was cancelled, or is not at <see cref="ImportChunk.FirstLine"/>.
     /// </summary>
     /// <exception cref="InvalidStorageRequestException">a write the store refuses (the whole chunk is rolled back).</exception>
+    /// <exception cref="ImportChunkStaleException">an <see cref="ImportChunk.Unchanged"/> line's version is no longer current (nothing written).</exception>
     Task<ImportJob?> CommitChunkAsync(string jobId, string owner, TimeSpan lease, ImportChunk chunk, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Of <paramref name="candidates"/>, the lines that an earlier import accepted byte for byte (same
+    /// <see cref="ImportLineHash.Hash"/>) and whose resource version from then is still current: the version key of
+    /// each, by type and id. A read outside any transaction: <see cref="CommitChunkAsync"/> checks the keys again.
+    /// </summary>
+    Task<IReadOnlyDictionary<(string Type, string Id), long>> FindUnchangedAsync(IReadOnlyList<ImportLineHash> candidates, CancellationToken cancellationToken = default);
 
     /// <summary>Marks the job Completed, stamping its transactionTime. False when not this owner's.</summary>
     Task<bool> CompleteAsync(string jobId, string owner, DateTimeOffset expiresAt, CancellationToken cancellationToken = default);

@@ -21,6 +21,9 @@ internal sealed class ImportJobStore(StorageDatabase database, TimeProvider? tim
     private const int ErrorsPerStatement = 200;
     private const int ErrorReadBatch = 1000;
 
+    /// <summary>Line hashes per upsert (4 parameters each).</summary>
+    private const int HashesPerStatement = 128;
+
     private const string JobColumns =
         "job_id, status, request_json, created_ms, updated_ms, owner, lease_until_ms, attempts, committed_lines, committed_bytes, counts_json, error_lines, transaction_time_ms, error_text, expires_ms";
 
@@ -60,12 +63,21 @@ internal sealed class ImportJobStore(StorageDatabase database, TimeProvider? tim
                 if (position is null || position.Value.Lines + 1 != chunk.FirstLine)
                     throw new ChunkNotThisOwnersException();
                 var counts = position.Value.Counts.ToDictionary(c => c.Type, StringComparer.Ordinal);
+                var unchanged = chunk.Unchanged ?? [];
+                if (!await StillCurrentAsync(dialect, session, unchanged, ct))
+                    throw new ImportChunkStaleException();
+                foreach (var line in unchanged)
+                {
+                    var count = counts.GetValueOrDefault(line.Type) ?? new ImportTypeCount(line.Type, 0, 0, 0);
+                    counts[line.Type] = count with { Unchanged = count.Unchanged + 1 };
+                }
                 foreach (var round in Rounds(chunk.Writes))
                 {
                     var results = await tx.WriteAsync(round, ct);
                     foreach (var result in results)
                         counts[result.Stored.ResourceType] = Count(counts.GetValueOrDefault(result.Stored.ResourceType), result);
                 }
+                await RecordLineHashesAsync(dialect, session, chunk.LineHashes ?? [], ct);
                 foreach (var errors in chunk.Errors.Chunk(ErrorsPerStatement))
                 {
                     var insert = new SqlText(dialect);
@@ -89,6 +101,86 @@ internal sealed class ImportJobStore(StorageDatabase database, TimeProvider? tim
             return null;
         }
     }
+
+    public async Task<IReadOnlyDictionary<(string Type, string Id), long>> FindUnchangedAsync(IReadOnlyList<ImportLineHash> candidates,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(candidates);
+        var found = new Dictionary<(string, string), long>();
+        if (candidates.Count == 0)
+            return found;
+        var dialect = await Database.DialectAsync(cancellationToken);
+        var sql = new SqlText(dialect);
+        // One probe of the primary key per candidate, then of the version row by its key: one query whatever the count.
+        var from = dialect is PostgresDialect
+            ? $"unnest({sql.P(candidates.Select(c => c.Type).ToArray())}::text[], {sql.P(candidates.Select(c => c.Id).ToArray())}::text[], " +
+              $"{sql.P(candidates.Select(c => c.Hash).ToArray())}::text[]) AS k(t, i, lh) " +
+              "JOIN import_line_hash h ON h.resource_type = k.t AND h.resource_id = k.i AND h.line_hash = k.lh"
+            : $"json_each({sql.P(JsonSerializer.Serialize(candidates.Select(c => new[] { c.Type, c.Id, c.Hash })))}) k CROSS JOIN import_line_hash h " +
+              "ON h.resource_type = json_extract(k.value, '$[0]') AND h.resource_id = json_extract(k.value, '$[1]') AND h.line_hash = json_extract(k.value, '$[2]')";
+        sql.Append($"SELECT h.resource_type, h.resource_id, h.version_key FROM {from} " +
+                   "JOIN resource_version a ON a.version_key = h.version_key AND a.resource_type = h.resource_type AND a.resource_id = h.resource_id " +
+                   "AND a.superseded_seq IS NULL AND a.is_deleted = 0");
+        await using var connection = await dialect.OpenAsync(cancellationToken);
+        await using var command = sql.CreateCommand(connection, null);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            found[(reader.GetString(0), reader.GetString(1))] = reader.GetInt64(2);
+        return found;
+    }
+
+    /// <summary>Whether every unchanged line's version is still current, checked under the chunk's write lock.</summary>
+    private static async Task<bool> StillCurrentAsync(SqlDialect dialect, SqlBatchRunner session, IReadOnlyList<ImportUnchangedLine> unchanged, CancellationToken cancellationToken)
+    {
+        if (unchanged.Count == 0)
+            return true;
+        var keys = unchanged.Select(u => u.VersionKey).Distinct().ToList();
+        var current = 0;
+        await session.RunAsync([new SqlStatement(
+            "SELECT count(*) FROM resource_version WHERE " + dialect.InList("version_key", "@p0") + " AND superseded_seq IS NULL AND is_deleted = 0",
+            [dialect.ListValue(keys)])], row => current = Convert.ToInt32(row.GetValue(0), CultureInfo.InvariantCulture), cancellationToken);
+        return current == keys.Count;
+    }
+
+    /// <summary>
+    /// Records, per resource, the hash of the last accepted line of the chunk that named it and the version now current:
+    /// the next import of the same line finds it with <see cref="FindUnchangedAsync"/>.
+    /// </summary>
+    private static async Task RecordLineHashesAsync(SqlDialect dialect, SqlBatchRunner session, IReadOnlyList<ImportLineHash> hashes, CancellationToken cancellationToken)
+    {
+        if (hashes.Count == 0)
+            return;
+        var last = new Dictionary<(string, string), string>(hashes.Count);
+        foreach (var hash in hashes)
+            last[(hash.Type, hash.Id)] = hash.Hash;
+        var pairs = last.Keys.ToList();
+        var keys = new Dictionary<(string, string), long>(pairs.Count);
+        await session.RunAsync([new SqlStatement("SELECT a.version_key, a.resource_type, a.resource_id FROM " + dialect.CurrentVersionsFrom, dialect.PairValues(pairs))],
+            row => keys[(row.GetString(1), row.GetString(2))] = row.GetInt64(0), cancellationToken);
+        var rows = pairs.Where(keys.ContainsKey).ToList();
+        var statements = new List<SqlStatement>();
+        foreach (var batch in rows.Chunk(HashesPerStatement))
+        {
+            var values = new object?[batch.Length * 4];
+            for (var r = 0; r < batch.Length; r++)
+            {
+                values[r * 4] = batch[r].Item1;
+                values[r * 4 + 1] = batch[r].Item2;
+                values[r * 4 + 2] = last[batch[r]];
+                values[r * 4 + 3] = keys[batch[r]];
+            }
+            statements.Add(new SqlStatement(UpsertHashesText(batch.Length), values));
+        }
+        await session.ExecuteAsync(statements, cancellationToken);
+    }
+
+    private static string UpsertHashesText(int rows) => UpsertHashesTexts.GetOrAdd(rows, count =>
+        "INSERT INTO import_line_hash (resource_type, resource_id, line_hash, version_key) VALUES " +
+        string.Join(", ", Enumerable.Range(0, count).Select(r =>
+            $"({SqlBatchRunner.ParameterName(r * 4)}, {SqlBatchRunner.ParameterName(r * 4 + 1)}, {SqlBatchRunner.ParameterName(r * 4 + 2)}, {SqlBatchRunner.ParameterName(r * 4 + 3)})")) +
+        " ON CONFLICT (resource_type, resource_id) DO UPDATE SET line_hash = excluded.line_hash, version_key = excluded.version_key");
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, string> UpsertHashesTexts = new();
 
     /// <summary>
     /// The writes split so that each resource appears at most once per batch (the batch contract): the n-th line naming

@@ -32,4 +32,15 @@ internal static class ImportSchema
         // One OperationOutcome per refused input line, in line order: the job's error file.
         "CREATE TABLE import_error (job_id {text} NOT NULL, line_number bigint NOT NULL, content text NOT NULL, PRIMARY KEY (job_id, line_number))",
     ];
+
+    /// <summary>
+    /// Schema v5: per resource, the hash of the input line an import last stored it from (or found it unchanged by) and
+    /// the version that line made current. A re-run recognises its unchanged lines by these without parsing them;
+    /// a row whose version was superseded since (any later write) matches nothing.
+    /// </summary>
+    public static IReadOnlyList<string> LineHashStatements(SqlDialect dialect) =>
+    [
+        "CREATE TABLE import_line_hash (resource_type {text} NOT NULL, resource_id {text} NOT NULL, line_hash {text} NOT NULL, version_key bigint NOT NULL, " +
+        "PRIMARY KEY (resource_type, resource_id))",
+    ];
 }

@@ -124,6 +124,8 @@ internal static class SchemaMigrator
             string.Join(";\n", v3.Select(Expand)),
             // v4: bulk $import jobs and their committed chunks (Import/ImportSchema.cs).
             string.Join(";\n", Import.ImportSchema.Statements(dialect).Select(Expand)),
+            // v5: the import's line hashes, so a re-run skips unchanged lines unparsed (Import/ImportSchema.cs).
+            string.Join(";\n", Import.ImportSchema.LineHashStatements(dialect).Select(Expand)),
         ];
 
         string Expand(string statement) => statement.Replace("{text}", dialect.TextType).Replace("{decimal}", dialect.DecimalType);
@@ -131,7 +133,7 @@ internal static class SchemaMigrator
 
     private const string TextPlaceholder = "{text}";
 
-    public static int LatestVersion => 4;
+    public static int LatestVersion => 5;
 
     public static Task MigrateAsync(SqlDialect dialect, CancellationToken cancellationToken) =>
         dialect.RunExclusiveMigrationAsync(async (connection, transaction, ct) =>

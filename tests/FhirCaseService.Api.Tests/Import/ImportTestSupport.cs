@@ -85,14 +85,18 @@ public sealed class ImportTestClient(ServiceHost host)
         $",\"subject\":{{\"reference\":\"Patient/{patientId}\"}},\"effectiveDateTime\":\"2024-03-01\"" +
         $",\"valueQuantity\":{{\"value\":{value.ToString(System.Globalization.CultureInfo.InvariantCulture)},\"unit\":\"%\",\"system\":\"http://unitsofmeasure.org\",\"code\":\"%\"}}}}";
 
-    public async Task<ImportKickOff> KickOffAsync(string body, string contentType = "application/fhir+ndjson", bool respondAsync = true, bool gzip = false,
+    public Task<ImportKickOff> KickOffAsync(string body, string contentType = "application/fhir+ndjson", bool respondAsync = true, bool gzip = false,
+        HttpClient? via = null) =>
+        KickOffAsync(Encoding.UTF8.GetBytes(body), contentType, respondAsync, gzip, via);
+
+    /// <summary>The kick-off with a body of exact bytes (e.g. a line that is not UTF-8).</summary>
+    public async Task<ImportKickOff> KickOffAsync(byte[] bytes, string contentType = "application/fhir+ndjson", bool respondAsync = true, bool gzip = false,
         HttpClient? via = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/$import");
         if (respondAsync)
             request.Headers.Add("Prefer", "respond-async");
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/fhir+json"));
-        var bytes = Encoding.UTF8.GetBytes(body);
         if (gzip)
         {
             using var compressed = new MemoryStream();

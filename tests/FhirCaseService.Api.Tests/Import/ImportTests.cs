@@ -69,6 +69,23 @@ public abstract class ImportTests(ServiceHost host)
     }
 
     [Fact]
+    public async Task A_line_that_is_not_utf8_is_refused_and_the_lines_around_it_are_stored()
+    {
+        var before = NewId("utf8");
+        var after = NewId("utf8");
+        var broken = System.Text.Encoding.UTF8.GetBytes(ImportTestClient.Patient("broken-id", family: "Broken"));
+        broken[broken.AsSpan().IndexOf("broken-id"u8) + 6] = 0xFF;
+        byte[] body = [.. System.Text.Encoding.UTF8.GetBytes(ImportTestClient.Patient(before) + "\n"), .. broken, (byte)'\n',
+            .. System.Text.Encoding.UTF8.GetBytes(ImportTestClient.Patient(after) + "\n")];
+
+        var kickOff = await _client.KickOffAsync(body);
+        var manifest = await _client.WaitForManifestAsync(kickOff.StatusUrl!);
+
+        Assert.Equal((2L, 2L, 0L, 0L), manifest.Output("Patient"));
+        Assert.Equal([2L], (await _client.ErrorsAsync(manifest)).Select(ImportTestClient.LineOf));
+    }
+
+    [Fact]
     public async Task Importing_the_same_file_again_writes_no_new_versions()
     {
         var ids = Enumerable.Range(0, 9).Select(_ => NewId("again")).ToList();
@@ -80,6 +97,69 @@ public abstract class ImportTests(ServiceHost host)
         Assert.Equal((9L, 0L, 0L, 9L), second.Output("Patient"));
         foreach (var id in ids)
             Assert.Equal(1, await _client.VersionsAsync("Patient", id));
+    }
+
+    [Fact]
+    public async Task A_line_imported_before_is_written_again_when_its_resource_changed_since()
+    {
+        var id = NewId("changed");
+        var line = ImportTestClient.Patient(id, family: "Imported");
+        await _client.ImportAsync([line]);
+        using (var put = await _client.Http.PutAsync($"/Patient/{id}", new StringContent(ImportTestClient.Patient(id, family: "Edited"),
+                   System.Text.Encoding.UTF8, "application/fhir+json")))
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+
+        var again = await _client.ImportAsync([line]);
+
+        Assert.Equal((1L, 0L, 1L, 0L), again.Output("Patient"));
+        Assert.Equal(3, await _client.VersionsAsync("Patient", id));
+        using var read = await _client.Http.GetAsync($"/Patient/{id}");
+        Assert.Contains("Imported", await read.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_re_run_stores_a_line_whose_resource_was_deleted_since_or_whose_bytes_differ_and_skips_only_the_same_line()
+    {
+        var deleted = NewId("deleted");
+        var edited = NewId("edited");
+        var same = NewId("same");
+        var respaced = NewId("respaced");
+        var deletedLine = ImportTestClient.Patient(deleted, family: "Kept");
+        var sameLine = ImportTestClient.Patient(same, family: "Same");
+        var respacedLine = ImportTestClient.Patient(respaced, family: "Spaced");
+        await _client.ImportAsync([deletedLine, ImportTestClient.Patient(edited, family: "Before"), sameLine, respacedLine]);
+        using (var delete = await _client.Http.DeleteAsync($"/Patient/{deleted}"))
+            Assert.True(delete.IsSuccessStatusCode, $"DELETE answered {delete.StatusCode}");
+
+        // Same content in other bytes: judged in full, found equal at commit (unchanged, no version), like the same bytes.
+        var again = await _client.ImportAsync([deletedLine, ImportTestClient.Patient(edited, family: "After"), sameLine, " " + respacedLine]);
+
+        var (total, created, updated, unchanged) = again.Output("Patient");
+        Assert.Equal((4L, 2L, 2L), (total, created + updated, unchanged));
+        Assert.Equal((3, 2, 1, 1), (await _client.VersionsAsync("Patient", deleted), await _client.VersionsAsync("Patient", edited),
+            await _client.VersionsAsync("Patient", same), await _client.VersionsAsync("Patient", respaced)));
+        using var read = await _client.Http.GetAsync($"/Patient/{deleted}");
+        Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+        using var readEdited = await _client.Http.GetAsync($"/Patient/{edited}");
+        Assert.Contains("After", await readEdited.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_re_run_whose_earlier_chunk_rewrites_a_resource_writes_its_later_unchanged_line_again()
+    {
+        // Chunks are 7 lines: line 9 is recognised as unchanged from the first run while line 1 (same resource, other
+        // content) may still be committing; whichever wins the race, the last line must end current, as a new version.
+        var id = NewId("race");
+        var fillers = Enumerable.Range(0, 7).Select(_ => ImportTestClient.Patient(NewId("fill"))).ToList();
+        var original = ImportTestClient.Patient(id, family: "Original");
+        await _client.ImportAsync([.. fillers, original]);
+
+        var second = await _client.ImportAsync([ImportTestClient.Patient(id, family: "Interim"), .. fillers, original]);
+
+        Assert.Equal((9L, 0L, 2L, 7L), second.Output("Patient"));
+        Assert.Equal(3, await _client.VersionsAsync("Patient", id));
+        using var read = await _client.Http.GetAsync($"/Patient/{id}");
+        Assert.Contains("Original", await read.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]

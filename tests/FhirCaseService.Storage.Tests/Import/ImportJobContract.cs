@@ -157,6 +157,32 @@ public abstract class ImportJobContract<TBackend> where TBackend : IStoreBackend
     }
 
     [Fact]
+    public async Task A_recorded_line_is_found_unchanged_until_its_resource_is_written_again_and_then_its_chunk_is_stale()
+    {
+        await using var h = await Harness.OpenAsync(_backend);
+        var id = NewJobId();
+        await h.Jobs.CreateAsync(id, Request());
+        await h.Jobs.ClaimNextAsync("runner", Lease);
+        var line = new ImportLineHash("Patient", "hashed", "aa11");
+        await h.Jobs.CommitChunkAsync(id, "runner", Lease,
+            new ImportChunk(1, 2, 20, [Write(h, "hashed", "X"), Write(h, "unhashed", "X")], [], LineHashes: [line]));
+
+        var found = await h.Jobs.FindUnchangedAsync([line, line with { Hash = "bb22" }, new ImportLineHash("Patient", "unhashed", "aa11")]);
+        var versionKey = Assert.Single(found, f => f.Key == ("Patient", "hashed")).Value;
+        var recognised = await h.Jobs.CommitChunkAsync(id, "runner", Lease,
+            new ImportChunk(3, 3, 30, [], [], Unchanged: [new ImportUnchangedLine("Patient", "hashed", versionKey)]));
+        await h.Resources.UpdateAsync(new Patient { Id = "hashed", Name = [new HumanName { Family = "Y" }] });
+
+        Assert.Single(found);
+        Assert.Equal((3L, new ImportTypeCount("Patient", 2, 0, 1)), (recognised!.CommittedLines, recognised.Counts.Single()));
+        Assert.Empty(await h.Jobs.FindUnchangedAsync([line]));
+        await Assert.ThrowsAsync<ImportChunkStaleException>(() => h.Jobs.CommitChunkAsync(id, "runner", Lease,
+            new ImportChunk(4, 5, 50, [Write(h, "after-stale", "Z")], [], Unchanged: [new ImportUnchangedLine("Patient", "hashed", versionKey)])));
+        Assert.Equal(3L, (await h.Jobs.GetAsync(id))!.CommittedLines);
+        Assert.Equal(ReadStatus.NotFound, (await h.Resources.ReadAsync("Patient", "after-stale")).Status);
+    }
+
+    [Fact]
     public async Task Completion_stamps_the_transaction_time_and_cancel_and_expiry_end_the_job()
     {
         await using var h = await Harness.OpenAsync(_backend);
