@@ -76,7 +76,10 @@ public class ServiceHost : IAsyncLifetime
 
     /// <summary>
     /// Kestrel on port 0 must be chosen on the factory that starts the server: a factory derived with
-    /// WithWebHostBuilder falls back to port 5000, and parallel hosts would then collide.
+    /// WithWebHostBuilder falls back to port 5000, and parallel hosts would then collide. The port goes in as the host's
+    /// URL setting, not as UseKestrel(0): that overload rewrites IServerAddressesFeature after the minimal-hosting app has
+    /// started Kestrel on its own thread, and on a loaded machine Kestrel's bind wins the race and the rewrite throws
+    /// "IServerAddressesFeature.Addresses cannot be modified after the server has started" (dotnet/aspnetcore#67714).
     /// </summary>
     private sealed class KestrelFactory : WebApplicationFactory<Program>
     {
@@ -89,12 +92,13 @@ public class ServiceHost : IAsyncLifetime
             _settings = settings;
             _environment = environment;
             _configureHost = configureHost;
-            UseKestrel(0);
+            UseKestrel();
         }
 
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
             builder
+                .UseUrls("http://127.0.0.1:0")
                 .UseEnvironment(_environment)
                 .ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(_settings));
             _configureHost?.Invoke(builder);
