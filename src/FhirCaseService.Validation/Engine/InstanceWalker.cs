@@ -97,7 +97,7 @@ internal sealed class InstanceWalker
                 validator.Validate(visit);
         }
 
-        var definition = element.ContentReference is { } reference ? owner.FindByPath(reference[(reference.IndexOf('#') + 1)..]) ?? element : element;
+        var definition = element.Content;
         // Children written under a choice of several types describe one of them only; the instance's type decides.
         var childrenApply = definition.Children.Count > 0 && !(definition.IsChoice && definition.Types.Count > 1);
         if (childrenApply)
@@ -206,33 +206,40 @@ internal sealed class InstanceWalker
 
     private async ValueTask ValidateChildrenAsync(PocoNode node, ElementSchema parent, StructureSchema owner, InstancePath path, PocoNode resource, ValidationRun run)
     {
-        var byName = new Dictionary<string, List<PocoNode>>(StringComparer.Ordinal);
+        // The instance's children sorted into the parent's compiled name slots; a name without a slot is unknown here.
+        var groups = new List<PocoNode>?[parent.SlotByName.Count];
         foreach (var group in node.Children())
         {
-            if (!parent.ChildrenByName.ContainsKey(group.Name))
+            if (!parent.SlotByName.TryGetValue(group.Name, out var slot))
             {
                 // Text input: the parser has reported it already, with its position.
-                var unknownPath = path.Child(group.Name, 0, repeating: false);
                 if (run.SourceMap is null)
                 {
                     run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Structure,
-                        $"Element '{group.Name}' is not defined for {parent.Path}.", unknownPath, "unknown-element");
+                        $"Element '{group.Name}' is not defined for {parent.Path}.", path.Child(group.Name, 0, repeating: false), "unknown-element");
                 }
                 continue;
             }
             // A null list item ("name": [null]) has no content to check; the parser has reported it.
-            byName[group.Name] = group.Where(item => item.Poco is not null).ToList();
+            var items = new List<PocoNode>();
+            foreach (var item in group)
+            {
+                if (item.Poco is not null)
+                    items.Add(item);
+            }
+            groups[slot] = items;
         }
 
         foreach (var name in ExtensionElements)
         {
-            if (byName.TryGetValue(name, out var extensions))
+            if (parent.SlotByName.TryGetValue(name, out var slot) && groups[slot] is { } extensions)
                 await _extensionPlacement.CheckAsync(node, parent, path, resource, name, extensions, run).ConfigureAwait(false);
         }
 
-        foreach (var child in parent.Children)
+        for (var c = 0; c < parent.Children.Count; c++)
         {
-            var items = byName.GetValueOrDefault(child.Name) ?? None;
+            var child = parent.Children[c];
+            var items = groups[parent.ChildSlots[c]] ?? None;
             if (!child.Cardinality.IsUnconstrained)
                 child.Cardinality.Validate(new SiblingGroup(items.Count, path, run));
             // Slices are checked even when there are no items: a required slice can be missing.
@@ -255,11 +262,9 @@ internal sealed class InstanceWalker
                 var typeName = item.Poco.TypeName;
                 var itemPath = path.Child(child.Name, i, child.Repeats, child.IsChoice ? typeName : null) with { ElementPath = child.Path };
                 run.NoteVisited(itemPath);
-                if (child.Types.Count > 0 && child.TypeFor(typeName) is null)
+                if (!child.TypeChoice.IsUntyped && child.TypeChoice.Resolve(typeName) is null)
                 {
-                    run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Structure,
-                        $"Type {typeName} is not allowed for {child.Path}; allowed: {string.Join(", ", child.Types.Select(t => t.Code))}.", itemPath,
-                        child.Path.StartsWith("Extension.value", StringComparison.Ordinal) ? "extension-value-type" : "type");
+                    child.TypeChoice.ReportNotAllowed(typeName, itemPath, run);
                     continue;
                 }
                 CheckPrimitive(item, itemPath, run);

@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 namespace FhirCaseService.Validation.Schema;
 
 /// <summary>One allowed type of an element: the type code, the profiles the value must meet and, for references, the allowed targets.</summary>
@@ -38,7 +39,10 @@ public sealed class ElementSchema
         IsModifier = isModifier;
         MustSupport = mustSupport;
         SliceName = sliceName;
-        ChildrenByName = children.GroupBy(c => c.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        ChildrenByName = children.GroupBy(c => c.Name, StringComparer.Ordinal).ToFrozenDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        var slots = new Dictionary<string, int>(StringComparer.Ordinal);
+        ChildSlots = children.Select(c => slots.TryGetValue(c.Name, out var slot) ? slot : slots[c.Name] = slots.Count).ToArray();
+        SlotByName = slots.ToFrozenDictionary(StringComparer.Ordinal);
     }
 
     public string Id { get; }
@@ -54,6 +58,31 @@ public sealed class ElementSchema
     public IReadOnlyList<IElementValidator> Validators { get; }
     public IReadOnlyList<ElementSchema> Children { get; }
     public IReadOnlyDictionary<string, ElementSchema> ChildrenByName { get; }
+
+    /// <summary>
+    /// The name table of the element's children, compiled: each distinct child name has a slot, so the walker sorts an
+    /// instance node's children into an array by one lookup each, and a name without a slot is an unknown element.
+    /// </summary>
+    public FrozenDictionary<string, int> SlotByName { get; }
+
+    /// <summary>For each of <see cref="Children"/>, the slot its name has in <see cref="SlotByName"/>.</summary>
+    public IReadOnlyList<int> ChildSlots { get; }
+
+    /// <summary>
+    /// The element a contentReference names, resolved when the schema was compiled (the element itself otherwise): its
+    /// children and types are what the instance node is checked against.
+    /// </summary>
+    public ElementSchema Content => _content ?? this;
+
+    private ElementSchema? _content;
+
+    /// <summary>Links a contentReference to its target; called once by the compiler before the schema is shared.</summary>
+    internal void ResolveContentReference(ElementSchema target)
+    {
+        if (_content is not null)
+            throw new InvalidOperationException($"Element {Id} has its contentReference resolved already.");
+        _content = target;
+    }
     public SlicingSchema? Slicing { get; }
     /// <summary>"#Questionnaire.item": the element's definition is that other element's (recursive structures).</summary>
     public string? ContentReference { get; }
@@ -64,27 +93,11 @@ public sealed class ElementSchema
     /// <summary>Min/max over the element's repetitions under one parent, compiled with the schema.</summary>
     public required Validators.CardinalityValidator Cardinality { get; init; }
 
+    /// <summary>The allowed types compiled into a lookup from instance type to declared type.</summary>
+    public required Validators.TypeChoiceValidator TypeChoice { get; init; }
+
     /// <summary>The declared type the instance type matches, or null when the instance type is not allowed here.</summary>
-    public TypeReference? TypeFor(string instanceType)
-    {
-        foreach (var type in Types)
-        {
-            if (type.Code == instanceType)
-                return type;
-        }
-        foreach (var type in Types)
-        {
-            // Resource and DomainResource accept any resource; System.String and friends are the primitive's own value.
-            // Backbone components carry their path as type name (Observation.component).
-            if (type.Code is "BackboneElement" or "Element" && instanceType.Contains('.', StringComparison.Ordinal))
-                return type;
-            if (type.Code is "Resource" or "DomainResource" && Hl7.Fhir.Model.ModelInfo.IsKnownResource(instanceType))
-                return type;
-            if (type.Code.StartsWith("http://hl7.org/fhirpath/System.", StringComparison.Ordinal))
-                return type;
-        }
-        return null;
-    }
+    public TypeReference? TypeFor(string instanceType) => TypeChoice.Resolve(instanceType);
 }
 
 public enum SlicingRules { Open, Closed, OpenAtEnd }
@@ -93,8 +106,40 @@ public enum DiscriminatorKind { Value, Pattern, Type, Profile, Exists }
 
 public sealed record Discriminator(DiscriminatorKind Kind, string Path);
 
-/// <summary>How an element's repetitions are divided into named slices.</summary>
-public sealed record SlicingSchema(IReadOnlyList<Discriminator> Discriminators, SlicingRules Rules, bool Ordered, IReadOnlyList<ElementSchema> Slices);
+/// <summary>One slice with its discriminators compiled; no tests: every repetition belongs to it (first come, first served).</summary>
+public sealed record CompiledSlice(ElementSchema Element, IReadOnlyList<Slicing.DiscriminatorTest> Tests);
+
+/// <summary>How an element's repetitions are divided into named slices, with the tests that assign them compiled.</summary>
+public sealed class SlicingSchema
+{
+    public SlicingSchema(IReadOnlyList<Discriminator> discriminators, SlicingRules rules, bool ordered, IReadOnlyList<CompiledSlice> compiledSlices)
+    {
+        Discriminators = discriminators;
+        Rules = rules;
+        Ordered = ordered;
+        CompiledSlices = compiledSlices;
+        Slices = compiledSlices.Select(s => s.Element).ToList();
+        SliceNames = string.Join(", ", Slices.Select(s => s.SliceName));
+        // Slicing by extension url alone (the usual extension slicing): a repetition finds its slice by one table lookup.
+        if (compiledSlices.Count > 0 && compiledSlices.All(s => s.Tests is [Slicing.ExtensionUrlTest]))
+        {
+            var byUrl = new Dictionary<string, int>(StringComparer.Ordinal);
+            for (var i = 0; i < compiledSlices.Count; i++)
+                byUrl.TryAdd(((Slicing.ExtensionUrlTest)compiledSlices[i].Tests[0]).Url, i);
+            SliceByUrl = byUrl.ToFrozenDictionary(StringComparer.Ordinal);
+        }
+    }
+
+    public IReadOnlyList<Discriminator> Discriminators { get; }
+    public SlicingRules Rules { get; }
+    public bool Ordered { get; }
+    public IReadOnlyList<CompiledSlice> CompiledSlices { get; }
+    public IReadOnlyList<ElementSchema> Slices { get; }
+    /// <summary>"a, b, c": the slice names as messages list them.</summary>
+    public string SliceNames { get; }
+    /// <summary>For slicing by extension url only: the index of the (first) slice for each url.</summary>
+    public FrozenDictionary<string, int>? SliceByUrl { get; }
+}
 
 /// <summary>Where an extension may be used (StructureDefinition.context): an element path or type, another extension's URL, or a FHIRPath expression.</summary>
 public enum ExtensionContextKind { Element, Extension, FhirPath }
@@ -104,21 +149,13 @@ public sealed record ExtensionContext(ExtensionContextKind Kind, string Expressi
 /// <summary>A compiled StructureDefinition.</summary>
 public sealed class StructureSchema
 {
-    private readonly Dictionary<string, ElementSchema> _byPath;
-
-    public StructureSchema(string canonical, string? version, string type, string kind, ElementSchema root, IEnumerable<ElementSchema> allElements)
+    public StructureSchema(string canonical, string? version, string type, string kind, ElementSchema root)
     {
         Canonical = canonical;
         Version = version;
         Type = type;
         Kind = kind;
         Root = root;
-        _byPath = new Dictionary<string, ElementSchema>(StringComparer.Ordinal);
-        foreach (var element in allElements)
-        {
-            if (element.SliceName is null)
-                _byPath.TryAdd(element.Path, element);
-        }
     }
 
     public string Canonical { get; }
@@ -134,7 +171,4 @@ public sealed class StructureSchema
 
     /// <summary>For an extension definition: FHIRPath conditions on the element that carries it (contextInvariant).</summary>
     public IReadOnlyList<string> ContextInvariants { get; init; } = [];
-
-    /// <summary>Finds the element a contentReference ("#Questionnaire.item") points to.</summary>
-    public ElementSchema? FindByPath(string path) => _byPath.GetValueOrDefault(path);
 }

@@ -58,6 +58,7 @@ public static class SchemaCompiler
 
         var all = new List<ElementSchema>();
         var compiledRoot = Build(root, all, definition.Url ?? "", isSlice: false);
+        ResolveContentReferences(all);
         var kind = definition.Kind?.ToString() switch
         {
             "Resource" => "resource",
@@ -65,7 +66,7 @@ public static class SchemaCompiler
             "PrimitiveType" => "primitive-type",
             _ => "logical",
         };
-        return new StructureSchema(definition.Url ?? "", definition.Version, definition.Type ?? root.Path, kind, compiledRoot, all)
+        return new StructureSchema(definition.Url ?? "", definition.Version, definition.Type ?? root.Path, kind, compiledRoot)
         {
             Contexts = definition.Context
                 .Where(c => !string.IsNullOrEmpty(c.Expression))
@@ -89,16 +90,7 @@ public static class SchemaCompiler
         SlicingSchema? slicing = null;
         if (definition.Slicing is { } slicingDefinition && draft.Slices.Count > 0)
         {
-            slicing = new SlicingSchema(
-                slicingDefinition.Discriminator.Select(d => new Discriminator(ToKind(d.Type), d.Path ?? "$this")).ToList(),
-                slicingDefinition.Rules switch
-                {
-                    ElementDefinition.SlicingRules.Closed => SlicingRules.Closed,
-                    ElementDefinition.SlicingRules.OpenAtEnd => SlicingRules.OpenAtEnd,
-                    _ => SlicingRules.Open,
-                },
-                slicingDefinition.Ordered ?? false,
-                draft.Slices.Select(s => Build(s, all, canonical, isSlice: true)).ToList());
+            slicing = SlicingBuilder.Build(slicingDefinition, draft.Slices.Select(s => Build(s, all, canonical, isSlice: true)).ToList());
         }
         var types = definition.Type.Select(t => new TypeReference(
             t.Code ?? "",
@@ -115,19 +107,31 @@ public static class SchemaCompiler
             definition.ContentReference, definition.IsModifier ?? false, definition.MustSupport ?? false, definition.SliceName)
         {
             Cardinality = CardinalityBuilder.Build(definition, min, max, canonical, isSlice),
+            TypeChoice = new Validators.TypeChoiceValidator(draft.Path, types),
         };
         all.Add(schema);
         return schema;
     }
 
-    private static DiscriminatorKind ToKind(ElementDefinition.DiscriminatorType? type) => type switch
+    /// <summary>
+    /// contentReference ("#Questionnaire.item") resolved once, to the element of the same snapshot with that path: a
+    /// recursive structure becomes a link back up the tree. A reference to a path the snapshot lacks stays unresolved
+    /// and the element is checked as written.
+    /// </summary>
+    private static void ResolveContentReferences(List<ElementSchema> all)
     {
-        ElementDefinition.DiscriminatorType.Pattern => DiscriminatorKind.Pattern,
-        ElementDefinition.DiscriminatorType.Type => DiscriminatorKind.Type,
-        ElementDefinition.DiscriminatorType.Profile => DiscriminatorKind.Profile,
-        ElementDefinition.DiscriminatorType.Exists => DiscriminatorKind.Exists,
-        _ => DiscriminatorKind.Value,
-    };
+        var byPath = new Dictionary<string, ElementSchema>(StringComparer.Ordinal);
+        foreach (var element in all)
+        {
+            if (element.SliceName is null)
+                byPath.TryAdd(element.Path, element);
+        }
+        foreach (var element in all)
+        {
+            if (element.ContentReference is { } reference && byPath.TryGetValue(reference[(reference.IndexOf('#') + 1)..], out var target))
+                element.ResolveContentReference(target);
+        }
+    }
 
     private static string AggregationLiteral(ElementDefinition.AggregationMode mode) => mode switch
     {

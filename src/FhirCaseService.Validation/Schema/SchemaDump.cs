@@ -72,12 +72,20 @@ public static class SchemaDump
         return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
     }
 
-    private static void WriteElement(Utf8JsonWriter writer, ElementSchema element)
+    /// <param name="discriminatorTests">For a slice: the compiled tests that assign a repetition to it.</param>
+    private static void WriteElement(Utf8JsonWriter writer, ElementSchema element, IReadOnlyList<Slicing.DiscriminatorTest>? discriminatorTests = null)
     {
         writer.WriteStartObject();
         writer.WriteString("id", element.Id);
         writer.WriteString("path", element.Path);
         WriteIfNotNull(writer, "sliceName", element.SliceName);
+        if (discriminatorTests is not null)
+        {
+            writer.WriteStartArray("discriminatorTests");
+            foreach (var test in discriminatorTests)
+                WriteCompiled(writer, test, "Test", depth: 0);
+            writer.WriteEndArray();
+        }
         writer.WriteString("cardinality", element.Cardinality.Text);
         if (element.IsModifier)
             writer.WriteBoolean("isModifier", true);
@@ -113,8 +121,8 @@ public static class SchemaDump
             writer.WriteString("rules", slicing.Rules.ToString());
             writer.WriteBoolean("ordered", slicing.Ordered);
             writer.WriteStartArray("slices");
-            foreach (var slice in slicing.Slices)
-                WriteElement(writer, slice);
+            foreach (var slice in slicing.CompiledSlices)
+                WriteElement(writer, slice.Element, slice.Tests);
             writer.WriteEndArray();
             writer.WriteEndObject();
         }
@@ -143,12 +151,15 @@ public static class SchemaDump
         writer.WriteEndObject();
     }
 
-    private static void WriteValidator(Utf8JsonWriter writer, IElementValidator validator, int depth)
+    private static void WriteValidator(Utf8JsonWriter writer, IElementValidator validator, int depth) => WriteCompiled(writer, validator, "Validator", depth);
+
+    /// <summary>A compiled validator or test: its kind (the class name less <paramref name="suffix"/>) and its fields.</summary>
+    private static void WriteCompiled(Utf8JsonWriter writer, object compiled, string suffix, int depth)
     {
         writer.WriteStartObject();
-        var name = validator.GetType().Name;
-        writer.WriteString("kind", name.EndsWith("Validator", StringComparison.Ordinal) && name.Length > "Validator".Length ? name[..^"Validator".Length] : name);
-        WriteFields(writer, validator, depth);
+        var name = compiled.GetType().Name;
+        writer.WriteString("kind", name.EndsWith(suffix, StringComparison.Ordinal) && name.Length > suffix.Length ? name[..^suffix.Length] : name);
+        WriteFields(writer, compiled, depth);
         writer.WriteEndObject();
     }
 
@@ -224,6 +235,10 @@ public static class SchemaDump
             case Base fhirValue:
                 using (var document = JsonDocument.Parse(FhirSerialization.ToJsonBytes(fhirValue)))
                     document.RootElement.WriteTo(writer);
+                return;
+            // How the path is followed is what compilation decided about it.
+            case Slicing.DiscriminatorPath path:
+                writer.WriteStringValue(path.Path is "$this" or "" ? "self" : (path.IsDirect ? "children: " : "fhirpath: ") + path.Path);
                 return;
             case IElementValidator nested:
                 WriteValidator(writer, nested, depth);

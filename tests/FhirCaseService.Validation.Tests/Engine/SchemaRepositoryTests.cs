@@ -32,6 +32,51 @@ public sealed class SchemaRepositoryTests
         Assert.True(schema.Root.ChildrenByName["link"].Cardinality.IsUnconstrained);
     }
 
+    [Fact]
+    public async Task ContentReference_is_resolved_at_compile_time_to_the_element_it_names()
+    {
+        var schema = (await EngineTestSupport.Validator.Schemas.GetAsync("http://hl7.org/fhir/StructureDefinition/Questionnaire")).Schema!;
+
+        var item = schema.Root.ChildrenByName["item"];
+        var nested = item.ChildrenByName["item"];
+        Assert.Equal("#Questionnaire.item", nested.ContentReference);
+        Assert.Same(item, nested.Content);
+        Assert.Same(item, item.Content);
+    }
+
+    [Fact]
+    public async Task Type_choice_is_compiled_into_a_lookup_with_the_wildcards_of_the_definitions()
+    {
+        var observation = (await EngineTestSupport.Validator.Schemas.GetAsync("http://hl7.org/fhir/StructureDefinition/Observation")).Schema!;
+        var bundle = (await EngineTestSupport.Validator.Schemas.GetAsync("http://hl7.org/fhir/StructureDefinition/Bundle")).Schema!;
+
+        var value = observation.Root.ChildrenByName["value"].TypeChoice;
+        Assert.Equal("Quantity", value.Resolve("Quantity")?.Code);
+        Assert.Null(value.Resolve("Reference"));
+        Assert.False(value.IsUntyped);
+        var component = observation.Root.ChildrenByName["component"].TypeChoice;
+        Assert.Equal("BackboneElement", component.Resolve("Observation.component")?.Code);
+        var resource = bundle.Root.ChildrenByName["entry"].ChildrenByName["resource"].TypeChoice;
+        Assert.Equal("Resource", resource.Resolve("Patient")?.Code);
+        Assert.Null(resource.Resolve("HumanName"));
+        Assert.True(observation.Root.TypeChoice.IsUntyped);
+    }
+
+    [Fact]
+    public async Task Slicing_discriminators_are_compiled_into_tests_per_slice()
+    {
+        var schema = (await EngineTestSupport.Validator.Schemas.GetAsync(EngineTestSupport.Profiles + "fhircase-mrd")).Schema!;
+
+        var extensions = schema.Root.ChildrenByName["extension"].Slicing!;
+        Assert.NotNull(extensions.SliceByUrl);
+        Assert.Equal(0, extensions.SliceByUrl!["https://fhircase.example.org/fhir/StructureDefinition/mrd-limit-of-detection"]);
+        var category = schema.Root.ChildrenByName["category"].Slicing!;
+        Assert.Null(category.SliceByUrl);
+        var laboratory = Assert.Single(category.CompiledSlices, s => s.Element.SliceName == "laboratory");
+        var test = Assert.IsType<FhirCaseService.Validation.Schema.Slicing.ExpectedValueTest>(Assert.Single(laboratory.Tests));
+        Assert.IsType<FhirCaseService.Validation.Schema.Validators.PatternValidator>(test.Expected);
+    }
+
     [Theory]
     [InlineData(-1, null)]
     [InlineData(2, 1)]
