@@ -128,14 +128,15 @@ public sealed class NotReportedTests
     }
 
     [Fact]
-    public void Unreported_relapse_sites_keep_the_required_site_extension_marked_absent()
+    public void Unreported_relapse_sites_keep_the_required_site_extension_coded_not_reported()
     {
         var bundle = Convert(With(root => Patient(root)["relapses"]![0]!["sites"] = "not-reported"));
 
         var site = Single<Observation>(bundle, "-relapse-1").GetExtensions($"{Base}/StructureDefinition/relapse-site").Single();
 
-        Assert.True(MarkedAbsent((CodeableConcept)site.Value));
-        Assert.Empty(((CodeableConcept)site.Value).Coding);
+        var coding = ((CodeableConcept)site.Value).Coding.Single();
+        Assert.Equal($"{Base}/CodeSystem/fhircase-relapse-site", coding.System);
+        Assert.Equal("not-reported", coding.Code);
     }
 
     [Fact]
