@@ -108,13 +108,13 @@ public sealed class MapperTests
     }
 
     [Fact]
-    public void Follow_up_in_relapse_marks_its_relapse_site_absent()
+    public void Follow_up_in_relapse_codes_its_relapse_site_not_reported()
     {
         var bundle = Convert(With(root => Patient(root)["followUp"]!["diseaseStatus"] = "relapse"));
         var followUp = Single<Observation>(bundle, "-follow-up");
 
         var site = Assert.Single(followUp.Extension, e => e.Url == $"{Base}/StructureDefinition/relapse-site");
-        Assert.Equal("unknown", site.Value.Extension.Single().Value.ToString());
+        Assert.Equal("not-reported", ((CodeableConcept)site.Value).Coding.Single().Code);
     }
 
     [Fact]

@@ -102,8 +102,8 @@ public sealed class NotReportedTests
         var observation = Single<Observation>(bundle, "-mrd");
         var limit = observation.GetExtensionValue<Quantity>($"{Base}/StructureDefinition/mrd-limit-of-detection");
 
-        Assert.True(MarkedAbsent(observation.Method));
-        Assert.Empty(observation.Method.Coding);
+        Assert.Equal("not-reported", observation.Method.Coding.Single().Code);
+        Assert.Equal($"{Base}/CodeSystem/fhircase-mrd-method", observation.Method.Coding.Single().System);
         Assert.Null(limit.Value);
         Assert.True(MarkedAbsent(limit));
     }
@@ -128,24 +128,25 @@ public sealed class NotReportedTests
     }
 
     [Fact]
-    public void Unreported_relapse_sites_keep_the_required_site_extension_marked_absent()
+    public void Unreported_relapse_sites_keep_the_required_site_extension_coded_not_reported()
     {
         var bundle = Convert(With(root => Patient(root)["relapses"]![0]!["sites"] = "not-reported"));
 
         var site = Single<Observation>(bundle, "-relapse-1").GetExtensions($"{Base}/StructureDefinition/relapse-site").Single();
 
-        Assert.True(MarkedAbsent((CodeableConcept)site.Value));
-        Assert.Empty(((CodeableConcept)site.Value).Coding);
+        var coding = ((CodeableConcept)site.Value).Coding.Single();
+        Assert.Equal($"{Base}/CodeSystem/fhircase-relapse-site", coding.System);
+        Assert.Equal("not-reported", coding.Code);
     }
 
     [Fact]
-    public void Unreported_follow_up_status_leaves_the_condition_clinical_status_absent()
+    public void Unreported_follow_up_status_leaves_the_condition_clinical_status_out()
     {
         var bundle = Convert(With(root => Patient(root)["followUp"]!["diseaseStatus"] = "not-reported"));
 
         var condition = Single<Condition>(bundle, "-diagnosis");
 
-        Assert.True(MarkedAbsent(condition.ClinicalStatus));
+        Assert.Null(condition.ClinicalStatus);
         Assert.Null(Single<Observation>(bundle, "-follow-up").Value);
     }
 }

@@ -52,6 +52,12 @@ internal static class Codes
 
     public static readonly Coding RelapsePhase = Snomed("263855007", "Relapse phase");
 
+    /// <summary>The relapse-site concept for a site the source does not report (the extension's binding is required).</summary>
+    public static readonly Coding RelapseSiteNotReported = new(FhirCaseCanonicals.CodeSystems.RelapseSite, "not-reported", "Not reported");
+
+    /// <summary>The MRD-method concept for a method the source does not report (Observation.method is required, bound required).</summary>
+    public static readonly Coding MrdMethodNotReported = new(FhirCaseCanonicals.CodeSystems.MrdMethod, "not-reported", "Not reported");
+
     public static Coding RelapseSite(string inputCode) => inputCode switch
     {
         "marrow" => new Coding(FhirCaseCanonicals.CodeSystems.RelapseSite, "marrow", "Bone marrow"),
@@ -88,6 +94,9 @@ internal static class Codes
         "both" => Snomed("51440002", "Right and left"),
         _ => throw new ArgumentOutOfRangeException(nameof(inputCode), inputCode, "not a laterality of the input format"),
     };
+
+    /// <summary>Our concept for an intent the source does not report, included in the treatment-intent ValueSet.</summary>
+    public static readonly Coding TreatmentIntentNotReported = new(Concepts, "intent-not-reported", "Treatment intent not reported");
 
     public static Coding TreatmentIntent(string inputCode) => inputCode switch
     {

@@ -131,15 +131,15 @@ internal sealed class PatientMapper
         _ => "B-cell precursor",
     };
 
-    /// <summary>The condition's clinical status is what the last follow-up says; unknown when that is not reported.</summary>
-    private CodeableConcept ClinicalStatusAtLastFollowUp() => _patient.FollowUp?.DiseaseStatus is { IsReported: true } status
+    /// <summary>The condition's clinical status is what the last follow-up says; left out when that is not reported (optional in core, and condition-clinical has no "unknown").</summary>
+    private CodeableConcept? ClinicalStatusAtLastFollowUp() => _patient.FollowUp?.DiseaseStatus is { IsReported: true } status
         ? Codes.Concept(status.Value switch
         {
             "CR" or "CRi" => Codes.ClinicalRemission,
             "relapse" => Codes.ClinicalRelapse,
             _ => Codes.ClinicalActive,
         })
-        : Absent.Marked(new CodeableConcept());
+        : null;
 
     private Observation DiseaseStatus(Fact<PartialDate> date, Fact<string> status)
     {
@@ -169,7 +169,7 @@ internal sealed class PatientMapper
             foreach (var site in sites)
                 observation.Extension.Add(new Extension(Extensions.RelapseSite, Codes.Concept(Codes.RelapseSite(site))));
         else
-            observation.Extension.Add(new Extension(Extensions.RelapseSite, Absent.Marked(new CodeableConcept())));
+            observation.Extension.Add(new Extension(Extensions.RelapseSite, Codes.Concept(Codes.RelapseSiteNotReported)));
         Add(key, observation, Profiles.DiseaseStatus,
             Illustrative(relapse.Path + ".number", relapse.Path + ".date", relapse.Path + ".sites"), $"relapse {relapse.Number}{On(relapse.Date)}");
 
@@ -299,7 +299,7 @@ internal sealed class PatientMapper
             Subject = PatientReference,
             Effective = new FhirDateTime(date.ToString()),
             BodySite = Codes.Concept(Codes.BoneMarrow),
-            Method = mrd.Method.TryGetValue(out var method) ? Codes.Concept(Codes.MrdMethod(method)) : Absent.Marked(new CodeableConcept()),
+            Method = mrd.Method.TryGetValue(out var method) ? Codes.Concept(Codes.MrdMethod(method)) : Codes.Concept(Codes.MrdMethodNotReported),
             Value = mrd.Percent.Value is decimal percent
                 ? Percent(percent)
                 : Codes.Concept(Codes.NotDetected),
@@ -349,7 +349,7 @@ internal sealed class PatientMapper
             ReasonReference = course.ForRelapses.Order().Select(n => Reference(RelapseKey(n))).ToList(),
         };
         procedure.Extension.Add(new Extension(Extensions.TreatmentIntent,
-            course.Intent.TryGetValue(out var intent) ? Codes.Concept(Codes.TreatmentIntent(intent)) : Absent.Marked(new CodeableConcept())));
+            course.Intent.TryGetValue(out var intent) ? Codes.Concept(Codes.TreatmentIntent(intent)) : Codes.Concept(Codes.TreatmentIntentNotReported)));
         if (course.DoseGy.TryGetValue(out var dose))
             procedure.Extension.Add(new Extension(Extensions.RadiationDose, new Quantity { Value = dose, Unit = "Gy", System = CodeSystems.Ucum, Code = "Gy" }));
         Add(RadiotherapyKey(number), procedure, Profiles.Radiotherapy, Illustrative(course.Path), $"radiotherapy course {number}");
@@ -379,9 +379,9 @@ internal sealed class PatientMapper
             return;
         var observation = DiseaseStatus(followUp.LastContactDate, followUp.DiseaseStatus);
         // The profile asks every relapse status for its site (fhircase-status-2); the follow-up states the status only,
-        // the sites belong to the relapse itself, so here they are marked absent rather than copied or guessed.
+        // the sites belong to the relapse itself, so here they are coded "not reported" rather than copied or guessed.
         if (followUp.DiseaseStatus is { IsReported: true, Value: "relapse" })
-            observation.Extension.Add(new Extension(Extensions.RelapseSite, Absent.Marked(new CodeableConcept())));
+            observation.Extension.Add(new Extension(Extensions.RelapseSite, Codes.Concept(Codes.RelapseSiteNotReported)));
         Add(Key("Observation", "follow-up"), observation, Profiles.DiseaseStatus,
             Illustrative(followUp.Path + ".lastContactDate", followUp.Path + ".diseaseStatus"), $"last follow-up{On(followUp.LastContactDate)}");
     }

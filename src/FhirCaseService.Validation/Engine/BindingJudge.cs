@@ -33,9 +33,21 @@ internal static class BindingJudge
                 $"Binding not checked: {reason}.", pending.Path, rule);
             return;
         }
+        if (pending.HasNoCoding)
+        {
+            // No coding at all, whatever text or extensions the concept carries: a required binding wants a code, an
+            // extensible one asks for it (the reference validator's rule; it makes no exception for data-absent-reason).
+            if (pending.Strength == BindingStrengthChecked.Required)
+                run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.CodeInvalid,
+                    $"No code provided, and a code is required from ValueSet {pending.ValueSet}.", pending.Path, rule);
+            else
+                run.Report(OperationOutcome.IssueSeverity.Warning, OperationOutcome.IssueType.CodeInvalid,
+                    $"No code provided, and a code should be provided from ValueSet {pending.ValueSet}; the binding is extensible.", pending.Path, rule);
+            return;
+        }
         if (verdicts.Count == 0)
         {
-            // A CodeableConcept with only text: acceptable for an extensible binding, not for a required one.
+            // Codings without codes beside text: acceptable for an extensible binding, not for a required one.
             if (pending.Strength == BindingStrengthChecked.Required)
                 run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.CodeInvalid,
                     $"A code from ValueSet {pending.ValueSet} is required; only text was given.", pending.Path, rule);

@@ -32,6 +32,50 @@ public sealed class BindingTests
         Assert.False(result.HasErrors);
     }
 
+    private const string DataAbsent = """{ "extension": [{ "url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason", "valueCode": "unknown" }] }""";
+
+    [Theory]
+    [InlineData("""{ "text": "active" }""")]
+    [InlineData(DataAbsent)]
+    public async Task CodeableConcept_without_coding_under_a_required_binding_is_an_error(string concept)
+    {
+        var json = $$"""{ "resourceType": "Condition", "clinicalStatus": {{concept}}, "subject": { "reference": "Patient/p" } }""";
+
+        var issue = EngineTestSupport.Single(await EngineTestSupport.ValidateJsonAsync(json), "binding-required");
+
+        Assert.Equal(OperationOutcome.IssueSeverity.Error, issue.Severity);
+        Assert.Equal(OperationOutcome.IssueType.CodeInvalid, issue.Code);
+        Assert.Equal("Condition.clinicalStatus", issue.Location.Expression);
+        Assert.StartsWith("No code provided", issue.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{ "text": "high" }""")]
+    [InlineData(DataAbsent)]
+    public async Task CodeableConcept_without_coding_under_an_extensible_binding_is_a_warning(string concept)
+    {
+        var json = $$"""{ "resourceType": "Observation", "status": "final", "code": { "text": "x" }, "interpretation": [{{concept}}] }""";
+
+        var result = await EngineTestSupport.ValidateJsonAsync(json);
+
+        var issue = EngineTestSupport.Single(result, "binding-extensible");
+        Assert.Equal(OperationOutcome.IssueSeverity.Warning, issue.Severity);
+        Assert.Equal("Observation.interpretation[0]", issue.Location.Expression);
+        Assert.DoesNotContain(result.Issues, i => i.Rule == "binding-required");
+    }
+
+    [Theory]
+    [InlineData("""{ "text": "mild" }""")]
+    [InlineData(DataAbsent)]
+    public async Task CodeableConcept_without_coding_under_a_preferred_binding_is_not_reported(string concept)
+    {
+        var json = $$"""{ "resourceType": "Condition", "severity": {{concept}}, "subject": { "reference": "Patient/p" } }""";
+
+        var result = await EngineTestSupport.ValidateJsonAsync(json);
+
+        Assert.DoesNotContain(result.Issues, i => i.Rule is "binding-required" or "binding-extensible");
+    }
+
     [Fact]
     public async Task Code_outside_a_core_required_value_set_in_json_is_reported_once_per_rule()
     {

@@ -10,6 +10,9 @@ public sealed record PendingBinding(string ValueSet, BindingStrengthChecked Stre
 {
     /// <summary>The value is a bare code (a code element), whose code system the ValueSet must supply.</summary>
     public bool IsBareCode { get; init; }
+
+    /// <summary>The value is a CodeableConcept with no coding at all (only text, only extensions, or nothing).</summary>
+    public bool HasNoCoding { get; init; }
 }
 
 /// <summary>
@@ -35,6 +38,7 @@ public sealed class BindingValidator : IElementValidator
         var codes = new List<(string?, string)>();
         var hasText = false;
         var isBareCode = false;
+        var hasNoCoding = false;
         switch (visit.Node.Poco)
         {
             // Read raw: a partial parse result may hold a wrong-shaped coding or a number where a code belongs.
@@ -43,6 +47,7 @@ public sealed class BindingValidator : IElementValidator
                     if (RawElements.Text(coding, "code") is { } code)
                         codes.Add((RawElements.Text(coding, "system"), code));
                 hasText = RawElements.Text(concept, "text") is not null;
+                hasNoCoding = !RawElements.Many<Coding>(concept, "coding").Any();
                 break;
             case Coding coding when RawElements.Text(coding, "code") is { } code:
                 codes.Add((RawElements.Text(coding, "system"), code));
@@ -55,8 +60,10 @@ public sealed class BindingValidator : IElementValidator
                 isBareCode = true;
                 break;
         }
-        if (codes.Count == 0 && !hasText)
+        // A present CodeableConcept without any coding is judged even with neither text nor value (say, only a
+        // data-absent-reason extension): the reference validator asks it for a code from the ValueSet all the same.
+        if (codes.Count == 0 && !hasText && !hasNoCoding)
             return;
-        visit.Run.PendingBindings.Add(new PendingBinding(ValueSet, Strength, codes, visit.Path, hasText) { IsBareCode = isBareCode });
+        visit.Run.PendingBindings.Add(new PendingBinding(ValueSet, Strength, codes, visit.Path, hasText) { IsBareCode = isBareCode, HasNoCoding = hasNoCoding });
     }
 }
