@@ -63,6 +63,18 @@ public sealed class CohortSummaryTests
     }
 
     [Fact]
+    public void A_relapse_after_hsct_whose_site_is_not_reported_is_not_isolated_extramedullary()
+    {
+        // The converter codes the unreported site with our "not-reported" concept; that is no site, not an extramedullary one.
+        var bundle = TestRecords.Convert(TestRecords.With(root => TestRecords.Patient(root)["relapses"]![2]!["sites"] = "not-reported"));
+
+        var summary = CohortSummaryCalculator.Compute(ResourceSet.FromBundle(bundle));
+
+        Assert.Empty(summary.IsolatedExtramedullaryRelapsesAfterHsct);
+        Assert.True(summary.PerPatient.Single().RelapseAfterHsct);
+    }
+
+    [Fact]
     public void Mrd_detected_after_ino_does_not_count_as_mrd_negative()
     {
         var bundle = TestRecords.Convert(TestRecords.With(root => TestRecords.Patient(root)["responseAssessments"]![0]!["mrd"]!["result"] = 0.2));

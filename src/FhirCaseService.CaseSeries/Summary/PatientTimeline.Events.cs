@@ -56,11 +56,7 @@ internal sealed partial class PatientTimeline
 
     private TimelineEvent RelapseEvent((Observation Observation, DateOnly Date, int? Number) relapse)
     {
-        var sites = relapse.Observation.Extension
-            .Where(e => e.Url == FhirCaseCanonicals.Extensions.RelapseSite)
-            .Select(e => e.Value).OfType<CodeableConcept>()
-            .SelectMany(c => c.Coding)
-            .ToList();
+        var sites = ReportedSiteCodings(relapse.Observation);
         var extramedullary = sites.Count > 0 && sites.All(s => s.Code != "marrow");
         var siteText = string.Join(", ", sites.Select(s => s.Display ?? s.Code));
         var onRelapse = _antigens.Where(a => a.Focus.Any(f => ReferenceEquals(_resources.Resolve(f), relapse.Observation))).ToList();

@@ -153,13 +153,21 @@ internal sealed partial class PatientTimeline
     private (Observation Observation, DateOnly? Date)? LastStatus() =>
         _statuses.Count == 0 ? null : _statuses.Where(s => s.Date is not null).DefaultIfEmpty(_statuses[^1]).Last();
 
-    private static IReadOnlyList<string> Sites(Observation relapse) => relapse.Extension
+    private static IReadOnlyList<string> Sites(Observation relapse) => ReportedSiteCodings(relapse)
+        .Select(c => c.Code)
+        .OfType<string>()
+        .ToList();
+
+    /// <summary>
+    /// The relapse's sites as coded, without our "not-reported" concept: a relapse whose site the source does not report
+    /// has no known site, so it counts neither as a marrow nor as an extramedullary relapse.
+    /// </summary>
+    private static List<Coding> ReportedSiteCodings(Observation relapse) => relapse.Extension
         .Where(e => e.Url == FhirCaseCanonicals.Extensions.RelapseSite)
         .Select(e => e.Value)
         .OfType<CodeableConcept>()
         .SelectMany(c => c.Coding)
-        .Select(c => c.Code)
-        .OfType<string>()
+        .Where(c => !(c.System == Codes.RelapseSiteNotReported.System && c.Code == Codes.RelapseSiteNotReported.Code))
         .ToList();
 
     /// <summary>Relapses after HSCT at extramedullary sites only, with the radiotherapy that treated them and the status at last follow-up.</summary>

@@ -98,7 +98,7 @@ public sealed class ImportProtocolTests : IAsyncLifetime
     public async Task Polling_waits_as_long_as_retry_after_says_and_shows_the_servers_progress()
     {
         Write("a.ndjson", Patient("a"));
-        _script.StatusAnswers.Enqueue(ScriptedExport.InProgress("40% (2 of 5 chunks)", retryAfterSeconds: 1));
+        _script.StatusAnswers.Enqueue(ScriptedExport.InProgress("40% (2 of 5 chunks)", retryAfterSeconds: 3));
         _script.StatusAnswers.Enqueue(ScriptedExport.InProgress("80% (4 of 5 chunks)"));
         _script.Output.Add(("Patient", 1));
 
@@ -107,8 +107,10 @@ public sealed class ImportProtocolTests : IAsyncLifetime
         Assert.True(run.ExitCode == 0, run.Error);
         var polls = _server.RequestsTo(ScriptedImport.StatusPath).Where(r => r.Method == "GET").ToList();
         Assert.Equal(3, polls.Count);
-        Assert.True(polls[1].At - polls[0].At >= TimeSpan.FromSeconds(0.9), $"second poll after {(polls[1].At - polls[0].At).TotalSeconds} s");
-        Assert.True(polls[2].At - polls[1].At < TimeSpan.FromSeconds(0.9), "without Retry-After the --poll-interval applies");
+        // Retry-After (3 s) against --poll-interval (0.05 s): far enough apart that a loaded CI machine's scheduling
+        // delays cannot blur them.
+        Assert.True(polls[1].At - polls[0].At >= TimeSpan.FromSeconds(2.9), $"second poll after {(polls[1].At - polls[0].At).TotalSeconds} s");
+        Assert.True(polls[2].At - polls[1].At < TimeSpan.FromSeconds(2), $"without Retry-After the --poll-interval applies; third poll after {(polls[2].At - polls[1].At).TotalSeconds} s");
         Assert.Contains("import job in progress: 40% (2 of 5 chunks)", run.Error);
         Assert.Contains("import job in progress: 80% (4 of 5 chunks)", run.Error);
     }
