@@ -17,11 +17,28 @@ internal static class BindingJudge
             var verdicts = new List<TerminologyVerdict>(pending.Codes.Count);
             foreach (var (system, code) in pending.Codes)
                 verdicts.Add(await run.Terminology.CheckAsync(pending.ValueSet, system, code, cancellationToken).ConfigureAwait(false));
-            Judge(run, pending, verdicts);
+            var maxVerdicts = await MaxValueSetVerdictsAsync(run, pending, verdicts, cancellationToken).ConfigureAwait(false);
+            Judge(run, pending, verdicts, maxVerdicts);
         }
     }
 
-    private static void Judge(ValidationRun run, PendingBinding pending, List<TerminologyVerdict> verdicts)
+    /// <summary>
+    /// An extensible binding with a maximum ValueSet whose codes missed the bound set: each code's membership in the
+    /// maximum set; null when that question does not arise.
+    /// </summary>
+    private static async ValueTask<List<TerminologyVerdict>?> MaxValueSetVerdictsAsync(ValidationRun run, PendingBinding pending,
+        List<TerminologyVerdict> verdicts, CancellationToken cancellationToken)
+    {
+        if (pending.MaxValueSet is not { } maxValueSet || pending.Strength != BindingStrengthChecked.Extensible || pending.Codes.Count == 0
+            || verdicts.Exists(v => v.Membership is CodeMembership.Member or CodeMembership.NotChecked))
+            return null;
+        var maxVerdicts = new List<TerminologyVerdict>(pending.Codes.Count);
+        foreach (var (system, code) in pending.Codes)
+            maxVerdicts.Add(await run.Terminology.CheckAsync(maxValueSet, system, code, cancellationToken).ConfigureAwait(false));
+        return maxVerdicts;
+    }
+
+    private static void Judge(ValidationRun run, PendingBinding pending, List<TerminologyVerdict> verdicts, List<TerminologyVerdict>? maxVerdicts)
     {
         if (verdicts.Exists(v => v.Membership == CodeMembership.Member))
             return;
@@ -40,6 +57,10 @@ internal static class BindingJudge
             if (pending.Strength == BindingStrengthChecked.Required)
                 run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.CodeInvalid,
                     $"No code provided, and a code is required from ValueSet {pending.ValueSet}.", pending.Path, rule);
+            // With a maximum ValueSet the extensible binding is a rule: some code from the maximum set must be given.
+            else if (pending.MaxValueSet is { } maxValueSet)
+                run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.CodeInvalid,
+                    $"No code provided, and a code must be provided from the maximum ValueSet {maxValueSet} (the binding to {pending.ValueSet} is extensible).", pending.Path, MaxRule);
             else
                 run.Report(OperationOutcome.IssueSeverity.Warning, OperationOutcome.IssueType.CodeInvalid,
                     $"No code provided, and a code should be provided from ValueSet {pending.ValueSet}; the binding is extensible.", pending.Path, rule);
@@ -65,8 +86,21 @@ internal static class BindingJudge
         }
         else
         {
-            run.Report(OperationOutcome.IssueSeverity.Warning, OperationOutcome.IssueType.CodeInvalid,
-                $"Code {codes} is not in ValueSet {pending.ValueSet}; the binding is extensible, so use a code from it when one fits.", pending.Path, rule);
+            var outsideMaximum = maxVerdicts is not null && !maxVerdicts.Exists(v => v.Membership != CodeMembership.NotMember);
+            if (outsideMaximum)
+                run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.CodeInvalid,
+                    $"Code {codes} is not in the maximum ValueSet {pending.MaxValueSet}, the widest set this extensible binding allows.", pending.Path, MaxRule);
+            else if (maxVerdicts?.Find(v => v.Membership == CodeMembership.NotChecked) is { Reason: { Length: > 0 } maxReason })
+                run.Report(OperationOutcome.IssueSeverity.Information, OperationOutcome.IssueType.Informational,
+                    $"Maximum ValueSet not checked: {maxReason}.", pending.Path, MaxRule);
+            // The reference validator asks a CodeableConcept to use the bound set even when a maximum set exists; a Coding or
+            // a code under a maximum set is judged by that set alone.
+            if (pending.IsConcept || pending.MaxValueSet is null)
+                run.Report(OperationOutcome.IssueSeverity.Warning, OperationOutcome.IssueType.CodeInvalid,
+                    $"Code {codes} is not in ValueSet {pending.ValueSet}; the binding is extensible, so use a code from it when one fits.", pending.Path, rule);
         }
     }
+
+    /// <summary>The rule name of the maximum-ValueSet check on an extensible binding.</summary>
+    public const string MaxRule = "binding-max";
 }

@@ -24,6 +24,9 @@ public sealed class PatternBuilder : IValidatorBuilder
 
 public sealed class BindingBuilder : IValidatorBuilder
 {
+    /// <summary>R4's extension on ElementDefinition.binding naming the widest ValueSet an extensible binding allows.</summary>
+    public const string MaxValueSetExtension = "http://hl7.org/fhir/StructureDefinition/elementdefinition-maxValueSet";
+
     public IEnumerable<IElementValidator> Build(ElementDefinition element)
     {
         if (element.Binding is not { ValueSet: { } valueSet } binding)
@@ -31,11 +34,19 @@ public sealed class BindingBuilder : IValidatorBuilder
         return binding.Strength switch
         {
             BindingStrength.Required => [new BindingValidator(BindingStrengthChecked.Required, valueSet)],
-            BindingStrength.Extensible => [new BindingValidator(BindingStrengthChecked.Extensible, valueSet)],
+            BindingStrength.Extensible => [new BindingValidator(BindingStrengthChecked.Extensible, valueSet, MaxValueSet(binding))],
             // Preferred and example bindings are guidance, not rules.
             _ => [],
         };
     }
+
+    /// <summary>The extension's canonical (valueCanonical in R4; a uri or string is read the same way).</summary>
+    private static string? MaxValueSet(ElementDefinition.ElementDefinitionBindingComponent binding) =>
+        binding.GetExtension(MaxValueSetExtension)?.Value switch
+        {
+            PrimitiveType { JsonValue: string canonical } when canonical.Length > 0 => canonical,
+            _ => null,
+        };
 }
 
 public sealed class InvariantBuilder : IValidatorBuilder

@@ -13,6 +13,15 @@ public sealed record PendingBinding(string ValueSet, BindingStrengthChecked Stre
 
     /// <summary>The value is a CodeableConcept with no coding at all (only text, only extensions, or nothing).</summary>
     public bool HasNoCoding { get; init; }
+
+    /// <summary>The value is a CodeableConcept (rather than a Coding, a Quantity or a bare code).</summary>
+    public bool IsConcept { get; init; }
+
+    /// <summary>
+    /// The binding's maximum ValueSet (the elementdefinition-maxValueSet extension), for extensible bindings only: a code
+    /// outside the bound ValueSet is then allowed only from this one.
+    /// </summary>
+    public string? MaxValueSet { get; init; }
 }
 
 /// <summary>
@@ -21,17 +30,26 @@ public sealed record PendingBinding(string ValueSet, BindingStrengthChecked Stre
 /// </summary>
 public sealed class BindingValidator : IElementValidator
 {
-    public BindingValidator(BindingStrengthChecked strength, string valueSet)
+    public BindingValidator(BindingStrengthChecked strength, string valueSet, string? maxValueSet = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(valueSet);
         Strength = strength;
-        // A canonical may carry |version; local terminology holds one version per URL.
-        var bar = valueSet.IndexOf('|');
-        ValueSet = bar < 0 ? valueSet : valueSet[..bar];
+        ValueSet = WithoutVersion(valueSet);
+        MaxValueSet = string.IsNullOrEmpty(maxValueSet) ? null : WithoutVersion(maxValueSet);
     }
 
     public BindingStrengthChecked Strength { get; }
     public string ValueSet { get; }
+
+    /// <summary>The extensible binding's maximum ValueSet, or null when the binding has none.</summary>
+    public string? MaxValueSet { get; }
+
+    /// <summary>A canonical may carry |version; local terminology holds one version per URL.</summary>
+    private static string WithoutVersion(string canonical)
+    {
+        var bar = canonical.IndexOf('|');
+        return bar < 0 ? canonical : canonical[..bar];
+    }
 
     public void Validate(in ElementVisit visit)
     {
@@ -39,6 +57,7 @@ public sealed class BindingValidator : IElementValidator
         var hasText = false;
         var isBareCode = false;
         var hasNoCoding = false;
+        var isConcept = false;
         switch (visit.Node.Poco)
         {
             // Read raw: a partial parse result may hold a wrong-shaped coding or a number where a code belongs.
@@ -48,6 +67,7 @@ public sealed class BindingValidator : IElementValidator
                         codes.Add((RawElements.Text(coding, "system"), code));
                 hasText = RawElements.Text(concept, "text") is not null;
                 hasNoCoding = !RawElements.Many<Coding>(concept, "coding").Any();
+                isConcept = true;
                 break;
             case Coding coding when RawElements.Text(coding, "code") is { } code:
                 codes.Add((RawElements.Text(coding, "system"), code));
@@ -64,6 +84,12 @@ public sealed class BindingValidator : IElementValidator
         // data-absent-reason extension): the reference validator asks it for a code from the ValueSet all the same.
         if (codes.Count == 0 && !hasText && !hasNoCoding)
             return;
-        visit.Run.PendingBindings.Add(new PendingBinding(ValueSet, Strength, codes, visit.Path, hasText) { IsBareCode = isBareCode, HasNoCoding = hasNoCoding });
+        visit.Run.PendingBindings.Add(new PendingBinding(ValueSet, Strength, codes, visit.Path, hasText) 
+        {
+            IsBareCode = isBareCode,
+            HasNoCoding = hasNoCoding,
+            IsConcept = isConcept,
+            MaxValueSet = MaxValueSet,
+        });
     }
 }
