@@ -129,7 +129,14 @@ public static class SlicingBuilder
                 current = extensionSlice;
                 continue;
             }
-            if (segment.Contains('(', StringComparison.Ordinal) || !current.ChildrenByName.TryGetValue(segment, out var next))
+            if (segment.Contains('(', StringComparison.Ordinal))
+                return null;
+            // A path that steps through a sliced element reads the element's mandatory slice, where the expected value
+            // lives (R4 bp: component slices discriminated by code.coding.code, fixed only in coding:SBPCode), as
+            // the reference validator's discriminator walk does.
+            if (current.Slicing?.Slices.FirstOrDefault(s => s.Min > 0) is { } mandatorySlice)
+                current = mandatorySlice;
+            if (!current.ChildrenByName.TryGetValue(segment, out var next))
                 return null;
             current = next;
         }
