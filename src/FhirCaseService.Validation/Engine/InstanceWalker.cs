@@ -57,6 +57,7 @@ internal sealed class InstanceWalker
             ReportDefinitionProblem(lookup, path, run);
             applicable.Add(lookup);
         }
+        await AddImpliedProfileAsync(resource, path, run, applicable).ConfigureAwait(false);
 
         // A profile's snapshot carries every rule of the core definition it derives from, so a complete profile
         // replaces the core pass (the same walk twice would only find the same issues again).
@@ -75,6 +76,22 @@ internal sealed class InstanceWalker
             await ValidateElementAsync(node, lookup.Schema!.Root, lookup.Schema, path, node, run).ConfigureAwait(false);
         if (resource is Bundle)
             BundleRules.Check(node, path, run);
+    }
+
+    /// <summary>
+    /// A profile the specification requires because of the resource's content (a vital sign's profile), applied like a
+    /// declared one and signposted as the reference validator does, unless the resource already declares it.
+    /// </summary>
+    private async ValueTask AddImpliedProfileAsync(Resource resource, InstancePath path, ValidationRun run, List<SchemaLookup> applicable)
+    {
+        if (ImpliedProfiles.For(resource) is not { } implied || applicable.Exists(l => l.Schema!.Canonical == implied.Profile))
+            return;
+        var lookup = await _schemas.GetAsync(implied.Profile).ConfigureAwait(false);
+        if (lookup.Schema is null || lookup.Schema.Type != resource.TypeName)
+            return;
+        run.Report(OperationOutcome.IssueSeverity.Information, OperationOutcome.IssueType.Informational, implied.Reason, path, "profile-implied");
+        ReportDefinitionProblem(lookup, path, run);
+        applicable.Add(lookup);
     }
 
     /// <summary>A profile whose snapshot could only partly be generated is applied as far as it goes, and said so once.</summary>
