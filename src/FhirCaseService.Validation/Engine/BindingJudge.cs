@@ -44,6 +44,8 @@ internal static class BindingJudge
             return;
         var codes = string.Join(", ", pending.Codes.Select(c => c.System is null ? $"'{c.Code}'" : $"{c.System}|{c.Code}"));
         var rule = pending.Strength == BindingStrengthChecked.Required ? "binding-required" : "binding-extensible";
+        // Findings of an additional binding say so: the element's primary binding may be met or another ValueSet.
+        var valueSet = pending.IsAdditional ? $"{pending.ValueSet} (an additional binding)" : pending.ValueSet;
         if (verdicts.Find(v => v.Membership == CodeMembership.NotChecked) is { Reason: { } reason } && reason.Length > 0)
         {
             run.Report(OperationOutcome.IssueSeverity.Information, OperationOutcome.IssueType.Informational,
@@ -56,14 +58,14 @@ internal static class BindingJudge
             // extensible one asks for it (the reference validator's rule; it makes no exception for data-absent-reason).
             if (pending.Strength == BindingStrengthChecked.Required)
                 run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.CodeInvalid,
-                    $"No code provided, and a code is required from ValueSet {pending.ValueSet}.", pending.Path, rule);
+                    $"No code provided, and a code is required from ValueSet {valueSet}.", pending.Path, rule);
             // With a maximum ValueSet the extensible binding is a rule: some code from the maximum set must be given.
             else if (pending.MaxValueSet is { } maxValueSet)
                 run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.CodeInvalid,
-                    $"No code provided, and a code must be provided from the maximum ValueSet {maxValueSet} (the binding to {pending.ValueSet} is extensible).", pending.Path, MaxRule);
+                    $"No code provided, and a code must be provided from the maximum ValueSet {maxValueSet} (the binding to {valueSet} is extensible).", pending.Path, MaxRule);
             else
                 run.Report(OperationOutcome.IssueSeverity.Warning, OperationOutcome.IssueType.CodeInvalid,
-                    $"No code provided, and a code should be provided from ValueSet {pending.ValueSet}; the binding is extensible.", pending.Path, rule);
+                    $"No code provided, and a code should be provided from ValueSet {valueSet}; the binding is extensible.", pending.Path, rule);
             return;
         }
         if (verdicts.Count == 0)
@@ -71,7 +73,7 @@ internal static class BindingJudge
             // Codings without codes beside text: acceptable for an extensible binding, not for a required one.
             if (pending.Strength == BindingStrengthChecked.Required)
                 run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.CodeInvalid,
-                    $"A code from ValueSet {pending.ValueSet} is required; only text was given.", pending.Path, rule);
+                    $"A code from ValueSet {valueSet} is required; only text was given.", pending.Path, rule);
             return;
         }
         if (pending.Strength == BindingStrengthChecked.Required)
@@ -80,9 +82,9 @@ internal static class BindingJudge
             // reference validator reports as a finding of its own before the membership one.
             if (pending.IsBareCode)
                 run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.CodeInvalid,
-                    $"The code system of {codes} cannot be determined: ValueSet {pending.ValueSet} holds no such code in any of its code systems.", pending.Path, "binding-system");
+                    $"The code system of {codes} cannot be determined: ValueSet {valueSet} holds no such code in any of its code systems.", pending.Path, "binding-system");
             run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.CodeInvalid,
-                $"Code {codes} is not in ValueSet {pending.ValueSet}, which this element requires.", pending.Path, rule);
+                $"Code {codes} is not in ValueSet {valueSet}, which this element requires.", pending.Path, rule);
         }
         else
         {
@@ -97,7 +99,7 @@ internal static class BindingJudge
             // a code under a maximum set is judged by that set alone.
             if (pending.IsConcept || pending.MaxValueSet is null)
                 run.Report(OperationOutcome.IssueSeverity.Warning, OperationOutcome.IssueType.CodeInvalid,
-                    $"Code {codes} is not in ValueSet {pending.ValueSet}; the binding is extensible, so use a code from it when one fits.", pending.Path, rule);
+                    $"Code {codes} is not in ValueSet {valueSet}; the binding is extensible, so use a code from it when one fits.", pending.Path, rule);
         }
     }
 

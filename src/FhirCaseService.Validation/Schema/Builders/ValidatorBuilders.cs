@@ -27,17 +27,59 @@ public sealed class BindingBuilder : IValidatorBuilder
     /// <summary>R4's extension on ElementDefinition.binding naming the widest ValueSet an extensible binding allows.</summary>
     public const string MaxValueSetExtension = "http://hl7.org/fhir/StructureDefinition/elementdefinition-maxValueSet";
 
+    /// <summary>
+    /// R5's additional bindings carried into R4 profiles: the cross-version extension and the HL7 tools extension name
+    /// the same structure (purpose, valueSet, usage).
+    /// </summary>
+    public static readonly string[] AdditionalBindingExtensions =
+    [
+        "http://hl7.org/fhir/5.0/StructureDefinition/extension-ElementDefinition.binding.additional",
+        "http://hl7.org/fhir/tools/StructureDefinition/additional-binding",
+    ];
+
     public IEnumerable<IElementValidator> Build(ElementDefinition element)
     {
-        if (element.Binding is not { ValueSet: { } valueSet } binding)
-            return [];
-        return binding.Strength switch
+        if (element.Binding is not { } binding)
+            yield break;
+        if (binding.ValueSet is { Length: > 0 } valueSet)
         {
-            BindingStrength.Required => [new BindingValidator(BindingStrengthChecked.Required, valueSet)],
-            BindingStrength.Extensible => [new BindingValidator(BindingStrengthChecked.Extensible, valueSet, MaxValueSet(binding))],
-            // Preferred and example bindings are guidance, not rules.
-            _ => [],
-        };
+            switch (binding.Strength)
+            {
+                case BindingStrength.Required:
+                    yield return new BindingValidator(BindingStrengthChecked.Required, valueSet);
+                    break;
+                case BindingStrength.Extensible:
+                    yield return new BindingValidator(BindingStrengthChecked.Extensible, valueSet, MaxValueSet(binding));
+                    break;
+                // Preferred and example bindings are guidance, not rules.
+            }
+        }
+        foreach (var additional in AdditionalBindings(binding))
+            yield return additional;
+    }
+
+    /// <summary>
+    /// Additional bindings whose purpose makes them a rule, as the reference validator reads them: maximum and required
+    /// are required bindings, extensible an extensible one; the others (preferred, candidate, ui, ...) are guidance.
+    /// One restricted by a usage context is not applied: which data a usage selects is not decided here.
+    /// </summary>
+    private static IEnumerable<BindingValidator> AdditionalBindings(ElementDefinition.ElementDefinitionBindingComponent binding)
+    {
+        foreach (var extension in binding.Extension.Where(e => AdditionalBindingExtensions.Contains(e.Url)))
+        {
+            var purpose = (extension.GetExtension("purpose")?.Value as PrimitiveType)?.JsonValue as string;
+            var valueSet = (extension.GetExtension("valueSet")?.Value as PrimitiveType)?.JsonValue as string;
+            if (string.IsNullOrEmpty(valueSet) || extension.Extension.Any(e => e.Url == "usage"))
+                continue;
+            BindingStrengthChecked? strength = purpose switch
+            {
+                "required" or "maximum" => BindingStrengthChecked.Required,
+                "extensible" => BindingStrengthChecked.Extensible,
+                _ => null,
+            };
+            if (strength is { } checkedStrength)
+                yield return new BindingValidator(checkedStrength, valueSet) { IsAdditional = true };
+        }
     }
 
     /// <summary>The extension's canonical (valueCanonical in R4; a uri or string is read the same way).</summary>

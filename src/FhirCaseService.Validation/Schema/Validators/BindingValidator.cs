@@ -22,6 +22,9 @@ public sealed record PendingBinding(string ValueSet, BindingStrengthChecked Stre
     /// outside the bound ValueSet is then allowed only from this one.
     /// </summary>
     public string? MaxValueSet { get; init; }
+
+    /// <summary>The binding is an additional binding of the element, not its primary one.</summary>
+    public bool IsAdditional { get; init; }
 }
 
 /// <summary>
@@ -43,6 +46,9 @@ public sealed class BindingValidator : IElementValidator
 
     /// <summary>The extensible binding's maximum ValueSet, or null when the binding has none.</summary>
     public string? MaxValueSet { get; }
+
+    /// <summary>The binding is one of the element's additional bindings (R5's binding.additional), not its primary one.</summary>
+    public bool IsAdditional { get; init; }
 
     /// <summary>A canonical may carry |version; local terminology holds one version per URL.</summary>
     private static string WithoutVersion(string canonical)
@@ -90,6 +96,7 @@ public sealed class BindingValidator : IElementValidator
             HasNoCoding = hasNoCoding,
             IsConcept = isConcept,
             MaxValueSet = MaxValueSet,
+            IsAdditional = IsAdditional,
         });
     }
 }

@@ -1,0 +1,98 @@
+using FhirCaseService.Conformance;
+using Hl7.Fhir.Model;
+using Task = System.Threading.Tasks.Task;
+
+namespace FhirCaseService.Validation.Tests.Engine;
+
+/// <summary>
+/// R5's additional bindings written into R4 profiles (the cross-version extension and the HL7 tools extension): a
+/// required or maximum one is a rule, an extensible one a warning, one limited by a usage context is not applied.
+/// </summary>
+public sealed class AdditionalBindingTests
+{
+    private const string Profile = "http://example.org/fhir/StructureDefinition/additionally-bound-observation";
+    private const string CrossVersion = "http://hl7.org/fhir/5.0/StructureDefinition/extension-ElementDefinition.binding.additional";
+    private const string Tools = "http://hl7.org/fhir/tools/StructureDefinition/additional-binding";
+
+    private static readonly Lazy<FhirValidator> SharedValidator = new(Create);
+
+    private static string Additional(string url, string purpose, string valueSet, string usage = "") => $$"""
+        { "url": "{{url}}", "extension": [ { "url": "purpose", "valueCode": "{{purpose}}" },
+          { "url": "valueSet", "valueCanonical": "{{valueSet}}" }{{usage}} ] }
+        """;
+
+    private static FhirValidator Create()
+    {
+        var directory = Directory.CreateTempSubdirectory("fhircase-additional-binding-");
+        File.WriteAllText(Path.Combine(directory.FullName, "CodeSystem-shades.json"), """
+            { "resourceType": "CodeSystem", "url": "http://example.org/fhir/CodeSystem/shades", "status": "draft", "content": "complete",
+              "concept": [ { "code": "red" }, { "code": "pink" }, { "code": "blue" } ] }
+            """);
+        File.WriteAllText(Path.Combine(directory.FullName, "ValueSet-warm.json"), """
+            { "resourceType": "ValueSet", "url": "http://example.org/fhir/ValueSet/warm", "status": "draft",
+              "compose": { "include": [ { "system": "http://example.org/fhir/CodeSystem/shades", "concept": [ { "code": "red" }, { "code": "pink" } ] } ] } }
+            """);
+        File.WriteAllText(Path.Combine(directory.FullName, "ValueSet-red.json"), """
+            { "resourceType": "ValueSet", "url": "http://example.org/fhir/ValueSet/red", "status": "draft",
+              "compose": { "include": [ { "system": "http://example.org/fhir/CodeSystem/shades", "concept": [ { "code": "red" } ] } ] } }
+            """);
+        var usage = """, { "url": "usage", "valueUsageContext": { "code": { "system": "http://terminology.hl7.org/CodeSystem/usage-context-type", "code": "focus" }, "valueCodeableConcept": { "text": "x" } } }""";
+        File.WriteAllText(Path.Combine(directory.FullName, "StructureDefinition-additionally-bound-observation.json"), $$"""
+            {
+              "resourceType": "StructureDefinition", "url": "{{Profile}}", "name": "AdditionallyBoundObservation", "status": "draft",
+              "fhirVersion": "4.0.1", "kind": "resource", "abstract": false, "type": "Observation",
+              "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Observation", "derivation": "constraint",
+              "differential": { "element": [
+                { "id": "Observation", "path": "Observation" },
+                { "id": "Observation.code", "path": "Observation.code",
+                  "binding": { "strength": "example", "valueSet": "http://hl7.org/fhir/ValueSet/observation-codes",
+                    "extension": [ {{Additional(CrossVersion, "required", "http://example.org/fhir/ValueSet/warm")}},
+                                   {{Additional(Tools, "extensible", "http://example.org/fhir/ValueSet/red")}},
+                                   {{Additional(CrossVersion, "required", "http://example.org/fhir/ValueSet/red", usage)}},
+                                   {{Additional(Tools, "candidate", "http://example.org/fhir/ValueSet/red")}} ] } }
+              ] }
+            }
+            """);
+        return new FhirValidator(ConformanceContext.CreateBuilder().AddPackage(directory.FullName).Build());
+    }
+
+    private static Task<ValidationResult> ValidateCodeAsync(string code) =>
+        SharedValidator.Value.ValidateAsync($$"""
+            {
+              "resourceType": "Observation",
+              "meta": { "profile": [ "{{Profile}}" ] },
+              "status": "final",
+              "code": { "coding": [ { "system": "http://example.org/fhir/CodeSystem/shades", "code": "{{code}}" } ] }
+            }
+            """, ResourceFormat.Json);
+
+    [Fact]
+    public async Task Code_in_every_additional_value_set_gives_no_binding_finding()
+    {
+        var result = await ValidateCodeAsync("red");
+
+        Assert.DoesNotContain(result.Issues, i => i.Rule is "binding-required" or "binding-extensible");
+    }
+
+    [Fact]
+    public async Task Code_outside_an_extensible_additional_binding_is_a_warning_naming_it()
+    {
+        var result = await ValidateCodeAsync("pink");
+
+        var issue = EngineTestSupport.Single(result, "binding-extensible");
+        Assert.Equal(OperationOutcome.IssueSeverity.Warning, issue.Severity);
+        Assert.Contains("http://example.org/fhir/ValueSet/red (an additional binding)", issue.Message, StringComparison.Ordinal);
+        EngineTestSupport.AssertNoErrors(result);
+    }
+
+    [Fact]
+    public async Task Code_outside_a_required_additional_binding_is_an_error_on_the_element()
+    {
+        var result = await ValidateCodeAsync("blue");
+
+        var issue = EngineTestSupport.Single(result, "binding-required");
+        Assert.Equal(OperationOutcome.IssueSeverity.Error, issue.Severity);
+        Assert.Equal("Observation.code", issue.Location.Expression);
+        Assert.Contains("http://example.org/fhir/ValueSet/warm (an additional binding)", issue.Message, StringComparison.Ordinal);
+    }
+}
