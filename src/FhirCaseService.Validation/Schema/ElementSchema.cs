@@ -4,8 +4,8 @@ namespace FhirCaseService.Validation.Schema;
 /// <summary>One allowed type of an element: the type code, the profiles the value must meet and, for references, the allowed targets.</summary>
 public sealed record TypeReference(string Code, IReadOnlyList<string> Profiles, IReadOnlyList<string> TargetProfiles)
 {
-    /// <summary>ElementDefinition.type.aggregation of a Reference: how its target may be held ("contained", "bundled", "referenced"); empty: any way.</summary>
-    public IReadOnlyList<string> Aggregation { get; init; } = [];
+    /// <summary>For a Reference: its targetProfiles and aggregation compiled (null for any other type).</summary>
+    public Validators.ReferenceValidator? Reference { get; init; }
 
     public bool IsResource => Code is "Resource" or "DomainResource" || Hl7.Fhir.Model.ModelInfo.IsKnownResource(Code);
 }

@@ -97,7 +97,7 @@ public static class SchemaCompiler
             t.Profile.OfType<string>().ToList(),
             t.TargetProfile.OfType<string>().ToList())
         {
-            Aggregation = t.Aggregation.OfType<ElementDefinition.AggregationMode>().Select(AggregationLiteral).ToList(),
+            Reference = ReferenceBuilder.Build(t),
         }).ToList();
         var max = definition.Max is null or "*" ? (int?)null : int.Parse(definition.Max, System.Globalization.CultureInfo.InvariantCulture);
         var min = definition.Min ?? 0;
@@ -132,11 +132,4 @@ public static class SchemaCompiler
                 element.ResolveContentReference(target);
         }
     }
-
-    private static string AggregationLiteral(ElementDefinition.AggregationMode mode) => mode switch
-    {
-        ElementDefinition.AggregationMode.Contained => "contained",
-        ElementDefinition.AggregationMode.Bundled => "bundled",
-        _ => "referenced",
-    };
 }

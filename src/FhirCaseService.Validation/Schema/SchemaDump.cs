@@ -138,8 +138,8 @@ public static class SchemaDump
 
     private static void WriteType(Utf8JsonWriter writer, TypeReference type)
     {
-        // A type without profiles or targets is written as its code alone: most elements have one such type.
-        if (type.Profiles.Count == 0 && type.TargetProfiles.Count == 0)
+        // A type without profiles, targets or aggregation is written as its code alone: most elements have one such type.
+        if (type.Profiles.Count == 0 && type.TargetProfiles.Count == 0 && type.Reference is null or { IsUnconstrained: true })
         {
             writer.WriteStringValue(type.Code);
             return;
@@ -147,7 +147,16 @@ public static class SchemaDump
         writer.WriteStartObject();
         writer.WriteString("code", type.Code);
         WriteStrings(writer, "profiles", type.Profiles);
-        WriteStrings(writer, "targetProfiles", type.TargetProfiles);
+        // A Reference's targets are written as compiled (core types, profiles, aggregation), which includes the list itself.
+        if (type.Reference is { IsUnconstrained: false } reference)
+        {
+            writer.WritePropertyName("reference");
+            WriteCompiled(writer, reference, "Validator", depth: 0);
+        }
+        else
+        {
+            WriteStrings(writer, "targetProfiles", type.TargetProfiles);
+        }
         writer.WriteEndObject();
     }
 
