@@ -166,9 +166,6 @@ public sealed class StructureSchema
     public string Kind { get; }
     public ElementSchema Root { get; }
 
-    /// <summary>For an extension definition: where it may be used (empty: no restriction stated).</summary>
-    public IReadOnlyList<ExtensionContext> Contexts { get; init; } = [];
-
-    /// <summary>For an extension definition: FHIRPath conditions on the element that carries it (contextInvariant).</summary>
-    public IReadOnlyList<string> ContextInvariants { get; init; } = [];
+    /// <summary>For an extension definition: where it may be used (context and contextInvariant), compiled; null for other types.</summary>
+    public Validators.ExtensionContextValidator? Placement { get; init; }
 }

@@ -66,17 +66,10 @@ public static class SchemaCompiler
             "PrimitiveType" => "primitive-type",
             _ => "logical",
         };
-        return new StructureSchema(definition.Url ?? "", definition.Version, definition.Type ?? root.Path, kind, compiledRoot)
+        var type = definition.Type ?? root.Path;
+        return new StructureSchema(definition.Url ?? "", definition.Version, type, kind, compiledRoot)
         {
-            Contexts = definition.Context
-                .Where(c => !string.IsNullOrEmpty(c.Expression))
-                .Select(c => new ExtensionContext(c.Type switch
-                {
-                    StructureDefinition.ExtensionContextType.Extension => ExtensionContextKind.Extension,
-                    StructureDefinition.ExtensionContextType.Fhirpath => ExtensionContextKind.FhirPath,
-                    _ => ExtensionContextKind.Element,
-                }, c.Expression!)).ToList(),
-            ContextInvariants = definition.ContextInvariant.OfType<string>().Where(i => i.Trim().Length > 0).ToList(),
+            Placement = ExtensionContextBuilder.Build(definition, type),
         };
     }
 

@@ -46,24 +46,10 @@ public static class SchemaDump
             WriteIfNotNull(writer, "version", schema.Version);
             writer.WriteString("type", schema.Type);
             writer.WriteString("kind", schema.Kind);
-            if (schema.Contexts.Count > 0)
+            if (schema.Placement is { } placement)
             {
-                writer.WriteStartArray("contexts");
-                foreach (var context in schema.Contexts)
-                {
-                    writer.WriteStartObject();
-                    writer.WriteString("kind", context.Kind.ToString());
-                    writer.WriteString("expression", context.Expression);
-                    writer.WriteEndObject();
-                }
-                writer.WriteEndArray();
-            }
-            if (schema.ContextInvariants.Count > 0)
-            {
-                writer.WriteStartArray("contextInvariants");
-                foreach (var invariant in schema.ContextInvariants)
-                    writer.WriteStringValue(invariant);
-                writer.WriteEndArray();
+                writer.WritePropertyName("placement");
+                WriteCompiled(writer, placement, "Validator", depth: 0);
             }
             writer.WritePropertyName("root");
             WriteElement(writer, schema.Root);
