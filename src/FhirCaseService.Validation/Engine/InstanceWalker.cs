@@ -1,6 +1,7 @@
 using FhirCaseService.Validation.Instance;
 using FhirCaseService.Validation.Primitives;
 using FhirCaseService.Validation.Schema;
+using FhirCaseService.Validation.Schema.Validators;
 using Hl7.Fhir.Model;
 
 namespace FhirCaseService.Validation.Engine;
@@ -18,14 +19,12 @@ internal sealed class InstanceWalker
 
     private readonly SchemaRepository _schemas;
     private readonly SliceMatcher _slices;
-    private readonly ReferenceChecker _references;
     private readonly ExtensionPlacement _extensionPlacement;
 
     public InstanceWalker(SchemaRepository schemas)
     {
         _schemas = schemas;
         _slices = new SliceMatcher(this);
-        _references = new ReferenceChecker(_slices, schemas);
         _extensionPlacement = new ExtensionPlacement(schemas);
     }
 
@@ -139,7 +138,7 @@ internal sealed class InstanceWalker
         if (type is null)
             return;
         if (poco is ResourceReference resourceReference)
-            await _references.CheckAsync(resourceReference, type, path, resource, run).ConfigureAwait(false);
+            await (type.Reference ?? ReferenceValidator.Unconstrained).ValidateAsync(resourceReference, path, resource, run, _slices).ConfigureAwait(false);
         if (type.Profiles.Count > 0)
         {
             foreach (var profile in await ChooseProfileAsync(node, type.Profiles, path, resource, run).ConfigureAwait(false))

@@ -4,8 +4,8 @@ namespace FhirCaseService.Validation.Schema;
 /// <summary>One allowed type of an element: the type code, the profiles the value must meet and, for references, the allowed targets.</summary>
 public sealed record TypeReference(string Code, IReadOnlyList<string> Profiles, IReadOnlyList<string> TargetProfiles)
 {
-    /// <summary>ElementDefinition.type.aggregation of a Reference: how its target may be held ("contained", "bundled", "referenced"); empty: any way.</summary>
-    public IReadOnlyList<string> Aggregation { get; init; } = [];
+    /// <summary>For a Reference: its targetProfiles and aggregation compiled (null for any other type).</summary>
+    public Validators.ReferenceValidator? Reference { get; init; }
 
     public bool IsResource => Code is "Resource" or "DomainResource" || Hl7.Fhir.Model.ModelInfo.IsKnownResource(Code);
 }
@@ -166,9 +166,6 @@ public sealed class StructureSchema
     public string Kind { get; }
     public ElementSchema Root { get; }
 
-    /// <summary>For an extension definition: where it may be used (empty: no restriction stated).</summary>
-    public IReadOnlyList<ExtensionContext> Contexts { get; init; } = [];
-
-    /// <summary>For an extension definition: FHIRPath conditions on the element that carries it (contextInvariant).</summary>
-    public IReadOnlyList<string> ContextInvariants { get; init; } = [];
+    /// <summary>For an extension definition: where it may be used (context and contextInvariant), compiled; null for other types.</summary>
+    public Validators.ExtensionContextValidator? Placement { get; init; }
 }

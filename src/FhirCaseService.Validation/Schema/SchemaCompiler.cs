@@ -66,17 +66,10 @@ public static class SchemaCompiler
             "PrimitiveType" => "primitive-type",
             _ => "logical",
         };
-        return new StructureSchema(definition.Url ?? "", definition.Version, definition.Type ?? root.Path, kind, compiledRoot)
+        var type = definition.Type ?? root.Path;
+        return new StructureSchema(definition.Url ?? "", definition.Version, type, kind, compiledRoot)
         {
-            Contexts = definition.Context
-                .Where(c => !string.IsNullOrEmpty(c.Expression))
-                .Select(c => new ExtensionContext(c.Type switch
-                {
-                    StructureDefinition.ExtensionContextType.Extension => ExtensionContextKind.Extension,
-                    StructureDefinition.ExtensionContextType.Fhirpath => ExtensionContextKind.FhirPath,
-                    _ => ExtensionContextKind.Element,
-                }, c.Expression!)).ToList(),
-            ContextInvariants = definition.ContextInvariant.OfType<string>().Where(i => i.Trim().Length > 0).ToList(),
+            Placement = ExtensionContextBuilder.Build(definition, type),
         };
     }
 
@@ -97,7 +90,7 @@ public static class SchemaCompiler
             t.Profile.OfType<string>().ToList(),
             t.TargetProfile.OfType<string>().ToList())
         {
-            Aggregation = t.Aggregation.OfType<ElementDefinition.AggregationMode>().Select(AggregationLiteral).ToList(),
+            Reference = ReferenceBuilder.Build(t),
         }).ToList();
         var max = definition.Max is null or "*" ? (int?)null : int.Parse(definition.Max, System.Globalization.CultureInfo.InvariantCulture);
         var min = definition.Min ?? 0;
@@ -132,11 +125,4 @@ public static class SchemaCompiler
                 element.ResolveContentReference(target);
         }
     }
-
-    private static string AggregationLiteral(ElementDefinition.AggregationMode mode) => mode switch
-    {
-        ElementDefinition.AggregationMode.Contained => "contained",
-        ElementDefinition.AggregationMode.Bundled => "bundled",
-        _ => "referenced",
-    };
 }

@@ -46,24 +46,10 @@ public static class SchemaDump
             WriteIfNotNull(writer, "version", schema.Version);
             writer.WriteString("type", schema.Type);
             writer.WriteString("kind", schema.Kind);
-            if (schema.Contexts.Count > 0)
+            if (schema.Placement is { } placement)
             {
-                writer.WriteStartArray("contexts");
-                foreach (var context in schema.Contexts)
-                {
-                    writer.WriteStartObject();
-                    writer.WriteString("kind", context.Kind.ToString());
-                    writer.WriteString("expression", context.Expression);
-                    writer.WriteEndObject();
-                }
-                writer.WriteEndArray();
-            }
-            if (schema.ContextInvariants.Count > 0)
-            {
-                writer.WriteStartArray("contextInvariants");
-                foreach (var invariant in schema.ContextInvariants)
-                    writer.WriteStringValue(invariant);
-                writer.WriteEndArray();
+                writer.WritePropertyName("placement");
+                WriteCompiled(writer, placement, "Validator", depth: 0);
             }
             writer.WritePropertyName("root");
             WriteElement(writer, schema.Root);
@@ -138,8 +124,8 @@ public static class SchemaDump
 
     private static void WriteType(Utf8JsonWriter writer, TypeReference type)
     {
-        // A type without profiles or targets is written as its code alone: most elements have one such type.
-        if (type.Profiles.Count == 0 && type.TargetProfiles.Count == 0)
+        // A type without profiles, targets or aggregation is written as its code alone: most elements have one such type.
+        if (type.Profiles.Count == 0 && type.TargetProfiles.Count == 0 && type.Reference is null or { IsUnconstrained: true })
         {
             writer.WriteStringValue(type.Code);
             return;
@@ -147,7 +133,16 @@ public static class SchemaDump
         writer.WriteStartObject();
         writer.WriteString("code", type.Code);
         WriteStrings(writer, "profiles", type.Profiles);
-        WriteStrings(writer, "targetProfiles", type.TargetProfiles);
+        // A Reference's targets are written as compiled (core types, profiles, aggregation), which includes the list itself.
+        if (type.Reference is { IsUnconstrained: false } reference)
+        {
+            writer.WritePropertyName("reference");
+            WriteCompiled(writer, reference, "Validator", depth: 0);
+        }
+        else
+        {
+            WriteStrings(writer, "targetProfiles", type.TargetProfiles);
+        }
         writer.WriteEndObject();
     }
 

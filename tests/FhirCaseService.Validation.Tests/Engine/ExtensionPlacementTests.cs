@@ -12,6 +12,7 @@ public sealed class ExtensionPlacementTests
 {
     private const string Placed = "http://example.org/fhir/StructureDefinition/test-placed";
     private const string Guarded = "http://example.org/fhir/StructureDefinition/test-guarded";
+    private const string Nested = "http://example.org/fhir/StructureDefinition/test-nested";
 
     private static readonly Lazy<FhirValidator> SharedValidator = new(() =>
     {
@@ -24,6 +25,10 @@ public sealed class ExtensionPlacementTests
         File.WriteAllText(Path.Combine(directory.FullName, "StructureDefinition-test-guarded.json"), Definition(Guarded, "TestGuarded", """
             [ { "type": "element", "expression": "Patient" } ]
             """, invariants: """[ "active.exists()" ]"""));
+        File.WriteAllText(Path.Combine(directory.FullName, "StructureDefinition-test-nested.json"), Definition(Nested, "TestNested", $$"""
+            [ { "type": "extension", "expression": "{{Placed}}" },
+              { "type": "element", "expression": "DomainResource.text" } ]
+            """, invariants: null));
         return new FhirValidator(ConformanceContext.CreateBuilder().AddPackage(directory.FullName).Build());
     });
 
@@ -81,6 +86,30 @@ public sealed class ExtensionPlacementTests
 
         EngineTestSupport.AssertNoErrors(home);
         Assert.Equal("Patient.address[0]", EngineTestSupport.Single(work, "extension-context").Location.Expression);
+    }
+
+    [Fact]
+    public async Task Context_on_a_base_resource_element_is_met_by_that_element_of_any_resource()
+    {
+        var onText = await ValidateAsync($$"""
+            "text": { "status": "generated", "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\">x</div>", "extension": [ {{Extension(Nested)}} ] }
+            """);
+        var onPatient = await ValidateAsync($$"""
+            "extension": [ {{Extension(Nested)}} ]
+            """);
+
+        EngineTestSupport.AssertNoErrors(onText);
+        Assert.Equal("Patient", EngineTestSupport.Single(onPatient, "extension-context").Location.Expression);
+    }
+
+    [Fact]
+    public async Task Extension_context_is_met_on_the_value_of_that_extension()
+    {
+        var result = await ValidateAsync($$"""
+            "extension": [ { "url": "{{Placed}}", "valueString": "x", "_valueString": { "extension": [ {{Extension(Nested)}} ] } } ]
+            """);
+
+        EngineTestSupport.AssertNoErrors(result);
     }
 
     [Fact]
