@@ -10,7 +10,9 @@ namespace FhirCaseService.Api.Rest;
 /// FHIR): every literal reference to a resource on this server (<c>Type/id</c>, <c>Type/id/_history/n</c>, or an
 /// absolute url under the request's base) in a resource about to be written must name a current, not deleted resource
 /// of the store, or a resource the same request writes. References to contained resources (<c>#x</c>), urn:uuid and
-/// conditional references of a single write (stored as sent), and absolute urls of other servers are not checked; in
+/// conditional references of a single write (stored as sent), absolute urls of other servers, and references to types
+/// the service does not store (<see cref="StoredResourceTypes"/>: a Practitioner/x could never be satisfied here) are
+/// not checked; in
 /// Bundles fullUrls and conditional references have already been rewritten to <c>Type/id</c> when this runs.
 /// <para>
 /// The look-ups run before the write lock, one query per target type per request (<see cref="IResourceStore.ExistingIdsAsync"/>).
@@ -80,12 +82,16 @@ public sealed class ReferentialIntegrity(IResourceStore store, IOptions<WriteVal
         }
         var segments = relative.Split('/');
         var versioned = segments.Length == 4 && segments[2] == "_history" && segments[3].Length > 0;
-        if ((segments.Length != 2 && !versioned) || !ModelInfo.IsKnownResource(segments[0]) || segments[1].Length == 0)
+        if ((segments.Length != 2 && !versioned) || !StoredResourceTypes.IsStored(segments[0]) || segments[1].Length == 0)
             return null;
         return new Target(segments[0], segments[1], "", value);
     }
 
-    /// <summary>Every non-empty reference in the resource (contained resources and extensions included), with its FHIRPath location.</summary>
+    /// <summary>
+    /// Every non-empty reference in the resource (contained resources and extensions included), with its FHIRPath
+    /// location. None of the stored types nests resources other than contained ones; were Bundle or Parameters ever
+    /// stored, their entries' references would resolve within them and would have to be skipped here.
+    /// </summary>
     private static IEnumerable<(string Path, string Value)> ReferencesOf(Base node, string path)
     {
         foreach (var (name, value) in node.EnumerateElements())

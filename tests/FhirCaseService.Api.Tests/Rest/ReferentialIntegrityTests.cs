@@ -62,15 +62,19 @@ public abstract class ReferentialIntegrityTests(ServiceHost host)
     }
 
     [Fact]
-    public async Task References_to_other_servers_and_to_contained_resources_are_not_looked_up()
+    public async Task References_to_other_servers_to_types_this_server_does_not_store_and_to_contained_resources_are_not_looked_up()
     {
         var elsewhere = await _client.PostAsync("/Observation", TestData.NewObservation("https://elsewhere.test/fhir/Patient/p1"));
+        var unservedType = TestData.NewObservation($"Patient/{(await _client.CreateAsync(TestData.NewPatient())).Id}");
+        unservedType.Performer.Add(new ResourceReference("Practitioner/not-a-type-this-server-stores"));
         var contained = TestData.NewObservation("#p");
         var containedPatient = TestData.NewPatient();
         containedPatient.Id = "p";
         contained.Contained.Add(containedPatient);
 
         Assert.True(elsewhere.Status == HttpStatusCode.Created, elsewhere.Body);
+        var unserved = await _client.PostAsync("/Observation", unservedType);
+        Assert.True(unserved.Status == HttpStatusCode.Created, unserved.Body);
         var response = await _client.PostAsync("/Observation", contained);
         Assert.True(response.Status == HttpStatusCode.Created, response.Body);
     }
