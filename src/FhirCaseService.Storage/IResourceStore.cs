@@ -41,6 +41,12 @@ public interface IResourceStore : IAsyncDisposable
     /// <summary>One version: Found, Deleted (that version is a deletion) or NotFound.</summary>
     Task<ReadResult> VReadAsync(string resourceType, string id, int versionId, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Which of <paramref name="ids"/> name a current, not deleted <paramref name="resourceType"/> (referential
+    /// integrity on write): a few queries for any number of ids, invalid ids simply absent from the answer.
+    /// </summary>
+    Task<IReadOnlySet<string>> ExistingIdsAsync(string resourceType, IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default);
+
     /// <summary>Instance, type or system history, newest first, paged over a pinned snapshot.</summary>
     Task<HistoryPage> HistoryAsync(HistoryQuery query, CancellationToken cancellationToken = default);
 

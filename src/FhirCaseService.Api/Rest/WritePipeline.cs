@@ -31,7 +31,8 @@ public enum EntryScope
 /// between), the preparation starts over, at most <see cref="MaxAttempts"/> times. Entries run in the spec's order:
 /// DELETE, then POST, then PUT (GET entries are the caller's).
 /// </summary>
-public sealed class WritePipeline(IResourceStore store, IFhirAccess access, IHttpContextAccessor caller, WriteMetrics metrics, ILogger<WritePipeline> logger)
+public sealed class WritePipeline(IResourceStore store, IFhirAccess access, IHttpContextAccessor caller, WriteMetrics metrics, ILogger<WritePipeline> logger,
+    ReferentialIntegrity integrity)
 {
     public const int MaxAttempts = 3;
 
@@ -119,6 +120,8 @@ public sealed class WritePipeline(IResourceStore store, IFhirAccess access, IHtt
                 });
             toPrepare.Add(i);
         }
+        // References to this server must name stored resources (or this request's own), looked up before the lock.
+        await integrity.CheckAsync(entries, toPrepare, scope, deleted, ct);
         var prepared = PrepareAll(entries, toPrepare, scope);
         for (var k = 0; k < toPrepare.Count; k++)
         {

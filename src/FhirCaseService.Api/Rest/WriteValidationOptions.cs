@@ -14,6 +14,14 @@ public sealed class WriteValidationOptions
     public bool Enabled { get; set; } = true;
 
     /// <summary>
+    /// Every literal reference to this server in a REST write (create, update, transaction and batch entries,
+    /// <c>$import-case-series</c>) must name a stored, not deleted resource or one the same request writes; otherwise
+    /// 422 (see <see cref="Rest.ReferentialIntegrity"/>). On by default, as HAPI FHIR enforces it;
+    /// "Validation:ReferentialIntegrity": false stores references as sent. Bulk <c>$import</c> never checks.
+    /// </summary>
+    public bool ReferentialIntegrity { get; set; } = true;
+
+    /// <summary>
     /// Per resource type, canonical URLs of profiles every stored instance must conform to, in addition to core R4 and
     /// the profiles the instance declares in meta.profile (e.g. "Patient": ["https://.../fhircase-patient"]).
     /// </summary>

@@ -23,6 +23,7 @@ public static class ServiceComposition
         services.AddOptions<StartupOptions>().BindConfiguration(StartupOptions.Section).ValidateOnStart();
         services.AddSingleton<WriteValidation>();
         services.AddSingleton<WriteMetrics>();
+        services.AddSingleton<ReferentialIntegrity>();
         services.AddSingleton<WritePipeline>();
         services.AddSingleton<BundleProcessor>();
         services.AddHostedService<StoreInitializer>();

@@ -31,6 +31,9 @@ internal sealed class LazyResourceStore(StorageDatabase database) : IResourceSto
     public async Task<ReadResult> VReadAsync(string resourceType, string id, int versionId, CancellationToken cancellationToken = default) =>
         await (await StoreAsync(cancellationToken)).VReadAsync(resourceType, id, versionId, cancellationToken);
 
+    public async Task<IReadOnlySet<string>> ExistingIdsAsync(string resourceType, IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default) =>
+        await (await StoreAsync(cancellationToken)).ExistingIdsAsync(resourceType, ids, cancellationToken);
+
     public async Task<HistoryPage> HistoryAsync(HistoryQuery query, CancellationToken cancellationToken = default) =>
         await (await StoreAsync(cancellationToken)).HistoryAsync(query, cancellationToken);
 

@@ -72,6 +72,30 @@ internal sealed class ResourceStore : IResourceStore
         return rows.Count == 0 ? ReadResult.NotFound : ReadResult.Of(rows[0]);
     }
 
+    /// <summary>Ids per query: well under SQLite's and PostgreSQL's parameter limits, and one round trip for any ordinary request.</summary>
+    internal const int ExistingIdsChunk = 500;
+
+    public async Task<IReadOnlySet<string>> ExistingIdsAsync(string resourceType, IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default)
+    {
+        var existing = new HashSet<string>(StringComparer.Ordinal);
+        var valid = ids.Where(ResourceIds.IsValid).Distinct(StringComparer.Ordinal).ToArray();
+        if (valid.Length == 0)
+            return existing;
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        foreach (var chunk in valid.Chunk(ExistingIdsChunk))
+        {
+            var sql = new SqlText(_dialect);
+            sql.Append($"SELECT a.resource_id FROM resource_version a WHERE a.resource_type = {sql.P(resourceType)} AND a.superseded_seq IS NULL AND a.is_deleted = 0 AND a.resource_id IN (");
+            sql.Append(string.Join(", ", chunk.Select(id => sql.P(id))));
+            sql.Append(")");
+            await using var command = sql.CreateCommand(connection, null);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+                existing.Add(reader.GetString(0));
+        }
+        return existing;
+    }
+
     public async Task<HistoryPage> HistoryAsync(HistoryQuery query, CancellationToken cancellationToken = default)
     {
         if (query.Id is not null && query.ResourceType is null)

@@ -39,14 +39,15 @@ public abstract class HistoryTests(ServiceHost host)
     [Fact]
     public async Task Type_history_pages_with_next_links_that_stay_correct_while_others_write()
     {
+        var subject = $"Patient/{(await _client.CreateAsync(TestData.NewPatient())).Id}";
         var created = new List<Observation>();
         for (var i = 0; i < 5; i++)
-            created.Add(await _client.CreateAsync(TestData.NewObservation("Patient/history-subject")));
+            created.Add(await _client.CreateAsync(TestData.NewObservation(subject)));
         var ids = created.Select(o => o.Id).ToList();
         var since = Uri.EscapeDataString(created[0].Meta!.LastUpdated!.Value.ToString("o"));
 
         var first = (await _client.GetAsync($"/Observation/_history?_count=2&_since={since}")).As<Bundle>();
-        await _client.CreateAsync(TestData.NewObservation("Patient/history-subject"));
+        await _client.CreateAsync(TestData.NewObservation(subject));
         var seen = first.Entry.Select(e => e.Resource!.Id).ToList();
         var next = first.Link.FirstOrDefault(l => l.Relation == "next")?.Url;
         while (next is not null)

@@ -111,6 +111,9 @@ public sealed class WriteProbes
         public Task<ReadResult> VReadAsync(string resourceType, string id, int versionId, CancellationToken cancellationToken = default) =>
             inner.VReadAsync(resourceType, id, versionId, cancellationToken);
 
+        public Task<IReadOnlySet<string>> ExistingIdsAsync(string resourceType, IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default) =>
+            inner.ExistingIdsAsync(resourceType, ids, cancellationToken);
+
         public Task<HistoryPage> HistoryAsync(HistoryQuery query, CancellationToken cancellationToken = default) => inner.HistoryAsync(query, cancellationToken);
 
         public Task<SearchResult> SearchAsync(SearchQuery query, CancellationToken cancellationToken = default) => inner.SearchAsync(query, cancellationToken);
