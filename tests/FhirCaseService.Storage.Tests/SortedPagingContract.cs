@@ -138,6 +138,36 @@ public abstract class SortedPagingContract<TBackend>(SortedStore<TBackend> sorte
         }
     }
 
+    [Fact]
+    public async Task Upgrading_a_version_5_database_fills_the_sort_keys_of_every_stored_version()
+    {
+        await using var db = await new TBackend().OpenAsync();
+        foreach (var (id, family, birthDate) in new[] { ("p-1", "young", "2011-02-03"), ("p-2", "baker", "2010-01-01"), ("p-3", "young", "2012") })
+            await db.Store.UpdateAsync(new Patient { Id = id, Name = [new HumanName { Family = family }], BirthDate = birthDate });
+        await db.Store.UpdateAsync(new Patient { Id = "p-2", Name = [new HumanName { Family = "adams" }], BirthDate = "2013-01-01" });
+        var dialect = ((ResourceStore)db.Store).Dialect;
+        // Back to schema 5: no sort-key tables, the old (type, lastUpdated) index.
+        await using (var connection = await dialect.OpenAsync(CancellationToken.None))
+            foreach (var statement in new[]
+                     {
+                         "DROP TABLE sort_date", "DROP TABLE sort_text", "DROP INDEX ix_resource_type_updated_id",
+                         "CREATE INDEX ix_resource_type_updated ON resource_version (resource_type, last_updated_ms)", "DELETE FROM schema_version WHERE version = 6",
+                     })
+            {
+                await using var command = connection.CreateCommand();
+                command.CommandText = statement;
+                await command.ExecuteNonQueryAsync();
+            }
+
+        await using var upgraded = await ResourceStoreFactory.OpenAsync(db.Options);
+        async Task<List<string>> Ids(string query) =>
+            (await upgraded.SearchAsync(SearchQuery.Parse("Patient", SearchContract<TBackend>.Pairs(query)))).Matches.Select(m => m.Id).ToList();
+
+        Assert.Equal(["p-2", "p-1", "p-3"], await Ids("_sort=family"));
+        Assert.Equal(["p-2", "p-3", "p-1"], await Ids("_sort=-birthdate"));
+        Assert.Equal(await Ids("_sort=-family,_id"), await Ids("_sort=-family"));
+    }
+
     private static async Task<List<string>> RowsAsync(SqlDialect dialect, string select)
     {
         var rows = new List<string>();
