@@ -158,10 +158,12 @@ internal sealed class SearchSql(SqlText sql)
         var (table, column) = key.Parameter.Type == SearchParamType.Date
             ? ("sort_date", key.Descending ? "max_ms" : "min_ms")
             : ("sort_text", key.Descending ? "max_text" : "min_text");
-        // CROSS JOIN keeps the sort table outermost in SQLite (the walk); each step joins its version by primary key.
+        // CROSS JOIN keeps the sort table outermost in SQLite (the walk). The criteria name only the sort row's
+        // version_key and resource_id (the walk takes no chain, _has or _lastUpdated), so they are checked on the walk
+        // itself and only the rows that pass read their version row (by primary key) for visibility.
         var select = $"SELECT s.version_key FROM {table} s{sql.IndexedBy($"ix_{table}_{(key.Descending ? "desc" : "asc")}")} CROSS JOIN resource_version a " +
-                     $"WHERE s.resource_type = {sql.P(resourceType)} AND s.param = {sql.P(key.Parameter.Name)} AND a.version_key = s.version_key " +
-                     $"AND {Visible("a", snapshot, unindexed: true)} AND {Criteria("a", resourceType, snapshot, criteria)}";
+                     $"WHERE s.resource_type = {sql.P(resourceType)} AND s.param = {sql.P(key.Parameter.Name)} AND {Criteria("s", resourceType, snapshot, criteria)} " +
+                     $"AND a.version_key = s.version_key AND {Visible("a", snapshot, unindexed: true)}";
         return ordered ? $"{select} ORDER BY s.{column}{(key.Descending ? " DESC" : "")}, s.resource_id" : select;
     }
 
