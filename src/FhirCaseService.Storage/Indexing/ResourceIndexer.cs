@@ -49,6 +49,7 @@ internal sealed class ResourceIndexer(SearchParameterCatalog catalog, bool fastP
             foreach (var value in values)
                 Add(entries, parameter, value.Poco);
         }
+        entries.ComputeSortKeys();
         return entries;
     }
 

@@ -20,9 +20,38 @@ internal static class SchemaMigrator
         ("idx_uri", "uri {text} NOT NULL", "resource_type, param, uri"),
     ];
 
-    /// <summary>The value column names of each index table, in the order of <see cref="IndexTables"/>' definitions.</summary>
-    internal static readonly IReadOnlyDictionary<string, string> IndexColumnNames = IndexTables.ToDictionary(
-        t => t.Table, t => string.Join(", ", t.Columns.Split(',').Select(c => c.Trim().Split(' ')[0])), StringComparer.Ordinal);
+    /// <summary>
+    /// The sort-key tables (v6): one row per version and sortable parameter with a value, holding the version's resource
+    /// id and its least (ascending) and greatest (descending) value, so a sorted page walks an index in order and stops
+    /// after the page instead of computing and sorting the key of every match (docs/storage.md, "Sorted pages").
+    /// </summary>
+    internal static readonly (string Table, string Columns)[] SortTables =
+    [
+        ("sort_date", "resource_id {text} NOT NULL, min_ms bigint NOT NULL, max_ms bigint NOT NULL"),
+        ("sort_text", "resource_id {text} NOT NULL, min_text {text} NOT NULL, max_text {text} NOT NULL"),
+    ];
+
+    /// <summary>
+    /// The value column names (after version_key, resource_type, param) of each index and sort-key table, in the order
+    /// of their definitions: the write path inserts rows in this order.
+    /// </summary>
+    internal static readonly IReadOnlyDictionary<string, string> IndexColumnNames = IndexTables.Select(t => (t.Table, t.Columns)).Concat(SortTables)
+        .ToDictionary(t => t.Table, t => string.Join(", ", t.Columns.Split(',').Select(c => c.Trim().Split(' ')[0])), StringComparer.Ordinal);
+
+    /// <summary>
+    /// The sort-key rows of every stored version, computed from its index rows: what the v6 migration fills the
+    /// sort-key tables with, and equal to what the writer inserts (<see cref="Indexing.IndexEntries.ComputeSortKeys"/>).
+    /// Columns in <see cref="IndexColumnNames"/> order after version_key, resource_type, param.
+    /// </summary>
+    internal static readonly (string Table, string Select)[] SortKeyFills =
+    [
+        ("sort_date", "SELECT d.version_key, d.resource_type, d.param, v.resource_id, MIN(d.low_ms), MAX(d.high_ms) FROM idx_date d " +
+                      "JOIN resource_version v ON v.version_key = d.version_key GROUP BY d.version_key, d.resource_type, d.param, v.resource_id"),
+        ("sort_text", "SELECT s.version_key, s.resource_type, s.param, v.resource_id, MIN(s.value_norm), MAX(s.value_norm) FROM idx_string s " +
+                      "JOIN resource_version v ON v.version_key = s.version_key GROUP BY s.version_key, s.resource_type, s.param, v.resource_id"),
+        ("sort_text", "SELECT t.version_key, t.resource_type, t.param, v.resource_id, MIN(t.code), MAX(t.code) FROM idx_token t " +
+                      "JOIN resource_version v ON v.version_key = t.version_key WHERE t.code IS NOT NULL GROUP BY t.version_key, t.resource_type, t.param, v.resource_id"),
+    ];
 
     private static IReadOnlyList<string> Migrations(SqlDialect dialect)
     {
@@ -117,6 +146,22 @@ internal static class SchemaMigrator
         {
             "ALTER TABLE resource_version ADD COLUMN content_hash {text} NULL",
         };
+        // v6: the sort-key tables, filled from the index rows of every existing version (the same least/greatest values
+        // the writer computes), their in-order indexes (built after the fill), and (type, lastUpdated, id) so a
+        // _lastUpdated sort walks an index too; it replaces the (type, lastUpdated) index it extends.
+        var v6 = new List<string>();
+        foreach (var (table, columns) in SortTables)
+            v6.Add($"CREATE TABLE {table} (version_key bigint NOT NULL, resource_type {{text}} NOT NULL, param {{text}} NOT NULL, {columns})");
+        foreach (var (table, select) in SortKeyFills)
+            v6.Add($"INSERT INTO {table} (version_key, resource_type, param, {IndexColumnNames[table]}) {select}");
+        foreach (var (table, min, max) in new[] { ("sort_date", "min_ms", "max_ms"), ("sort_text", "min_text", "max_text") })
+        {
+            // Ascending sorts walk (min, id); descending ones (max DESC, id): ties stay in ascending id order either way.
+            v6.Add($"CREATE INDEX ix_{table}_asc ON {table} (resource_type, param, {min}, resource_id, version_key)");
+            v6.Add($"CREATE INDEX ix_{table}_desc ON {table} (resource_type, param, {max} DESC, resource_id, version_key)");
+        }
+        v6.Add("CREATE INDEX ix_resource_type_updated_id ON resource_version (resource_type, last_updated_ms, resource_id)");
+        v6.Add("DROP INDEX ix_resource_type_updated");
         return
         [
             string.Join(";\n", v1.Select(Expand)),
@@ -126,6 +171,7 @@ internal static class SchemaMigrator
             string.Join(";\n", Import.ImportSchema.Statements(dialect).Select(Expand)),
             // v5: the import's line hashes, so a re-run skips unchanged lines unparsed (Import/ImportSchema.cs).
             string.Join(";\n", Import.ImportSchema.LineHashStatements(dialect).Select(Expand)),
+            string.Join(";\n", v6.Select(Expand)),
         ];
 
         string Expand(string statement) => statement.Replace("{text}", dialect.TextType).Replace("{decimal}", dialect.DecimalType);
@@ -133,7 +179,7 @@ internal static class SchemaMigrator
 
     private const string TextPlaceholder = "{text}";
 
-    public static int LatestVersion => 5;
+    public static int LatestVersion => 6;
 
     public static Task MigrateAsync(SqlDialect dialect, CancellationToken cancellationToken) =>
         dialect.RunExclusiveMigrationAsync(async (connection, transaction, ct) =>

@@ -73,6 +73,13 @@ internal abstract class SqlDialect : IAsyncDisposable
     /// </summary>
     public virtual string Unindexed(string column) => column;
 
+    /// <summary>
+    /// Text after a table alias in FROM that makes the planner use <paramref name="index"/>: an index-ordered page walk
+    /// must not be planned as a scan plus a sort. SQLite plans without statistics and needs it (INDEXED BY);
+    /// PostgreSQL plans from statistics and the LIMIT.
+    /// </summary>
+    public virtual string IndexedBy(string index) => "";
+
     public abstract ValueTask DisposeAsync();
 }
 

@@ -22,6 +22,9 @@ internal sealed class SqlText(SqlDialect dialect)
     /// <summary>The column in a form the engine will not use an index for (see <see cref="SqlDialect.Unindexed"/>).</summary>
     public string Unindexed(string column) => dialect.Unindexed(column);
 
+    /// <summary>See <see cref="SqlDialect.IndexedBy"/>.</summary>
+    public string IndexedBy(string index) => dialect.IndexedBy(index);
+
     public SqlText Append(string sql)
     {
         Sql.Append(sql);

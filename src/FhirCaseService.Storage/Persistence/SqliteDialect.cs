@@ -127,6 +127,8 @@ internal sealed class SqliteDialect : SqlDialect
 
     public override string Unindexed(string column) => "+" + column;
 
+    public override string IndexedBy(string index) => " INDEXED BY " + index;
+
     public override ValueTask DisposeAsync()
     {
         // Pooled connections keep the file open; release them so the data directory can be moved or deleted.

@@ -200,7 +200,7 @@ internal sealed class WriteTransaction(SqlBatchRunner sql, SqlDialect dialect, R
         var index = new IndexRows();
         foreach (var version in versions)
             if (version.Prepared is { } prepared)
-                index.Add(keys[(version.ResourceType, version.Id)], prepared.ResourceType, prepared.Index);
+                index.Add(keys[(version.ResourceType, version.Id)], prepared.ResourceType, version.Id, prepared.Index);
         await sql.ExecuteAsync(index.Statements(), cancellationToken);
     }
 
@@ -209,7 +209,7 @@ internal sealed class WriteTransaction(SqlBatchRunner sql, SqlDialect dialect, R
     {
         private readonly Dictionary<string, (int Columns, List<object?> Values)> _tables = new(StringComparer.Ordinal);
 
-        public void Add(long key, string type, IndexEntries entries)
+        public void Add(long key, string type, string id, IndexEntries entries)
         {
             foreach (var e in entries.Tokens) Row("idx_token", key, type, e.Param, e.System, e.Code, e.Text);
             foreach (var e in entries.Strings) Row("idx_string", key, type, e.Param, e.Normalized, e.Exact);
@@ -218,6 +218,8 @@ internal sealed class WriteTransaction(SqlBatchRunner sql, SqlDialect dialect, R
             foreach (var e in entries.Quantities) Row("idx_quantity", key, type, e.Param, e.Value, e.System, e.Code);
             foreach (var e in entries.Numbers) Row("idx_number", key, type, e.Param, e.Value);
             foreach (var e in entries.Uris) Row("idx_uri", key, type, e.Param, e.Uri);
+            foreach (var e in entries.DateSortKeys) Row("sort_date", key, type, e.Param, id, e.Min, e.Max);
+            foreach (var e in entries.TextSortKeys) Row("sort_text", key, type, e.Param, id, e.Min, e.Max);
         }
 
         private void Row(string table, params object?[] values)

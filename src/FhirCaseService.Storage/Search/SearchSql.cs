@@ -33,7 +33,7 @@ internal sealed class SearchSql(SqlText sql)
     /// </summary>
     public string Matching(string alias, string resourceType, long? snapshot, IReadOnlyList<SearchCriterion> criteria)
     {
-        var driver = criteria.Where(IsDriver).OrderBy(DriverRank).FirstOrDefault();
+        var driver = Driver(criteria);
         // Keep the engine off the (resource_type, ...) indexes when an index table drives; _id drives through them.
         var unindexed = driver is not null && driver is not ParameterCriterion { Parameter.Name: "_id" };
         var type = unindexed ? sql.Unindexed(alias + ".resource_type") : alias + ".resource_type";
@@ -107,13 +107,79 @@ internal sealed class SearchSql(SqlText sql)
         var perVersion = $"SELECT 1 FROM {table} {i} WHERE {i}.version_key = {alias}.version_key AND {i}.param = {sql.P(parameter.Name)}";
         if (criterion.Missing is { } missing)
             return missing ? $"NOT EXISTS ({perVersion})" : $"EXISTS ({perVersion})";
-        var values = string.Join(" OR ", criterion.Values.Select(v => "(" + ValueMatch(parameter, criterion.Modifier, v, i) + ")"));
+        var values = Values(criterion, i);
         // :not keeps the versions with no matching row, including those without the element at all.
         if (criterion.Modifier == "not")
             return $"NOT EXISTS ({perVersion} AND ({values}))";
         return driving
             ? $"{alias}.version_key IN (SELECT {i}.version_key FROM {table} {i} WHERE {i}.resource_type = {sql.P(resourceType)} AND {i}.param = {sql.P(parameter.Name)} AND ({values}))"
             : $"EXISTS ({perVersion} AND ({values}))";
+    }
+
+    private string Values(ParameterCriterion criterion, string i) =>
+        string.Join(" OR ", criterion.Values.Select(v => "(" + ValueMatch(criterion.Parameter, criterion.Modifier, v, i) + ")"));
+
+    /// <summary>The criterion <see cref="Matching"/> drives a query from, if any.</summary>
+    public static SearchCriterion? Driver(IReadOnlyList<SearchCriterion> criteria) => criteria.Where(IsDriver).OrderBy(DriverRank).FirstOrDefault();
+
+    /// <summary>
+    /// How many index rows (any version, at most <paramref name="limit"/>) an index-table criterion matches: a cheap
+    /// range read of its search index that tells a narrow criterion from a broad one.
+    /// </summary>
+    public string IndexRowsUpTo(ParameterCriterion criterion, string resourceType, int limit)
+    {
+        var i = NextAlias("i");
+        return $"SELECT COUNT(*) FROM (SELECT 1 AS hit FROM {TableOf(criterion.Parameter.Type)} {i} WHERE {i}.resource_type = {sql.P(resourceType)} " +
+               $"AND {i}.param = {sql.P(criterion.Parameter.Name)} AND ({Values(criterion, i)}) LIMIT {limit}) hits";
+    }
+
+    /// <summary>
+    /// The matches (version keys) in the walk's order straight off resource_version's (type, id) or (type, lastUpdated,
+    /// id) index, every criterion checked per row; the caller appends LIMIT/OFFSET, so the engine stops after the page.
+    /// </summary>
+    public string VersionsInOrder(OrderedWalk walk, string resourceType, long snapshot, IReadOnlyList<SearchCriterion> criteria)
+    {
+        var descending = walk.Descending ? " DESC" : "";
+        var (index, order) = walk.By == OrderedWalk.Kind.LastUpdated
+            ? ("ix_resource_type_updated_id", $"a.last_updated_ms{descending}, a.resource_id")
+            : ("ux_resource_version", $"a.resource_id{descending}");
+        return $"SELECT a.version_key FROM resource_version a{sql.IndexedBy(index)} WHERE a.resource_type = {sql.P(resourceType)} " +
+               $"AND {Visible("a", snapshot, unindexed: true)} AND {Criteria("a", resourceType, snapshot, criteria)} ORDER BY {order}";
+    }
+
+    /// <summary>
+    /// The matches with a value for the sort parameter, from its sort-key table: ascending by the least value,
+    /// descending by the greatest (<see cref="SortExpression"/>'s rule), ties by id. <paramref name="ordered"/> false
+    /// gives the bare set (to count it).
+    /// </summary>
+    public string ValuedInOrder(OrderedWalk walk, string resourceType, long snapshot, IReadOnlyList<SearchCriterion> criteria, bool ordered)
+    {
+        var key = walk.Key!;
+        var (table, column) = key.Parameter.Type == SearchParamType.Date
+            ? ("sort_date", key.Descending ? "max_ms" : "min_ms")
+            : ("sort_text", key.Descending ? "max_text" : "min_text");
+        // CROSS JOIN keeps the sort table outermost in SQLite (the walk). The criteria name only the sort row's
+        // version_key and resource_id (the walk takes no chain, _has or _lastUpdated), so they are checked on the walk
+        // itself and only the rows that pass read their version row (by primary key) for visibility.
+        var select = $"SELECT s.version_key FROM {table} s{sql.IndexedBy($"ix_{table}_{(key.Descending ? "desc" : "asc")}")} CROSS JOIN resource_version a " +
+                     $"WHERE s.resource_type = {sql.P(resourceType)} AND s.param = {sql.P(key.Parameter.Name)} AND {Criteria("s", resourceType, snapshot, criteria)} " +
+                     $"AND a.version_key = s.version_key AND {Visible("a", snapshot, unindexed: true)}";
+        return ordered ? $"{select} ORDER BY s.{column}{(key.Descending ? " DESC" : "")}, s.resource_id" : select;
+    }
+
+    /// <summary>
+    /// The matches without a value for the sort parameter (no index row; for a token, none with a code), which sort
+    /// after every valued match in either direction, by id.
+    /// </summary>
+    public string MissingInOrder(OrderedWalk walk, string resourceType, long snapshot, IReadOnlyList<SearchCriterion> criteria)
+    {
+        var parameter = walk.Key!.Parameter;
+        var m = NextAlias("m");
+        var withCode = parameter.Type == SearchParamType.Token ? $" AND {m}.code IS NOT NULL" : "";
+        return $"SELECT a.version_key FROM resource_version a{sql.IndexedBy("ux_resource_version")} WHERE a.resource_type = {sql.P(resourceType)} " +
+               $"AND {Visible("a", snapshot, unindexed: true)} AND {Criteria("a", resourceType, snapshot, criteria)} " +
+               $"AND NOT EXISTS (SELECT 1 FROM {TableOf(parameter.Type)} {m} WHERE {m}.version_key = a.version_key AND {m}.param = {sql.P(parameter.Name)}{withCode}) " +
+               "ORDER BY a.resource_id";
     }
 
     private string VersionColumn(ParameterCriterion criterion, string alias)
