@@ -82,11 +82,15 @@ public static class IngestBench
                 int[] collections = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
                 var paused = GC.GetTotalPauseDuration();
                 var jit = System.Runtime.JitInfo.GetCompilationTime();
+                var jitMethods = System.Runtime.JitInfo.GetCompiledMethodCount();
+                using var jitListener = Environment.GetEnvironmentVariable("BENCH_JIT_LIST") is null ? null : new JitListener();
+                if (jitListener is not null) jitListener.Listening = true;
                 var watch = Stopwatch.StartNew();
                 await PostAsync(client, body);
+                if (jitListener is not null) Console.WriteLine(jitListener.Top(25));
                 Console.WriteLine($"  validation {(validation ? "on " : "off")}{(cold ? ", cold" : "")}: {patients * template.Count,7} entries committed in {watch.Elapsed.TotalSeconds,7:F2} s, lock held {shares.Describe()}{shares.Stages()}; " +
                                   $"GCs gen0/1/2 {GC.CollectionCount(0) - collections[0]}/{GC.CollectionCount(1) - collections[1]}/{GC.CollectionCount(2) - collections[2]}, " +
-                                  $"paused {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:F0} ms, JIT {(System.Runtime.JitInfo.GetCompilationTime() - jit).TotalMilliseconds:F0} ms");
+                                  $"paused {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:F0} ms, JIT {(System.Runtime.JitInfo.GetCompilationTime() - jit).TotalMilliseconds:F0} ms ({System.Runtime.JitInfo.GetCompiledMethodCount() - jitMethods} methods)");
             }
         }
     }
