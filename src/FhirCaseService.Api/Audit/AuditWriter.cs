@@ -6,7 +6,8 @@ namespace FhirCaseService.Api.Audit;
 
 /// <summary>
 /// Takes audit records off the request path: requests put them on a bounded queue and go on; one background loop
-/// appends them in batches (one transaction per batch, gathered for at most the flush interval). Nothing is dropped:
+/// appends them in batches (gathered for at most the flush interval; each batch one commit, on SQLite that of the
+/// resource writer's next group, see AuditStore). Nothing is dropped:
 /// a full queue makes requests wait for room, a failed append is retried, stopping the service writes what is queued,
 /// and a record that arrives after the loop has ended is written directly.
 /// </summary>

@@ -5,8 +5,11 @@ namespace FhirCaseService.Storage.Audit;
 
 /// <summary>
 /// <see cref="IAuditStore"/> over the tables audit_event and audit_entity (schema v2), which the database keeps
-/// append-only by triggers. A batch is one write transaction: on SQLite it queues behind resource writes for the file's
-/// write lock; on PostgreSQL it does not take the clock row, so it never delays resource writes there.
+/// append-only by triggers. On SQLite a batch joins the next commit group of the resource writer
+/// (<see cref="GroupCommitter.RunSideWriteAsync"/>): the file has one write lock, so a transaction of its own only queued
+/// behind (and held up) the resource writes and paid a second sync of the log; in the group it is durable with the same
+/// commit, takes no change sequence, and is still answered only after that commit. On PostgreSQL a batch is one write
+/// transaction of its own: it does not take the clock row, so it never delays resource writes there.
 /// </summary>
 internal sealed class AuditStore(StorageDatabase database) : IAuditStore
 {
@@ -20,7 +23,19 @@ internal sealed class AuditStore(StorageDatabase database) : IAuditStore
         if (records.Count == 0)
             return;
         var dialect = await database.DialectAsync(cancellationToken);
+        if (dialect is SqliteDialect)
+        {
+            var resources = await database.ResourceStoreAsync(cancellationToken);
+            await resources.RunSideWriteAsync((sql, ct) => InsertAsync(dialect, sql.Connection, sql.Transaction, records, ct), cancellationToken);
+            return;
+        }
         await using var session = await dialect.BeginWriteAsync(cancellationToken);
+        await InsertAsync(dialect, session.Connection, session.Transaction, records, cancellationToken);
+        await session.Transaction.CommitAsync(cancellationToken);
+    }
+
+    private static async Task InsertAsync(SqlDialect dialect, DbConnection connection, DbTransaction transaction, IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
+    {
         foreach (var record in records)
         {
             var insert = new SqlText(dialect);
@@ -29,18 +44,17 @@ internal sealed class AuditStore(StorageDatabase database) : IAuditStore
                 .Append($"{insert.P(record.Action)}, {insert.P(record.Subtype)}, {insert.P(record.EntityType)}, {insert.P(record.EntityId)}, ")
                 .Append($"{insert.P(record.Outcome)}, {insert.P(record.Json)}) RETURNING audit_seq");
             long sequence;
-            await using (var command = insert.CreateCommand(session.Connection, session.Transaction))
+            await using (var command = insert.CreateCommand(connection, transaction))
                 sequence = Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
 
             foreach (var entity in EntitiesOf(record))
             {
                 var row = new SqlText(dialect);
                 row.Append($"INSERT INTO audit_entity (audit_seq, entity_type, entity_id) VALUES ({row.P(sequence)}, {row.P(entity.Type)}, {row.P(entity.Id)})");
-                await using var command = row.CreateCommand(session.Connection, session.Transaction);
+                await using var command = row.CreateCommand(connection, transaction);
                 await command.ExecuteNonQueryAsync(cancellationToken);
             }
         }
-        await session.Transaction.CommitAsync(cancellationToken);
     }
 
     /// <summary>The main entity and the others, each once.</summary>

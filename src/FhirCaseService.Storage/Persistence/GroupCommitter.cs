@@ -41,13 +41,30 @@ internal sealed class GroupCommitter(SqlDialect dialect, ResourcePreparer prepar
     public Task<T> RunAsync<T>(Func<IResourceTransaction, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
     {
         var pending = new Pending<T>(work, cancellationToken);
+        Enqueue(pending);
+        return pending.Task;
+    }
+
+    /// <summary>
+    /// Work that is not a resource write but must be durable with the same commit (the audit trail on SQLite, whose file
+    /// has one write lock anyway): it runs on the group's connection and transaction, inside its own savepoint when the
+    /// group has others, takes no change sequence, and is answered only after the group's commit, like any call.
+    /// </summary>
+    public Task RunSideWriteAsync(Func<SqlBatchRunner, CancellationToken, Task> work, CancellationToken cancellationToken)
+    {
+        var pending = new SideWrite(work, cancellationToken);
+        Enqueue(pending);
+        return pending.Task;
+    }
+
+    private void Enqueue(Pending pending)
+    {
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             _queue.Enqueue(pending);
             _writer ??= Task.Run(WriteGroupsAsync, CancellationToken.None);
         }
-        return pending.Task;
     }
 
     private async Task WriteGroupsAsync()
@@ -148,14 +165,14 @@ internal sealed class GroupCommitter(SqlDialect dialect, ResourcePreparer prepar
         var start = Stopwatch.GetTimestamp();
         if (savepoint is null)
         {
-            await pending.RunAsync(new WriteTransaction(sql, dialect, preparer, search, await AdvanceClockAsync(sql)));
+            await pending.RunAsync(sql, pending.TakesClock ? new WriteTransaction(sql, dialect, preparer, search, await AdvanceClockAsync(sql)) : null);
             pending.LockHeldMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             return;
         }
         await transaction.SaveAsync(savepoint);
         try
         {
-            await pending.RunAsync(new WriteTransaction(sql, dialect, preparer, search, await AdvanceClockAsync(sql)));
+            await pending.RunAsync(sql, pending.TakesClock ? new WriteTransaction(sql, dialect, preparer, search, await AdvanceClockAsync(sql)) : null);
         }
         catch (Exception e)
         {
@@ -223,7 +240,11 @@ internal sealed class GroupCommitter(SqlDialect dialect, ResourcePreparer prepar
             return true;
         }
 
-        public abstract Task RunAsync(WriteTransaction transaction);
+        /// <summary>False for a side write: it gets no change sequence and is not a resource transaction in the metrics.</summary>
+        public virtual bool TakesClock => true;
+
+        /// <param name="transaction">the resource transaction of a call that takes the clock; null for a side write.</param>
+        public abstract Task RunAsync(SqlBatchRunner sql, WriteTransaction? transaction);
 
         public void Fail(Exception e) => _failure = e;
 
@@ -232,8 +253,11 @@ internal sealed class GroupCommitter(SqlDialect dialect, ResourcePreparer prepar
         /// <summary>Answers the caller, after the group's commit.</summary>
         public void Complete()
         {
-            StorageMetrics.TransactionLockHeldMs.Record(LockHeldMs);
-            StorageMetrics.TransactionDurationMs.Record(Stopwatch.GetElapsedTime(_queued).TotalMilliseconds);
+            if (TakesClock)
+            {
+                StorageMetrics.TransactionLockHeldMs.Record(LockHeldMs);
+                StorageMetrics.TransactionDurationMs.Record(Stopwatch.GetElapsedTime(_queued).TotalMilliseconds);
+            }
             if (_failure is null)
                 SetResult();
             else
@@ -257,9 +281,34 @@ internal sealed class GroupCommitter(SqlDialect dialect, ResourcePreparer prepar
 
         protected override CancellationToken CancellationToken => cancellationToken;
 
-        public override async Task RunAsync(WriteTransaction transaction) => _result = await work(transaction, cancellationToken);
+        public override async Task RunAsync(SqlBatchRunner sql, WriteTransaction? transaction) => _result = await work(transaction!, cancellationToken);
 
         protected override void SetResult() => _completion.TrySetResult(_result);
+
+        protected override void SetException(Exception e)
+        {
+            if (e is OperationCanceledException && cancellationToken.IsCancellationRequested)
+                _completion.TrySetCanceled(cancellationToken);
+            else
+                _completion.TrySetException(e);
+        }
+
+        protected override void SetCanceled() => _completion.TrySetCanceled(cancellationToken);
+    }
+
+    private sealed class SideWrite(Func<SqlBatchRunner, CancellationToken, Task> work, CancellationToken cancellationToken) : Pending
+    {
+        private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Task => _completion.Task;
+
+        public override bool TakesClock => false;
+
+        protected override CancellationToken CancellationToken => cancellationToken;
+
+        public override Task RunAsync(SqlBatchRunner sql, WriteTransaction? transaction) => work(sql, cancellationToken);
+
+        protected override void SetResult() => _completion.TrySetResult();
 
         protected override void SetException(Exception e)
         {

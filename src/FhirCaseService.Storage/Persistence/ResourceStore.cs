@@ -36,6 +36,10 @@ internal sealed class ResourceStore : IResourceStore
     /// <summary>Commit groups so far.</summary>
     internal long WriteGroups => _writer.Groups;
 
+    /// <summary>Runs <paramref name="work"/> in the next commit group, without a change sequence (<see cref="GroupCommitter.RunSideWriteAsync"/>).</summary>
+    internal Task RunSideWriteAsync(Func<SqlBatchRunner, CancellationToken, Task> work, CancellationToken cancellationToken) =>
+        _writer.RunSideWriteAsync(work, cancellationToken);
+
     /// <summary>Time-ordered (UUID v7) so new ids land at the end of the id indexes; 32 lowercase hex digits.</summary>
     internal static string CreateId() => Guid.CreateVersion7().ToString("N");
 

@@ -36,7 +36,10 @@ internal sealed class StorageDatabase(StorageOptions options) : IAsyncDisposable
         }
     }
 
-    public async Task<IResourceStore> ResourcesAsync(CancellationToken cancellationToken)
+    public async Task<IResourceStore> ResourcesAsync(CancellationToken cancellationToken) => await ResourceStoreAsync(cancellationToken);
+
+    /// <summary>The resource store itself, whose group writer other stores of this database may join (the audit trail on SQLite).</summary>
+    internal async Task<ResourceStore> ResourceStoreAsync(CancellationToken cancellationToken)
     {
         await DialectAsync(cancellationToken);
         return _resources!;

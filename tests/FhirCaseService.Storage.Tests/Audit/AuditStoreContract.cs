@@ -150,3 +150,96 @@ public abstract class AuditStoreContract<TBackend> where TBackend : IStoreBacken
 public sealed class SqliteAuditStoreTests : AuditStoreContract<SqliteBackend>;
 
 public sealed class PostgresAuditStoreTests : AuditStoreContract<PostgresBackend>;
+
+/// <summary>
+/// On SQLite an audit batch is a side write of the resource writer's next commit group: one sync of the log for both,
+/// no change sequence taken, answered only after the commit, and its failure is its own.
+/// </summary>
+public sealed class SqliteAuditGroupCommitTests
+{
+    private static AuditRecord Record(string id) =>
+        new(id, new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero), "ehr", "C", "create", "Patient", "p1", "0", $$"""{"resourceType":"AuditEvent","id":"{{id}}"}""", null);
+
+    [Fact]
+    public async Task An_audit_batch_commits_in_the_next_write_group_without_taking_a_change_sequence()
+    {
+        var db = await new SqliteBackend().OpenAsync();
+        var database = new StorageDatabase(db.Options);
+        try
+        {
+            var audit = new AuditStore(database);
+            var store = await database.ResourceStoreAsync(CancellationToken.None);
+            // Alone, a batch is a group of its own of the resource writer (not a transaction beside it).
+            var groupsAtStart = store.WriteGroups;
+            await audit.AppendAsync([Record("alone")]);
+            Assert.Equal(groupsAtStart + 1, store.WriteGroups);
+
+            var holding = new TaskCompletionSource();
+            var release = new TaskCompletionSource();
+            var first = store.TransactionAsync(async (tx, ct) =>
+            {
+                holding.SetResult();
+                await release.Task;
+                return await tx.CreateAsync(Examples.Patient("held"), ct);
+            });
+            await holding.Task;
+            var groupsBefore = store.WriteGroups;
+            var appended = audit.AppendAsync([Record("grouped")]);
+            var written = store.TransactionAsync((tx, ct) => tx.CreateAsync(Examples.Patient("next"), ct));
+            await Task.Delay(50);
+            Assert.False(appended.IsCompleted, "the audit batch waits for the write group it joins");
+            release.SetResult();
+
+            var held = await first;
+            await appended;
+            var next = await written;
+
+            // The held group, then the audit batch and the next write in one group (one commit, one sync of the log).
+            Assert.Equal(groupsBefore + 2, store.WriteGroups);
+            Assert.Equal(held.ChangeSequence + 1, next.ChangeSequence);
+            Assert.NotNull(await audit.ReadAsync("grouped"));
+        }
+        finally
+        {
+            await database.DisposeAsync();
+            await db.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_failing_audit_batch_does_not_undo_the_writes_of_its_group()
+    {
+        var db = await new SqliteBackend().OpenAsync();
+        var database = new StorageDatabase(db.Options);
+        try
+        {
+            var audit = new AuditStore(database);
+            var store = await database.ResourceStoreAsync(CancellationToken.None);
+            await audit.AppendAsync([Record("once")]);
+            var holding = new TaskCompletionSource();
+            var release = new TaskCompletionSource();
+            var first = store.TransactionAsync(async (tx, ct) =>
+            {
+                holding.SetResult();
+                await release.Task;
+                return await tx.CreateAsync(Examples.Patient("held"), ct);
+            });
+            await holding.Task;
+            var duplicate = audit.AppendAsync([Record("once")]);
+            var written = store.TransactionAsync((tx, ct) => tx.CreateAsync(Examples.Patient("next"), ct));
+            release.SetResult();
+
+            await first;
+            await Assert.ThrowsAnyAsync<DbException>(() => duplicate);
+            var next = await written;
+
+            Assert.Equal(ReadStatus.Found, (await store.ReadAsync(next.ResourceType, next.Id)).Status);
+            Assert.Single((await audit.SearchAsync(new AuditQuery())).Records);
+        }
+        finally
+        {
+            await database.DisposeAsync();
+            await db.DisposeAsync();
+        }
+    }
+}
