@@ -20,6 +20,37 @@ public abstract class PagingContract<TBackend> where TBackend : IStoreBackend, n
     };
 
     [Fact]
+    public async Task Estimated_total_is_exact_up_to_the_cap_and_left_out_above_it()
+    {
+        await using var db = await _backend.OpenAsync();
+        var cap = SearchExecutor.EstimatedTotalCap;
+        await db.Store.TransactionAsync(async (tx, ct) =>
+        {
+            for (var i = 0; i <= cap; i++)
+                await tx.CreateAsync(Mrd($"obs-{i:D4}", "2021-02-01"), ct);
+            return cap + 1;
+        });
+        Task<SearchResult> Search(string query) => db.Store.SearchAsync(SearchQuery.Parse("Observation", SearchContract<TBackend>.Pairs(query)));
+
+        var aboveCap = await Search("code=mrd&_count=10&_total=estimate");
+        var accurate = await Search("code=mrd&_count=10&_total=accurate");
+        var lastPage = await Search($"code=mrd&_count={cap}&_total=estimate");
+        await db.Store.DeleteAsync("Observation", "obs-0000");
+        var atCap = await Search("code=mrd&_count=10&_total=estimate");
+        var none = await Search("code=mrd&_count=10&_total=none");
+
+        Assert.Null(aboveCap.Total);
+        Assert.Equal(10, aboveCap.Matches.Count);
+        Assert.Equal(cap + 1, accurate.Total);
+        Assert.NotNull(lastPage.Next);
+        var tail = await db.Store.SearchAsync(SearchQuery.Parse("Observation",
+            SearchContract<TBackend>.Pairs($"code=mrd&_count={cap}&_total=estimate").Append(new("_cursor", lastPage.Next!.ToString()))));
+        Assert.Equal(cap + 1, tail.Total);
+        Assert.Equal(cap, atCap.Total);
+        Assert.Null(none.Total);
+    }
+
+    [Fact]
     public async Task Pages_stay_exactly_the_first_pages_snapshot_while_another_writer_inserts_updates_and_deletes()
     {
         await using var db = await _backend.OpenAsync();

@@ -94,13 +94,14 @@ public static class SearchEndpoints
             return OperationOutcomes.Error(StatusCodes.Status400BadRequest, OperationOutcome.IssueType.Invalid, error!);
 
         // _summary=count asks for the total alone: a page of none, which makes the store count. Without _total the
-        // total is counted (one indexed count per page, cheap next to the page itself); _total=none leaves it out
-        // unless one page holds every match.
+        // total is estimated: exact up to SearchExecutor.EstimatedTotalCap matches, left out above (a full count of a
+        // broad search costs more than its page); _total=accurate always counts; _total=none leaves it out unless one
+        // page holds every match.
         List<KeyValuePair<string, string>> queryPairs = [.. pairs];
         if (subset.Summary == SummaryMode.Count)
             queryPairs.Add(new("_count", "0"));
         if (SearchRequest.Last(pairs, "_total") is null)
-            queryPairs.Add(new("_total", "accurate"));
+            queryPairs.Add(new("_total", "estimate"));
         if (compartment is { } inCompartment)
             queryPairs.Add(inCompartment);
         var query = SearchQuery.Parse(type, queryPairs);

@@ -55,9 +55,15 @@ internal sealed class SearchExecutor(SqlDialect dialect, StorageOptions options)
                 keys.RemoveAt(keys.Count - 1);
             page = await LoadAsync(connection, keys, cancellationToken);
         }
-        int? total = query.Total == TotalMode.Accurate || count == 0
-            ? await CountAsync(connection, query, snapshot, cancellationToken)
-            : null;
+        int? total = query.Total switch
+        {
+            TotalMode.Accurate => await CountAsync(connection, query, snapshot, cap: null, cancellationToken),
+            _ when count == 0 => await CountAsync(connection, query, snapshot, cap: null, cancellationToken),
+            // The last page: what came before it and what it holds is the total, no count needed.
+            TotalMode.Estimate when !hasMore => offset + page.Count,
+            TotalMode.Estimate => await CountAsync(connection, query, snapshot, EstimatedTotalCap, cancellationToken),
+            _ => null,
+        };
         var included = await IncludeAsync(connection, query.Includes, page, snapshot, cancellationToken);
         return new SearchResult(page.Select(p => p.Version).ToList(), included, total,
             hasMore ? new PageCursor(snapshot, offset + count) : null,
@@ -236,13 +242,25 @@ internal sealed class SearchExecutor(SqlDialect dialect, StorageOptions options)
     private static string Where(SearchSql search, SearchQuery query, string alias, long? snapshot) =>
         search.Matching(alias, query.ResourceType, snapshot, query.Criteria);
 
-    private async Task<int> CountAsync(DbConnection connection, SearchQuery query, long snapshot, CancellationToken cancellationToken)
+    /// <summary>
+    /// The most matches an estimated total counts: up to it Bundle.total is exact, above it left out. Counting stops at
+    /// cap + 1 rows, so the cost is bounded whatever the number of matches (a full count of 100,000 Observations costs
+    /// hundreds of milliseconds, more than the page itself).
+    /// </summary>
+    public const int EstimatedTotalCap = 1000;
+
+    /// <summary>The number of matches; with a cap, null when there are more than that.</summary>
+    private async Task<int?> CountAsync(DbConnection connection, SearchQuery query, long snapshot, int? cap, CancellationToken cancellationToken)
     {
         var sql = new SqlText(dialect);
         var where = Where(new SearchSql(sql), query, "a", snapshot);
-        sql.Append($"SELECT COUNT(*) FROM resource_version a WHERE {where}");
+        if (cap is { } limit)
+            sql.Append($"SELECT COUNT(*) FROM (SELECT 1 FROM resource_version a WHERE {where} LIMIT {limit + 1}) bounded");
+        else
+            sql.Append($"SELECT COUNT(*) FROM resource_version a WHERE {where}");
         await using var command = sql.CreateCommand(connection, null);
-        return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+        var total = Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+        return cap is { } most && total > most ? null : total;
     }
 
     private int PageSize(int? requested) => Math.Clamp(requested ?? options.DefaultPageSize, 0, options.MaxPageSize);

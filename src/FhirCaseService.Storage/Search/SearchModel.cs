@@ -4,7 +4,11 @@ namespace FhirCaseService.Storage.Search;
 
 public enum SearchPrefix { Eq, Ne, Gt, Lt, Ge, Le, Sa, Eb, Ap }
 
-public enum TotalMode { None, Accurate }
+/// <summary>
+/// How Bundle.total is answered: not at all, by counting every match, or (estimate) exactly when there are at most
+/// <see cref="SearchExecutor.EstimatedTotalCap"/> matches and left out above, so a broad search never pays a full count.
+/// </summary>
+public enum TotalMode { None, Accurate, Estimate }
 
 /// <summary>One value of a parameter; several in one parameter (comma) are ORed.</summary>
 public abstract record SearchValue;

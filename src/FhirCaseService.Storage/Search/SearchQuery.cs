@@ -73,7 +73,8 @@ public sealed class SearchQuery
                     continue;
                 case "_total":
                     if (value == "accurate") total = TotalMode.Accurate;
-                    else if (value is "none" or "estimate") total = TotalMode.None;
+                    else if (value == "estimate") total = TotalMode.Estimate;
+                    else if (value == "none") total = TotalMode.None;
                     else errors.Add($"_total must be none, estimate or accurate, not '{value}'.");
                     continue;
                 case "_sort":
