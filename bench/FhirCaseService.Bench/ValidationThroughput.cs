@@ -52,24 +52,57 @@ public static class ValidationThroughput
             $"cold start (context + compile + first validation of every file): {coldStart.Elapsed.TotalMilliseconds:0} ms"));
         output.WriteLine($"runtime: .NET {Environment.Version}, {Environment.ProcessorCount} cores, {(IsOptimized() ? "Release" : "Debug (numbers not meaningful)")}, load average before the rounds: {LoadAverage()}");
         output.WriteLine();
-        output.WriteLine("| measure | threads | files/s | resources/s | MB/s |");
-        output.WriteLine("|---|---:|---:|---:|---:|");
+        output.WriteLine("| measure | threads | files/s | resources/s | MB/s | resources per CPU second |");
+        output.WriteLine("|---|---:|---:|---:|---:|---:|");
 
-        var parse = Measure(() => { foreach (var file in files) FhirSerialization.StrictJson.DeserializeResource(file.Content); return Task.CompletedTask; }, 1);
-        Report(output, "SDK parse only (strict JSON -> POCO)", 1, files.Count, resources, bytes, await parse);
-        var validate = Measure(async () => { foreach (var file in files) await validator.ValidateAsync(file.Content, ResourceFormat.Json); }, 1);
-        Report(output, "our validation (parse + validate)", 1, files.Count, resources, bytes, await validate);
+        Func<Task> parsePass = () => { foreach (var file in files) FhirSerialization.StrictJson.DeserializeResource(file.Content); return Task.CompletedTask; };
+        Func<Task> validatePass = async () => { foreach (var file in files) await validator.ValidateAsync(file.Content, ResourceFormat.Json); };
+        var parse = await Measure(parsePass, 1);
+        Report(output, "SDK parse only (strict JSON -> POCO)", 1, files.Count, resources, bytes, parse);
+        var validate = await Measure(validatePass, 1);
+        Report(output, "our validation (parse + validate)", 1, files.Count, resources, bytes, validate);
         var threads = Environment.ProcessorCount;
         var parallel = Measure(async () => { foreach (var file in files) await validator.ValidateAsync(file.Content, ResourceFormat.Json); }, threads);
         Report(output, "our validation (parse + validate)", threads, files.Count, resources, bytes, await parallel);
+
+        var (bestParse, bestValidate) = await AlternatingBest(parsePass, validatePass, AlternatingRounds);
+        output.WriteLine();
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"best of {AlternatingRounds} alternating rounds, one thread: SDK parse {resources / bestParse.TotalSeconds:0} resources/s, our validation {resources / bestValidate.TotalSeconds:0} resources/s: **{100 * bestParse.TotalSeconds / bestValidate.TotalSeconds:0.0} % of parse throughput**; load average after: {LoadAverage()}"));
         return 0;
     }
 
+    private const int AlternatingRounds = 7;
+
+    /// <summary>
+    /// The ratio the speed target is about, made robust to a shared machine: one pass of parse, one of validation, in
+    /// turn, and the fastest of each (the pass least disturbed by other work), so both sides see the same conditions.
+    /// </summary>
+    private static async Task<(TimeSpan Parse, TimeSpan Validate)> AlternatingBest(Func<Task> parsePass, Func<Task> validatePass, int rounds)
+    {
+        var bestParse = TimeSpan.MaxValue;
+        var bestValidate = TimeSpan.MaxValue;
+        for (var round = 0; round < rounds; round++)
+        {
+            var stopwatch = Stopwatch.StartNew();
+            await parsePass();
+            bestParse = Min(bestParse, stopwatch.Elapsed);
+            stopwatch.Restart();
+            await validatePass();
+            bestValidate = Min(bestValidate, stopwatch.Elapsed);
+        }
+        return (bestParse, bestValidate);
+
+        static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+    }
+
     /// <summary>Runs one pass over the files repeatedly on <paramref name="threads"/> threads for a fixed time; returns passes and time.</summary>
-    private static async Task<(long Passes, TimeSpan Elapsed)> Measure(Func<Task> pass, int threads)
+    private static async Task<(long Passes, TimeSpan Elapsed, TimeSpan Cpu)> Measure(Func<Task> pass, int threads)
     {
         await pass();
         long passes = 0;
+        var process = Process.GetCurrentProcess();
+        var cpuBefore = process.TotalProcessorTime;
         var stopwatch = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, threads).Select(_ => Task.Run(async () =>
         {
@@ -79,14 +112,20 @@ public static class ValidationThroughput
                 Interlocked.Increment(ref passes);
             }
         })));
-        return (passes, stopwatch.Elapsed);
+        var elapsed = stopwatch.Elapsed;
+        process.Refresh();
+        return (passes, elapsed, process.TotalProcessorTime - cpuBefore);
     }
 
-    private static void Report(TextWriter output, string measure, int threads, int files, int resources, long bytes, (long Passes, TimeSpan Elapsed) result)
+    /// <summary>
+    /// Wall-clock rates, and resources per CPU second of the whole process (GC and JIT threads included): on a
+    /// machine shared with other work the wall-clock rate mostly measures the others, the CPU rate much less so.
+    /// </summary>
+    private static void Report(TextWriter output, string measure, int threads, int files, int resources, long bytes, (long Passes, TimeSpan Elapsed, TimeSpan Cpu) result)
     {
         var seconds = result.Elapsed.TotalSeconds;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"| {measure} | {threads} | {result.Passes * files / seconds:0.0} | {result.Passes * resources / seconds:0} | {result.Passes * bytes / seconds / 1_000_000:0.00} |"));
+            $"| {measure} | {threads} | {result.Passes * files / seconds:0.0} | {result.Passes * resources / seconds:0} | {result.Passes * bytes / seconds / 1_000_000:0.00} | {result.Passes * resources / result.Cpu.TotalSeconds:0} |"));
     }
 
     /// <summary>A Bundle counts as its entries' resources, anything else as one resource.</summary>
