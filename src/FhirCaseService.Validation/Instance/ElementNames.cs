@@ -8,18 +8,25 @@ namespace FhirCaseService.Validation.Instance;
 /// elements included), a choice element once per type suffix, and "resourceType". The SDK's strict parser binds a
 /// name whose case is wrong ("Gender") to its element and lets its POCO validator report it; the fast path of text
 /// validation runs without that validator, so a name outside this set sends the text to the strict parser instead.
-/// Names R4 itself spells two ways in different types are left out, so no two names here differ only in case and an
-/// exact miss is what the validator calls wrong case (or an unknown element).
+/// R4 itself spells a few elements two ways in different types (bodySite in most, bodysite in one): only the spelling
+/// most types use is in the set, and the types that use another one are listed in <see cref="OtherSpellings"/>, so an
+/// object of such a type with that element set goes to the strict parser too (the text may have used the common
+/// spelling where this type wants its own). No two names in the set differ only in case.
 /// </summary>
 internal static class ElementNames
 {
-    public static readonly HashSet<string> All = Collect();
+    private static readonly (HashSet<string> All, Dictionary<Type, string[]> OtherSpellings) Names = Collect();
 
-    private static HashSet<string> Collect()
+    public static HashSet<string> All => Names.All;
+
+    /// <summary>Per model type, its elements whose spelling differs in case from the one most R4 types use.</summary>
+    public static Dictionary<Type, string[]> OtherSpellings => Names.OtherSpellings;
+
+    private static (HashSet<string>, Dictionary<Type, string[]>) Collect()
     {
         var inspector = ModelInfo.ModelInspector;
         var typeNames = ModelInfo.FhirTypeToCsType.Keys.Where(n => n.Length > 0).Select(n => char.ToUpperInvariant(n[0]) + n[1..]).ToList();
-        var names = new HashSet<string>(StringComparer.Ordinal) { "resourceType" };
+        var declaredBy = new Dictionary<string, List<Type>>(StringComparer.Ordinal) { ["resourceType"] = [] };
         var visited = new HashSet<ClassMapping>();
         var pending = new Stack<ClassMapping>(ModelInfo.FhirTypeToCsType.Values.Select(inspector.FindOrImportClassMapping).OfType<ClassMapping>());
         while (pending.TryPop(out var mapping))
@@ -28,18 +35,34 @@ internal static class ElementNames
                 continue;
             foreach (var property in mapping.PropertyMappings)
             {
-                if (property.Choice == ChoiceType.None)
-                    names.Add(property.Name);
-                else
-                    names.UnionWith(typeNames.Select(type => property.Name + type));
+                var spellings = property.Choice == ChoiceType.None ? [property.Name] : typeNames.Select(type => property.Name + type);
+                foreach (var spelling in spellings)
+                {
+                    if (!declaredBy.TryGetValue(spelling, out var types))
+                        declaredBy[spelling] = types = [];
+                    types.Add(mapping.NativeType);
+                }
                 foreach (var type in property.FhirTypeMappings)
                     pending.Push(type);
             }
         }
-        // R4 spells a few elements two ways in different types (bodySite and bodysite, subType and subtype): those
-        // names are left out, so text using them is read strictly, where the validator knows which type is meant.
-        var caseVariants = names.GroupBy(n => n, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1).SelectMany(g => g).ToList();
-        names.ExceptWith(caseVariants);
-        return names;
+
+        var all = new HashSet<string>(declaredBy.Keys, StringComparer.Ordinal);
+        var otherSpellings = new Dictionary<Type, List<string>>();
+        foreach (var variants in declaredBy.Keys.GroupBy(n => n, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1))
+        {
+            var common = variants.MaxBy(n => declaredBy[n].Count)!;
+            foreach (var other in variants.Where(n => n != common))
+            {
+                all.Remove(other);
+                foreach (var type in declaredBy[other])
+                {
+                    if (!otherSpellings.TryGetValue(type, out var names))
+                        otherSpellings[type] = names = [];
+                    names.Add(other);
+                }
+            }
+        }
+        return (all, otherSpellings.ToDictionary(p => p.Key, p => p.Value.ToArray()));
     }
 }

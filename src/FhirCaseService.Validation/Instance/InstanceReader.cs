@@ -76,7 +76,8 @@ public static class InstanceReader
     private static bool IsClean(Base node)
     {
         if (node.HasOverflow || node is Resource && !ModelInfo.IsKnownResource(node.TypeName)
-            || node is PrimitiveType { JsonValue: not null } primitive && !HasValidLiteral(primitive))
+            || node is PrimitiveType { JsonValue: not null } primitive && !HasValidLiteral(primitive)
+            || ElementNames.OtherSpellings.TryGetValue(node.GetType(), out var otherSpellings) && Array.Exists(otherSpellings, name => RawElements.Has(node, name)))
             return false;
         foreach (var element in node.EnumerateElements())
         {
