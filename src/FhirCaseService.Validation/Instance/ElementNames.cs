@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using Hl7.Fhir.Introspection;
 using Hl7.Fhir.Model;
 
@@ -15,14 +16,17 @@ namespace FhirCaseService.Validation.Instance;
 /// </summary>
 internal static class ElementNames
 {
-    private static readonly (HashSet<string> All, Dictionary<Type, string[]> OtherSpellings) Names = Collect();
-
-    public static HashSet<string> All => Names.All;
+    // Plain fields, read once per node and per property name: a property getter over one tuple showed in profiles.
+    public static readonly HashSet<string> All;
 
     /// <summary>Per model type, its elements whose spelling differs in case from the one most R4 types use.</summary>
-    public static Dictionary<Type, string[]> OtherSpellings => Names.OtherSpellings;
+    public static readonly FrozenDictionary<Type, string[]> OtherSpellings;
 
-    private static (HashSet<string>, Dictionary<Type, string[]>) Collect()
+#pragma warning disable CA1810 // both fields come from one walk over the model
+    static ElementNames() => (All, OtherSpellings) = Collect();
+#pragma warning restore CA1810
+
+    private static (HashSet<string>, FrozenDictionary<Type, string[]>) Collect()
     {
         var inspector = ModelInfo.ModelInspector;
         var typeNames = ModelInfo.FhirTypeToCsType.Keys.Where(n => n.Length > 0).Select(n => char.ToUpperInvariant(n[0]) + n[1..]).ToList();
@@ -63,6 +67,6 @@ internal static class ElementNames
                 }
             }
         }
-        return (all, otherSpellings.ToDictionary(p => p.Key, p => p.Value.ToArray()));
+        return (all, otherSpellings.ToFrozenDictionary(p => p.Key, p => p.Value.ToArray()));
     }
 }
