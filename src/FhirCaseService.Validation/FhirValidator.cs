@@ -48,10 +48,19 @@ public sealed class FhirValidator : IResourceValidator
     public async Task<ValidationResult> ValidateAsync(string content, ResourceFormat format, ValidationOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(content);
+        options ??= ValidationOptions.Default;
+        if (format == ResourceFormat.Json && InstanceReader.TryReadClean(content) is { Resource: { } clean } fast)
+        {
+            var fastResult = await ValidateParsedAsync(clean, fast.SourceMap, [], options, cancellationToken).ConfigureAwait(false);
+            // Without errors the strict parser would have had nothing to add (TryReadClean); with errors its findings
+            // may belong beside them, worded and placed as it words and places them, so the text is read again strictly.
+            if (!fastResult.HasErrors)
+                return fastResult;
+        }
         var parsed = InstanceReader.Read(content, format);
         if (parsed.Resource is null)
             return new ValidationResult(parsed.Issues.Select(i => i.Issue).ToArray());
-        return await ValidateParsedAsync(parsed.Resource, parsed.SourceMap, parsed.Issues, options ?? ValidationOptions.Default, cancellationToken).ConfigureAwait(false);
+        return await ValidateParsedAsync(parsed.Resource, parsed.SourceMap, parsed.Issues, options, cancellationToken).ConfigureAwait(false);
     }
 
     public Task<ValidationResult> ValidateAsync(Resource resource, ValidationOptions? options = null, CancellationToken cancellationToken = default)

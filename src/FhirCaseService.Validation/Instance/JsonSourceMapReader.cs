@@ -19,6 +19,7 @@ internal static class JsonSourceMapReader
         var relative = new List<(string Key, SourcePosition Position)>();
         var bundleEntries = new List<(string Key, int Index)>();
         string? rootType = null;
+        var allNamesKnown = true;
         var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
         var stack = new Stack<Frame>();
         string? name = null;
@@ -35,6 +36,7 @@ internal static class JsonSourceMapReader
                         // A primitive's id and extensions ("_birthDate") sit where the primitive does.
                         if (name.Length > 1 && name[0] == '_')
                             name = name[1..];
+                        allNamesKnown &= ElementNames.All.Contains(name);
                         namePosition = tokenPosition;
                         break;
                     case JsonTokenType.StartObject when stack.Count == 0:
@@ -75,7 +77,7 @@ internal static class JsonSourceMapReader
             return null;
         }
 
-        var map = new SourceMap();
+        var map = new SourceMap { AllNamesKnown = allNamesKnown };
         var root = rootType ?? "Resource";
         map.Add(root, new SourcePosition(1, 1));
         foreach (var (key, position) in relative)

@@ -19,6 +19,9 @@ public sealed class SourceMap
 
     public int Count => _positions.Count;
 
+    /// <summary>Whether every property name of the text is spelled exactly as some R4 element is (<see cref="ElementNames"/>); JSON only.</summary>
+    internal bool AllNamesKnown { get; init; }
+
     /// <summary>The position of the element, or of its nearest recorded ancestor (a missing element is reported where its parent is).</summary>
     public SourcePosition? Find(string sourceKey)
     {

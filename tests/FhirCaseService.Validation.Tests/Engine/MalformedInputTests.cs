@@ -49,6 +49,66 @@ public sealed class MalformedInputTests
         Assert.True(failures.Count == 0, $"{failures.Count} mutations of {relativePath} broke the engine:\n{string.Join("\n", failures.Take(20))}");
     }
 
+    /// <summary>
+    /// Text validation reads clean JSON without the SDK parser's per-primitive validator and falls back to the strict
+    /// parse when anything is found (InstanceReader.TryReadClean): every example and every mutation of it must give
+    /// exactly the issues the strict parse gives (InstanceReader.Read, the write path's parse), in the same order.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(ExampleFiles))]
+    public async Task Text_validation_gives_the_strict_parse_result_for_every_mutation(string relativePath)
+    {
+        var original = EngineTestSupport.ExampleFile(relativePath);
+        var random = new Random(Seed ^ StableHash(relativePath));
+        var differences = new List<string>();
+        foreach (var (description, json) in JsonMutations(original, random).Prepend(("unchanged", original)))
+        {
+            var fromText = await EngineTestSupport.Validator.ValidateAsync(json, ResourceFormat.Json);
+            var fromStrictParse = await EngineTestSupport.Validator.ValidateAsync(Instance.InstanceReader.Read(json, ResourceFormat.Json));
+            if (!fromText.Issues.SequenceEqual(fromStrictParse.Issues))
+                differences.Add($"{description}: text gave [{EngineTestSupport.Describe(fromText)}], strict parse gave [{EngineTestSupport.Describe(fromStrictParse)}]");
+        }
+        Assert.True(differences.Count == 0, $"{differences.Count} inputs from {relativePath} differ:\n{string.Join("\n", differences.Take(10))}");
+    }
+
+    [Fact]
+    public void No_two_R4_element_names_differ_only_in_case()
+    {
+        // The fast path takes a name missing from the exact set as wrong case; a case-variant pair would hide one.
+        var clashes = Instance.ElementNames.All.GroupBy(n => n, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1).Select(g => string.Join("/", g)).ToList();
+        Assert.True(Instance.ElementNames.All.Contains("valueCodeableConcept") && Instance.ElementNames.All.Contains("birthDate"));
+        Assert.True(Instance.ElementNames.All.Contains("bodySite") && !Instance.ElementNames.All.Contains("bodysite"));
+        Assert.Contains(Instance.ElementNames.OtherSpellings.Values, names => names.Contains("bodysite"));
+        Assert.Empty(clashes);
+    }
+
+    [Theory]
+    [InlineData("""{"resourceType":"Patient","nmae":[{"family":"x"}]}""")]
+    [InlineData("""{"resourceType":"Patient","birthdate":"2020-01-01"}""")]
+    [InlineData("""{"resourceType":"Observation","status":"final","code":{"text":"x"},"bodysite":{"text":"arm"}}""")]
+    [InlineData("""{"resourceType":"Observation","status":"final","code":{"text":"x"},"bodySite":{"text":"arm"}}""")]
+    [InlineData("""{"resourceType":"ChargeItem","status":"billable","code":{"text":"x"},"subject":{"reference":"Patient/1"},"bodysite":[{"text":"arm"}]}""")]
+    [InlineData("""{"resourceType":"ChargeItem","status":"billable","code":{"text":"x"},"subject":{"reference":"Patient/1"},"bodySite":[{"text":"arm"}]}""")]
+    [InlineData("""{"resourceType":"AuditEvent","type":{"code":"x"},"subType":[{"code":"y"}],"recorded":"2020-01-01T00:00:00Z","agent":[{"requestor":true}],"source":{"observer":{"display":"s"}}}""")]
+    [InlineData("""{"resourceType":"Observation","status":"final","code":{"text":"x"},"valuequantity":{"value":1}}""")]
+    [InlineData("""{"resourceType":"Patient","Gender":"male"}""")]
+    [InlineData("""{"resourceType":"Patient","birthDate":"2020-13-45"}""")]
+    [InlineData("""{"resourceType":"Patient","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><script/></div>"}}""")]
+    [InlineData("""{"resourceType":"Patient","text":{"status":"generated","div":"<p>no namespace</p>"}}""")]
+    [InlineData("""{"resourceType":"Observation","status":"final","code":{"text":"x"},"valueReference":{"reference":"Patient/1"}}""")]
+    [InlineData("""{"resourceType":"Observation","status":"final","code":{"text":"x"},"valueInteger":-1,"component":[{"code":{"text":"c"},"valuePositiveInt":0}]}""")]
+    [InlineData("""{"resourceType":"Patient","active":"true","multipleBirthInteger":1.5}""")]
+    [InlineData("""{"resourceType":"Observaton","status":"final"}""")]
+    [InlineData("""{"resourceType":"Patient","contained":[{"resourceType":"Patient","contained":[{"resourceType":"Patient"}]}]}""")]
+    [InlineData("""{"resourceType":"Patient","photo":[{"data":"not base64!"}]}""")]
+    [InlineData("""{"resourceType":"Patient","id":"a b","meta":{"profile":["not a uri"]}}""")]
+    public async Task Text_validation_gives_the_strict_parse_result_for_what_only_the_parser_validator_sees(string json)
+    {
+        var fromText = await EngineTestSupport.Validator.ValidateAsync(json, ResourceFormat.Json);
+        var fromStrictParse = await EngineTestSupport.Validator.ValidateAsync(Instance.InstanceReader.Read(json, ResourceFormat.Json));
+        Assert.Equal(fromStrictParse.Issues, fromText.Issues);
+    }
+
     [Theory]
     [MemberData(nameof(ExampleFiles))]
     public async Task Mutated_xml_of_an_example_always_gives_a_located_result(string relativePath)
