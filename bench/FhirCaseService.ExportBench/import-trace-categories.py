@@ -39,7 +39,8 @@ for p in d['profiles']:
             dt=t-last
             names=[frames[s] for s in stack]
             inner=names[-4:]
-            if any(GCWAIT.search(n) for n in inner): gc+=dt
+            if any('Finalizer Thread' in n for n in names[:4]): pass  # the finalizer thread, idle or finalizing: not line work
+            elif any(GCWAIT.search(n) for n in inner): gc+=dt
             elif not any(WAIT.search(n) for n in inner):
                 c='other'
                 for n,rx in CATS:
