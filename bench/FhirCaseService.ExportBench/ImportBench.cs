@@ -189,12 +189,25 @@ public static class ImportBench
                 using var manifest = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
                 var accepted = manifest.RootElement.GetProperty("output").EnumerateArray().Sum(o => o.GetProperty("count").GetInt64());
                 var refused = manifest.RootElement.GetProperty("error").EnumerateArray().Sum(e => e.TryGetProperty("count", out var c) ? c.GetInt64() : 0);
+                if (refused > 0)
+                    await PrintFirstErrorsAsync(client, manifest.RootElement.GetProperty("error"));
                 return new ImportRun(uploaded, watch.Elapsed, accepted, refused, TimeSpan.Zero);
             }
             if (response.StatusCode != HttpStatusCode.Accepted)
                 throw new InvalidOperationException($"GET {status} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
             // A fixed short poll interval, not Retry-After: the wall time is the import's own to within 250 ms.
             await Task.Delay(250);
+        }
+    }
+
+    /// <summary>The first refused lines' OperationOutcomes: a cohort the validator now refuses says why on the console.</summary>
+    private static async Task PrintFirstErrorsAsync(HttpClient client, JsonElement errors)
+    {
+        foreach (var error in errors.EnumerateArray().Take(1))
+        {
+            var text = await client.GetStringAsync(new Uri(error.GetProperty("url").GetString()!).PathAndQuery);
+            foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Take(3))
+                Console.WriteLine($"  refused: {(line.Length > 600 ? line[..600] + "..." : line)}");
         }
     }
 

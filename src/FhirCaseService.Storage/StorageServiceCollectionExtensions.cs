@@ -21,7 +21,8 @@ public static class StorageServiceCollectionExtensions
         services.TryAddSingleton<IResourceStore>(provider => new LazyResourceStore(provider.GetRequiredService<StorageDatabase>()));
         services.TryAddSingleton<Audit.IAuditStore>(provider => new Audit.AuditStore(provider.GetRequiredService<StorageDatabase>()));
         services.TryAddSingleton<Export.IExportJobStore>(provider => new Export.ExportJobStore(provider.GetRequiredService<StorageDatabase>()));
-        services.TryAddSingleton<Import.IImportJobStore>(provider => new Import.ImportJobStore(provider.GetRequiredService<StorageDatabase>()));
+        services.TryAddSingleton<Import.IImportJobStore>(provider => new Import.ImportJobStore(provider.GetRequiredService<StorageDatabase>(),
+            postgresCopy: provider.GetRequiredService<IOptions<StorageOptions>>().Value.ImportPostgresCopy));
         services.TryAddSingleton<Security.IReplayGuard>(provider => new Security.ReplayGuard(provider.GetRequiredService<StorageDatabase>(), TimeProvider.System));
         return services;
     }

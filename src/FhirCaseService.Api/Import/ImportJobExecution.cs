@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using FhirCaseService.Api.Jobs;
 using FhirCaseService.Storage.Import;
 
@@ -7,8 +8,8 @@ namespace FhirCaseService.Api.Import;
 
 /// <summary>
 /// One claimed job's work (its runner handles stopping, failure and retry). The input is read from the committed byte
-/// offset; each chunk of Import:ChunkLines lines is judged in parallel (parse, validate, prepare) while the previous
-/// chunk is being committed, and committed with the job's new position in one database transaction, which renews the
+/// offset; each chunk of Import:ChunkLines lines is judged in parallel (parse, validate, prepare) while earlier
+/// chunks (up to Import:ChunksAhead) wait or are being committed, and committed with the job's new position in one database transaction, which renews the
 /// lease too; the lease's keep-alive renews it between chunks. A line an earlier import stored byte for byte, under the
 /// same judge, whose version is still current is recognised by its hash and not judged again (a re-run costs a hash per
 /// line); if its resource is written before the chunk commits, the chunk is judged in full and committed again.
@@ -40,31 +41,36 @@ internal sealed class ImportJobExecution(IImportJobStore store, ImportLineProces
         await using var input = new FileStream(job.Request.InputPath, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.Asynchronous | FileOptions.SequentialScan);
         using var reader = new NdjsonLineReader(input, job.CommittedBytes, job.CommittedLines, processor.MaxLineBytes);
         var current = job;
-        // The next chunk is judged while this one commits: the CPU work and the database work overlap.
-        var next = JudgeNextChunkAsync(reader, writable, current.CommittedLines + 1, cancellationToken);
+        // Judging runs ahead of the commits by up to Import:ChunksAhead chunks: the cores keep judging while one chunk
+        // commits, and a slow commit does not leave them idle. The chunks still commit one at a time, in line order.
+        var judged = Channel.CreateBounded<JudgedChunk>(new BoundedChannelOptions(options.ChunksAhead) { SingleReader = true, SingleWriter = true });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var judging = Task.Run(() => JudgeAllAsync(reader, writable, job.CommittedLines + 1, judged.Writer, stop.Token), CancellationToken.None);
         try
         {
-            while (await next is { } judged)
+            await foreach (var chunk in judged.Reader.ReadAllAsync(cancellationToken))
             {
-                next = JudgeNextChunkAsync(reader, writable, judged.Chunk.LastLine + 1, cancellationToken);
                 ImportJob? committed;
                 try
                 {
-                    committed = await store.CommitChunkAsync(job.Id, owner, options.Lease, judged.Chunk, cancellationToken);
+                    committed = await store.CommitChunkAsync(job.Id, owner, options.Lease, chunk.Chunk, cancellationToken);
                 }
                 catch (ImportChunkStaleException)
                 {
-                    committed = await store.CommitChunkAsync(job.Id, owner, options.Lease, await JudgeInFullAsync(judged, writable, cancellationToken), cancellationToken);
+                    committed = await store.CommitChunkAsync(job.Id, owner, options.Lease, await JudgeInFullAsync(chunk, writable, cancellationToken), cancellationToken);
                 }
                 current = committed ?? throw new JobLeaseLostException("Import", job.Id);
             }
+            // Every judged chunk is committed: the input was read to its end, or judging failed and that is the job's failure.
+            await judging;
         }
         finally
         {
             // Never leave a judging task reading the input after the file is closed.
+            await stop.CancelAsync();
             try
             {
-                await next;
+                await judging;
             }
             catch (Exception)
             {
@@ -72,6 +78,26 @@ internal sealed class ImportJobExecution(IImportJobStore store, ImportLineProces
             }
         }
         return current;
+    }
+
+    /// <summary>
+    /// Judges the input chunk after chunk into <paramref name="judged"/>, in line order, and completes it at the end or
+    /// on a failure (which this task then holds: the committer awaits it after the chunks judged before it).
+    /// </summary>
+    private async Task JudgeAllAsync(NdjsonLineReader reader, IReadOnlySet<string> writable, long firstLine, ChannelWriter<JudgedChunk> judged, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (await JudgeNextChunkAsync(reader, writable, firstLine, cancellationToken) is { } chunk)
+            {
+                await judged.WriteAsync(chunk, cancellationToken);
+                firstLine = chunk.Chunk.LastLine + 1;
+            }
+        }
+        finally
+        {
+            judged.Complete();
+        }
     }
 
     /// <summary>A judged chunk with what it was judged from, to judge its recognised lines in full if they went stale.</summary>

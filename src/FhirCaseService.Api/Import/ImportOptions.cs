@@ -18,6 +18,12 @@ public sealed class ImportOptions : ILeasedJobOptions
     /// <summary>Input lines stored per database transaction (the unit of resume after a restart).</summary>
     public int ChunkLines { get; set; } = 1000;
 
+    /// <summary>
+    /// Judged chunks that may wait in line for their commit, besides the one committing and the one being judged: the
+    /// cores go on judging while a commit runs long. Each holds up to ChunkLines prepared resources in memory.
+    /// </summary>
+    public int ChunksAhead { get; set; } = 1;
+
     /// <summary>Lines validated at once (parsing and validation run outside the write lock); default: one per processor.</summary>
     public int ValidationParallelism { get; set; } = Environment.ProcessorCount;
 
@@ -56,6 +62,7 @@ public sealed class ImportOptionsCheck : IValidateOptions<ImportOptions>
         var problems = new List<string>();
         if (options.MaxBodyBytes < 1) problems.Add("Import:MaxBodyBytes must be at least 1.");
         if (options.ChunkLines < 1) problems.Add("Import:ChunkLines must be at least 1.");
+        if (options.ChunksAhead < 1) problems.Add("Import:ChunksAhead must be at least 1.");
         if (options.ValidationParallelism < 1) problems.Add("Import:ValidationParallelism must be at least 1.");
         if (options.Lease < TimeSpan.FromMilliseconds(300)) problems.Add("Import:Lease must be at least 300 ms.");
         if (options.PollInterval <= TimeSpan.Zero) problems.Add("Import:PollInterval must be positive.");

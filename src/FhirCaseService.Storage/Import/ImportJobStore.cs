@@ -12,9 +12,11 @@ namespace FhirCaseService.Storage.Import;
 /// <summary>
 /// <see cref="IImportJobStore"/> over the process's <see cref="StorageDatabase"/>: the shared lease machinery of
 /// <see cref="LeasedJobStore{TJob}"/> over <c>import_job</c>; a chunk runs inside the resource store's own write
-/// transaction, so its resources, its refused lines and the job's position commit together or not at all.
+/// transaction, so its resources, its refused lines and the job's position commit together or not at all. On
+/// PostgreSQL a chunk's version and index rows go out by binary COPY (<see cref="PostgresCopyWriter"/>) unless
+/// <paramref name="postgresCopy"/> is false (then by the resource store's multi-row INSERTs, as on SQLite).
 /// </summary>
-internal sealed class ImportJobStore(StorageDatabase database, TimeProvider? time = null)
+internal sealed class ImportJobStore(StorageDatabase database, TimeProvider? time = null, bool postgresCopy = true)
     : LeasedJobStore<ImportJob>(database, time, "import_job", JobColumns, "import_error"), IImportJobStore
 {
     /// <summary>Refused lines per INSERT and per read batch: few round trips, far under both engines' parameter limits.</summary>
@@ -58,7 +60,8 @@ internal sealed class ImportJobStore(StorageDatabase database, TimeProvider? tim
         {
             return await resources.TransactionAsync(async (tx, ct) =>
             {
-                var session = ((WriteTransaction)tx).Session;
+                var writer = (WriteTransaction)tx;
+                var session = writer.Session;
                 var position = await LockPositionAsync(dialect, session, jobId, owner, ct);
                 if (position is null || position.Value.Lines + 1 != chunk.FirstLine)
                     throw new ChunkNotThisOwnersException();
@@ -73,9 +76,11 @@ internal sealed class ImportJobStore(StorageDatabase database, TimeProvider? tim
                 }
                 foreach (var round in Rounds(chunk.Writes))
                 {
-                    var results = await tx.WriteAsync(round, ct);
-                    foreach (var result in results)
-                        counts[result.Stored.ResourceType] = Count(counts.GetValueOrDefault(result.Stored.ResourceType), result);
+                    var outcomes = postgresCopy && dialect is PostgresDialect
+                        ? await PostgresCopyWriter.WriteAsync(session, dialect, writer.Clock, round, ct)
+                        : [.. (await tx.WriteAsync(round, ct)).Select(Outcome)];
+                    for (var i = 0; i < round.Count; i++)
+                        counts[round[i].Resource.ResourceType] = Count(counts.GetValueOrDefault(round[i].Resource.ResourceType), round[i].Resource.ResourceType, outcomes[i]);
                 }
                 await RecordLineHashesAsync(dialect, session, chunk.LineHashes ?? [], ct);
                 foreach (var errors in chunk.Errors.Chunk(ErrorsPerStatement))
@@ -201,13 +206,20 @@ internal sealed class ImportJobStore(StorageDatabase database, TimeProvider? tim
         return rounds;
     }
 
-    private static ImportTypeCount Count(ImportTypeCount? count, PreparedWriteResult result)
+    private static ImportWriteOutcome Outcome(PreparedWriteResult result) => result switch
     {
-        count ??= new ImportTypeCount(result.Stored.ResourceType, 0, 0, 0);
-        return result switch
+        { Unchanged: true } => ImportWriteOutcome.Unchanged,
+        { Created: true } => ImportWriteOutcome.Created,
+        _ => ImportWriteOutcome.Updated,
+    };
+
+    private static ImportTypeCount Count(ImportTypeCount? count, string type, ImportWriteOutcome outcome)
+    {
+        count ??= new ImportTypeCount(type, 0, 0, 0);
+        return outcome switch
         {
-            { Unchanged: true } => count with { Unchanged = count.Unchanged + 1 },
-            { Created: true } => count with { Created = count.Created + 1 },
+            ImportWriteOutcome.Unchanged => count with { Unchanged = count.Unchanged + 1 },
+            ImportWriteOutcome.Created => count with { Created = count.Created + 1 },
             _ => count with { Updated = count.Updated + 1 },
         };
     }

@@ -138,6 +138,81 @@ public abstract class ImportJobContract<TBackend> where TBackend : IStoreBackend
         Assert.Equal(ReadStatus.NotFound, (await h.Resources.ReadAsync("Patient", "replayed")).Status);
     }
 
+    /// <summary>
+    /// On PostgreSQL the chunk goes out by binary COPY: its version rows and every index table's rows must be the ones
+    /// the store's own write makes for the same content (types, NULLs, decimals), its versions supersede, and a deleted
+    /// resource comes back as created.
+    /// </summary>
+    [Fact]
+    public async Task A_chunk_stores_the_same_version_and_index_rows_as_the_store_and_supersedes_and_recreates()
+    {
+        await using var h = await Harness.OpenAsync(_backend);
+        var id = NewJobId();
+        await h.Jobs.CreateAsync(id, Request());
+        await h.Jobs.ClaimNextAsync("runner", Lease);
+        Observation Rich(string oid) => new()
+        {
+            Id = oid,
+            Status = ObservationStatus.Final,
+            Code = new CodeableConcept("http://loinc.org", "8302-2", "Body height") { Coding = { new Coding(null, "no-system") } },
+            Subject = new ResourceReference("Patient/p1"),
+            Effective = new FhirDateTime("2024-03-05T10:00:00Z"),
+            Value = new Quantity(172.25m, "cm", "http://unitsofmeasure.org"),
+            Identifier = [new Identifier("urn:example:obs", "A-1")],
+            Note = [new Annotation { Text = "plain text" }],
+        };
+        await h.Resources.CreateAsync(Rich("by-store"));
+        await h.Resources.CreateAsync(new Patient { Id = "gone" });
+        await h.Resources.DeleteAsync("Patient", "gone");
+        await h.Resources.CreateAsync(new Patient { Id = "old", Name = [new HumanName { Family = "Before" }] });
+
+        var after = await h.Jobs.CommitChunkAsync(id, "runner", Lease, new ImportChunk(1, 3, 30,
+            [new PreparedWrite(h.Resources.Prepare(Rich("by-import")), PreparedWriteKind.Update), Write(h, "gone", "Back"), Write(h, "old", "After")], []));
+
+        Assert.Equal([new ImportTypeCount("Observation", 1, 0, 0), new ImportTypeCount("Patient", 1, 1, 0)], after!.Counts);
+        Assert.Equal(await IndexRowsAsync(h, "by-store"), await IndexRowsAsync(h, "by-import"));
+        Assert.NotEmpty(await IndexRowsAsync(h, "by-import"));
+        var imported = (await h.Resources.ReadAsync("Observation", "by-import")).Version!;
+        Assert.Equal(("1", (decimal?)172.25m), (imported.Resource!.Meta!.VersionId, (imported.Resource as Observation)?.Value is Quantity q ? q.Value : null));
+        var old = (await h.Resources.ReadAsync("Patient", "old")).Version!;
+        Assert.Equal(("2", "After"), (old.Resource!.Meta!.VersionId, ((Patient)old.Resource).Name[0].Family));
+        Assert.Equal("3", (await h.Resources.ReadAsync("Patient", "gone")).Version!.Resource!.Meta!.VersionId);
+        Assert.Equal([(2, 0L), (1, 1L)], await VersionRowsAsync(h, "Patient", "old"));
+    }
+
+    /// <summary>Every index row of a resource's current version, the version key left out, sorted.</summary>
+    private static async Task<List<string>> IndexRowsAsync(Harness h, string observationId)
+    {
+        var rows = new List<string>();
+        var dialect = await h.Database.DialectAsync(CancellationToken.None);
+        await using var connection = await dialect.OpenAsync(CancellationToken.None);
+        foreach (var (table, columns) in SchemaMigrator.IndexColumnNames)
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"SELECT '{table}', i.resource_type, i.param, {string.Join(", ", columns.Split(',').Select(c => "i." + c.Trim()))} FROM {table} i " +
+                                  $"JOIN resource_version a ON a.version_key = i.version_key WHERE a.resource_id = '{observationId}' AND a.superseded_seq IS NULL";
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+                rows.Add(string.Join("|", Enumerable.Range(0, reader.FieldCount).Select(c => reader.IsDBNull(c) ? "NULL" : Convert.ToString(reader.GetValue(c), System.Globalization.CultureInfo.InvariantCulture))));
+        }
+        rows.Sort(StringComparer.Ordinal);
+        return rows;
+    }
+
+    /// <summary>(version, whether superseded) of every version of a resource, newest first.</summary>
+    private static async Task<List<(int, long)>> VersionRowsAsync(Harness h, string type, string resourceId)
+    {
+        var dialect = await h.Database.DialectAsync(CancellationToken.None);
+        await using var connection = await dialect.OpenAsync(CancellationToken.None);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT version_id, CASE WHEN superseded_seq IS NULL THEN 0 ELSE 1 END FROM resource_version WHERE resource_type = '{type}' AND resource_id = '{resourceId}' ORDER BY version_id DESC";
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<(int, long)>();
+        while (await reader.ReadAsync())
+            rows.Add((Convert.ToInt32(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture), Convert.ToInt64(reader.GetValue(1), System.Globalization.CultureInfo.InvariantCulture)));
+        return rows;
+    }
+
     [Fact]
     public async Task A_chunk_that_fails_in_the_store_leaves_the_position_and_the_resources_as_they_were()
     {
