@@ -139,7 +139,7 @@ internal static class PostgresCopyWriter
     private static async Task CopyIndexRowsAsync(NpgsqlConnection connection, List<(PreparedResource Prepared, int VersionId)> versions,
         Dictionary<(string, string), long> keys, CancellationToken cancellationToken)
     {
-        var rows = versions.Select(v => (Key: keys[(v.Prepared.ResourceType, v.Prepared.Id)], v.Prepared.ResourceType, v.Prepared.Index)).ToList();
+        var rows = versions.Select(v => (Key: keys[(v.Prepared.ResourceType, v.Prepared.Id)], v.Prepared.ResourceType, v.Prepared.Id, v.Prepared.Index)).ToList();
         await CopyAsync(connection, "idx_token", rows, i => i.Tokens, (copy, e) =>
         {
             Text(copy, e.Param);
@@ -183,22 +183,42 @@ internal static class PostgresCopyWriter
             Text(copy, e.Param);
             Text(copy, e.Uri);
         }, cancellationToken);
+        // The sort-key tables (schema v6) carry the resource id beside the key, so a sorted page walks them in order.
+        await CopyAsync(connection, "sort_date", rows, i => i.DateSortKeys, (copy, e, id) =>
+        {
+            Text(copy, e.Param);
+            Text(copy, id);
+            copy.Write(e.Min, NpgsqlDbType.Bigint);
+            copy.Write(e.Max, NpgsqlDbType.Bigint);
+        }, cancellationToken);
+        await CopyAsync(connection, "sort_text", rows, i => i.TextSortKeys, (copy, e, id) =>
+        {
+            Text(copy, e.Param);
+            Text(copy, id);
+            Text(copy, e.Min);
+            Text(copy, e.Max);
+        }, cancellationToken);
     }
 
-    private static async Task CopyAsync<TEntry>(NpgsqlConnection connection, string table, List<(long Key, string ResourceType, IndexEntries Index)> rows,
-        Func<IndexEntries, List<TEntry>> entries, Action<NpgsqlBinaryImporter, TEntry> writeColumns, CancellationToken cancellationToken)
+    private static Task CopyAsync<TEntry>(NpgsqlConnection connection, string table, List<(long Key, string ResourceType, string Id, IndexEntries Index)> rows,
+        Func<IndexEntries, List<TEntry>> entries, Action<NpgsqlBinaryImporter, TEntry> writeColumns, CancellationToken cancellationToken) =>
+        CopyAsync(connection, table, rows, entries, (copy, entry, _) => writeColumns(copy, entry), cancellationToken);
+
+    /// <param name="writeColumns">writes an entry's value columns (after version_key and resource_type); it is given the resource id too.</param>
+    private static async Task CopyAsync<TEntry>(NpgsqlConnection connection, string table, List<(long Key, string ResourceType, string Id, IndexEntries Index)> rows,
+        Func<IndexEntries, List<TEntry>> entries, Action<NpgsqlBinaryImporter, TEntry, string> writeColumns, CancellationToken cancellationToken)
     {
         if (!rows.Any(r => entries(r.Index).Count > 0))
             return;
         await using var copy = await connection.BeginBinaryImportAsync(
             $"COPY {table} (version_key, resource_type, param, {SchemaMigrator.IndexColumnNames[table]}) FROM STDIN (FORMAT BINARY)", cancellationToken);
-        foreach (var (key, type, index) in rows)
+        foreach (var (key, type, id, index) in rows)
             foreach (var entry in entries(index))
             {
                 copy.StartRow();
                 copy.Write(key, NpgsqlDbType.Bigint);
                 copy.Write(type, NpgsqlDbType.Text);
-                writeColumns(copy, entry);
+                writeColumns(copy, entry, id);
             }
         await copy.CompleteAsync(cancellationToken);
     }
