@@ -36,17 +36,9 @@ internal static class PostgresCopyWriter
         var outcomes = new ImportWriteOutcome[writes.Count];
         if (writes.Count == 0)
             return outcomes;
-        var targets = new List<(string Type, string Id)>(writes.Count);
-        var seen = new HashSet<(string, string)>(writes.Count);
-        foreach (var write in writes)
-        {
-            var target = (write.Resource.ResourceType, write.Resource.Id);
-            if (!seen.Add(target))
-                throw new InvalidStorageRequestException($"{write.Resource.Reference} is written twice in one batch.");
-            if (write.IfMatchVersion is not null)
-                throw new ArgumentException("An import write has no If-Match.", nameof(writes));
-            targets.Add(target);
-        }
+        if (writes.Any(w => w.IfMatchVersion is not null))
+            throw new ArgumentException("An import write has no If-Match.", nameof(writes));
+        var targets = WriteTransaction.DistinctTargets(writes);
 
         var current = await CurrentVersionsAsync(session, dialect, targets, cancellationToken);
         var superseded = new List<long>();

@@ -67,11 +67,9 @@ internal sealed class WriteTransaction(SqlBatchRunner sql, SqlDialect dialect, R
         return new StoredResource(resourceType, id, deletion.VersionId, Clock.LastUpdated, Clock.Sequence, true, null);
     }
 
-    public async Task<IReadOnlyList<PreparedWriteResult>> WriteAsync(IReadOnlyList<PreparedWrite> writes, CancellationToken cancellationToken = default)
+    /// <summary>The (type, id) of each write, in order; a resource written twice in one batch is refused, as its versions would collide.</summary>
+    internal static List<(string Type, string Id)> DistinctTargets(IReadOnlyList<PreparedWrite> writes)
     {
-        ArgumentNullException.ThrowIfNull(writes);
-        if (writes.Count == 0)
-            return [];
         var targets = new List<(string Type, string Id)>(writes.Count);
         var seen = new HashSet<(string, string)>(writes.Count);
         foreach (var write in writes)
@@ -81,7 +79,15 @@ internal sealed class WriteTransaction(SqlBatchRunner sql, SqlDialect dialect, R
                 throw new InvalidStorageRequestException($"{write.Resource.Reference} is written twice in one batch.");
             targets.Add(target);
         }
-        var current = await CurrentVersionsAsync(targets, cancellationToken);
+        return targets;
+    }
+
+    public async Task<IReadOnlyList<PreparedWriteResult>> WriteAsync(IReadOnlyList<PreparedWrite> writes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(writes);
+        if (writes.Count == 0)
+            return [];
+        var current = await CurrentVersionsAsync(DistinctTargets(writes), cancellationToken);
 
         // Every precondition is checked before anything is written: a batch fails as a whole.
         var results = new PreparedWriteResult?[writes.Count];

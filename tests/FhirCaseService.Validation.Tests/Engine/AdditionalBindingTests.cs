@@ -24,18 +24,9 @@ public sealed class AdditionalBindingTests
     private static FhirValidator Create()
     {
         var directory = Directory.CreateTempSubdirectory("fhircase-additional-binding-");
-        File.WriteAllText(Path.Combine(directory.FullName, "CodeSystem-shades.json"), """
-            { "resourceType": "CodeSystem", "url": "http://example.org/fhir/CodeSystem/shades", "status": "draft", "content": "complete",
-              "concept": [ { "code": "red" }, { "code": "pink" }, { "code": "blue" } ] }
-            """);
-        File.WriteAllText(Path.Combine(directory.FullName, "ValueSet-warm.json"), """
-            { "resourceType": "ValueSet", "url": "http://example.org/fhir/ValueSet/warm", "status": "draft",
-              "compose": { "include": [ { "system": "http://example.org/fhir/CodeSystem/shades", "concept": [ { "code": "red" }, { "code": "pink" } ] } ] } }
-            """);
-        File.WriteAllText(Path.Combine(directory.FullName, "ValueSet-red.json"), """
-            { "resourceType": "ValueSet", "url": "http://example.org/fhir/ValueSet/red", "status": "draft",
-              "compose": { "include": [ { "system": "http://example.org/fhir/CodeSystem/shades", "concept": [ { "code": "red" } ] } ] } }
-            """);
+        ShadesTerminology.WriteCodeSystem(directory);
+        ShadesTerminology.WriteValueSet(directory, "warm", "red", "pink");
+        ShadesTerminology.WriteValueSet(directory, "red", "red");
         var usage = """, { "url": "usage", "valueUsageContext": { "code": { "system": "http://terminology.hl7.org/CodeSystem/usage-context-type", "code": "focus" }, "valueCodeableConcept": { "text": "x" } } }""";
         File.WriteAllText(Path.Combine(directory.FullName, "StructureDefinition-additionally-bound-observation.json"), $$"""
             {

@@ -18,18 +18,9 @@ public sealed class MaxValueSetBindingTests
     private static FhirValidator Create()
     {
         var directory = Directory.CreateTempSubdirectory("fhircase-maxvs-");
-        File.WriteAllText(Path.Combine(directory.FullName, "CodeSystem-shades.json"), """
-            { "resourceType": "CodeSystem", "url": "http://example.org/fhir/CodeSystem/shades", "status": "draft", "content": "complete",
-              "concept": [ { "code": "red" }, { "code": "pink" }, { "code": "blue" } ] }
-            """);
-        File.WriteAllText(Path.Combine(directory.FullName, "ValueSet-preferred-shades.json"), """
-            { "resourceType": "ValueSet", "url": "http://example.org/fhir/ValueSet/preferred-shades", "status": "draft",
-              "compose": { "include": [ { "system": "http://example.org/fhir/CodeSystem/shades", "concept": [ { "code": "red" } ] } ] } }
-            """);
-        File.WriteAllText(Path.Combine(directory.FullName, "ValueSet-warm-shades.json"), """
-            { "resourceType": "ValueSet", "url": "http://example.org/fhir/ValueSet/warm-shades", "status": "draft",
-              "compose": { "include": [ { "system": "http://example.org/fhir/CodeSystem/shades", "concept": [ { "code": "red" }, { "code": "pink" } ] } ] } }
-            """);
+        ShadesTerminology.WriteCodeSystem(directory);
+        ShadesTerminology.WriteValueSet(directory, "preferred-shades", "red");
+        ShadesTerminology.WriteValueSet(directory, "warm-shades", "red", "pink");
         File.WriteAllText(Path.Combine(directory.FullName, "StructureDefinition-max-bound-observation.json"), """
             {
               "resourceType": "StructureDefinition", "url": "http://example.org/fhir/StructureDefinition/max-bound-observation",
