@@ -5,10 +5,10 @@
 # "Busy" = samples whose stack is not parked in a wait (thread pool idle, socket event loop, timers, finalizer).
 # Each busy sample goes to the first category whose pattern matches a frame of its stack (order matters);
 # CPU_TIME samples are managed code, UNMANAGED_CODE_TIME native code or a blocking syscall (SQLite's fsync is one).
-import json, sys, collections, re
-d=json.load(open(sys.argv[1]))
-frames=[f['name'] for f in d['shared']['frames']]
-WAIT=re.compile(r'Monitor\.Wait|WaitOneNoCheck|LowLevelLifoSemaphore\.Wait|Interop\+Sys\.Read|WaitForSignal|LowLevelSpinWaiter|ManualResetEventSlim\.Wait|Sys\.WaitForSocketEvents|epoll|Thread\.Sleep|SemaphoreSlim\.Wait|PollGC|RunFinalizers|Finalize\(|SpinThenBlockingWait|Heartbeat|TimerQueue.TimerThread|FileSystemWatcher|SocketAsyncEngine.EventLoop')
+import collections, os, re, sys
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+from speedscope_stacks import WAIT, intervals, compile_categories, category
+WAIT = re.compile(WAIT.pattern + r'|PollGC')  # GC suspension counts as waiting here
 CATS=[('startup (host build, routing init, artifacts)', r'Host\+<StartAsync>|DataSourceDependentCache|LazyArtifactSource|ModelInspector\.Import|InitClassSlow|\.cctor|EnsureDescriptorsInitialized|Program\.<Main>\$'),
 ('validation (engine)', r'FhirValidator\+<ValidateAsync>|FhirValidator\.ValidateAsync'),
 ('parse (InstanceReader.Read)', r'WriteValidation\.Parse|InstanceReader\.Read'),
@@ -26,25 +26,14 @@ CATS=[('startup (host build, routing init, artifacts)', r'Host\+<StartAsync>|Dat
 ('Kestrel/ASP.NET pipeline rest', r'Kestrel|AspNetCore'),
 ('GC', r'GC|gc_heap'),
 ]
-CATS=[(n,re.compile(p)) for n,p in CATS]
+CATS=compile_categories(CATS)
 cpu=collections.Counter(); unm=collections.Counter(); tc=tu=0
-for p in d['profiles']:
-    stack=[]; last=None
-    for e in p['events']:
-        t=e['at']
-        if last is not None and stack and t>last:
-            dt=t-last
-            names=[frames[s] for s in stack]
-            if not any(WAIT.search(n) for n in names[-4:]):
-                kind=names[-1]
-                c='other'
-                for n,rx in CATS:
-                    if any(rx.search(x) for x in names): c=n; break
-                if kind=='CPU_TIME': cpu[c]+=dt; tc+=dt
-                else: unm[c]+=dt; tu+=dt
-        last=t
-        if e['type']=='O': stack.append(e['frame'])
-        elif stack: stack.pop()
+for names, dt in intervals(sys.argv[1]):
+    if any(WAIT.search(n) for n in names[-4:]):
+        continue
+    c=category(names, CATS)
+    if names[-1]=='CPU_TIME': cpu[c]+=dt; tc+=dt
+    else: unm[c]+=dt; tu+=dt
 tot=tc+tu
 print(f"busy {tot/1000:.1f} s: managed CPU {tc/1000:.1f} s, unmanaged {tu/1000:.1f} s")
 for n,_ in CATS+[('other',None)]:

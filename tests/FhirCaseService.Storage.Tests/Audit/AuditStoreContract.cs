@@ -160,15 +160,27 @@ public sealed class SqliteAuditGroupCommitTests
     private static AuditRecord Record(string id) =>
         new(id, new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero), "ehr", "C", "create", "Patient", "p1", "0", $$"""{"resourceType":"AuditEvent","id":"{{id}}"}""", null);
 
-    [Fact]
-    public async Task An_audit_batch_commits_in_the_next_write_group_without_taking_a_change_sequence()
+    /// <summary>An audit store and the resource store sharing one SQLite database (one writer, one commit group).</summary>
+    private static async Task WithSqliteAsync(Func<AuditStore, ResourceStore, Task> test)
     {
         var db = await new SqliteBackend().OpenAsync();
         var database = new StorageDatabase(db.Options);
         try
         {
-            var audit = new AuditStore(database);
-            var store = await database.ResourceStoreAsync(CancellationToken.None);
+            await test(new AuditStore(database), await database.ResourceStoreAsync(CancellationToken.None));
+        }
+        finally
+        {
+            await database.DisposeAsync();
+            await db.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task An_audit_batch_commits_in_the_next_write_group_without_taking_a_change_sequence()
+    {
+        await WithSqliteAsync(async (audit, store) =>
+        {
             // Alone, a batch is a group of its own of the resource writer (not a transaction beside it).
             var groupsAtStart = store.WriteGroups;
             await audit.AppendAsync([Record("alone")]);
@@ -198,23 +210,14 @@ public sealed class SqliteAuditGroupCommitTests
             Assert.Equal(groupsBefore + 2, store.WriteGroups);
             Assert.Equal(held.ChangeSequence + 1, next.ChangeSequence);
             Assert.NotNull(await audit.ReadAsync("grouped"));
-        }
-        finally
-        {
-            await database.DisposeAsync();
-            await db.DisposeAsync();
-        }
+        });
     }
 
     [Fact]
     public async Task A_failing_audit_batch_does_not_undo_the_writes_of_its_group()
     {
-        var db = await new SqliteBackend().OpenAsync();
-        var database = new StorageDatabase(db.Options);
-        try
+        await WithSqliteAsync(async (audit, store) =>
         {
-            var audit = new AuditStore(database);
-            var store = await database.ResourceStoreAsync(CancellationToken.None);
             await audit.AppendAsync([Record("once")]);
             var holding = new TaskCompletionSource();
             var release = new TaskCompletionSource();
@@ -235,11 +238,6 @@ public sealed class SqliteAuditGroupCommitTests
 
             Assert.Equal(ReadStatus.Found, (await store.ReadAsync(next.ResourceType, next.Id)).Status);
             Assert.Single((await audit.SearchAsync(new AuditQuery())).Records);
-        }
-        finally
-        {
-            await database.DisposeAsync();
-            await db.DisposeAsync();
-        }
+        });
     }
 }
