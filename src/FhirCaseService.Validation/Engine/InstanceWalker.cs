@@ -71,8 +71,14 @@ internal sealed class InstanceWalker
             }
             applicable.Insert(0, core);
         }
+        // Each schema's result on the resource, combined as one set (FindingBuilder.Union).
+        var walks = run.Findings.Mark;
         foreach (var lookup in applicable)
+        {
+            var walk = run.Findings.Mark;
             await ValidateElementAsync(node, lookup.Schema!.Root, lookup.Schema, path, node, run).ConfigureAwait(false);
+            run.Findings.Union(walks, walk);
+        }
         if (resource is Bundle)
             BundleRules.Check(node, path, run);
     }
@@ -106,6 +112,7 @@ internal sealed class InstanceWalker
     /// <summary>Checks one node against one element of a schema and then its children (from the snapshot or the type's own schema).</summary>
     public async ValueTask ValidateElementAsync(PocoNode node, ElementSchema element, StructureSchema owner, InstancePath path, PocoNode resource, ValidationRun run)
     {
+        var start = run.Findings.Mark;
         var visit = new ElementVisit(node, path, resource, run);
         if (!run.HasParseIssueAt(path))
         {
@@ -131,7 +138,9 @@ internal sealed class InstanceWalker
             // A Bundle entry's resource gets the caller's required profiles for its type in this same pass.
             if (element.Path == "Bundle.entry.resource" && run.Options.RequiredFor(poco.TypeName) is { Count: > 0 } required)
                 profiles = [.. profiles.Concat(required).Distinct(StringComparer.Ordinal)];
+            var walk = run.Findings.Mark;
             await ValidateResourceAsync(node, path, run, profiles, profilesAreRequired: true).ConfigureAwait(false);
+            run.Findings.Union(start, walk);
             return;
         }
         var type = element.TypeFor(poco.TypeName);
@@ -139,18 +148,28 @@ internal sealed class InstanceWalker
             return;
         if (poco is ResourceReference resourceReference)
             await (type.Reference ?? ReferenceValidator.Unconstrained).ValidateAsync(resourceReference, path, resource, run, _slices).ConfigureAwait(false);
+        // The type's (or profile's) result on this node is combined with the element's as one set: both may carry a rule
+        // of one base definition (ele-1 on the element and on the datatype's root).
         if (type.Profiles.Count > 0)
         {
             foreach (var profile in await ChooseProfileAsync(node, type.Profiles, path, resource, run).ConfigureAwait(false))
+            {
+                var walk = run.Findings.Mark;
                 await ValidateAgainstTypeAsync(node, profile, path, resource, run, isExtensionProfile: poco is Extension).ConfigureAwait(false);
+                run.Findings.Union(start, walk);
+            }
         }
         else if (poco is Extension extension)
         {
+            var walk = run.Findings.Mark;
             await ValidateExtensionByUrlAsync(node, extension, path, resource, run).ConfigureAwait(false);
+            run.Findings.Union(start, walk);
         }
         else if (!PrimitiveFormats.IsPrimitive(poco.TypeName) || node.Children().Any())
         {
+            var walk = run.Findings.Mark;
             await ValidateAgainstTypeAsync(node, SchemaRepository.CoreUrl(poco.TypeName), path, resource, run, isExtensionProfile: false).ConfigureAwait(false);
+            run.Findings.Union(start, walk);
         }
     }
 

@@ -5,13 +5,12 @@ using Hl7.Fhir.Model;
 namespace FhirCaseService.Validation.Engine;
 
 /// <summary>
-/// The state of one validation call: options, the source map of the text (if any) and the issues found so far.
+/// The state of one validation call: options, the source map of the text (if any) and the results of the walk so far
+/// (<see cref="Findings"/>; no hidden filter: where two schemas meet one node the walker combines their results).
 /// Used by one thread at a time; the shared, immutable parts (schemas, compiled FHIRPath) live elsewhere.
 /// </summary>
 public sealed class ValidationRun
 {
-    private readonly List<ValidationIssue> _issues = [];
-    private readonly HashSet<(string, string, string)> _seen = [];
     private readonly HashSet<string> _reportedOnce = new(StringComparer.Ordinal);
 
     internal ValidationRun(ValidationOptions options, SourceMap? sourceMap, ITerminologyChecker terminology)
@@ -26,26 +25,28 @@ public sealed class ValidationRun
     public ITerminologyChecker Terminology { get; }
     internal BundleIndex? Bundle { get; set; }
 
-    /// <summary>Codes met during the walk, judged against their ValueSets afterwards (terminology is asynchronous, the walk's checks are not).</summary>
-    public List<Schema.Validators.PendingBinding> PendingBindings { get; } = [];
+    /// <summary>The results of the walk so far (see <see cref="FindingBuilder"/>).</summary>
+    public FindingBuilder Findings { get; } = new();
 
     /// <summary>resolve() for FHIRPath: a reference to a resource in the same Bundle or contained in the same resource.</summary>
     public PocoNode? ResolveReference(string reference) => Bundle?.Resolve(reference);
 
-    public void Report(OperationOutcome.IssueSeverity severity, OperationOutcome.IssueType code, string message, in InstancePath path, string rule)
-    {
-        // The same finding reached through two routes (a profile and its base, an element and its type) is reported once.
-        if (!_seen.Add((path.Expression, rule, message)))
-            return;
-        var position = SourceMap?.Find(path.SourceKey);
-        _issues.Add(new ValidationIssue(severity, code, message, new IssueLocation(path.Expression, position?.Line, position?.Column, path.Entry), rule));
-    }
+    /// <summary>Adds a finding to the current result; <paramref name="origin"/> names the definition its rule comes from (see <see cref="Finding"/>).</summary>
+    public void Report(OperationOutcome.IssueSeverity severity, OperationOutcome.IssueType code, string message, in InstancePath path, string rule, string? origin = null) =>
+        Add(severity, code, message, path, rule, origin, null);
 
     /// <summary>Reports a problem of the definitions themselves (e.g. a constraint that cannot compile) once per call, not once per node.</summary>
     public void ReportOnce(string onceKey, OperationOutcome.IssueSeverity severity, OperationOutcome.IssueType code, string message, in InstancePath path, string rule)
     {
         if (_reportedOnce.Add(onceKey))
-            Report(severity, code, message, path, rule);
+            Add(severity, code, message, path, rule, null, onceKey);
+    }
+
+    private void Add(OperationOutcome.IssueSeverity severity, OperationOutcome.IssueType code, string message, in InstancePath path, string rule, string? origin, string? onceKey)
+    {
+        var position = SourceMap?.Find(path.SourceKey);
+        var issue = new ValidationIssue(severity, code, message, new IssueLocation(path.Expression, position?.Line, position?.Column, path.Entry), rule);
+        Findings.Add(new Finding(issue, origin, onceKey));
     }
 
     /// <summary>Source keys where the parser already reported a problem, with the path the walk found for them.</summary>
@@ -101,10 +102,11 @@ public sealed class ValidationRun
 
     internal ValidationResult ToResult()
     {
+        var issues = Findings.Items.Select(f => f.Issue).ToArray();
         if (_parseIssues.Count == 0)
-            return new ValidationResult(_issues.ToArray());
+            return new ValidationResult(issues);
         var parsed = _parseIssues.Select(LocateParseIssue);
-        return new ValidationResult(parsed.Concat(_issues).ToArray());
+        return new ValidationResult(parsed.Concat(issues).ToArray());
     }
 
     /// <summary>
