@@ -247,8 +247,8 @@ internal sealed class InstanceWalker
         {
             if (!parent.SlotByName.TryGetValue(group.Name, out var slot))
             {
-                // Text input: the parser has reported it already, with its position.
-                if (run.SourceMap is null)
+                // Text input: the parser has reported it already, with its position (a trial judges it here all the same).
+                if (run.ReportsUnknownElements)
                 {
                     run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Structure,
                         $"Element '{group.Name}' is not defined for {parent.Path}.", path.Child(group.Name, 0, repeating: false), "unknown-element");

@@ -38,13 +38,18 @@ public sealed class ValidationRun
     /// <summary>Reports a problem of the definitions themselves (e.g. a constraint that cannot compile) once per call, not once per node.</summary>
     public void ReportOnce(string onceKey, OperationOutcome.IssueSeverity severity, OperationOutcome.IssueType code, string message, in InstancePath path, string rule)
     {
+        // Once-per-call findings are warnings about the definitions: they cannot change a trial's verdict, and a trial
+        // must not use up the call's one report.
+        if (_trialDepth > 0)
+            return;
         if (_reportedOnce.Add(onceKey))
             Add(severity, code, message, path, rule, null, onceKey);
     }
 
     private void Add(OperationOutcome.IssueSeverity severity, OperationOutcome.IssueType code, string message, in InstancePath path, string rule, string? origin, string? onceKey)
     {
-        var position = SourceMap?.Find(path.SourceKey);
+        // A trial's findings only decide a verdict and are dropped: no positions to look up.
+        var position = _trialDepth > 0 ? null : SourceMap?.Find(path.SourceKey);
         var issue = new ValidationIssue(severity, code, message, new IssueLocation(path.Expression, position?.Line, position?.Column, path.Entry), rule);
         Findings.Add(new Finding(issue, origin, onceKey));
     }
@@ -66,7 +71,8 @@ public sealed class ValidationRun
     /// <summary>True when the parser already reported this node, so the walk does not report it a second time.</summary>
     public bool HasParseIssueAt(in InstancePath path)
     {
-        if (_parseIssuePaths.Count == 0 || !_parseIssuePaths.ContainsKey(path.SourceKey))
+        // A trial judges the node as parsed, at a path of its own, and leaves the parser's findings where they are.
+        if (_trialDepth > 0 || _parseIssuePaths.Count == 0 || !_parseIssuePaths.ContainsKey(path.SourceKey))
             return false;
         _parseIssuePaths[path.SourceKey] = path;
         return true;
@@ -75,19 +81,43 @@ public sealed class ValidationRun
     /// <summary>Lets the parser's findings borrow the walk's FHIRPath for their element (the parser's own paths lack indexes).</summary>
     public void NoteVisited(in InstancePath path)
     {
-        if (_parseIssuePaths.Count > 0 && _parseIssuePaths.ContainsKey(path.SourceKey))
+        if (_trialDepth == 0 && _parseIssuePaths.Count > 0 && _parseIssuePaths.ContainsKey(path.SourceKey))
             _parseIssuePaths[path.SourceKey] = path;
     }
 
-    /// <summary>A silent run for trial matching (slices by profile, reference targets): same options and terminology, own issues.</summary>
-    internal ValidationRun CreateProbe() => new(Options, null, Terminology) { Bundle = Bundle, TargetVerdicts = TargetVerdicts };
+    private int _trialDepth;
+
+    /// <summary>Whether the walk reports elements without a definition: the parser has for text input, but a trial's verdict needs them.</summary>
+    internal bool ReportsUnknownElements => SourceMap is null || _trialDepth > 0;
 
     /// <summary>
-    /// Whether a resource meets a profile, by resource object and profile, shared by the run and its probes: a
-    /// resource referenced from many entries (the Patient of every Observation) is checked against a profile once,
-    /// so reference checks cost linear time in the Bundle, not entries times target size.
+    /// Judges a node for a verdict only (a slice by profile, a profile choice, a reference's target profile): the walk
+    /// adds its result to this run's builder as usual and <paramref name="walk"/>'s verdict is whether that result holds
+    /// an error; the result is then dropped. No second run: the same options, terminology, Bundle and verdict cache.
     /// </summary>
-    internal Dictionary<(Base Resource, string Profile), bool> TargetVerdicts { get; private init; } = new(ResourceAndProfileComparer.Instance);
+    internal async ValueTask<bool> TrialAsync(Func<ValueTask> walk)
+    {
+        var mark = Findings.Mark;
+        _trialDepth++;
+        try
+        {
+            await walk().ConfigureAwait(false);
+            return !Findings.HasErrorsSince(mark);
+        }
+        finally
+        {
+            _trialDepth--;
+            Findings.Truncate(mark);
+        }
+    }
+
+    /// <summary>
+    /// Whether a resource meets a profile, by resource object and profile, shared by the run and its parallel workers: a
+    /// resource referenced from many entries (the Patient of every Observation) is checked against a profile once (or
+    /// once per worker that meets it first at the same time: the verdict is the same), so reference checks cost linear
+    /// time in the Bundle, not entries times target size.
+    /// </summary>
+    internal System.Collections.Concurrent.ConcurrentDictionary<(Base Resource, string Profile), bool> TargetVerdicts { get; private init; } = new(ResourceAndProfileComparer.Instance);
 
     private sealed class ResourceAndProfileComparer : IEqualityComparer<(Base Resource, string Profile)>
     {

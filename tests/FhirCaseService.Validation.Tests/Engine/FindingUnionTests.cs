@@ -107,4 +107,39 @@ public class FindingUnionTests
             Assert.All(alone.Issues, issue => Assert.Contains(issue, both.Issues));
         }
     }
+
+    private sealed class NoTerminology : Terminology.ITerminologyChecker
+    {
+        public ValueTask<Terminology.TerminologyVerdict> CheckAsync(string valueSetUrl, string? system, string code, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("not asked");
+    }
+
+    [Fact]
+    public async System.Threading.Tasks.Task A_trial_gives_a_verdict_and_leaves_nothing_behind()
+    {
+        var run = new ValidationRun(ValidationOptions.Default, null, new NoTerminology());
+        var path = InstancePath.ForResource("Observation");
+        run.Report(OperationOutcome.IssueSeverity.Warning, OperationOutcome.IssueType.Informational, "before", path, "before");
+
+        var warningsOnly = await run.TrialAsync(() =>
+        {
+            run.Report(OperationOutcome.IssueSeverity.Warning, OperationOutcome.IssueType.Informational, "w", path, "w");
+            return ValueTask.CompletedTask;
+        });
+        var withError = await run.TrialAsync(() =>
+        {
+            run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Invariant, "e", path, "e");
+            run.ReportOnce("once", OperationOutcome.IssueSeverity.Warning, OperationOutcome.IssueType.Exception, "once", path, "once");
+            run.Findings.AddBinding(new PendingBinding("http://x/vs", BindingStrengthChecked.Required, [(null, "c")], path, HasText: false));
+            return ValueTask.CompletedTask;
+        });
+
+        Assert.True(warningsOnly);
+        Assert.False(withError);
+        Assert.Equal(["before"], run.Findings.Items.Select(f => f.Issue.Rule));
+        Assert.Empty(run.Findings.Bindings);
+        // The trial did not use up the call's one report of a once-per-call finding.
+        run.ReportOnce("once", OperationOutcome.IssueSeverity.Warning, OperationOutcome.IssueType.Exception, "once", path, "once");
+        Assert.Equal(["before", "once"], run.Findings.Items.Select(f => f.Issue.Rule));
+    }
 }
