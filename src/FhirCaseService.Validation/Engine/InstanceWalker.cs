@@ -291,23 +291,55 @@ internal sealed class InstanceWalker
                 continue;
             }
 
-            for (var i = 0; i < items.Count; i++)
+            // A big Bundle's entries are independent: validated by several workers, each into its own result, appended in entry order.
+            if (node.Poco is Bundle && child.Path == "Bundle.entry" && run.CanFork && items.Count >= run.Options.ParallelEntryThreshold && run.Options.ParallelEntryThreshold > 0)
             {
-                var item = items[i];
-                var typeName = item.Poco.TypeName;
-                var itemPath = path.Child(child.Name, i, child.Repeats, child.IsChoice ? typeName : null) with { ElementPath = child.Path };
-                run.NoteVisited(itemPath);
-                if (!child.TypeChoice.IsUntyped && child.TypeChoice.Resolve(typeName) is null)
-                {
-                    child.TypeChoice.ReportNotAllowed(typeName, itemPath, run);
-                    continue;
-                }
-                CheckPrimitive(item, itemPath, run);
-                if (child.Name == "id" && node.Poco is Resource)
-                    ExtensionPlacement.CheckResourceId(item, itemPath, run);
-                await ValidateElementAsync(item, assigned?[i] ?? child, owner, itemPath, resource, run).ConfigureAwait(false);
+                await ValidateItemsInParallelAsync(node, child, items, assigned, owner, path, resource, run).ConfigureAwait(false);
+                continue;
             }
+            for (var i = 0; i < items.Count; i++)
+                await ValidateItemAsync(node, child, items[i], i, assigned, owner, path, resource, run).ConfigureAwait(false);
         }
+    }
+
+    private async ValueTask ValidateItemAsync(PocoNode node, ElementSchema child, PocoNode item, int i, IReadOnlyList<ElementSchema?>? assigned, StructureSchema owner,
+        InstancePath path, PocoNode resource, ValidationRun run)
+    {
+        var typeName = item.Poco.TypeName;
+        var itemPath = path.Child(child.Name, i, child.Repeats, child.IsChoice ? typeName : null) with { ElementPath = child.Path };
+        run.NoteVisited(itemPath);
+        if (!child.TypeChoice.IsUntyped && child.TypeChoice.Resolve(typeName) is null)
+        {
+            child.TypeChoice.ReportNotAllowed(typeName, itemPath, run);
+            return;
+        }
+        CheckPrimitive(item, itemPath, run);
+        if (child.Name == "id" && node.Poco is Resource)
+            ExtensionPlacement.CheckResourceId(item, itemPath, run);
+        await ValidateElementAsync(item, assigned?[i] ?? child, owner, itemPath, resource, run).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The items split into contiguous ranges (a few per worker, for balance), each range validated in order by a worker
+    /// into its own run (<see cref="ValidationRun.Fork"/>), the ranges' results then appended in order: the output is the
+    /// sequential one, byte for byte.
+    /// </summary>
+    private async ValueTask ValidateItemsInParallelAsync(PocoNode node, ElementSchema child, List<PocoNode> items, IReadOnlyList<ElementSchema?>? assigned,
+        StructureSchema owner, InstancePath path, PocoNode resource, ValidationRun run)
+    {
+        var degree = Math.Max(1, run.Options.MaxDegreeOfParallelism ?? Environment.ProcessorCount);
+        var rangeCount = Math.Min(items.Count, degree * 8);
+        var workers = new ValidationRun[rangeCount];
+        for (var r = 0; r < rangeCount; r++)
+            workers[r] = run.Fork();
+        await Parallel.ForEachAsync(Enumerable.Range(0, rangeCount), new ParallelOptions { MaxDegreeOfParallelism = degree }, async (r, _) =>
+        {
+            var end = (int)((long)items.Count * (r + 1) / rangeCount);
+            for (var i = (int)((long)items.Count * r / rangeCount); i < end; i++)
+                await ValidateItemAsync(node, child, items[i], i, assigned, owner, path, resource, workers[r]).ConfigureAwait(false);
+        }).ConfigureAwait(false);
+        foreach (var worker in workers)
+            run.Join(worker);
     }
 
     private static void CheckPrimitive(PocoNode item, InstancePath path, ValidationRun run)

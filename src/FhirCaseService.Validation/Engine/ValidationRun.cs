@@ -86,6 +86,24 @@ public sealed class ValidationRun
     }
 
     private int _trialDepth;
+    private bool _isWorker;
+
+    /// <summary>Whether part of the walk may be handed to parallel workers: not from a worker, a trial, or a text whose parser findings the walk places.</summary>
+    internal bool CanFork => !_isWorker && _trialDepth == 0 && _parseIssuePaths.Count == 0;
+
+    /// <summary>
+    /// A worker's run for part of the walk: the same options, source map, terminology, Bundle and verdict cache (all safe
+    /// to share), its own result and its own copy of the once-per-call keys reported so far.
+    /// </summary>
+    internal ValidationRun Fork()
+    {
+        var worker = new ValidationRun(Options, SourceMap, Terminology) { Bundle = Bundle, TargetVerdicts = TargetVerdicts, _isWorker = true };
+        worker._reportedOnce.UnionWith(_reportedOnce);
+        return worker;
+    }
+
+    /// <summary>Appends a worker's result (workers are joined in document order; a once-per-call finding stays the first one).</summary>
+    internal void Join(ValidationRun worker) => Findings.AppendFrom(worker.Findings, _reportedOnce);
 
     /// <summary>Whether the walk reports elements without a definition: the parser has for text input, but a trial's verdict needs them.</summary>
     internal bool ReportsUnknownElements => SourceMap is null || _trialDepth > 0;
