@@ -28,6 +28,10 @@ public static class ValidationScaling
         var bundleTemplate = await File.ReadAllTextAsync(bundlePath);
         var patientTemplate = await File.ReadAllTextAsync(patientPath);
         var validator = new FhirValidator(ConformanceContext.CreateDefault());
+        // FHIRCASE_SCALING_PARALLEL_THRESHOLD=0 validates a Bundle's entries on one thread (default: ValidationOptions').
+        var options = Environment.GetEnvironmentVariable("FHIRCASE_SCALING_PARALLEL_THRESHOLD") is { } threshold
+            ? new ValidationOptions { ParallelEntryThreshold = int.Parse(threshold, CultureInfo.InvariantCulture) }
+            : ValidationOptions.Default;
         await validator.ValidateAsync(ScalingInputs.TransactionBundle(bundleTemplate, 100), ResourceFormat.Json);
         await validator.ValidateAsync(ScalingInputs.PatientWithNames(patientTemplate, 100), ResourceFormat.Json);
 
@@ -53,7 +57,7 @@ public static class ValidationScaling
                 var process = Process.GetCurrentProcess();
                 var cpuBefore = process.TotalProcessorTime;
                 var stopwatch = Stopwatch.StartNew();
-                var result = await validator.ValidateAsync(text, ResourceFormat.Json);
+                var result = await validator.ValidateAsync(text, ResourceFormat.Json, options);
                 stopwatch.Stop();
                 process.Refresh();
                 var cpuSeconds = (process.TotalProcessorTime - cpuBefore).TotalSeconds;

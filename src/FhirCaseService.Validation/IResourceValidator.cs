@@ -77,6 +77,15 @@ public sealed record ValidationOptions
     /// </summary>
     public const string OwnCanonicalBase = "https://fhircase.example.org/fhir/";
 
+    /// <summary>
+    /// A Bundle with at least this many entries has its entries validated in parallel (the output is the same as one
+    /// thread's, in entry order); 0 turns it off. The default keeps small Bundles, the common case on a busy server, on one thread.
+    /// </summary>
+    public int ParallelEntryThreshold { get; init; } = 1_000;
+
+    /// <summary>How many threads validate a big Bundle's entries (default: the number of processors).</summary>
+    public int? MaxDegreeOfParallelism { get; init; }
+
     /// <summary>Report (as information) mustSupport elements that are absent.</summary>
     public bool ReportMustSupport { get; init; }
 

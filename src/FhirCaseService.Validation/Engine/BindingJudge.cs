@@ -12,7 +12,7 @@ internal static class BindingJudge
 {
     public static async ValueTask JudgeAsync(ValidationRun run, CancellationToken cancellationToken)
     {
-        foreach (var pending in run.PendingBindings)
+        foreach (var pending in run.Findings.Bindings)
         {
             var verdicts = new List<TerminologyVerdict>(pending.Codes.Count);
             foreach (var (system, code) in pending.Codes)

@@ -71,8 +71,14 @@ internal sealed class InstanceWalker
             }
             applicable.Insert(0, core);
         }
+        // Each schema's result on the resource, combined as one set (FindingBuilder.Union).
+        var walks = run.Findings.Mark;
         foreach (var lookup in applicable)
+        {
+            var walk = run.Findings.Mark;
             await ValidateElementAsync(node, lookup.Schema!.Root, lookup.Schema, path, node, run).ConfigureAwait(false);
+            run.Findings.Union(walks, walk);
+        }
         if (resource is Bundle)
             BundleRules.Check(node, path, run);
     }
@@ -106,6 +112,7 @@ internal sealed class InstanceWalker
     /// <summary>Checks one node against one element of a schema and then its children (from the snapshot or the type's own schema).</summary>
     public async ValueTask ValidateElementAsync(PocoNode node, ElementSchema element, StructureSchema owner, InstancePath path, PocoNode resource, ValidationRun run)
     {
+        var start = run.Findings.Mark;
         var visit = new ElementVisit(node, path, resource, run);
         if (!run.HasParseIssueAt(path))
         {
@@ -131,7 +138,9 @@ internal sealed class InstanceWalker
             // A Bundle entry's resource gets the caller's required profiles for its type in this same pass.
             if (element.Path == "Bundle.entry.resource" && run.Options.RequiredFor(poco.TypeName) is { Count: > 0 } required)
                 profiles = [.. profiles.Concat(required).Distinct(StringComparer.Ordinal)];
+            var walk = run.Findings.Mark;
             await ValidateResourceAsync(node, path, run, profiles, profilesAreRequired: true).ConfigureAwait(false);
+            run.Findings.Union(start, walk);
             return;
         }
         var type = element.TypeFor(poco.TypeName);
@@ -139,18 +148,28 @@ internal sealed class InstanceWalker
             return;
         if (poco is ResourceReference resourceReference)
             await (type.Reference ?? ReferenceValidator.Unconstrained).ValidateAsync(resourceReference, path, resource, run, _slices).ConfigureAwait(false);
+        // The type's (or profile's) result on this node is combined with the element's as one set: both may carry a rule
+        // of one base definition (ele-1 on the element and on the datatype's root).
         if (type.Profiles.Count > 0)
         {
             foreach (var profile in await ChooseProfileAsync(node, type.Profiles, path, resource, run).ConfigureAwait(false))
+            {
+                var walk = run.Findings.Mark;
                 await ValidateAgainstTypeAsync(node, profile, path, resource, run, isExtensionProfile: poco is Extension).ConfigureAwait(false);
+                run.Findings.Union(start, walk);
+            }
         }
         else if (poco is Extension extension)
         {
+            var walk = run.Findings.Mark;
             await ValidateExtensionByUrlAsync(node, extension, path, resource, run).ConfigureAwait(false);
+            run.Findings.Union(start, walk);
         }
         else if (!PrimitiveFormats.IsPrimitive(poco.TypeName) || node.Children().Any())
         {
+            var walk = run.Findings.Mark;
             await ValidateAgainstTypeAsync(node, SchemaRepository.CoreUrl(poco.TypeName), path, resource, run, isExtensionProfile: false).ConfigureAwait(false);
+            run.Findings.Union(start, walk);
         }
     }
 
@@ -228,8 +247,8 @@ internal sealed class InstanceWalker
         {
             if (!parent.SlotByName.TryGetValue(group.Name, out var slot))
             {
-                // Text input: the parser has reported it already, with its position.
-                if (run.SourceMap is null)
+                // Text input: the parser has reported it already, with its position (a trial judges it here all the same).
+                if (run.ReportsUnknownElements)
                 {
                     run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Structure,
                         $"Element '{group.Name}' is not defined for {parent.Path}.", path.Child(group.Name, 0, repeating: false), "unknown-element");
@@ -272,23 +291,55 @@ internal sealed class InstanceWalker
                 continue;
             }
 
-            for (var i = 0; i < items.Count; i++)
+            // A big Bundle's entries are independent: validated by several workers, each into its own result, appended in entry order.
+            if (node.Poco is Bundle && child.Path == "Bundle.entry" && run.CanFork && items.Count >= run.Options.ParallelEntryThreshold && run.Options.ParallelEntryThreshold > 0)
             {
-                var item = items[i];
-                var typeName = item.Poco.TypeName;
-                var itemPath = path.Child(child.Name, i, child.Repeats, child.IsChoice ? typeName : null) with { ElementPath = child.Path };
-                run.NoteVisited(itemPath);
-                if (!child.TypeChoice.IsUntyped && child.TypeChoice.Resolve(typeName) is null)
-                {
-                    child.TypeChoice.ReportNotAllowed(typeName, itemPath, run);
-                    continue;
-                }
-                CheckPrimitive(item, itemPath, run);
-                if (child.Name == "id" && node.Poco is Resource)
-                    ExtensionPlacement.CheckResourceId(item, itemPath, run);
-                await ValidateElementAsync(item, assigned?[i] ?? child, owner, itemPath, resource, run).ConfigureAwait(false);
+                await ValidateItemsInParallelAsync(node, child, items, assigned, owner, path, resource, run).ConfigureAwait(false);
+                continue;
             }
+            for (var i = 0; i < items.Count; i++)
+                await ValidateItemAsync(node, child, items[i], i, assigned, owner, path, resource, run).ConfigureAwait(false);
         }
+    }
+
+    private async ValueTask ValidateItemAsync(PocoNode node, ElementSchema child, PocoNode item, int i, IReadOnlyList<ElementSchema?>? assigned, StructureSchema owner,
+        InstancePath path, PocoNode resource, ValidationRun run)
+    {
+        var typeName = item.Poco.TypeName;
+        var itemPath = path.Child(child.Name, i, child.Repeats, child.IsChoice ? typeName : null) with { ElementPath = child.Path };
+        run.NoteVisited(itemPath);
+        if (!child.TypeChoice.IsUntyped && child.TypeChoice.Resolve(typeName) is null)
+        {
+            child.TypeChoice.ReportNotAllowed(typeName, itemPath, run);
+            return;
+        }
+        CheckPrimitive(item, itemPath, run);
+        if (child.Name == "id" && node.Poco is Resource)
+            ExtensionPlacement.CheckResourceId(item, itemPath, run);
+        await ValidateElementAsync(item, assigned?[i] ?? child, owner, itemPath, resource, run).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The items split into contiguous ranges (a few per worker, for balance), each range validated in order by a worker
+    /// into its own run (<see cref="ValidationRun.Fork"/>), the ranges' results then appended in order: the output is the
+    /// sequential one, byte for byte.
+    /// </summary>
+    private async ValueTask ValidateItemsInParallelAsync(PocoNode node, ElementSchema child, List<PocoNode> items, IReadOnlyList<ElementSchema?>? assigned,
+        StructureSchema owner, InstancePath path, PocoNode resource, ValidationRun run)
+    {
+        var degree = Math.Max(1, run.Options.MaxDegreeOfParallelism ?? Environment.ProcessorCount);
+        var rangeCount = Math.Min(items.Count, degree * 8);
+        var workers = new ValidationRun[rangeCount];
+        for (var r = 0; r < rangeCount; r++)
+            workers[r] = run.Fork();
+        await Parallel.ForEachAsync(Enumerable.Range(0, rangeCount), new ParallelOptions { MaxDegreeOfParallelism = degree }, async (r, _) =>
+        {
+            var end = (int)((long)items.Count * (r + 1) / rangeCount);
+            for (var i = (int)((long)items.Count * r / rangeCount); i < end; i++)
+                await ValidateItemAsync(node, child, items[i], i, assigned, owner, path, resource, workers[r]).ConfigureAwait(false);
+        }).ConfigureAwait(false);
+        foreach (var worker in workers)
+            run.Join(worker);
     }
 
     private static void CheckPrimitive(PocoNode item, InstancePath path, ValidationRun run)

@@ -81,9 +81,10 @@ internal sealed class SliceMatcher(InstanceWalker walker) : ISliceConformance
     public async ValueTask<string?> ConstrainedTypeAsync(string profile) => (await walker.Schemas.GetAsync(profile).ConfigureAwait(false)).Schema?.Type;
 
     /// <summary>
-    /// Whether the node meets a profile: the node is walked against the profile's compiled schema in a separate run whose
-    /// findings are not reported, once per node and profile in a validation call. An element always belongs to the same
-    /// resource (its %resource), so its verdict is cached like a resource's.
+    /// Whether the node meets a profile: the value of validating it against the profile's compiled schema, a trial in the
+    /// same run (<see cref="ValidationRun.TrialAsync"/>) whose result is read for errors and dropped; once per node and
+    /// profile in a validation call. An element always belongs to the same resource (its %resource), so its verdict is
+    /// cached like a resource's.
     /// </summary>
     public async ValueTask<bool> ConformsAsync(PocoNode node, string profile, PocoNode resource, ValidationRun run)
     {
@@ -92,11 +93,10 @@ internal sealed class SliceMatcher(InstanceWalker walker) : ISliceConformance
             return false;
         if (run.TargetVerdicts.TryGetValue((node.Poco, profile), out var known))
             return known;
-        var probe = run.CreateProbe();
+        var schema = lookup.Schema;
         var path = InstancePath.ForResource(node.Poco.TypeName);
-        var probeResource = node.Poco is Resource ? node : resource;
-        await walker.ValidateElementAsync(node, lookup.Schema.Root, lookup.Schema, path, probeResource, probe).ConfigureAwait(false);
-        var conforms = !probe.ToResult().HasErrors;
+        var trialResource = node.Poco is Resource ? node : resource;
+        var conforms = await run.TrialAsync(() => walker.ValidateElementAsync(node, schema.Root, schema, path, trialResource, run)).ConfigureAwait(false);
         run.TargetVerdicts[(node.Poco, profile)] = conforms;
         return conforms;
     }

@@ -5,13 +5,12 @@ using Hl7.Fhir.Model;
 namespace FhirCaseService.Validation.Engine;
 
 /// <summary>
-/// The state of one validation call: options, the source map of the text (if any) and the issues found so far.
+/// The state of one validation call: options, the source map of the text (if any) and the results of the walk so far
+/// (<see cref="Findings"/>; no hidden filter: where two schemas meet one node the walker combines their results).
 /// Used by one thread at a time; the shared, immutable parts (schemas, compiled FHIRPath) live elsewhere.
 /// </summary>
 public sealed class ValidationRun
 {
-    private readonly List<ValidationIssue> _issues = [];
-    private readonly HashSet<(string, string, string)> _seen = [];
     private readonly HashSet<string> _reportedOnce = new(StringComparer.Ordinal);
 
     internal ValidationRun(ValidationOptions options, SourceMap? sourceMap, ITerminologyChecker terminology)
@@ -26,26 +25,33 @@ public sealed class ValidationRun
     public ITerminologyChecker Terminology { get; }
     internal BundleIndex? Bundle { get; set; }
 
-    /// <summary>Codes met during the walk, judged against their ValueSets afterwards (terminology is asynchronous, the walk's checks are not).</summary>
-    public List<Schema.Validators.PendingBinding> PendingBindings { get; } = [];
+    /// <summary>The results of the walk so far (see <see cref="FindingBuilder"/>).</summary>
+    public FindingBuilder Findings { get; } = new();
 
     /// <summary>resolve() for FHIRPath: a reference to a resource in the same Bundle or contained in the same resource.</summary>
     public PocoNode? ResolveReference(string reference) => Bundle?.Resolve(reference);
 
-    public void Report(OperationOutcome.IssueSeverity severity, OperationOutcome.IssueType code, string message, in InstancePath path, string rule)
-    {
-        // The same finding reached through two routes (a profile and its base, an element and its type) is reported once.
-        if (!_seen.Add((path.Expression, rule, message)))
-            return;
-        var position = SourceMap?.Find(path.SourceKey);
-        _issues.Add(new ValidationIssue(severity, code, message, new IssueLocation(path.Expression, position?.Line, position?.Column, path.Entry), rule));
-    }
+    /// <summary>Adds a finding to the current result; <paramref name="origin"/> names the definition its rule comes from (see <see cref="Finding"/>).</summary>
+    public void Report(OperationOutcome.IssueSeverity severity, OperationOutcome.IssueType code, string message, in InstancePath path, string rule, string? origin = null) =>
+        Add(severity, code, message, path, rule, origin, null);
 
     /// <summary>Reports a problem of the definitions themselves (e.g. a constraint that cannot compile) once per call, not once per node.</summary>
     public void ReportOnce(string onceKey, OperationOutcome.IssueSeverity severity, OperationOutcome.IssueType code, string message, in InstancePath path, string rule)
     {
+        // Once-per-call findings are warnings about the definitions: they cannot change a trial's verdict, and a trial
+        // must not use up the call's one report.
+        if (_trialDepth > 0)
+            return;
         if (_reportedOnce.Add(onceKey))
-            Report(severity, code, message, path, rule);
+            Add(severity, code, message, path, rule, null, onceKey);
+    }
+
+    private void Add(OperationOutcome.IssueSeverity severity, OperationOutcome.IssueType code, string message, in InstancePath path, string rule, string? origin, string? onceKey)
+    {
+        // A trial's findings only decide a verdict and are dropped: no positions to look up.
+        var position = _trialDepth > 0 ? null : SourceMap?.Find(path.SourceKey);
+        var issue = new ValidationIssue(severity, code, message, new IssueLocation(path.Expression, position?.Line, position?.Column, path.Entry), rule);
+        Findings.Add(new Finding(issue, origin, onceKey));
     }
 
     /// <summary>Source keys where the parser already reported a problem, with the path the walk found for them.</summary>
@@ -65,7 +71,8 @@ public sealed class ValidationRun
     /// <summary>True when the parser already reported this node, so the walk does not report it a second time.</summary>
     public bool HasParseIssueAt(in InstancePath path)
     {
-        if (_parseIssuePaths.Count == 0 || !_parseIssuePaths.ContainsKey(path.SourceKey))
+        // A trial judges the node as parsed, at a path of its own, and leaves the parser's findings where they are.
+        if (_trialDepth > 0 || _parseIssuePaths.Count == 0 || !_parseIssuePaths.ContainsKey(path.SourceKey))
             return false;
         _parseIssuePaths[path.SourceKey] = path;
         return true;
@@ -74,19 +81,61 @@ public sealed class ValidationRun
     /// <summary>Lets the parser's findings borrow the walk's FHIRPath for their element (the parser's own paths lack indexes).</summary>
     public void NoteVisited(in InstancePath path)
     {
-        if (_parseIssuePaths.Count > 0 && _parseIssuePaths.ContainsKey(path.SourceKey))
+        if (_trialDepth == 0 && _parseIssuePaths.Count > 0 && _parseIssuePaths.ContainsKey(path.SourceKey))
             _parseIssuePaths[path.SourceKey] = path;
     }
 
-    /// <summary>A silent run for trial matching (slices by profile, reference targets): same options and terminology, own issues.</summary>
-    internal ValidationRun CreateProbe() => new(Options, null, Terminology) { Bundle = Bundle, TargetVerdicts = TargetVerdicts };
+    private int _trialDepth;
+    private bool _isWorker;
+
+    /// <summary>Whether part of the walk may be handed to parallel workers: not from a worker, a trial, or a text whose parser findings the walk places.</summary>
+    internal bool CanFork => !_isWorker && _trialDepth == 0 && _parseIssuePaths.Count == 0;
 
     /// <summary>
-    /// Whether a resource meets a profile, by resource object and profile, shared by the run and its probes: a
-    /// resource referenced from many entries (the Patient of every Observation) is checked against a profile once,
-    /// so reference checks cost linear time in the Bundle, not entries times target size.
+    /// A worker's run for part of the walk: the same options, source map, terminology, Bundle and verdict cache (all safe
+    /// to share), its own result and its own copy of the once-per-call keys reported so far.
     /// </summary>
-    internal Dictionary<(Base Resource, string Profile), bool> TargetVerdicts { get; private init; } = new(ResourceAndProfileComparer.Instance);
+    internal ValidationRun Fork()
+    {
+        var worker = new ValidationRun(Options, SourceMap, Terminology) { Bundle = Bundle, TargetVerdicts = TargetVerdicts, _isWorker = true };
+        worker._reportedOnce.UnionWith(_reportedOnce);
+        return worker;
+    }
+
+    /// <summary>Appends a worker's result (workers are joined in document order; a once-per-call finding stays the first one).</summary>
+    internal void Join(ValidationRun worker) => Findings.AppendFrom(worker.Findings, _reportedOnce);
+
+    /// <summary>Whether the walk reports elements without a definition: the parser has for text input, but a trial's verdict needs them.</summary>
+    internal bool ReportsUnknownElements => SourceMap is null || _trialDepth > 0;
+
+    /// <summary>
+    /// Judges a node for a verdict only (a slice by profile, a profile choice, a reference's target profile): the walk
+    /// adds its result to this run's builder as usual and <paramref name="walk"/>'s verdict is whether that result holds
+    /// an error; the result is then dropped. No second run: the same options, terminology, Bundle and verdict cache.
+    /// </summary>
+    internal async ValueTask<bool> TrialAsync(Func<ValueTask> walk)
+    {
+        var mark = Findings.Mark;
+        _trialDepth++;
+        try
+        {
+            await walk().ConfigureAwait(false);
+            return !Findings.HasErrorsSince(mark);
+        }
+        finally
+        {
+            _trialDepth--;
+            Findings.Truncate(mark);
+        }
+    }
+
+    /// <summary>
+    /// Whether a resource meets a profile, by resource object and profile, shared by the run and its parallel workers: a
+    /// resource referenced from many entries (the Patient of every Observation) is checked against a profile once (or
+    /// once per worker that meets it first at the same time: the verdict is the same), so reference checks cost linear
+    /// time in the Bundle, not entries times target size.
+    /// </summary>
+    internal System.Collections.Concurrent.ConcurrentDictionary<(Base Resource, string Profile), bool> TargetVerdicts { get; private init; } = new(ResourceAndProfileComparer.Instance);
 
     private sealed class ResourceAndProfileComparer : IEqualityComparer<(Base Resource, string Profile)>
     {
@@ -101,10 +150,11 @@ public sealed class ValidationRun
 
     internal ValidationResult ToResult()
     {
+        var issues = Findings.Items.Select(f => f.Issue).ToArray();
         if (_parseIssues.Count == 0)
-            return new ValidationResult(_issues.ToArray());
+            return new ValidationResult(issues);
         var parsed = _parseIssues.Select(LocateParseIssue);
-        return new ValidationResult(parsed.Concat(_issues).ToArray());
+        return new ValidationResult(parsed.Concat(issues).ToArray());
     }
 
     /// <summary>

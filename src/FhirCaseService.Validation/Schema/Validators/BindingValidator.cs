@@ -90,7 +90,7 @@ public sealed class BindingValidator : IElementValidator
         // data-absent-reason extension): the reference validator asks it for a code from the ValueSet all the same.
         if (codes.Count == 0 && !hasText && !hasNoCoding)
             return;
-        visit.Run.PendingBindings.Add(new PendingBinding(ValueSet, Strength, codes, visit.Path, hasText) 
+        visit.Run.Findings.AddBinding(new PendingBinding(ValueSet, Strength, codes, visit.Path, hasText)
         {
             IsBareCode = isBareCode,
             HasNoCoding = hasNoCoding,

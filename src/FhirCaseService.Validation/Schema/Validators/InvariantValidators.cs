@@ -45,6 +45,9 @@ public sealed class FhirPathInvariantValidator : IElementValidator
     public string Human { get; }
     public string Expression => _expression.Expression;
 
+    /// <summary>The StructureDefinition that declares the constraint (constraint.source): profiles inheriting it report one finding (<see cref="Engine.Finding"/>).</summary>
+    public string? Origin { get; init; }
+
     public void Validate(in ElementVisit visit)
     {
         if (_expression.Compiled is null)
@@ -70,7 +73,7 @@ public sealed class FhirPathInvariantValidator : IElementValidator
             return;
         }
         if (holds == false)
-            visit.Run.Report(Severity, OperationOutcome.IssueType.Invariant, $"Constraint {Key} failed: {Human}", visit.Path, Key);
+            visit.Run.Report(Severity, OperationOutcome.IssueType.Invariant, $"Constraint {Key} failed: {Human}", visit.Path, Key, Origin);
     }
 
     /// <summary>
@@ -89,6 +92,14 @@ public sealed class FhirPathInvariantValidator : IElementValidator
         // The engine answers with its own boolean type (FPBoolean), not FhirBoolean: read the primitive value.
         return first.Poco is PrimitiveType { JsonValue: bool value } ? value : true;
     }
+}
+
+/// <summary>The core definitions that declare the constraints checked natively (their findings' origin).</summary>
+internal static class CoreOrigins
+{
+    public const string Element = "http://hl7.org/fhir/StructureDefinition/Element";
+    public const string Extension = "http://hl7.org/fhir/StructureDefinition/Extension";
+    public const string Narrative = "http://hl7.org/fhir/StructureDefinition/Narrative";
 }
 
 /// <summary>ele-1 (every element has a value or children), checked natively: it applies to every element of every resource.</summary>
@@ -110,7 +121,7 @@ public sealed class HasValueOrChildrenValidator : IElementValidator
                 return;
         }
         visit.Run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Invariant,
-            "Constraint ele-1 failed: the element is empty (no value and no children). Remove it or fill it in.", visit.Path, "ele-1");
+            "Constraint ele-1 failed: the element is empty (no value and no children). Remove it or fill it in.", visit.Path, "ele-1", CoreOrigins.Element);
     }
 }
 
@@ -163,7 +174,7 @@ public sealed class NarrativeHtmlValidator : IElementValidator
         }
         var holds = _key == "txt-1" ? OnlyAllowedNames(root) : HasContent(root);
         if (!holds)
-            visit.Run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Invariant, $"Constraint {_key} failed: {_human}", visit.Path, _key);
+            visit.Run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Invariant, $"Constraint {_key} failed: {_human}", visit.Path, _key, CoreOrigins.Narrative);
     }
 
     private static bool OnlyAllowedNames(System.Xml.Linq.XElement root) =>
@@ -189,7 +200,7 @@ public sealed class ExtensionValueOrChildrenValidator : IElementValidator
         if (visit.Node.Poco is Extension extension && RawElements.Has(extension, "value") && RawElements.Count(extension, "extension") > 0)
         {
             visit.Run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Invariant,
-                $"Constraint ext-1 failed: extension {RawElements.Text(extension, "url")} has both a value and nested extensions; keep one.", visit.Path, "ext-1");
+                $"Constraint ext-1 failed: extension {RawElements.Text(extension, "url")} has both a value and nested extensions; keep one.", visit.Path, "ext-1", CoreOrigins.Extension);
         }
     }
 }
