@@ -70,8 +70,8 @@ public static class ImportBench
 
         Console.WriteLine();
         Console.WriteLine($"finished {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {MachineLoad.LoadAverage()}");
-        Console.WriteLine("| backend | patients | import | resources | body | validation | upload (202) | wall time | resources/s (wall) | service CPU ms/resource | refused | RSS before | peak RSS (sampled) | VmHWM after |");
-        Console.WriteLine("|---|---:|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| backend | patients | import | resources | body | validation | upload (202) | wall time | resources/s (wall) | service CPU ms/resource | service wrote | refused | RSS before | peak RSS (sampled) | VmHWM after |");
+        Console.WriteLine("|---|---:|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in results)
             Console.WriteLine(r.TableRow());
     }
@@ -144,8 +144,9 @@ public static class ImportBench
         {
             var sampler = new RssSampler(service, TimeSpan.FromMilliseconds(100));
             var cpuBefore = service.CpuTime();
+            var writtenBefore = service.BytesWritten();
             var run = await ImportAsync(client, cohort);
-            run = run with { ServiceCpu = service.CpuTime() - cpuBefore };
+            run = run with { ServiceCpu = service.CpuTime() - cpuBefore, BytesWritten = service.BytesWritten() - writtenBefore };
             var peak = await sampler.StopAsync();
             var after = service.ReadMemory();
             var result = new ImportResult(database.Name, cohort.Patients, cohort.Resources, cohort.Bytes, validation, label, run, before, peak, after);
@@ -191,7 +192,7 @@ public static class ImportBench
                 var refused = manifest.RootElement.GetProperty("error").EnumerateArray().Sum(e => e.TryGetProperty("count", out var c) ? c.GetInt64() : 0);
                 if (refused > 0)
                     await PrintFirstErrorsAsync(client, manifest.RootElement.GetProperty("error"));
-                return new ImportRun(uploaded, watch.Elapsed, accepted, refused, TimeSpan.Zero);
+                return new ImportRun(uploaded, watch.Elapsed, accepted, refused, TimeSpan.Zero, 0);
             }
             if (response.StatusCode != HttpStatusCode.Accepted)
                 throw new InvalidOperationException($"GET {status} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
@@ -215,7 +216,8 @@ public static class ImportBench
 
 
     /// <param name="ServiceCpu">CPU time of the service process over the run (PostgreSQL's own is not in it).</param>
-    private sealed record ImportRun(TimeSpan Uploaded, TimeSpan Elapsed, long Accepted, long Refused, TimeSpan ServiceCpu);
+    /// <param name="BytesWritten">bytes the service process wrote over the run (spool, SQLite WAL and checkpoints; PostgreSQL's own writes are not in it).</param>
+    private sealed record ImportRun(TimeSpan Uploaded, TimeSpan Elapsed, long Accepted, long Refused, TimeSpan ServiceCpu, long BytesWritten);
 
     private sealed record ImportResult(string Backend, int Patients, long Resources, long Bytes, bool Validation, string Import, ImportRun Run,
         MemoryReading Before, long PeakRss, MemoryReading After)
@@ -227,11 +229,11 @@ public static class ImportBench
 
         public string Summary() =>
             $"{Backend} {Patients:N0} patients, {Import} import: {Run.Accepted:N0} resources accepted, {Run.Refused:N0} lines refused; upload {Run.Uploaded.TotalSeconds:F1} s, " +
-            $"done after {Run.Elapsed.TotalSeconds:F1} s = {PerSecond:F0} resources/s; service CPU {Run.ServiceCpu.TotalSeconds:F1} s = {CpuMsPerResource:F3} ms/resource; server RSS {Megabytes(Before.Rss):F0} MB before, peak {Megabytes(PeakRss):F0} MB, VmHWM {Megabytes(After.PeakRss):F0} MB";
+            $"done after {Run.Elapsed.TotalSeconds:F1} s = {PerSecond:F0} resources/s; service CPU {Run.ServiceCpu.TotalSeconds:F1} s = {CpuMsPerResource:F3} ms/resource; service wrote {Megabytes(Run.BytesWritten):F0} MB; server RSS {Megabytes(Before.Rss):F0} MB before, peak {Megabytes(PeakRss):F0} MB, VmHWM {Megabytes(After.PeakRss):F0} MB";
 
         public string TableRow() =>
             $"| {Backend} | {Patients:N0} | {Import} | {Run.Accepted:N0} | {Megabytes(Bytes):F0} MB | {(Validation ? "on" : "off")} | {Run.Uploaded.TotalSeconds:F1} s | {Run.Elapsed.TotalSeconds:F1} s | " +
-            $"{PerSecond:F0} | {CpuMsPerResource:F3} | {Run.Refused:N0} | {Megabytes(Before.Rss):F0} MB | {Megabytes(PeakRss):F0} MB | {Megabytes(After.PeakRss):F0} MB |";
+            $"{PerSecond:F0} | {CpuMsPerResource:F3} | {Megabytes(Run.BytesWritten):F0} MB | {Run.Refused:N0} | {Megabytes(Before.Rss):F0} MB | {Megabytes(PeakRss):F0} MB | {Megabytes(After.PeakRss):F0} MB |";
     }
 }
 

@@ -87,6 +87,15 @@ public sealed class ServiceProcess : IAsyncDisposable
         return _process.TotalProcessorTime;
     }
 
+    /// <summary>Bytes the service process has handed to write() so far (/proc/[pid]/io wchar: spool, SQLite WAL and database, logs).</summary>
+    public long BytesWritten()
+    {
+        foreach (var line in File.ReadLines($"/proc/{_process.Id}/io"))
+            if (line.StartsWith("wchar:", StringComparison.Ordinal))
+                return long.Parse(line["wchar:".Length..].Trim(), CultureInfo.InvariantCulture);
+        return 0;
+    }
+
     public string Tail()
     {
         lock (_tail)

@@ -22,6 +22,13 @@ public interface IResourceStore : IAsyncDisposable
     /// <exception cref="InvalidStorageRequestException">no id, an invalid id, or an unknown resource type.</exception>
     PreparedResource Prepare(Resource resource);
 
+    /// <summary>
+    /// <see cref="Prepare"/> without the copy: the store takes <paramref name="resource"/> over (its meta and id are
+    /// overwritten), so the caller must not use it afterwards. For a caller that parsed the resource for this write
+    /// alone (the bulk import); a store that cannot take it over copies it.
+    /// </summary>
+    PreparedResource PrepareOwned(Resource resource) => Prepare(resource);
+
     /// <summary>Stores version 1. Uses <c>resource.Id</c> when set (it must be unused), else a new id.</summary>
     /// <exception cref="ResourceAlreadyExistsException">a resource with that id exists (or existed).</exception>
     Task<StoredResource> CreateAsync(Resource resource, CancellationToken cancellationToken = default);

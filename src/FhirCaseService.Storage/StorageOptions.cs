@@ -57,6 +57,14 @@ public sealed class StorageOptions
     /// </summary>
     public bool ImportPostgresCopy { get; set; } = true;
 
+    /// <summary>
+    /// SQLite: the page cache of the writer connection while it commits bulk import chunks, in MiB (SQLite's default is
+    /// 2 MiB). A chunk's index rows land all over the index B-trees; with a small cache the dirty pages spill to the WAL
+    /// mid-transaction and are written again, and every chunk reads its pages back. The cache stays on the one writer
+    /// connection (memory bounded by this, whatever the import's size); 0 leaves SQLite's default.
+    /// </summary>
+    public int ImportSqliteCacheMegabytes { get; set; } = 256;
+
     internal void Check()
     {
         if (Provider == StorageProvider.PostgreSql && string.IsNullOrWhiteSpace(ConnectionString))
@@ -65,5 +73,7 @@ public sealed class StorageOptions
             throw new InvalidStorageRequestException("Storage:DataDirectory (or Storage:ConnectionString) is required for SQLite.");
         if (DefaultPageSize < 1 || MaxPageSize < DefaultPageSize)
             throw new InvalidStorageRequestException("Storage:DefaultPageSize must be at least 1 and at most Storage:MaxPageSize.");
+        if (ImportSqliteCacheMegabytes < 0)
+            throw new InvalidStorageRequestException("Storage:ImportSqliteCacheMegabytes must be 0 or more.");
     }
 }

@@ -22,7 +22,8 @@ public static class StorageServiceCollectionExtensions
         services.TryAddSingleton<Audit.IAuditStore>(provider => new Audit.AuditStore(provider.GetRequiredService<StorageDatabase>()));
         services.TryAddSingleton<Export.IExportJobStore>(provider => new Export.ExportJobStore(provider.GetRequiredService<StorageDatabase>()));
         services.TryAddSingleton<Import.IImportJobStore>(provider => new Import.ImportJobStore(provider.GetRequiredService<StorageDatabase>(),
-            postgresCopy: provider.GetRequiredService<IOptions<StorageOptions>>().Value.ImportPostgresCopy));
+            postgresCopy: provider.GetRequiredService<IOptions<StorageOptions>>().Value.ImportPostgresCopy,
+            sqliteCacheMegabytes: provider.GetRequiredService<IOptions<StorageOptions>>().Value.ImportSqliteCacheMegabytes));
         services.TryAddSingleton<Security.IReplayGuard>(provider => new Security.ReplayGuard(provider.GetRequiredService<StorageDatabase>(), TimeProvider.System));
         return services;
     }

@@ -91,7 +91,7 @@ public sealed class ImportLineProcessor(IResourceValidator validator, IResourceS
         }
         try
         {
-            return new ImportLineOutcome(new PreparedWrite(store.Prepare(resource), kind, KeepUnchanged: true), null);
+            return new ImportLineOutcome(new PreparedWrite(store.PrepareOwned(resource), kind, KeepUnchanged: true), null);
         }
         catch (InvalidStorageRequestException refused)
         {

@@ -14,9 +14,11 @@ namespace FhirCaseService.Storage.Import;
 /// <see cref="LeasedJobStore{TJob}"/> over <c>import_job</c>; a chunk runs inside the resource store's own write
 /// transaction, so its resources, its refused lines and the job's position commit together or not at all. On
 /// PostgreSQL a chunk's version and index rows go out by binary COPY (<see cref="PostgresCopyWriter"/>) unless
-/// <paramref name="postgresCopy"/> is false (then by the resource store's multi-row INSERTs, as on SQLite).
+/// <paramref name="postgresCopy"/> is false (then by the resource store's multi-row INSERTs, as on SQLite). On SQLite
+/// the chunk's connection (the store's one writer connection) gets a page cache of <paramref name="sqliteCacheMegabytes"/>
+/// MiB (<see cref="StorageOptions.ImportSqliteCacheMegabytes"/>).
 /// </summary>
-internal sealed class ImportJobStore(StorageDatabase database, TimeProvider? time = null, bool postgresCopy = true)
+internal sealed class ImportJobStore(StorageDatabase database, TimeProvider? time = null, bool postgresCopy = true, int sqliteCacheMegabytes = 0)
     : LeasedJobStore<ImportJob>(database, time, "import_job", JobColumns, "import_error"), IImportJobStore
 {
     /// <summary>Refused lines per INSERT and per read batch: few round trips, far under both engines' parameter limits.</summary>
@@ -28,6 +30,9 @@ internal sealed class ImportJobStore(StorageDatabase database, TimeProvider? tim
 
     private const string JobColumns =
         "job_id, status, request_json, created_ms, updated_ms, owner, lease_until_ms, attempts, committed_lines, committed_bytes, counts_json, error_lines, transaction_time_ms, error_text, expires_ms";
+
+    /// <summary>A negative cache_size is in KiB; a pragma takes no parameters, so the text is built once.</summary>
+    private string SqliteCachePragma => field ??= $"PRAGMA cache_size = -{(sqliteCacheMegabytes * 1024L).ToString(CultureInfo.InvariantCulture)}";
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
@@ -62,6 +67,8 @@ internal sealed class ImportJobStore(StorageDatabase database, TimeProvider? tim
             {
                 var writer = (WriteTransaction)tx;
                 var session = writer.Session;
+                if (sqliteCacheMegabytes > 0 && dialect is SqliteDialect)
+                    await session.ExecuteAsync([new SqlStatement(SqliteCachePragma, [])], ct);
                 var position = await LockPositionAsync(dialect, session, jobId, owner, ct);
                 if (position is null || position.Value.Lines + 1 != chunk.FirstLine)
                     throw new ChunkNotThisOwnersException();

@@ -16,6 +16,8 @@ internal sealed class LazyResourceStore(StorageDatabase database) : IResourceSto
 
     public PreparedResource Prepare(Resource resource) => ResourcePreparer.Shared.Prepare(resource);
 
+    public PreparedResource PrepareOwned(Resource resource) => ResourcePreparer.Shared.Prepare(resource, owned: true);
+
     public async Task<StoredResource> CreateAsync(Resource resource, CancellationToken cancellationToken = default) =>
         await (await StoreAsync(cancellationToken)).CreateAsync(resource, cancellationToken);
 

@@ -12,7 +12,11 @@ internal sealed class ResourcePreparer(ResourceIndexer indexer)
     public static ResourcePreparer Shared { get; } = new(new ResourceIndexer(SearchParameterCatalog.Shared));
 
     /// <param name="id">the id to store under; <c>resource.Id</c> when null.</param>
-    public PreparedResource Prepare(Resource resource, string? id = null)
+    /// <param name="owned">
+    /// the caller hands <paramref name="resource"/> over (it parsed it for this write alone and never touches it again,
+    /// as the bulk import does): it becomes the prepared copy itself instead of being deep-copied.
+    /// </param>
+    public PreparedResource Prepare(Resource resource, string? id = null, bool owned = false)
     {
         ArgumentNullException.ThrowIfNull(resource);
         if (!ModelInfo.IsKnownResource(resource.TypeName))
@@ -20,7 +24,7 @@ internal sealed class ResourcePreparer(ResourceIndexer indexer)
         id ??= resource.Id;
         if (string.IsNullOrEmpty(id) || !ResourceIds.IsValid(id))
             throw new InvalidStorageRequestException($"'{id}' is not a valid FHIR id (1 to 64 of A-Z, a-z, 0-9, '-' and '.').");
-        var copy = (Resource)resource.DeepCopy();
+        var copy = owned ? resource : (Resource)resource.DeepCopy();
         copy.Id = id;
         // No search parameter reads meta.versionId or meta.lastUpdated (_lastUpdated is a column of the version row), so
         // the index rows are the same whatever the commit stamps.

@@ -47,6 +47,8 @@ internal sealed class ResourceStore : IResourceStore
 
     public PreparedResource Prepare(Resource resource) => _preparer.Prepare(resource);
 
+    public PreparedResource PrepareOwned(Resource resource) => _preparer.Prepare(resource, owned: true);
+
     public Task<StoredResource> CreateAsync(Resource resource, CancellationToken cancellationToken = default) =>
         TransactionAsync((tx, ct) => tx.CreateAsync(resource, ct), cancellationToken);
 
