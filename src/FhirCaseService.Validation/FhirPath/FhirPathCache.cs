@@ -5,7 +5,14 @@ using Hl7.FhirPath;
 namespace FhirCaseService.Validation.FhirPath;
 
 /// <summary>The result of compiling one FHIRPath expression: the delegate, or why it could not compile.</summary>
-public sealed record CompiledFhirPath(string Expression, CompiledExpression? Compiled, string? Error);
+public sealed record CompiledFhirPath(string Expression, CompiledExpression? Compiled, string? Error)
+{
+    /// <summary>
+    /// The expression's native evaluation over the node's POCO, for the few constraint shapes that cost the most
+    /// (<see cref="NativeConstraints"/>): the engine's verdict, or null where the engine must decide. Null for most expressions.
+    /// </summary>
+    internal Func<Hl7.Fhir.Model.Base, bool?>? Native { get; init; }
+}
 
 /// <summary>
 /// Compiles each distinct FHIRPath expression exactly once per process (Lazy inside a ConcurrentDictionary, so two
@@ -29,7 +36,7 @@ public static class FhirPathCache
         ExpressionCompiled?.Invoke(expression);
         try
         {
-            return new CompiledFhirPath(expression, FhirPathCompilers.Fhir.Compile(expression), null);
+            return new CompiledFhirPath(expression, FhirPathCompilers.Fhir.Compile(expression), null) { Native = NativeConstraints.For(expression) };
         }
         // The SDK's parser throws several unrelated exception types (its parser library's, ArgumentException for an
         // unknown function...); any of them means "cannot compile", which is a finding about the profile, never a crash.

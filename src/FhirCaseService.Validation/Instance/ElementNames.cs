@@ -17,7 +17,7 @@ namespace FhirCaseService.Validation.Instance;
 internal static class ElementNames
 {
     // Plain fields, read once per node and per property name: a property getter over one tuple showed in profiles.
-    public static readonly HashSet<string> All;
+    public static readonly FrozenSet<string> All;
 
     /// <summary>Per model type, its elements whose spelling differs in case from the one most R4 types use.</summary>
     public static readonly FrozenDictionary<Type, string[]> OtherSpellings;
@@ -26,7 +26,7 @@ internal static class ElementNames
     static ElementNames() => (All, OtherSpellings) = Collect();
 #pragma warning restore CA1810
 
-    private static (HashSet<string>, FrozenDictionary<Type, string[]>) Collect()
+    private static (FrozenSet<string>, FrozenDictionary<Type, string[]>) Collect()
     {
         var inspector = ModelInfo.ModelInspector;
         var typeNames = ModelInfo.FhirTypeToCsType.Keys.Where(n => n.Length > 0).Select(n => char.ToUpperInvariant(n[0]) + n[1..]).ToList();
@@ -67,6 +67,6 @@ internal static class ElementNames
                 }
             }
         }
-        return (all, otherSpellings.ToFrozenDictionary(p => p.Key, p => p.Value.ToArray()));
+        return (all.ToFrozenSet(StringComparer.Ordinal), otherSpellings.ToFrozenDictionary(p => p.Key, p => p.Value.ToArray()));
     }
 }

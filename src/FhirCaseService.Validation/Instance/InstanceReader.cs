@@ -27,7 +27,7 @@ public static class InstanceReader
     public static ParsedInstance Read(string content, ResourceFormat format)
     {
         ArgumentNullException.ThrowIfNull(content);
-        var map = format == ResourceFormat.Json ? JsonSourceMapReader.Read(content) : XmlSourceMapReader.Read(content);
+        var map = format == ResourceFormat.Json ? JsonSourceMapReader.Deferred(content) : XmlSourceMapReader.Read(content);
         return ReadStrict(content, format, map);
     }
 
@@ -67,8 +67,8 @@ public static class InstanceReader
         {
             return null;
         }
-        var map = JsonSourceMapReader.Read(content);
-        return map is { AllNamesKnown: true } ? new ParsedInstance(resource, map, []) : null;
+        // Positions are scanned only if a finding asks for one; the names are checked now, in a pass that records nothing.
+        return JsonSourceMapReader.HasOnlyKnownNames(content) ? new ParsedInstance(resource, JsonSourceMapReader.Deferred(content), []) : null;
     }
 
     private static readonly FhirJsonDeserializer StrictJsonWithoutPocoValidator = new(FhirSerialization.StrictJson.Settings with { Validator = null });
@@ -121,6 +121,10 @@ public static class InstanceReader
         }
         catch (DeserializationFailedException failure)
         {
+            // The findings are placed now. A text the scan cannot read has no map at all, as before the map was deferred
+            // (the walk then reports unknown elements itself).
+            if (format == ResourceFormat.Json && map is { Count: 0 })
+                map = null;
             // The parser may report one element twice ("an object needs a property" and "empty element"): keep the first.
             var issues = failure.Exceptions
                 .Where(e => e is not ExtendedCodedException coded || !EngineOwnChecks.Contains(coded.ErrorCode) && !IsEmptyResourceRoot(coded))

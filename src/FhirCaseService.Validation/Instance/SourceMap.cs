@@ -4,27 +4,71 @@ namespace FhirCaseService.Validation.Instance;
 public readonly record struct SourcePosition(int Line, int Column);
 
 /// <summary>
-/// Positions of every element of a parsed text, keyed by <see cref="InstancePath.SourceKey"/>. Built once per input
-/// by a light scan of the text, so positions cost nothing during the walk.
+/// Positions of every element of a parsed text, keyed by <see cref="InstancePath.SourceKey"/>. Built by a light scan of
+/// the text, so positions cost nothing during the walk. A JSON map is built on its first question
+/// (<see cref="Deferred"/>): most resources are valid and no finding ever asks for a position, and the scan that builds
+/// the map (a key string and a dictionary entry per element) cost about a tenth of a whole validation.
 /// </summary>
 public sealed class SourceMap
 {
     private readonly Dictionary<string, SourcePosition> _positions = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _bundleEntries = new(StringComparer.Ordinal);
 
+    /// <summary>Fills the map on first use; null once filled (or for a map filled when made).</summary>
+    private volatile Action<SourceMap>? _fill;
+
+    internal SourceMap()
+    {
+    }
+
+    private SourceMap(Action<SourceMap> fill) => _fill = fill;
+
+    /// <summary>A map whose positions <paramref name="fill"/> adds when they are first asked for (at most once, thread-safe).</summary>
+    internal static SourceMap Deferred(Action<SourceMap> fill) => new(fill);
+
     internal void Add(string key, SourcePosition position) => _positions.TryAdd(key, position);
 
     /// <summary>Records that the element at <paramref name="key"/> is entry <paramref name="index"/> of the root Bundle.</summary>
     internal void AddBundleEntry(string key, int index) => _bundleEntries.TryAdd(key, index);
 
-    public int Count => _positions.Count;
+    /// <summary>Builds a deferred map now. A text the scan cannot read leaves the map empty: it answers every question with null.</summary>
+    internal void EnsureFilled()
+    {
+        if (_fill is null)
+            return;
+        lock (_positions)
+        {
+            if (_fill is { } fill)
+            {
+                fill(this);
+                _fill = null;
+            }
+        }
+    }
 
-    /// <summary>Whether every property name of the text is spelled exactly as some R4 element is (<see cref="ElementNames"/>); JSON only.</summary>
-    internal bool AllNamesKnown { get; init; }
+    /// <summary>Whether the positions are there (a deferred map not yet asked anything is not).</summary>
+    internal bool IsFilled => _fill is null;
+
+    /// <summary>Every recorded position and Bundle entry (for tests comparing maps).</summary>
+    internal (IReadOnlyDictionary<string, SourcePosition> Positions, IReadOnlyDictionary<string, int> BundleEntries) Contents()
+    {
+        EnsureFilled();
+        return (_positions, _bundleEntries);
+    }
+
+    public int Count
+    {
+        get
+        {
+            EnsureFilled();
+            return _positions.Count;
+        }
+    }
 
     /// <summary>The position of the element, or of its nearest recorded ancestor (a missing element is reported where its parent is).</summary>
     public SourcePosition? Find(string sourceKey)
     {
+        EnsureFilled();
         var key = sourceKey;
         while (true)
         {
@@ -40,6 +84,7 @@ public sealed class SourceMap
     /// <summary>The index of the root Bundle's entry that holds the element (null: the Bundle itself, or not a Bundle).</summary>
     public int? EntryOf(string sourceKey)
     {
+        EnsureFilled();
         if (_bundleEntries.Count == 0)
             return null;
         var key = sourceKey;
@@ -60,6 +105,7 @@ public sealed class SourceMap
     /// </summary>
     public string? KeyForParserPath(string instancePath)
     {
+        EnsureFilled();
         var segments = instancePath.Split('.');
         var key = segments[0];
         if (!_positions.ContainsKey(key))

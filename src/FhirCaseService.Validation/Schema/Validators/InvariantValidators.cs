@@ -61,8 +61,9 @@ public sealed class FhirPathInvariantValidator : IElementValidator
         bool? holds;
         try
         {
-            var context = new FhirEvaluationContext { Resource = visit.Resource, RootResource = visit.RootResource, ElementResolver = visit.Run.ResolveReference };
-            holds = Interpret(_expression.Compiled([visit.Node], context));
+            // A native evaluation (NativeConstraints) gives the engine's verdict, or null to leave it to the engine.
+            holds = _expression.Native?.Invoke(visit.Node.Poco) ?? Interpret(_expression.Compiled([visit.Node],
+                new FhirEvaluationContext { Resource = visit.Resource, RootResource = visit.RootResource, ElementResolver = visit.Run.ResolveReference }));
         }
         // Evaluation errors (e.g. single() over several items) come as various exception types from the engine; they
         // are a limit of the definition or the engine, reported once, never a crash of the whole validation.
