@@ -75,6 +75,8 @@ internal sealed class InstanceWalker
             await ValidateElementAsync(node, lookup.Schema!.Root, lookup.Schema, path, node, run).ConfigureAwait(false);
         if (resource is Bundle)
             BundleRules.Check(node, path, run);
+        if (resource is StructureDefinition)
+            await DefinitionRules.CheckAsync(node, path, run, _schemas).ConfigureAwait(false);
     }
 
     /// <summary>
