@@ -20,6 +20,7 @@ public static class SchemaCompiler
         new MinLengthBuilder(),
         new AttachmentSizeBuilder(),
         new NarrativeLanguageBuilder(),
+        new NarrativeLinkBuilder(),
         new ValueRangeBuilder(),
         new ValuePresenceBuilder(),
     ];
