@@ -79,7 +79,7 @@ public static class SchemaCompiler
         var definition = draft.Definition;
         var validators = new List<IElementValidator>();
         foreach (var builder in Builders)
-            validators.AddRange(builder.Build(definition));
+            validators.AddRange(builder is IProfileAwareValidatorBuilder aware ? aware.Build(definition, canonical) : builder.Build(definition));
         var children = draft.Children.Select(c => Build(c, all, canonical, isSlice: false)).ToList();
         SlicingSchema? slicing = null;
         if (definition.Slicing is { } slicingDefinition && draft.Slices.Count > 0)
