@@ -120,6 +120,9 @@ internal sealed class InstanceWalker
         var childrenApply = definition.Children.Count > 0 && !(definition.IsChoice && definition.Types.Count > 1);
         if (childrenApply)
         {
+            // A profile that constrains a Reference's children (endpoint.reference) still has its targets and aggregation checked.
+            if (node.Poco is ResourceReference constrainedReference && !ReferenceEquals(element, owner.Root))
+                await (element.TypeFor(constrainedReference.TypeName)?.Reference ?? ReferenceValidator.Unconstrained).ValidateAsync(constrainedReference, path, resource, run, _slices).ConfigureAwait(false);
             await ValidateChildrenAsync(node, definition, owner, path, resource, run).ConfigureAwait(false);
             return;
         }
