@@ -101,6 +101,7 @@ public static class SchemaCompiler
             definition.ContentReference, definition.IsModifier ?? false, definition.MustSupport ?? false, definition.SliceName)
         {
             Cardinality = CardinalityBuilder.Build(definition, min, max, canonical, isSlice),
+            RepeatsInBase = definition.Base?.Max is { Length: > 0 } baseMax ? baseMax != "1" && baseMax != "0" : null,
             TypeChoice = new Validators.TypeChoiceValidator(draft.Path, types),
         };
         all.Add(schema);
