@@ -38,7 +38,10 @@ internal sealed class InstanceWalker
         // Read raw: in a partial parse result meta may be a list or a profile a number.
         var declared = RawElements.Many<PrimitiveType>(RawElements.One<Meta>(resource, "meta"), "profile")
             .Select(p => p.JsonValue as string).OfType<string>().Where(p => p.Length > 0);
-        foreach (var profile in declared.Select(p => (Url: p, Required: false)).Concat(extraProfiles.Select(p => (Url: p, Required: profilesAreRequired))).DistinctBy(p => p.Url))
+        // A profile both declared and required here (by a Bundle slice's type) is required: unknown, it is an error.
+        var candidates = declared.Select(p => (Url: p, Required: false)).Concat(extraProfiles.Select(p => (Url: p, Required: profilesAreRequired)))
+            .GroupBy(p => p.Url, StringComparer.Ordinal).Select(g => (Url: g.Key, Required: g.Any(p => p.Required)));
+        foreach (var profile in candidates)
         {
             var lookup = await _schemas.GetAsync(profile.Url).ConfigureAwait(false);
             if (lookup.Schema is null)
@@ -81,6 +84,8 @@ internal sealed class InstanceWalker
         }
         if (resource is Bundle)
             BundleRules.Check(node, path, run);
+        if (resource is StructureDefinition)
+            await DefinitionRules.CheckAsync(node, path, run, _schemas).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -125,6 +130,9 @@ internal sealed class InstanceWalker
         var childrenApply = definition.Children.Count > 0 && !(definition.IsChoice && definition.Types.Count > 1);
         if (childrenApply)
         {
+            // A profile that constrains a Reference's children (endpoint.reference) still has its targets and aggregation checked.
+            if (node.Poco is ResourceReference constrainedReference && !ReferenceEquals(element, owner.Root))
+                await (element.TypeFor(constrainedReference.TypeName)?.Reference ?? ReferenceValidator.Unconstrained).ValidateAsync(constrainedReference, path, resource, run, _slices).ConfigureAwait(false);
             await ValidateChildrenAsync(node, definition, owner, path, resource, run).ConfigureAwait(false);
             return;
         }
@@ -200,7 +208,7 @@ internal sealed class InstanceWalker
             if (isExtensionProfile)
                 ReportUnknownExtension(node, canonical, path, run);
             else
-                run.ReportOnce("type:" + canonical, OperationOutcome.IssueSeverity.Warning, OperationOutcome.IssueType.NotFound,
+                run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.NotFound,
                     $"Definition {canonical} is unknown; this element was not checked against it. {lookup.Problem}", path, "profile-unknown");
             return;
         }

@@ -28,6 +28,9 @@ public static class InstanceReader
     {
         ArgumentNullException.ThrowIfNull(content);
         var map = format == ResourceFormat.Json ? JsonSourceMapReader.Deferred(content) : XmlSourceMapReader.Read(content);
+        // The source map reader fails exactly on text that is not well-formed XML, which the SDK's reader may still accept.
+        if (format == ResourceFormat.Xml && map is null && XmlWellFormedness.Problem(content) is { } notXml)
+            return Fatal(notXml, null);
         return ReadStrict(content, format, map);
     }
 

@@ -53,7 +53,15 @@ public sealed class ElementSchema
     public int Min { get; }
     /// <summary>Null means unbounded (*).</summary>
     public int? Max { get; }
-    public bool Repeats => Max is null or > 1;
+    /// <summary>
+    /// Whether the element is a list, which decides whether its locations carry an index: by the base definition's max
+    /// when the snapshot states it (a profile's 0..1 on Composition.section is still section[0], as the reference
+    /// validator writes it), else by this element's own max.
+    /// </summary>
+    public bool Repeats => RepeatsInBase ?? Max is null or > 1;
+
+    /// <summary>ElementDefinition.base.max read as "repeats", or null when the snapshot does not say.</summary>
+    public bool? RepeatsInBase { get; init; }
     public IReadOnlyList<TypeReference> Types { get; }
     public IReadOnlyList<IElementValidator> Validators { get; }
     public IReadOnlyList<ElementSchema> Children { get; }

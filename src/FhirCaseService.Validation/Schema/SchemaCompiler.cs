@@ -20,6 +20,7 @@ public static class SchemaCompiler
         new MinLengthBuilder(),
         new AttachmentSizeBuilder(),
         new NarrativeLanguageBuilder(),
+        new NarrativeLinkBuilder(),
         new ValueRangeBuilder(),
         new ValuePresenceBuilder(),
     ];
@@ -78,7 +79,7 @@ public static class SchemaCompiler
         var definition = draft.Definition;
         var validators = new List<IElementValidator>();
         foreach (var builder in Builders)
-            validators.AddRange(builder.Build(definition));
+            validators.AddRange(builder is IProfileAwareValidatorBuilder aware ? aware.Build(definition, canonical) : builder.Build(definition));
         var children = draft.Children.Select(c => Build(c, all, canonical, isSlice: false)).ToList();
         SlicingSchema? slicing = null;
         if (definition.Slicing is { } slicingDefinition && draft.Slices.Count > 0)
@@ -100,6 +101,7 @@ public static class SchemaCompiler
             definition.ContentReference, definition.IsModifier ?? false, definition.MustSupport ?? false, definition.SliceName)
         {
             Cardinality = CardinalityBuilder.Build(definition, min, max, canonical, isSlice),
+            RepeatsInBase = definition.Base?.Max is { Length: > 0 } baseMax ? baseMax != "1" && baseMax != "0" : null,
             TypeChoice = new Validators.TypeChoiceValidator(draft.Path, types),
         };
         all.Add(schema);

@@ -34,6 +34,9 @@ public sealed class SchemaRepository
     /// </summary>
     public event Action<string>? SchemaCompiled;
 
+    /// <summary>The StructureDefinition behind a canonical, with its snapshot: for rules on definitions themselves (a profile against its base).</summary>
+    public Task<SnapshotResult?> GetDefinitionAsync(string canonical) => _snapshots.GetAsync(canonical);
+
     public Task<SchemaLookup> GetAsync(string canonical) =>
         _cache.GetOrAdd(canonical, c => new Lazy<Task<SchemaLookup>>(() => LoadAsync(c))).Value;
 

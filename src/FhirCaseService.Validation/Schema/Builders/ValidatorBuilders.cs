@@ -10,6 +10,12 @@ public interface IValidatorBuilder
     IEnumerable<IElementValidator> Build(ElementDefinition element);
 }
 
+/// <summary>A builder whose rules depend on the profile the element belongs to (an additional binding's usage names it).</summary>
+public interface IProfileAwareValidatorBuilder : IValidatorBuilder
+{
+    IEnumerable<IElementValidator> Build(ElementDefinition element, string profileCanonical);
+}
+
 public sealed class FixedValueBuilder : IValidatorBuilder
 {
     public IEnumerable<IElementValidator> Build(ElementDefinition element) =>
@@ -22,7 +28,7 @@ public sealed class PatternBuilder : IValidatorBuilder
         element.Pattern is { } value ? [new PatternValidator(value, SliceAware.PatternRule(element))] : [];
 }
 
-public sealed class BindingBuilder : IValidatorBuilder
+public sealed class BindingBuilder : IProfileAwareValidatorBuilder
 {
     /// <summary>R4's extension on ElementDefinition.binding naming the widest ValueSet an extensible binding allows.</summary>
     public const string MaxValueSetExtension = "http://hl7.org/fhir/StructureDefinition/elementdefinition-maxValueSet";
@@ -37,7 +43,9 @@ public sealed class BindingBuilder : IValidatorBuilder
         "http://hl7.org/fhir/tools/StructureDefinition/additional-binding",
     ];
 
-    public IEnumerable<IElementValidator> Build(ElementDefinition element)
+    public IEnumerable<IElementValidator> Build(ElementDefinition element) => Build(element, "");
+
+    public IEnumerable<IElementValidator> Build(ElementDefinition element, string profileCanonical)
     {
         if (element.Binding is not { } binding)
             yield break;
@@ -54,22 +62,24 @@ public sealed class BindingBuilder : IValidatorBuilder
                 // Preferred and example bindings are guidance, not rules.
             }
         }
-        foreach (var additional in AdditionalBindings(binding))
+        foreach (var additional in AdditionalBindings(binding, profileCanonical))
             yield return additional;
     }
 
     /// <summary>
     /// Additional bindings whose purpose makes them a rule, as the reference validator reads them: maximum and required
     /// are required bindings, extensible an extensible one; the others (preferred, candidate, ui, ...) are guidance.
-    /// One restricted by a usage context is not applied: which data a usage selects is not decided here.
+    /// One restricted by usage contexts applies where every usage is met (<see cref="BindingUsage"/>): the validator
+    /// is configured with no usage contexts of its own, so only usages that name this profile and a value of the
+    /// resource can be met.
     /// </summary>
-    private static IEnumerable<BindingValidator> AdditionalBindings(ElementDefinition.ElementDefinitionBindingComponent binding)
+    private static IEnumerable<IElementValidator> AdditionalBindings(ElementDefinition.ElementDefinitionBindingComponent binding, string profileCanonical)
     {
         foreach (var extension in binding.Extension.Where(e => AdditionalBindingExtensions.Contains(e.Url)))
         {
             var purpose = (extension.GetExtension("purpose")?.Value as PrimitiveType)?.JsonValue as string;
             var valueSet = (extension.GetExtension("valueSet")?.Value as PrimitiveType)?.JsonValue as string;
-            if (string.IsNullOrEmpty(valueSet) || extension.Extension.Any(e => e.Url == "usage"))
+            if (string.IsNullOrEmpty(valueSet))
                 continue;
             BindingStrengthChecked? strength = purpose switch
             {
@@ -77,8 +87,19 @@ public sealed class BindingBuilder : IValidatorBuilder
                 "extensible" => BindingStrengthChecked.Extensible,
                 _ => null,
             };
-            if (strength is { } checkedStrength)
-                yield return new BindingValidator(checkedStrength, valueSet) { IsAdditional = true };
+            if (strength is not { } checkedStrength)
+                continue;
+            var validator = new BindingValidator(checkedStrength, valueSet) { IsAdditional = true };
+            var usages = extension.Extension.Where(e => e.Url == "usage").Select(e => e.Value).ToList();
+            if (usages.Count == 0)
+            {
+                yield return validator;
+                continue;
+            }
+            var conditions = usages.Select(u => BindingUsage.From(u as UsageContext, profileCanonical)).ToList();
+            // A usage that can never be met here (another system's usage context, a value that is not a CodeableConcept) leaves the binding out.
+            if (conditions.TrueForAll(c => c is not null))
+                yield return new UsageScopedValidator(validator, conditions!);
         }
     }
 

@@ -100,11 +100,19 @@ public sealed class ReferenceValidator
         if (targetType is null || _coreTypes.Contains(targetType))
             return;
         var sameType = new List<string>();
+        var known = 0;
         foreach (var profile in _profiles)
         {
-            if (await conformance.ConstrainedTypeAsync(profile).ConfigureAwait(false) is { } profileType && (profileType == targetType || profileType is "Resource" or "DomainResource"))
+            if (await conformance.ConstrainedTypeAsync(profile).ConfigureAwait(false) is not { } profileType)
+                continue;
+            known++;
+            if (profileType == targetType || profileType is "Resource" or "DomainResource")
                 sameType.Add(profile);
         }
+        // A reference that resolves to nothing is judged against target profiles only when one of them is known (the
+        // reference validator checks a target's type against the profiles only once it has the target).
+        if (target is null && known == 0 && _coreTypes.Count == 0)
+            return;
         if (sameType.Count == 0)
         {
             run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Structure,

@@ -197,30 +197,111 @@ public sealed class NarrativeLanguageValidator : IElementValidator
     }
 }
 
-/// <summary>minValue[x] / maxValue[x] on numbers, dates, times and Quantities (same unit).</summary>
+/// <summary>
+/// minValue[x] / maxValue[x] on numbers, dates, times and Quantities. A Quantity limit on a Quantity compares in the
+/// limit's unit (converted when both are UCUM); on a date, dateTime or instant it is a time span from now (the
+/// reference validator's minValueDuration: the value may be no earlier than now minus the span, or for a maximum no
+/// later than now plus it). See <see cref="QuantityRange"/>.
+/// </summary>
 public sealed class ValueRangeValidator : IElementValidator
 {
+    private static readonly HashSet<string> DateTypes = new(StringComparer.Ordinal) { "date", "dateTime", "instant" };
+
     private readonly DataType _limit;
     private readonly bool _isMinimum;
+    private readonly Func<DateTimeOffset> _now;
 
     public ValueRangeValidator(DataType limit, bool isMinimum)
+        : this(limit, isMinimum, static () => DateTimeOffset.UtcNow)
+    {
+    }
+
+    /// <param name="now">The clock relative limits are counted from.</param>
+    public ValueRangeValidator(DataType limit, bool isMinimum, Func<DateTimeOffset> now)
     {
         ArgumentNullException.ThrowIfNull(limit);
+        ArgumentNullException.ThrowIfNull(now);
         _limit = limit;
         _isMinimum = isMinimum;
+        _now = now;
     }
 
     public void Validate(in ElementVisit visit)
     {
-        var comparison = Compare(visit.Node.Poco, _limit);
-        if (comparison is null)
-            return;
-        if (_isMinimum ? comparison < 0 : comparison > 0)
+        var value = visit.Node.Poco;
+        if (_limit is Quantity span && value is PrimitiveType { JsonValue: string text } && DateTypes.Contains(value.TypeName))
         {
-            visit.Run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Value,
-                $"Value {PocoMatching.Describe(visit.Node.Poco)} is {(_isMinimum ? "below the minimum" : "above the maximum")} {PocoMatching.Describe(_limit)}.",
-                visit.Path, _isMinimum ? "minValue" : "maxValue");
+            ValidateRelativeDate(visit, text, span);
+            return;
         }
+        if (value is Quantity quantity && _limit is Quantity limitQuantity)
+        {
+            ValidateQuantity(visit, quantity, limitQuantity);
+            return;
+        }
+        var comparison = Compare(value, _limit);
+        if (comparison is not null && (_isMinimum ? comparison < 0 : comparison > 0))
+            Report(visit, $"Value {PocoMatching.Describe(value)} is {Beyond} {PocoMatching.Describe(_limit)}.");
+    }
+
+    private string Beyond => _isMinimum ? "below the minimum" : "above the maximum";
+
+    private void Report(in ElementVisit visit, string message) =>
+        visit.Run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Value, message, visit.Path, _isMinimum ? "minValue" : "maxValue");
+
+    private void ValidateRelativeDate(in ElementVisit visit, string text, Quantity span)
+    {
+        var amount = RawElements.Number(span, "value");
+        var code = RawElements.Text(span, "code");
+        var limit = amount is decimal a && RawElements.Text(span, "comparator") is null && RawElements.Text(span, "system") == QuantityRange.Ucum
+            ? QuantityRange.RelativeToNow(_now(), a, code, subtract: _isMinimum)
+            : null;
+        if (limit is null)
+        {
+            Report(visit, $"The profile's {(_isMinimum ? "minimum" : "maximum")} {PocoMatching.Describe(span)} is not a UCUM time span without a comparator, so it cannot limit a {visit.Node.Poco.TypeName}.");
+            return;
+        }
+        if (QuantityRange.StartOf(text) is not { } start)
+            return;
+        if (_isMinimum ? start < limit : start > limit)
+        {
+            var limitText = limit.Value.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+            Report(visit, $"Value '{text}' is {(_isMinimum ? "earlier" : "later")} than {PocoMatching.Describe(span)} {(_isMinimum ? "before" : "after")} today ({limitText}), the profile's {(_isMinimum ? "minimum" : "maximum")}.");
+        }
+    }
+
+    private void ValidateQuantity(in ElementVisit visit, Quantity value, Quantity limit)
+    {
+        if (RawElements.Number(value, "value") is not decimal amount || RawElements.Number(limit, "value") is not decimal limitAmount)
+            return;
+        var code = RawElements.Text(value, "code");
+        var limitCode = RawElements.Text(limit, "code");
+        var system = RawElements.Text(value, "system");
+        if (code is null || limitCode is null || system is null || system != RawElements.Text(limit, "system"))
+            return;
+        decimal compared;
+        if (code == limitCode)
+        {
+            compared = amount;
+        }
+        else if (system == QuantityRange.Ucum)
+        {
+            var conversion = QuantityRange.Convert(amount, code, limitCode);
+            if (conversion.IsIncommensurable)
+            {
+                Report(visit, $"Value {PocoMatching.Describe(value)} cannot be compared with the {(_isMinimum ? "minimum" : "maximum")} {PocoMatching.Describe(limit)}: the units measure different things.");
+                return;
+            }
+            if (conversion.Value is not decimal converted)
+                return;
+            compared = converted;
+        }
+        else
+        {
+            return;
+        }
+        if (_isMinimum ? compared < limitAmount : compared > limitAmount)
+            Report(visit, $"Value {PocoMatching.Describe(value)} is {Beyond} {PocoMatching.Describe(limit)}.");
     }
 
     /// <summary>Negative when the value is less than the limit; null when they cannot be compared.</summary>
@@ -228,11 +309,6 @@ public sealed class ValueRangeValidator : IElementValidator
     {
         switch (value, limit)
         {
-            case (Quantity q, Quantity lq):
-                return RawElements.Number(q, "value") is decimal valueAmount && RawElements.Number(lq, "value") is decimal limitAmount
-                    && RawElements.Text(q, "code") == RawElements.Text(lq, "code") && RawElements.Text(q, "system") == RawElements.Text(lq, "system")
-                    ? valueAmount.CompareTo(limitAmount)
-                    : null;
             case (PrimitiveType { JsonValue: { } v }, PrimitiveType { JsonValue: { } l }):
                 if (ToDecimal(v) is decimal dv && ToDecimal(l) is decimal dl)
                     return dv.CompareTo(dl);
