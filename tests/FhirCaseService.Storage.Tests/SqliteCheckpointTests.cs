@@ -19,21 +19,27 @@ public sealed class SqliteCheckpointTests
     [Fact]
     public async Task No_connection_of_the_store_checkpoints_inside_a_commit()
     {
-        await using var fixture = await Fixture.OpenAsync();
+        var directory = new TemporaryDirectory("fhircase-checkpoint-tests");
+        object? setting;
+        await using (var fixture = await Fixture.OpenAsync(directory))
+        {
+            await using var connection = await fixture.Dialect.OpenAsync(CancellationToken.None);
+            await using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA wal_autocheckpoint";
+            setting = await command.ExecuteScalarAsync();
+        }
+        directory.Delete();
 
-        await using var connection = await fixture.Dialect.OpenAsync(CancellationToken.None);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA wal_autocheckpoint";
-
-        Assert.Equal(0L, await command.ExecuteScalarAsync());
+        Assert.Equal(0L, setting);
     }
 
     [Fact]
     public async Task Under_continuous_writes_the_wal_starts_over_and_every_write_survives_a_reopen()
     {
+        var directory = new TemporaryDirectory("fhircase-checkpoint-tests");
         var written = new List<string>();
         StorageOptions options;
-        await using (var fixture = await Fixture.OpenAsync())
+        await using (var fixture = await Fixture.OpenAsync(directory))
         {
             options = fixture.Options;
             var watch = Stopwatch.StartNew();
@@ -50,9 +56,11 @@ public sealed class SqliteCheckpointTests
             Assert.Equal(log, checkpointed);
         }
 
-        await using var reopened = await ResourceStoreFactory.OpenAsync(options);
-        foreach (var prefix in written)
-            Assert.Equal(ReadStatus.Found, (await reopened.ReadAsync("Patient", $"{prefix}-patient")).Status);
+        // The same file, opened afresh: what the checkpoints copied and what the WAL still held are all there.
+        await using (var reopened = await ResourceStoreFactory.OpenAsync(options))
+            foreach (var prefix in written)
+                Assert.Equal(ReadStatus.Found, (await reopened.ReadAsync("Patient", $"{prefix}-patient")).Status);
+        directory.Delete();
     }
 
     private static async Task<string> WriteAsync(IResourceStore store, string prefix)
@@ -76,11 +84,8 @@ public sealed class SqliteCheckpointTests
 
     private sealed class Fixture : IAsyncDisposable
     {
-        private readonly TemporaryDirectory _directory;
-
-        private Fixture(TemporaryDirectory directory, SqliteDialect dialect, IResourceStore store, StorageOptions options)
+        private Fixture(SqliteDialect dialect, IResourceStore store, StorageOptions options)
         {
-            _directory = directory;
             Dialect = dialect;
             Store = store;
             Options = options;
@@ -92,22 +97,18 @@ public sealed class SqliteCheckpointTests
 
         public StorageOptions Options { get; }
 
-        public static async Task<Fixture> OpenAsync()
+        /// <summary>A store on a file in <paramref name="directory"/>, which outlives the fixture (the caller deletes it).</summary>
+        public static async Task<Fixture> OpenAsync(TemporaryDirectory directory)
         {
-            var directory = new TemporaryDirectory("fhircase-checkpoint-tests");
             var options = SqliteBackend.Copy(null);
             options.Provider = StorageProvider.Sqlite;
             options.DataDirectory = directory.Path;
             var dialect = new SqliteDialect("Data Source=" + Path.Combine(directory.Path, ResourceStoreFactory.SqliteFileName),
                 options.BusyTimeout, options.Durability, RestartFrames);
             await SchemaMigrator.MigrateAsync(dialect, CancellationToken.None);
-            return new Fixture(directory, dialect, new ResourceStore(dialect, options, SearchParameterCatalog.Shared), options);
+            return new Fixture(dialect, new ResourceStore(dialect, options, SearchParameterCatalog.Shared), options);
         }
 
-        public async ValueTask DisposeAsync()
-        {
-            await Store.DisposeAsync();
-            _directory.Delete();
-        }
+        public ValueTask DisposeAsync() => Store.DisposeAsync();
     }
 }
