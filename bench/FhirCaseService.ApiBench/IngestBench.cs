@@ -20,7 +20,8 @@ public static class IngestBench
     private const string PatientPrefix = "aertgeerts-2025-ino-bridge-p1";
     private const string MeterName = "FhirCaseService.Api.Writes";
 
-    public static async Task RunAsync(string backend, int transactions)
+    /// <param name="only">"on"/"off" (validation) and/or "1"/"4" (clients) to run part of the matrix; empty for all of it.</param>
+    public static async Task RunAsync(string backend, int transactions, IReadOnlyCollection<string> only)
     {
         var template = PatientEntries();
         Console.WriteLine($"ingest bench: {transactions} transactions of {template.Count} resources per configuration, " +
@@ -28,7 +29,7 @@ public static class IngestBench
         if (backend is "sqlite" or "both")
         {
             using var directory = new ScratchDirectory("fhircase-ingest-bench");
-            await MatrixAsync("SQLite", new() { ["Storage:Provider"] = "Sqlite", ["Storage:DataDirectory"] = directory.Path }, template, transactions);
+            await MatrixAsync("SQLite", new() { ["Storage:Provider"] = "Sqlite", ["Storage:DataDirectory"] = directory.Path }, template, transactions, only);
         }
         if (backend is "postgres" or "both")
         {
@@ -37,7 +38,7 @@ public static class IngestBench
             {
                 ["Storage:Provider"] = "PostgreSql",
                 ["Storage:ConnectionString"] = schema.ConnectionString,
-            }, template, transactions);
+            }, template, transactions, only);
         }
     }
 
@@ -110,12 +111,16 @@ public static class IngestBench
         return $$"""{"resourceType":"Bundle","type":"transaction","entry":[{{entries}}]}""";
     }
 
-    private static async Task MatrixAsync(string name, Dictionary<string, string?> storage, JsonArray template, int transactions)
+    private static async Task MatrixAsync(string name, Dictionary<string, string?> storage, JsonArray template, int transactions, IReadOnlyCollection<string> only)
     {
         Console.WriteLine($"{name}:");
         foreach (var validation in new[] { true, false })
             foreach (var clients in new[] { 1, 4 })
-                await MeasureAsync(storage, template, transactions, validation, clients);
+                if (Selected(only, validation ? "on" : "off", ["on", "off"]) && Selected(only, clients.ToString(System.Globalization.CultureInfo.InvariantCulture), ["1", "4"]))
+                    await MeasureAsync(storage, template, transactions, validation, clients);
+
+        static bool Selected(IReadOnlyCollection<string> only, string value, string[] choices) =>
+            !choices.Any(only.Contains) || only.Contains(value);
     }
 
     private static async Task MeasureAsync(Dictionary<string, string?> storage, JsonArray template, int transactions, bool validation, int clients)
@@ -146,6 +151,7 @@ public static class IngestBench
         var jitBefore = System.Runtime.JitInfo.GetCompilationTime();
         var jitMethodsBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
         var gcBefore = GC.GetTotalPauseDuration();
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
         var watch = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, clients).Select(async _ =>
         {
@@ -164,10 +170,12 @@ public static class IngestBench
         var jit = (System.Runtime.JitInfo.GetCompilationTime() - jitBefore).TotalMilliseconds;
         var jitMethods = System.Runtime.JitInfo.GetCompiledMethodCount() - jitMethodsBefore;
         var gcPause = (GC.GetTotalPauseDuration() - gcBefore).TotalMilliseconds;
+        // Bytes allocated by the whole process (service and client) per resource: unlike time, not inflated by other load.
+        var allocated = GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore;
         var resources = transactions * template.Count;
         Console.WriteLine($"  validation {(validation ? "on " : "off")}, {clients} client{(clients == 1 ? " " : "s")} (after {warmup} warm-up transactions): {resources} resources in " +
                           $"{watch.Elapsed.TotalSeconds:F1} s = {resources / watch.Elapsed.TotalSeconds,6:F0} resources/s, " +
-                          $"CPU {cpu / resources:F2} ms/resource (JIT {jit / resources:F2}: {jitMethods} methods; GC pauses {gcPause / resources:F2}), request p50 {new Latency(latencies).Percentile(50),6:F1} ms, lock held {shares.Describe()}{shares.Stages()}");
+                          $"CPU {cpu / resources:F2} ms/resource (JIT {jit / resources:F2}: {jitMethods} methods; GC pauses {gcPause / resources:F2}; allocated {allocated / 1024.0 / resources:F0} KiB), request p50 {new Latency(latencies).Percentile(50),6:F1} ms, lock held {shares.Describe()}{shares.Stages()}");
     }
 
     /// <summary>

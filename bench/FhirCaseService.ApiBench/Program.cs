@@ -13,7 +13,8 @@ using FhirCaseService.BenchSupport;
 //
 // Ingest matrix (issue 11's write-path targets): transactions of one case-series patient each, 1 and 4 concurrent
 // clients, validation on and off, and the largest share of a request's time spent holding the write lock:
-//   dotnet run -c Release --project bench/FhirCaseService.ApiBench -- ingest [sqlite|postgres|both] [transactions]
+//   dotnet run -c Release --project bench/FhirCaseService.ApiBench -- ingest [sqlite|postgres|both] [transactions] [on|off] [1|4]
+// (the optional on/off and 1/4 run only those rows of the matrix)
 // One transaction of 1,000 and of 10,000 entries (linear in size):
 //   dotnet run -c Release --project bench/FhirCaseService.ApiBench -- big [sqlite|postgres] [entries...]
 if (args.Length > 0 && args[0] == "big")
@@ -24,7 +25,7 @@ if (args.Length > 0 && args[0] == "big")
 }
 if (args.Length > 0 && args[0] == "ingest")
 {
-    await IngestBench.RunAsync(args.Length > 1 ? args[1] : "both", args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 200);
+    await IngestBench.RunAsync(args.Length > 1 ? args[1] : "both", args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 200, args.Length > 3 ? args[3..] : []);
     return;
 }
 
