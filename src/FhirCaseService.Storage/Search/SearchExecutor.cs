@@ -6,8 +6,9 @@ namespace FhirCaseService.Storage.Search;
 
 /// <summary>
 /// Runs searches, $everything and includes over one connection. Every page reads a pinned snapshot (the change
-/// sequence of the first page, carried in the cursor), ordered by the sort keys then the resource id, so offset
-/// paging neither skips nor repeats while others write.
+/// sequence of the first page, carried in the cursor), ordered by the sort keys then the resource id, so paging
+/// neither skips nor repeats while others write. Index-ordered pages seek past the previous page's last match (the
+/// cursor's <see cref="PageCursor.After"/>); other plans skip the cursor's offset.
 /// </summary>
 internal sealed class SearchExecutor(SqlDialect dialect, StorageOptions options)
 {
@@ -46,13 +47,17 @@ internal sealed class SearchExecutor(SqlDialect dialect, StorageOptions options)
 
         var page = new List<(long Key, StoredResource Version)>();
         var hasMore = false;
+        SeekPosition? last = null;
         if (count > 0)
         {
-            var keys = await OrderedWalkAsync(connection, query, snapshot, offset, count, cancellationToken)
-                       ?? await SortedMatchesAsync(connection, query, snapshot, offset, count, cancellationToken);
+            var walked = await OrderedWalkAsync(connection, query, snapshot, offset, count, cancellationToken);
+            var keys = walked?.Select(w => w.Key).ToList() ?? await SortedMatchesAsync(connection, query, snapshot, offset, count, cancellationToken);
             hasMore = keys.Count > count;
             if (hasMore)
                 keys.RemoveAt(keys.Count - 1);
+            // The next page seeks past the last match when it is walked too (keyset paging); the offset stays for any other plan.
+            if (hasMore && walked is not null)
+                last = walked[count - 1].Position;
             page = await LoadAsync(connection, keys, cancellationToken);
         }
         int? total = query.Total switch
@@ -66,7 +71,7 @@ internal sealed class SearchExecutor(SqlDialect dialect, StorageOptions options)
         };
         var included = await IncludeAsync(connection, query.Includes, page, snapshot, cancellationToken);
         return new SearchResult(page.Select(p => p.Version).ToList(), included, total,
-            hasMore ? new PageCursor(snapshot, offset + count) : null,
+            hasMore ? new PageCursor(snapshot, offset + count) { After = last } : null,
             offset > 0 ? new PageCursor(snapshot, Math.Max(0, offset - Math.Max(count, 1))) : null,
             snapshot)
         {
@@ -96,34 +101,57 @@ internal sealed class SearchExecutor(SqlDialect dialect, StorageOptions options)
     internal const int BroadCriterionRows = 1000;
 
     /// <summary>
-    /// The page's keys (up to count + 1) read by walking an index in sort order (<see cref="OrderedWalk"/>), or null
-    /// when the general plan is the better one: more than one criterion, a narrow criterion (an id, a reference, a chain, an index criterion
-    /// matching at most <see cref="BroadCriterionRows"/> rows) finds few matches to sort, and _has and a
-    /// _lastUpdated range outside a _lastUpdated sort are driven by their own indexes. Same order as the general plan:
-    /// by the key, then the id, matches without a value last by id.
+    /// The page's keys (up to count + 1) with their seek positions, read by walking an index in sort order
+    /// (<see cref="OrderedWalk"/>), or null when the general plan is the better one: more than one criterion, a narrow
+    /// criterion (an id, a reference, a chain, an index criterion matching at most <see cref="BroadCriterionRows"/> rows)
+    /// finds few matches to sort, and _has and a _lastUpdated range outside a _lastUpdated sort are driven by their own
+    /// indexes. Same order as the general plan: by the key, then the id, matches without a value last by id. A cursor
+    /// with a position that fits this walk seeks past it; otherwise the walk skips the cursor's offset.
     /// </summary>
-    private async Task<List<long>?> OrderedWalkAsync(DbConnection connection, SearchQuery query, long snapshot, int offset, int count, CancellationToken cancellationToken)
+    private async Task<List<(long Key, SeekPosition Position)>?> OrderedWalkAsync(DbConnection connection, SearchQuery query, long snapshot, int offset, int count, CancellationToken cancellationToken)
     {
         if (OrderedWalk.For(query.Sort) is not { } walk || !await WalkPaysAsync(connection, query, walk, cancellationToken))
             return null;
+        var after = query.Cursor?.After is { } position && Fits(walk, position) ? position : null;
+        var skip = after is null ? offset : 0;
         var limit = count + 1;
         if (walk.By != OrderedWalk.Kind.SortKey)
-            return await PageAsync(search => search.VersionsInOrder(walk, query.ResourceType, snapshot, query.Criteria), limit, offset);
-        var keys = await PageAsync(search => search.ValuedInOrder(walk, query.ResourceType, snapshot, query.Criteria, ordered: true), limit, offset);
+        {
+            var kind = walk.By == OrderedWalk.Kind.LastUpdated ? SeekPosition.Kinds.Number : SeekPosition.Kinds.Id;
+            return await PageAsync(search => search.VersionsInOrder(walk, query.ResourceType, snapshot, query.Criteria, after), limit, skip, kind);
+        }
+        var valuedKind = walk.Key!.Parameter.Type == SearchParamType.Date ? SeekPosition.Kinds.Number : SeekPosition.Kinds.Text;
+        var missingFrom = after is { Kind: SeekPosition.Kinds.Missing } ? after.ResourceId : null;
+        var keys = missingFrom is not null
+            ? []
+            : await PageAsync(search => search.ValuedInOrder(walk, query.ResourceType, snapshot, query.Criteria, ordered: true, after), limit, skip, valuedKind);
         if (keys.Count == limit)
             return keys;
         // The valued matches ran out on this page: the rest of it comes from the matches without a value. Past the
         // valued ones entirely (an empty read at an offset), count them to know where the others start.
-        var valued = keys.Count > 0 || offset == 0 ? offset + keys.Count : await CountValuedAsync();
-        keys.AddRange(await PageAsync(search => search.MissingInOrder(walk, query.ResourceType, snapshot, query.Criteria), limit - keys.Count, Math.Max(0, offset - valued)));
+        var missingSkip = after is not null ? 0 : Math.Max(0, offset - (keys.Count > 0 || offset == 0 ? offset + keys.Count : await CountValuedAsync()));
+        keys.AddRange(await PageAsync(search => search.MissingInOrder(walk, query.ResourceType, snapshot, query.Criteria, missingFrom), limit - keys.Count, missingSkip, SeekPosition.Kinds.Missing));
         return keys;
 
-        async Task<List<long>> PageAsync(Func<SearchSql, string> select, int rows, int skip)
+        async Task<List<(long, SeekPosition)>> PageAsync(Func<SearchSql, string> select, int rows, int skipped, SeekPosition.Kinds kind)
         {
             var sql = new SqlText(dialect);
             sql.Append(select(new SearchSql(sql)));
-            sql.Append($" LIMIT {rows} OFFSET {skip}");
-            return await KeysAsync(connection, sql, cancellationToken);
+            sql.Append($" LIMIT {rows} OFFSET {skipped}");
+            var found = new List<(long, SeekPosition)>();
+            await using var command = sql.CreateCommand(connection, null);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var id = reader.GetString(2);
+                found.Add((reader.GetInt64(0), kind switch
+                {
+                    SeekPosition.Kinds.Number => new SeekPosition(kind, id, reader.GetInt64(1)),
+                    SeekPosition.Kinds.Text => new SeekPosition(kind, id, Text: reader.GetString(1)),
+                    _ => new SeekPosition(kind, id),
+                }));
+            }
+            return found;
         }
 
         async Task<int> CountValuedAsync()
@@ -134,6 +162,17 @@ internal sealed class SearchExecutor(SqlDialect dialect, StorageOptions options)
             return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
         }
     }
+
+    /// <summary>Whether a cursor's position was made by this walk (a client could pair a cursor with other parameters).</summary>
+    private static bool Fits(OrderedWalk walk, SeekPosition position) => (walk.By, position.Kind) switch
+    {
+        (OrderedWalk.Kind.Id, SeekPosition.Kinds.Id) => true,
+        (OrderedWalk.Kind.LastUpdated, SeekPosition.Kinds.Number) => true,
+        (OrderedWalk.Kind.SortKey, SeekPosition.Kinds.Missing) => true,
+        (OrderedWalk.Kind.SortKey, SeekPosition.Kinds.Number) => walk.Key!.Parameter.Type == SearchParamType.Date,
+        (OrderedWalk.Kind.SortKey, SeekPosition.Kinds.Text) => walk.Key!.Parameter.Type != SearchParamType.Date,
+        _ => false,
+    };
 
     private async Task<bool> WalkPaysAsync(DbConnection connection, SearchQuery query, OrderedWalk walk, CancellationToken cancellationToken)
     {

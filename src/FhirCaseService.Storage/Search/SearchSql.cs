@@ -134,49 +134,68 @@ internal sealed class SearchSql(SqlText sql)
     }
 
     /// <summary>
-    /// The matches (version keys) in the walk's order straight off resource_version's (type, id) or (type, lastUpdated,
-    /// id) index, every criterion checked per row; the caller appends LIMIT/OFFSET, so the engine stops after the page.
+    /// The matches in the walk's order straight off resource_version's (type, id) or (type, lastUpdated, id) index,
+    /// every criterion checked per row; the caller appends LIMIT/OFFSET, so the engine stops after the page. Columns:
+    /// version_key, lastUpdated, resource_id (what a <see cref="SeekPosition"/> is made of). <paramref name="after"/>
+    /// starts the walk past that match (keyset paging) instead of at the type's first row.
     /// </summary>
-    public string VersionsInOrder(OrderedWalk walk, string resourceType, long snapshot, IReadOnlyList<SearchCriterion> criteria)
+    public string VersionsInOrder(OrderedWalk walk, string resourceType, long snapshot, IReadOnlyList<SearchCriterion> criteria, SeekPosition? after = null)
     {
         var descending = walk.Descending ? " DESC" : "";
         var (index, order) = walk.By == OrderedWalk.Kind.LastUpdated
             ? ("ix_resource_type_updated_id", $"a.last_updated_ms{descending}, a.resource_id")
             : ("ux_resource_version", $"a.resource_id{descending}");
-        return $"SELECT a.version_key FROM resource_version a{sql.IndexedBy(index)} WHERE a.resource_type = {sql.P(resourceType)} " +
+        var seek = after is null ? "" : " AND " + (walk.By == OrderedWalk.Kind.LastUpdated
+            ? After("a.last_updated_ms", sql.P(after.Number), "a.resource_id", after.ResourceId, walk.Descending)
+            : $"a.resource_id {(walk.Descending ? "<" : ">")} {sql.P(after.ResourceId)}");
+        return $"SELECT a.version_key, a.last_updated_ms, a.resource_id FROM resource_version a{sql.IndexedBy(index)} WHERE a.resource_type = {sql.P(resourceType)}{seek} " +
                $"AND {Visible("a", snapshot, unindexed: true)} AND {Criteria("a", resourceType, snapshot, criteria)} ORDER BY {order}";
     }
 
     /// <summary>
+    /// Past (<paramref name="value"/>, <paramref name="id"/>) in the order "value (descending or not), then id ascending":
+    /// a range on the value the index can seek to, then the ties after the id.
+    /// </summary>
+    private string After(string column, string value, string idColumn, string id, bool descending) =>
+        descending
+            ? $"{column} <= {value} AND ({column} < {value} OR {idColumn} > {sql.P(id)})"
+            : $"{column} >= {value} AND ({column} > {value} OR {idColumn} > {sql.P(id)})";
+
+    /// <summary>
     /// The matches with a value for the sort parameter, from its sort-key table: ascending by the least value,
     /// descending by the greatest (<see cref="SortExpression"/>'s rule), ties by id. <paramref name="ordered"/> false
-    /// gives the bare set (to count it).
+    /// gives the bare set (to count it). Columns: version_key, the sort value, resource_id. <paramref name="after"/> (a
+    /// valued position) starts past that match.
     /// </summary>
-    public string ValuedInOrder(OrderedWalk walk, string resourceType, long snapshot, IReadOnlyList<SearchCriterion> criteria, bool ordered)
+    public string ValuedInOrder(OrderedWalk walk, string resourceType, long snapshot, IReadOnlyList<SearchCriterion> criteria, bool ordered, SeekPosition? after = null)
     {
         var key = walk.Key!;
         var (table, column) = key.Parameter.Type == SearchParamType.Date
             ? ("sort_date", key.Descending ? "max_ms" : "min_ms")
             : ("sort_text", key.Descending ? "max_text" : "min_text");
+        var seek = after is null ? "" : " AND " + After("s." + column, after.Kind == SeekPosition.Kinds.Number ? sql.P(after.Number) : sql.P(after.Text ?? ""),
+            "s.resource_id", after.ResourceId, key.Descending);
         // CROSS JOIN keeps the sort table outermost in SQLite (the walk). The criteria name only the sort row's
         // version_key and resource_id (the walk takes no chain, _has or _lastUpdated), so they are checked on the walk
         // itself and only the rows that pass read their version row (by primary key) for visibility.
-        var select = $"SELECT s.version_key FROM {table} s{sql.IndexedBy($"ix_{table}_{(key.Descending ? "desc" : "asc")}")} CROSS JOIN resource_version a " +
-                     $"WHERE s.resource_type = {sql.P(resourceType)} AND s.param = {sql.P(key.Parameter.Name)} AND {Criteria("s", resourceType, snapshot, criteria)} " +
+        var select = $"SELECT s.version_key, s.{column}, s.resource_id FROM {table} s{sql.IndexedBy($"ix_{table}_{(key.Descending ? "desc" : "asc")}")} CROSS JOIN resource_version a " +
+                     $"WHERE s.resource_type = {sql.P(resourceType)} AND s.param = {sql.P(key.Parameter.Name)}{seek} AND {Criteria("s", resourceType, snapshot, criteria)} " +
                      $"AND a.version_key = s.version_key AND {Visible("a", snapshot, unindexed: true)}";
         return ordered ? $"{select} ORDER BY s.{column}{(key.Descending ? " DESC" : "")}, s.resource_id" : select;
     }
 
     /// <summary>
     /// The matches without a value for the sort parameter (no index row; for a token, none with a code), which sort
-    /// after every valued match in either direction, by id.
+    /// after every valued match in either direction, by id. Columns: version_key, resource_id, resource_id.
+    /// <paramref name="afterId"/> starts past that id.
     /// </summary>
-    public string MissingInOrder(OrderedWalk walk, string resourceType, long snapshot, IReadOnlyList<SearchCriterion> criteria)
+    public string MissingInOrder(OrderedWalk walk, string resourceType, long snapshot, IReadOnlyList<SearchCriterion> criteria, string? afterId = null)
     {
         var parameter = walk.Key!.Parameter;
         var m = NextAlias("m");
         var withCode = parameter.Type == SearchParamType.Token ? $" AND {m}.code IS NOT NULL" : "";
-        return $"SELECT a.version_key FROM resource_version a{sql.IndexedBy("ux_resource_version")} WHERE a.resource_type = {sql.P(resourceType)} " +
+        var seek = afterId is null ? "" : $" AND a.resource_id > {sql.P(afterId)}";
+        return $"SELECT a.version_key, a.resource_id, a.resource_id FROM resource_version a{sql.IndexedBy("ux_resource_version")} WHERE a.resource_type = {sql.P(resourceType)}{seek} " +
                $"AND {Visible("a", snapshot, unindexed: true)} AND {Criteria("a", resourceType, snapshot, criteria)} " +
                $"AND NOT EXISTS (SELECT 1 FROM {TableOf(parameter.Type)} {m} WHERE {m}.version_key = a.version_key AND {m}.param = {sql.P(parameter.Name)}{withCode}) " +
                "ORDER BY a.resource_id";
