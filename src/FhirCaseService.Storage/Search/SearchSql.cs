@@ -9,6 +9,9 @@ namespace FhirCaseService.Storage.Search;
 /// Turns search criteria into SQL conditions over a resource_version alias. Every condition reads the typed index
 /// tables through their indexes (EXISTS on version_key + param); no condition ever looks into the stored JSON.
 /// </summary>
+/// <summary>How <see cref="SearchSql.Matching"/> runs a query, chosen from the criteria's index row counts (SearchExecutor.PlanAsync).</summary>
+internal sealed record SearchPlan(SearchCriterion? Driver, bool CorrelatedHas);
+
 internal sealed class SearchSql(SqlText sql)
 {
     private int _aliases;
@@ -31,14 +34,19 @@ internal sealed class SearchSql(SqlText sql)
     /// the others are checked per candidate through the (version_key, param) index. Without this, an engine lacking
     /// statistics (SQLite) would walk every version of the type and test each one.
     /// </summary>
-    public string Matching(string alias, string resourceType, long? snapshot, IReadOnlyList<SearchCriterion> criteria)
+    /// <param name="plan">
+    /// the executor's choice by selectivity (<see cref="SearchPlan"/>): which criterion drives (null: none, the type is
+    /// walked and every criterion checked per row) and whether _has is checked per row; null: <see cref="Driver"/>'s rank.
+    /// </param>
+    public string Matching(string alias, string resourceType, long? snapshot, IReadOnlyList<SearchCriterion> criteria, SearchPlan? plan = null)
     {
-        var driver = Driver(criteria);
+        var driver = plan is null ? Driver(criteria) : plan.Driver;
+        var correlatedHas = plan?.CorrelatedHas ?? false;
         // Keep the engine off the (resource_type, ...) indexes when an index table drives; _id drives through them.
         var unindexed = driver is not null && driver is not ParameterCriterion { Parameter.Name: "_id" };
         var type = unindexed ? sql.Unindexed(alias + ".resource_type") : alias + ".resource_type";
         var parts = new List<string> { $"{type} = {sql.P(resourceType)}", Visible(alias, snapshot, unindexed) };
-        parts.AddRange(criteria.Select(c => "(" + Condition(c, alias, resourceType, snapshot, ReferenceEquals(c, driver)) + ")"));
+        parts.AddRange(criteria.Select(c => "(" + Condition(c, alias, resourceType, snapshot, ReferenceEquals(c, driver), correlatedHas) + ")"));
         return string.Join(" AND ", parts);
     }
 
@@ -52,7 +60,7 @@ internal sealed class SearchSql(SqlText sql)
             ? "1 = 1"
             : string.Join(" AND ", criteria.Select(c => "(" + Condition(c, alias, resourceType, snapshot, driving: false) + ")"));
 
-    private static bool IsDriver(SearchCriterion criterion) => criterion switch
+    internal static bool IsDriver(SearchCriterion criterion) => criterion switch
     {
         ChainCriterion => true,
         ParameterCriterion { Missing: null, Modifier: not "not" } p => p.Parameter.Name != "_lastUpdated",
@@ -60,7 +68,7 @@ internal sealed class SearchSql(SqlText sql)
     };
 
     /// <summary>Which kind of criterion usually selects fewest rows: ids, then references (a patient's), then codes and names.</summary>
-    private static int DriverRank(SearchCriterion criterion) => criterion switch
+    internal static int DriverRank(SearchCriterion criterion) => criterion switch
     {
         ParameterCriterion { Parameter.Name: "_id" } => 0,
         ChainCriterion => 1,
@@ -69,10 +77,11 @@ internal sealed class SearchSql(SqlText sql)
         _ => 3,
     };
 
-    private string Condition(SearchCriterion criterion, string alias, string resourceType, long? snapshot, bool driving) => criterion switch
+    private string Condition(SearchCriterion criterion, string alias, string resourceType, long? snapshot, bool driving, bool correlatedHas = false) => criterion switch
     {
         ParameterCriterion p => Parameter(p, alias, resourceType, driving),
         ChainCriterion c => Chain(c, alias, resourceType, snapshot, driving),
+        HasCriterion h when correlatedHas => HasPerRow(h, alias, resourceType, snapshot),
         HasCriterion h => Has(h, alias, resourceType, snapshot),
         _ => throw new InvalidOperationException("Unknown criterion " + criterion.GetType().Name),
     };
@@ -95,6 +104,21 @@ internal sealed class SearchSql(SqlText sql)
         return $"{alias}.resource_id IN (SELECT {r}.target_id FROM idx_reference {r} WHERE {r}.resource_type = {sql.P(has.SourceType)} " +
                $"AND {r}.param = {sql.P(has.Reference.Name)} AND {r}.target_type = {sql.P(resourceType)} " +
                $"AND {r}.version_key IN (SELECT {b}.version_key FROM resource_version {b} WHERE {Matching(b, has.SourceType, snapshot, [has.Inner])}))";
+    }
+
+    /// <summary>
+    /// _has checked per candidate: does some visible source version matching the inner criterion point at it, found
+    /// through idx_reference's (target_id, target_type, param) index. When the inner criterion is broad this finds a
+    /// page after a few candidates, where <see cref="Has"/> first collects every source's target.
+    /// </summary>
+    private string HasPerRow(HasCriterion has, string alias, string resourceType, long? snapshot)
+    {
+        var r = NextAlias("r");
+        var b = NextAlias("b");
+        var inner = snapshot is { } pinned ? Criteria(b, has.SourceType, pinned, [has.Inner]) : Condition(has.Inner, b, has.SourceType, null, driving: false);
+        return $"EXISTS (SELECT 1 FROM idx_reference {r} CROSS JOIN resource_version {b} WHERE {r}.target_id = {alias}.resource_id AND {r}.target_type = {sql.P(resourceType)} " +
+               $"AND {r}.param = {sql.P(has.Reference.Name)} AND {r}.resource_type = {sql.P(has.SourceType)} AND {b}.version_key = {r}.version_key " +
+               $"AND {Visible(b, snapshot, unindexed: true)} AND ({inner}))";
     }
 
     private string Parameter(ParameterCriterion criterion, string alias, string resourceType, bool driving)
