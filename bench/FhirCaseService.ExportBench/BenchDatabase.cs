@@ -35,22 +35,23 @@ public sealed class BenchDatabase : IAsyncDisposable
 
     public string Scratch { get; }
 
-    public static BenchDatabase Sqlite(bool keep)
+    /// <param name="keptName">names the kept directory, so kept databases of different benches stay apart.</param>
+    public static BenchDatabase Sqlite(bool keep, string keptName = "sqlite")
     {
-        var scratch = NewScratch(keep ? "sqlite" : null);
+        var scratch = NewScratch(keep ? keptName : null);
         var data = Path.Combine(scratch, "data");
         return new BenchDatabase("SQLite", new StorageOptions { DataDirectory = data },
             new Dictionary<string, string> { ["Storage__Provider"] = "Sqlite", ["Storage__DataDirectory"] = data }, scratch, null, null, keep);
     }
 
     /// <summary>A new schema in the database <paramref name="adminConnection"/> names, selected through the search path.</summary>
-    public static async Task<BenchDatabase> PostgresAsync(string adminConnection, bool keep)
+    public static async Task<BenchDatabase> PostgresAsync(string adminConnection, bool keep, string keptName = "postgres")
     {
-        var schema = "exportbench_" + (keep ? "kept" : Guid.NewGuid().ToString("N"));
+        var schema = "exportbench_" + (keep ? (keptName == "postgres" ? "kept" : "kept_" + keptName.Replace('-', '_')) : Guid.NewGuid().ToString("N"));
         await ExecuteAsync(adminConnection, $"CREATE SCHEMA IF NOT EXISTS {schema}");
         var connection = new NpgsqlConnectionStringBuilder(adminConnection) { SearchPath = schema }.ConnectionString;
         return new BenchDatabase("PostgreSQL", new StorageOptions { Provider = StorageProvider.PostgreSql, ConnectionString = connection },
-            new Dictionary<string, string> { ["Storage__Provider"] = "PostgreSql", ["Storage__ConnectionString"] = connection }, NewScratch(keep ? "postgres" : null), adminConnection, schema, keep);
+            new Dictionary<string, string> { ["Storage__Provider"] = "PostgreSql", ["Storage__ConnectionString"] = connection }, NewScratch(keep ? keptName : null), adminConnection, schema, keep);
     }
 
     /// <summary>Bytes on disk: the SQLite files (WAL included) or the schema's tables and indexes.</summary>

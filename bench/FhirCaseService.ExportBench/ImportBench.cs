@@ -25,11 +25,13 @@ public static class ImportBench
     /// <c>import [sqlite|postgres|both] [patients ...] [--no-validation] [--keep-cohorts] [--rerun] [--search] [--api path] [--service-env "K=V;K=V"]</c>:
     /// each population on a fresh database of each backend; <c>--rerun</c> imports the same cohort a second time (a
     /// registry's re-load); <c>--search</c> then times the search mix over it (<see cref="GeneratedCohortSearchMix"/>);
-    /// <c>--service-env</c> adds environment variables to the service process (runtime settings to compare, Import__* options).
+    /// <c>--service-env</c> adds environment variables to the service process (runtime settings to compare, Import__* options);
+    /// <c>--keep</c> leaves the imported database in place (<see cref="KeptName"/>) for <see cref="SearchKeptAsync"/>.
     /// </summary>
     public static async Task RunAsync(string[] args, string defaultApiDll)
     {
-        var arguments = BenchArguments.Parse(args, ["--no-validation", "--keep-cohorts", "--rerun", "--search"], ["--service-env"]);
+        var arguments = BenchArguments.Parse(args, ["--no-validation", "--keep-cohorts", "--rerun", "--search", "--keep"], ["--service-env"]);
+        var keepDatabase = arguments.Has("--keep");
         var levels = arguments.Levels;
         var validation = !arguments.Has("--no-validation");
         var apiDll = arguments.ApiDll ?? defaultApiDll;
@@ -52,12 +54,12 @@ public static class ImportBench
             {
                 if (arguments.RunsSqlite)
                 {
-                    await using var database = BenchDatabase.Sqlite(keep: false);
+                    await using var database = BenchDatabase.Sqlite(keepDatabase, KeptName(patients));
                     results.AddRange(await MeasureAsync(database, apiDll, cohort, warmUp, validation, serviceEnvironment, rerun, search));
                 }
                 if (arguments.RunsPostgres)
                 {
-                    await using var database = await BenchDatabase.PostgresAsync(ScratchSchema.AdminConnectionString, keep: false);
+                    await using var database = await BenchDatabase.PostgresAsync(ScratchSchema.AdminConnectionString, keepDatabase, KeptName(patients));
                     results.AddRange(await MeasureAsync(database, apiDll, cohort, warmUp, validation, serviceEnvironment, rerun, search));
                 }
             }
@@ -74,6 +76,53 @@ public static class ImportBench
         Console.WriteLine("|---|---:|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in results)
             Console.WriteLine(r.TableRow());
+    }
+
+    /// <summary>The kept database of an <c>import --keep</c> run of <paramref name="patients"/> (a directory, a schema).</summary>
+    private static string KeptName(int patients) => $"import-{patients}";
+
+    /// <summary>
+    /// <c>search [sqlite|postgres|both] [patients ...] [--service-env "K=V;K=V"]</c>: the search mix over the database an
+    /// earlier <c>import ... --keep</c> left (same cohort size), without importing again: before/after figures of a
+    /// search change back to back over the same rows.
+    /// </summary>
+    public static async Task SearchKeptAsync(string[] args, string defaultApiDll)
+    {
+        var arguments = BenchArguments.Parse(args, [], ["--service-env"]);
+        var apiDll = arguments.ApiDll ?? defaultApiDll;
+        var serviceEnvironment = ParseEnvironment(arguments.Option("--service-env"));
+        Console.WriteLine($"search bench over kept imports: service {apiDll}, {Environment.ProcessorCount} cores, started {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {MachineLoad.LoadAverage()}");
+        foreach (var patients in arguments.Levels)
+        {
+            var databases = new List<BenchDatabase>();
+            if (arguments.RunsSqlite)
+                databases.Add(BenchDatabase.Sqlite(keep: true, KeptName(patients)));
+            if (arguments.RunsPostgres)
+                databases.Add(await BenchDatabase.PostgresAsync(ScratchSchema.AdminConnectionString, keep: true, KeptName(patients)));
+            foreach (var database in databases)
+            {
+                await using var kept = database;
+                var settings = new Dictionary<string, string>(database.ServiceSettings)
+                {
+                    ["ASPNETCORE_ENVIRONMENT"] = "Production",
+                    ["Startup__LoadExamples"] = "false",
+                    ["Authorization__Enabled"] = "false",
+                    ["Limits__RateLimit__Enabled"] = "false",
+                    ["Logging__LogLevel__Default"] = "Warning",
+                };
+                foreach (var (name, value) in serviceEnvironment)
+                    settings[name] = value;
+                await using var service = await ServiceProcess.StartAsync(apiDll, settings, Path.Combine(database.Scratch, "service-search.log"), TimeSpan.FromMinutes(2));
+                using var client = new HttpClient { BaseAddress = service.BaseAddress, Timeout = TimeSpan.FromMinutes(10) };
+                using (var read = await client.GetAsync($"/Patient/synthetic-s1-p{patients.ToString("D6", CultureInfo.InvariantCulture)}"))
+                    if (read.StatusCode != HttpStatusCode.OK)
+                        throw new InvalidOperationException($"The kept {database.Name} database holds no {patients:N0}-patient import (run import {patients} --keep first).");
+                Console.WriteLine($"  search mix over the kept {patients:N0}-patient import ({database.Name}, one client, 100 runs each after 10 unmeasured), load average {MachineLoad.LoadAverage()}:");
+                foreach (var (label, latency, matches) in await GeneratedCohortSearchMix.RunAsync(client, patients))
+                    Console.WriteLine($"    {label,-62} {latency.P50P95}  ({matches:F1} entries)");
+                Console.WriteLine($"  load average {MachineLoad.LoadAverage()}");
+            }
+        }
     }
 
     /// <summary>A generated cohort on disk: its NDJSON files and how many resources they hold.</summary>

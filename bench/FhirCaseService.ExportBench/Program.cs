@@ -16,7 +16,14 @@ using FhirCaseService.ExportBench;
 //
 // Bulk $import benchmark (ImportBench): generated patients (fhircase generate's writer) sent as one NDJSON body to the
 // service process over a fresh database, timed to the manifest, with the server's peak memory:
-//   bench/FhirCaseService.ExportBench/run.sh import [sqlite|postgres|both] [patients ...] [--no-validation] [--keep-cohorts]
+//   bench/FhirCaseService.ExportBench/run.sh import [sqlite|postgres|both] [patients ...] [--no-validation] [--keep-cohorts] [--keep]
+// The search mix alone over the database an `import ... --keep` left (ImportBench.SearchKeptAsync):
+//   bench/FhirCaseService.ExportBench/run.sh search [sqlite|postgres|both] [patients ...]
+if (args is ["search", .. var searchArgs])
+{
+    await ImportBench.SearchKeptAsync(searchArgs, FindAbove(Path.Combine("src", "FhirCaseService.Api", "bin", "Release", "net10.0", "FhirCaseService.Api.dll")));
+    return;
+}
 if (args is ["import", .. var importArgs])
 {
     await ImportBench.RunAsync(importArgs, FindAbove(Path.Combine("src", "FhirCaseService.Api", "bin", "Release", "net10.0", "FhirCaseService.Api.dll")));

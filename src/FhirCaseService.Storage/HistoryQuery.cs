@@ -12,21 +12,28 @@ public sealed record HistoryPage(IReadOnlyList<StoredResource> Entries, int? Tot
 /// <summary>
 /// Where a page starts in a pinned snapshot: only versions committed at or before change sequence
 /// <see cref="Snapshot"/> are seen, so later writes never shift the pages of a search or history already begun.
-/// Its text form ("snapshot.offset") is what the API puts in a page link as <c>_cursor</c>.
+/// Its text form ("snapshot.offset", or "snapshot.offset.seek" with <see cref="After"/>) is what the API puts in a page
+/// link as <c>_cursor</c>. <see cref="After"/> (sorted searches) names the last match of the page before, so an
+/// index-ordered page seeks to it instead of reading and skipping <see cref="Offset"/> rows; the offset still says the
+/// same position to a plan that cannot seek.
 /// </summary>
 public sealed record PageCursor(long Snapshot, int Offset)
 {
-    public override string ToString() => $"{Snapshot}.{Offset}";
+    public Search.SeekPosition? After { get; init; }
+
+    public override string ToString() => After is null ? $"{Snapshot}.{Offset}" : $"{Snapshot}.{Offset}.{After}";
 
     public static bool TryParse(string? text, out PageCursor? cursor)
     {
         cursor = null;
         var parts = text?.Split('.');
-        if (parts is not { Length: 2 }
+        Search.SeekPosition? after = null;
+        if (parts is not { Length: 2 or 3 }
             || !long.TryParse(parts[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var snapshot)
-            || !int.TryParse(parts[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var offset))
+            || !int.TryParse(parts[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var offset)
+            || parts.Length == 3 && !Search.SeekPosition.TryParse(parts[2], out after))
             return false;
-        cursor = new PageCursor(snapshot, offset);
+        cursor = new PageCursor(snapshot, offset) { After = after };
         return true;
     }
 }

@@ -82,4 +82,34 @@ public sealed class SearchQueryParseTests
         Assert.Equal(new PageCursor(12, 5), query.Cursor);
         Assert.Equal(["code", "_count"], query.LinkParameters.Select(p => p.Key));
     }
+
+    [Theory]
+    [InlineData(SeekPosition.Kinds.Id, "o-1", 0L, null)]
+    [InlineData(SeekPosition.Kinds.Number, "o.2-x", -62135596800000L, null)]
+    [InlineData(SeekPosition.Kinds.Text, "p-3", 0L, "smith|jones.é")]
+    [InlineData(SeekPosition.Kinds.Text, "p-4", 0L, "")]
+    [InlineData(SeekPosition.Kinds.Missing, "p-5", 0L, null)]
+    public void A_seek_cursor_reads_back_as_written(SeekPosition.Kinds kind, string id, long number, string? text)
+    {
+        var cursor = new PageCursor(12, 40) { After = new SeekPosition(kind, id, number, text) };
+
+        var query = Parse("Observation", "_sort=date&_cursor=" + Uri.EscapeDataString(cursor.ToString()));
+
+        Assert.Equal(cursor, query.Cursor);
+    }
+
+    [Theory]
+    [InlineData("12.5.")]
+    [InlineData("12.5.!!")]
+    [InlineData("12.5.OXxv")]
+    [InlineData("12.5.MXxvLTF8eA")]
+    [InlineData("12.5.OXxvLTF8")]
+    [InlineData("12.5.MHx8")]
+    [InlineData("12.5.MHxvLTF8eA.1")]
+    public void A_seek_cursor_this_server_did_not_write_is_refused(string cursor)
+    {
+        var error = Assert.Throws<SearchQueryException>(() => Parse("Observation", "_cursor=" + cursor));
+
+        Assert.Contains("_cursor", error.Message, StringComparison.Ordinal);
+    }
 }

@@ -38,6 +38,33 @@ public sealed class SqliteSortPlanTests
         Assert.DoesNotContain(plan, step => step.StartsWith("SCAN", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("_sort=-date", "SEARCH s USING COVERING INDEX ix_sort_date_desc (resource_type=? AND param=? AND max_ms<?)")]
+    [InlineData("_sort=date", "SEARCH s USING COVERING INDEX ix_sort_date_asc (resource_type=? AND param=? AND min_ms>?)")]
+    [InlineData("_sort=_lastUpdated", "SEARCH a USING INDEX ix_resource_type_updated_id (resource_type=? AND last_updated_ms>?)")]
+    [InlineData("_sort=-_id", "SEARCH a USING INDEX ux_resource_version (resource_type=? AND resource_id<?)")]
+    public async Task A_seek_page_starts_its_walk_at_the_previous_pages_last_key(string query, string firstStep)
+    {
+        await using var db = await new SqliteBackend().OpenAsync();
+        var store = (ResourceStore)db.Store;
+        var parsed = SearchQuery.Parse("Observation", SearchContract<SqliteBackend>.Pairs(query));
+        var walk = OrderedWalk.For(parsed.Sort)!;
+        var sql = new SqlText(store.Dialect);
+        var search = new SearchSql(sql);
+        sql.Append(walk.By switch
+        {
+            OrderedWalk.Kind.SortKey => search.ValuedInOrder(walk, "Observation", 1, parsed.Criteria, ordered: true, new SeekPosition(SeekPosition.Kinds.Number, "o-1", 1_600_000_000_000)),
+            OrderedWalk.Kind.LastUpdated => search.VersionsInOrder(walk, "Observation", 1, parsed.Criteria, new SeekPosition(SeekPosition.Kinds.Number, "o-1", 1_600_000_000_000)),
+            _ => search.VersionsInOrder(walk, "Observation", 1, parsed.Criteria, new SeekPosition(SeekPosition.Kinds.Id, "o-1")),
+        });
+        sql.Append(" LIMIT 21 OFFSET 0");
+
+        var plan = await PlanAsync(store.Dialect, sql);
+
+        Assert.Equal(firstStep, plan[0]);
+        Assert.DoesNotContain(plan, step => step.Contains("TEMP B-TREE", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task The_matches_without_a_value_are_walked_in_id_order()
     {

@@ -6,8 +6,9 @@ namespace FhirCaseService.Storage.Search;
 
 /// <summary>
 /// Runs searches, $everything and includes over one connection. Every page reads a pinned snapshot (the change
-/// sequence of the first page, carried in the cursor), ordered by the sort keys then the resource id, so offset
-/// paging neither skips nor repeats while others write.
+/// sequence of the first page, carried in the cursor), ordered by the sort keys then the resource id, so paging
+/// neither skips nor repeats while others write. Index-ordered pages seek past the previous page's last match (the
+/// cursor's <see cref="PageCursor.After"/>); other plans skip the cursor's offset.
 /// </summary>
 internal sealed class SearchExecutor(SqlDialect dialect, StorageOptions options)
 {
@@ -46,27 +47,36 @@ internal sealed class SearchExecutor(SqlDialect dialect, StorageOptions options)
 
         var page = new List<(long Key, StoredResource Version)>();
         var hasMore = false;
+        SeekPosition? last = null;
+        List<(long Key, SeekPosition Position)>? walked = null;
+        SearchPlan? plan = null;
         if (count > 0)
         {
-            var keys = await OrderedWalkAsync(connection, query, snapshot, offset, count, cancellationToken)
-                       ?? await SortedMatchesAsync(connection, query, snapshot, offset, count, cancellationToken);
+            walked = await OrderedWalkAsync(connection, query, snapshot, offset, count, cancellationToken);
+            plan = walked is not null ? Walked : await PlanAsync(connection, query, cancellationToken);
+            var keys = walked?.Select(w => w.Key).ToList() ?? await SortedMatchesAsync(connection, query, plan, snapshot, offset, count, cancellationToken);
             hasMore = keys.Count > count;
             if (hasMore)
                 keys.RemoveAt(keys.Count - 1);
+            // The next page seeks past the last match when it is walked too (keyset paging); the offset stays for any other plan.
+            if (hasMore && walked is not null)
+                last = walked[count - 1].Position;
             page = await LoadAsync(connection, keys, cancellationToken);
         }
         int? total = query.Total switch
         {
-            TotalMode.Accurate => await CountAsync(connection, query, snapshot, cap: null, cancellationToken),
-            _ when count == 0 => await CountAsync(connection, query, snapshot, cap: null, cancellationToken),
+            TotalMode.Accurate => await CountAsync(connection, query, plan ?? await PlanAsync(connection, query, cancellationToken), snapshot, cap: null, cancellationToken),
+            _ when count == 0 => await CountAsync(connection, query, plan ?? await PlanAsync(connection, query, cancellationToken), snapshot, cap: null, cancellationToken),
             // The last page: what came before it and what it holds is the total, no count needed.
             TotalMode.Estimate when !hasMore => offset + page.Count,
-            TotalMode.Estimate => await CountAsync(connection, query, snapshot, EstimatedTotalCap, cancellationToken),
+            // After a walk (a broad criterion or none) the capped count walks the type too and stops at the cap, instead
+            // of first collecting every row of the broad criterion.
+            TotalMode.Estimate => await CountAsync(connection, query, plan ?? await PlanAsync(connection, query, cancellationToken), snapshot, EstimatedTotalCap, cancellationToken),
             _ => null,
         };
         var included = await IncludeAsync(connection, query.Includes, page, snapshot, cancellationToken);
         return new SearchResult(page.Select(p => p.Version).ToList(), included, total,
-            hasMore ? new PageCursor(snapshot, offset + count) : null,
+            hasMore ? new PageCursor(snapshot, offset + count) { After = last } : null,
             offset > 0 ? new PageCursor(snapshot, Math.Max(0, offset - Math.Max(count, 1))) : null,
             snapshot)
         {
@@ -78,11 +88,11 @@ internal sealed class SearchExecutor(SqlDialect dialect, StorageOptions options)
     /// The general plan: every match gets its sort keys computed and all are sorted before the page (offset, count + 1)
     /// is cut. Right when the matches are few (a patient's resources); linear in them otherwise.
     /// </summary>
-    private async Task<List<long>> SortedMatchesAsync(DbConnection connection, SearchQuery query, long snapshot, int offset, int count, CancellationToken cancellationToken)
+    private async Task<List<long>> SortedMatchesAsync(DbConnection connection, SearchQuery query, SearchPlan plan, long snapshot, int offset, int count, CancellationToken cancellationToken)
     {
         var sql = new SqlText(dialect);
         var search = new SearchSql(sql);
-        var where = Where(search, query, "a", snapshot);
+        var where = search.Matching("a", query.ResourceType, snapshot, query.Criteria, plan);
         var order = string.Concat(query.Sort.Select(k => $"{search.SortExpression(k, "a")}{(k.Descending ? " DESC" : "")}, "));
         // Sort and cut the page on keys only, then load the page's rows: the stored JSON never goes through the sort.
         sql.Append($"SELECT a.version_key FROM resource_version a WHERE {where} ORDER BY {order}a.resource_id LIMIT {count + 1} OFFSET {offset}");
@@ -96,34 +106,57 @@ internal sealed class SearchExecutor(SqlDialect dialect, StorageOptions options)
     internal const int BroadCriterionRows = 1000;
 
     /// <summary>
-    /// The page's keys (up to count + 1) read by walking an index in sort order (<see cref="OrderedWalk"/>), or null
-    /// when the general plan is the better one: more than one criterion, a narrow criterion (an id, a reference, a chain, an index criterion
-    /// matching at most <see cref="BroadCriterionRows"/> rows) finds few matches to sort, and _has and a
-    /// _lastUpdated range outside a _lastUpdated sort are driven by their own indexes. Same order as the general plan:
-    /// by the key, then the id, matches without a value last by id.
+    /// The page's keys (up to count + 1) with their seek positions, read by walking an index in sort order
+    /// (<see cref="OrderedWalk"/>), or null when the general plan is the better one: more than one criterion, a narrow
+    /// criterion (an id, a reference, a chain, an index criterion matching at most <see cref="BroadCriterionRows"/> rows)
+    /// finds few matches to sort, and _has and a _lastUpdated range outside a _lastUpdated sort are driven by their own
+    /// indexes. Same order as the general plan: by the key, then the id, matches without a value last by id. A cursor
+    /// with a position that fits this walk seeks past it; otherwise the walk skips the cursor's offset.
     /// </summary>
-    private async Task<List<long>?> OrderedWalkAsync(DbConnection connection, SearchQuery query, long snapshot, int offset, int count, CancellationToken cancellationToken)
+    private async Task<List<(long Key, SeekPosition Position)>?> OrderedWalkAsync(DbConnection connection, SearchQuery query, long snapshot, int offset, int count, CancellationToken cancellationToken)
     {
         if (OrderedWalk.For(query.Sort) is not { } walk || !await WalkPaysAsync(connection, query, walk, cancellationToken))
             return null;
+        var after = query.Cursor?.After is { } position && Fits(walk, position) ? position : null;
+        var skip = after is null ? offset : 0;
         var limit = count + 1;
         if (walk.By != OrderedWalk.Kind.SortKey)
-            return await PageAsync(search => search.VersionsInOrder(walk, query.ResourceType, snapshot, query.Criteria), limit, offset);
-        var keys = await PageAsync(search => search.ValuedInOrder(walk, query.ResourceType, snapshot, query.Criteria, ordered: true), limit, offset);
+        {
+            var kind = walk.By == OrderedWalk.Kind.LastUpdated ? SeekPosition.Kinds.Number : SeekPosition.Kinds.Id;
+            return await PageAsync(search => search.VersionsInOrder(walk, query.ResourceType, snapshot, query.Criteria, after), limit, skip, kind);
+        }
+        var valuedKind = walk.Key!.Parameter.Type == SearchParamType.Date ? SeekPosition.Kinds.Number : SeekPosition.Kinds.Text;
+        var missingFrom = after is { Kind: SeekPosition.Kinds.Missing } ? after.ResourceId : null;
+        var keys = missingFrom is not null
+            ? []
+            : await PageAsync(search => search.ValuedInOrder(walk, query.ResourceType, snapshot, query.Criteria, ordered: true, after), limit, skip, valuedKind);
         if (keys.Count == limit)
             return keys;
         // The valued matches ran out on this page: the rest of it comes from the matches without a value. Past the
         // valued ones entirely (an empty read at an offset), count them to know where the others start.
-        var valued = keys.Count > 0 || offset == 0 ? offset + keys.Count : await CountValuedAsync();
-        keys.AddRange(await PageAsync(search => search.MissingInOrder(walk, query.ResourceType, snapshot, query.Criteria), limit - keys.Count, Math.Max(0, offset - valued)));
+        var missingSkip = after is not null ? 0 : Math.Max(0, offset - (keys.Count > 0 || offset == 0 ? offset + keys.Count : await CountValuedAsync()));
+        keys.AddRange(await PageAsync(search => search.MissingInOrder(walk, query.ResourceType, snapshot, query.Criteria, missingFrom), limit - keys.Count, missingSkip, SeekPosition.Kinds.Missing));
         return keys;
 
-        async Task<List<long>> PageAsync(Func<SearchSql, string> select, int rows, int skip)
+        async Task<List<(long, SeekPosition)>> PageAsync(Func<SearchSql, string> select, int rows, int skipped, SeekPosition.Kinds kind)
         {
             var sql = new SqlText(dialect);
             sql.Append(select(new SearchSql(sql)));
-            sql.Append($" LIMIT {rows} OFFSET {skip}");
-            return await KeysAsync(connection, sql, cancellationToken);
+            sql.Append($" LIMIT {rows} OFFSET {skipped}");
+            var found = new List<(long, SeekPosition)>();
+            await using var command = sql.CreateCommand(connection, null);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var id = reader.GetString(2);
+                found.Add((reader.GetInt64(0), kind switch
+                {
+                    SeekPosition.Kinds.Number => new SeekPosition(kind, id, reader.GetInt64(1)),
+                    SeekPosition.Kinds.Text => new SeekPosition(kind, id, Text: reader.GetString(1)),
+                    _ => new SeekPosition(kind, id),
+                }));
+            }
+            return found;
         }
 
         async Task<int> CountValuedAsync()
@@ -133,6 +166,68 @@ internal sealed class SearchExecutor(SqlDialect dialect, StorageOptions options)
             await using var command = sql.CreateCommand(connection, null);
             return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
         }
+    }
+
+    /// <summary>Whether a cursor's position was made by this walk (a client could pair a cursor with other parameters).</summary>
+    private static bool Fits(OrderedWalk walk, SeekPosition position) => (walk.By, position.Kind) switch
+    {
+        (OrderedWalk.Kind.Id, SeekPosition.Kinds.Id) => true,
+        (OrderedWalk.Kind.LastUpdated, SeekPosition.Kinds.Number) => true,
+        (OrderedWalk.Kind.SortKey, SeekPosition.Kinds.Missing) => true,
+        (OrderedWalk.Kind.SortKey, SeekPosition.Kinds.Number) => walk.Key!.Parameter.Type == SearchParamType.Date,
+        (OrderedWalk.Kind.SortKey, SeekPosition.Kinds.Text) => walk.Key!.Parameter.Type != SearchParamType.Date,
+        _ => false,
+    };
+
+    /// <summary>The plan after a walk: no driver, every criterion per row, so a capped count stops at the cap.</summary>
+    private static readonly SearchPlan Walked = new(null, CorrelatedHas: true);
+
+    /// <summary>
+    /// How many index rows an index-table criterion may be counted to when choosing a driver: enough to tell a
+    /// criterion that selects hundreds from one that selects tens of thousands, bounded (a covering range read).
+    /// </summary>
+    internal const int SelectivityProbeRows = 5000;
+
+    /// <summary>
+    /// The general plan by selectivity. With several index-table criteria (and no id, reference or chain, which rank
+    /// first), the one matching fewest index rows drives (code=mrd matches 41,213 rows at 10,000 patients,
+    /// date=ge2021-03 740: the date drives). _has whose inner criterion is broad (more than
+    /// <see cref="BroadCriterionRows"/> rows) is checked per candidate through the reference index instead of collecting
+    /// every source's target first. The same matches either way; only the cost differs.
+    /// </summary>
+    private async Task<SearchPlan> PlanAsync(DbConnection connection, SearchQuery query, CancellationToken cancellationToken)
+    {
+        var driver = SearchSql.Driver(query.Criteria);
+        var candidates = query.Criteria.Where(SearchSql.IsDriver).ToList();
+        if (driver is ParameterCriterion { Parameter.IsVersionColumn: false, Parameter.Type: not SearchParamType.Reference } && candidates.Count > 1)
+        {
+            var best = long.MaxValue;
+            foreach (var candidate in candidates.OfType<ParameterCriterion>().Where(c => c.Parameter is { IsVersionColumn: false, Type: not SearchParamType.Reference }))
+            {
+                var rows = await IndexRowsAsync(connection, candidate, query.ResourceType, SelectivityProbeRows + 1, cancellationToken);
+                if (rows < best)
+                    (best, driver) = (rows, candidate);
+            }
+        }
+        var correlatedHas = false;
+        var has = query.Criteria.OfType<HasCriterion>().ToList();
+        if (has.Count > 0)
+        {
+            correlatedHas = true;
+            foreach (var criterion in has)
+                if (criterion.Inner is not ParameterCriterion { Parameter.IsVersionColumn: false, Parameter.Type: not SearchParamType.Reference, Missing: null, Modifier: not "not" } inner
+                    || await IndexRowsAsync(connection, inner, criterion.SourceType, BroadCriterionRows + 1, cancellationToken) <= BroadCriterionRows)
+                    correlatedHas = false;
+        }
+        return new SearchPlan(driver, correlatedHas);
+    }
+
+    private async Task<long> IndexRowsAsync(DbConnection connection, ParameterCriterion criterion, string resourceType, int limit, CancellationToken cancellationToken)
+    {
+        var sql = new SqlText(dialect);
+        sql.Append(new SearchSql(sql).IndexRowsUpTo(criterion, resourceType, limit));
+        await using var command = sql.CreateCommand(connection, null);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private async Task<bool> WalkPaysAsync(DbConnection connection, SearchQuery query, OrderedWalk walk, CancellationToken cancellationToken)
@@ -250,10 +345,10 @@ internal sealed class SearchExecutor(SqlDialect dialect, StorageOptions options)
     public const int EstimatedTotalCap = 1000;
 
     /// <summary>The number of matches; with a cap, null when there are more than that.</summary>
-    private async Task<int?> CountAsync(DbConnection connection, SearchQuery query, long snapshot, int? cap, CancellationToken cancellationToken)
+    private async Task<int?> CountAsync(DbConnection connection, SearchQuery query, SearchPlan plan, long snapshot, int? cap, CancellationToken cancellationToken)
     {
         var sql = new SqlText(dialect);
-        var where = Where(new SearchSql(sql), query, "a", snapshot);
+        var where = new SearchSql(sql).Matching("a", query.ResourceType, snapshot, query.Criteria, plan);
         if (cap is { } limit)
             sql.Append($"SELECT COUNT(*) FROM (SELECT 1 FROM resource_version a WHERE {where} LIMIT {limit + 1}) bounded");
         else

@@ -9,6 +9,9 @@ namespace FhirCaseService.Storage.Search;
 /// Turns search criteria into SQL conditions over a resource_version alias. Every condition reads the typed index
 /// tables through their indexes (EXISTS on version_key + param); no condition ever looks into the stored JSON.
 /// </summary>
+/// <summary>How <see cref="SearchSql.Matching"/> runs a query, chosen from the criteria's index row counts (SearchExecutor.PlanAsync).</summary>
+internal sealed record SearchPlan(SearchCriterion? Driver, bool CorrelatedHas);
+
 internal sealed class SearchSql(SqlText sql)
 {
     private int _aliases;
@@ -31,14 +34,19 @@ internal sealed class SearchSql(SqlText sql)
     /// the others are checked per candidate through the (version_key, param) index. Without this, an engine lacking
     /// statistics (SQLite) would walk every version of the type and test each one.
     /// </summary>
-    public string Matching(string alias, string resourceType, long? snapshot, IReadOnlyList<SearchCriterion> criteria)
+    /// <param name="plan">
+    /// the executor's choice by selectivity (<see cref="SearchPlan"/>): which criterion drives (null: none, the type is
+    /// walked and every criterion checked per row) and whether _has is checked per row; null: <see cref="Driver"/>'s rank.
+    /// </param>
+    public string Matching(string alias, string resourceType, long? snapshot, IReadOnlyList<SearchCriterion> criteria, SearchPlan? plan = null)
     {
-        var driver = Driver(criteria);
+        var driver = plan is null ? Driver(criteria) : plan.Driver;
+        var correlatedHas = plan?.CorrelatedHas ?? false;
         // Keep the engine off the (resource_type, ...) indexes when an index table drives; _id drives through them.
         var unindexed = driver is not null && driver is not ParameterCriterion { Parameter.Name: "_id" };
         var type = unindexed ? sql.Unindexed(alias + ".resource_type") : alias + ".resource_type";
         var parts = new List<string> { $"{type} = {sql.P(resourceType)}", Visible(alias, snapshot, unindexed) };
-        parts.AddRange(criteria.Select(c => "(" + Condition(c, alias, resourceType, snapshot, ReferenceEquals(c, driver)) + ")"));
+        parts.AddRange(criteria.Select(c => "(" + Condition(c, alias, resourceType, snapshot, ReferenceEquals(c, driver), correlatedHas) + ")"));
         return string.Join(" AND ", parts);
     }
 
@@ -52,7 +60,7 @@ internal sealed class SearchSql(SqlText sql)
             ? "1 = 1"
             : string.Join(" AND ", criteria.Select(c => "(" + Condition(c, alias, resourceType, snapshot, driving: false) + ")"));
 
-    private static bool IsDriver(SearchCriterion criterion) => criterion switch
+    internal static bool IsDriver(SearchCriterion criterion) => criterion switch
     {
         ChainCriterion => true,
         ParameterCriterion { Missing: null, Modifier: not "not" } p => p.Parameter.Name != "_lastUpdated",
@@ -60,7 +68,7 @@ internal sealed class SearchSql(SqlText sql)
     };
 
     /// <summary>Which kind of criterion usually selects fewest rows: ids, then references (a patient's), then codes and names.</summary>
-    private static int DriverRank(SearchCriterion criterion) => criterion switch
+    internal static int DriverRank(SearchCriterion criterion) => criterion switch
     {
         ParameterCriterion { Parameter.Name: "_id" } => 0,
         ChainCriterion => 1,
@@ -69,10 +77,11 @@ internal sealed class SearchSql(SqlText sql)
         _ => 3,
     };
 
-    private string Condition(SearchCriterion criterion, string alias, string resourceType, long? snapshot, bool driving) => criterion switch
+    private string Condition(SearchCriterion criterion, string alias, string resourceType, long? snapshot, bool driving, bool correlatedHas = false) => criterion switch
     {
         ParameterCriterion p => Parameter(p, alias, resourceType, driving),
         ChainCriterion c => Chain(c, alias, resourceType, snapshot, driving),
+        HasCriterion h when correlatedHas => HasPerRow(h, alias, resourceType, snapshot),
         HasCriterion h => Has(h, alias, resourceType, snapshot),
         _ => throw new InvalidOperationException("Unknown criterion " + criterion.GetType().Name),
     };
@@ -95,6 +104,21 @@ internal sealed class SearchSql(SqlText sql)
         return $"{alias}.resource_id IN (SELECT {r}.target_id FROM idx_reference {r} WHERE {r}.resource_type = {sql.P(has.SourceType)} " +
                $"AND {r}.param = {sql.P(has.Reference.Name)} AND {r}.target_type = {sql.P(resourceType)} " +
                $"AND {r}.version_key IN (SELECT {b}.version_key FROM resource_version {b} WHERE {Matching(b, has.SourceType, snapshot, [has.Inner])}))";
+    }
+
+    /// <summary>
+    /// _has checked per candidate: does some visible source version matching the inner criterion point at it, found
+    /// through idx_reference's (target_id, target_type, param) index. When the inner criterion is broad this finds a
+    /// page after a few candidates, where <see cref="Has"/> first collects every source's target.
+    /// </summary>
+    private string HasPerRow(HasCriterion has, string alias, string resourceType, long? snapshot)
+    {
+        var r = NextAlias("r");
+        var b = NextAlias("b");
+        var inner = snapshot is { } pinned ? Criteria(b, has.SourceType, pinned, [has.Inner]) : Condition(has.Inner, b, has.SourceType, null, driving: false);
+        return $"EXISTS (SELECT 1 FROM idx_reference {r} CROSS JOIN resource_version {b} WHERE {r}.target_id = {alias}.resource_id AND {r}.target_type = {sql.P(resourceType)} " +
+               $"AND {r}.param = {sql.P(has.Reference.Name)} AND {r}.resource_type = {sql.P(has.SourceType)} AND {b}.version_key = {r}.version_key " +
+               $"AND {Visible(b, snapshot, unindexed: true)} AND ({inner}))";
     }
 
     private string Parameter(ParameterCriterion criterion, string alias, string resourceType, bool driving)
@@ -134,49 +158,68 @@ internal sealed class SearchSql(SqlText sql)
     }
 
     /// <summary>
-    /// The matches (version keys) in the walk's order straight off resource_version's (type, id) or (type, lastUpdated,
-    /// id) index, every criterion checked per row; the caller appends LIMIT/OFFSET, so the engine stops after the page.
+    /// The matches in the walk's order straight off resource_version's (type, id) or (type, lastUpdated, id) index,
+    /// every criterion checked per row; the caller appends LIMIT/OFFSET, so the engine stops after the page. Columns:
+    /// version_key, lastUpdated, resource_id (what a <see cref="SeekPosition"/> is made of). <paramref name="after"/>
+    /// starts the walk past that match (keyset paging) instead of at the type's first row.
     /// </summary>
-    public string VersionsInOrder(OrderedWalk walk, string resourceType, long snapshot, IReadOnlyList<SearchCriterion> criteria)
+    public string VersionsInOrder(OrderedWalk walk, string resourceType, long snapshot, IReadOnlyList<SearchCriterion> criteria, SeekPosition? after = null)
     {
         var descending = walk.Descending ? " DESC" : "";
         var (index, order) = walk.By == OrderedWalk.Kind.LastUpdated
             ? ("ix_resource_type_updated_id", $"a.last_updated_ms{descending}, a.resource_id")
             : ("ux_resource_version", $"a.resource_id{descending}");
-        return $"SELECT a.version_key FROM resource_version a{sql.IndexedBy(index)} WHERE a.resource_type = {sql.P(resourceType)} " +
+        var seek = after is null ? "" : " AND " + (walk.By == OrderedWalk.Kind.LastUpdated
+            ? After("a.last_updated_ms", sql.P(after.Number), "a.resource_id", after.ResourceId, walk.Descending)
+            : $"a.resource_id {(walk.Descending ? "<" : ">")} {sql.P(after.ResourceId)}");
+        return $"SELECT a.version_key, a.last_updated_ms, a.resource_id FROM resource_version a{sql.IndexedBy(index)} WHERE a.resource_type = {sql.P(resourceType)}{seek} " +
                $"AND {Visible("a", snapshot, unindexed: true)} AND {Criteria("a", resourceType, snapshot, criteria)} ORDER BY {order}";
     }
 
     /// <summary>
+    /// Past (<paramref name="value"/>, <paramref name="id"/>) in the order "value (descending or not), then id ascending":
+    /// a range on the value the index can seek to, then the ties after the id.
+    /// </summary>
+    private string After(string column, string value, string idColumn, string id, bool descending) =>
+        descending
+            ? $"{column} <= {value} AND ({column} < {value} OR {idColumn} > {sql.P(id)})"
+            : $"{column} >= {value} AND ({column} > {value} OR {idColumn} > {sql.P(id)})";
+
+    /// <summary>
     /// The matches with a value for the sort parameter, from its sort-key table: ascending by the least value,
     /// descending by the greatest (<see cref="SortExpression"/>'s rule), ties by id. <paramref name="ordered"/> false
-    /// gives the bare set (to count it).
+    /// gives the bare set (to count it). Columns: version_key, the sort value, resource_id. <paramref name="after"/> (a
+    /// valued position) starts past that match.
     /// </summary>
-    public string ValuedInOrder(OrderedWalk walk, string resourceType, long snapshot, IReadOnlyList<SearchCriterion> criteria, bool ordered)
+    public string ValuedInOrder(OrderedWalk walk, string resourceType, long snapshot, IReadOnlyList<SearchCriterion> criteria, bool ordered, SeekPosition? after = null)
     {
         var key = walk.Key!;
         var (table, column) = key.Parameter.Type == SearchParamType.Date
             ? ("sort_date", key.Descending ? "max_ms" : "min_ms")
             : ("sort_text", key.Descending ? "max_text" : "min_text");
+        var seek = after is null ? "" : " AND " + After("s." + column, after.Kind == SeekPosition.Kinds.Number ? sql.P(after.Number) : sql.P(after.Text ?? ""),
+            "s.resource_id", after.ResourceId, key.Descending);
         // CROSS JOIN keeps the sort table outermost in SQLite (the walk). The criteria name only the sort row's
         // version_key and resource_id (the walk takes no chain, _has or _lastUpdated), so they are checked on the walk
         // itself and only the rows that pass read their version row (by primary key) for visibility.
-        var select = $"SELECT s.version_key FROM {table} s{sql.IndexedBy($"ix_{table}_{(key.Descending ? "desc" : "asc")}")} CROSS JOIN resource_version a " +
-                     $"WHERE s.resource_type = {sql.P(resourceType)} AND s.param = {sql.P(key.Parameter.Name)} AND {Criteria("s", resourceType, snapshot, criteria)} " +
+        var select = $"SELECT s.version_key, s.{column}, s.resource_id FROM {table} s{sql.IndexedBy($"ix_{table}_{(key.Descending ? "desc" : "asc")}")} CROSS JOIN resource_version a " +
+                     $"WHERE s.resource_type = {sql.P(resourceType)} AND s.param = {sql.P(key.Parameter.Name)}{seek} AND {Criteria("s", resourceType, snapshot, criteria)} " +
                      $"AND a.version_key = s.version_key AND {Visible("a", snapshot, unindexed: true)}";
         return ordered ? $"{select} ORDER BY s.{column}{(key.Descending ? " DESC" : "")}, s.resource_id" : select;
     }
 
     /// <summary>
     /// The matches without a value for the sort parameter (no index row; for a token, none with a code), which sort
-    /// after every valued match in either direction, by id.
+    /// after every valued match in either direction, by id. Columns: version_key, resource_id, resource_id.
+    /// <paramref name="afterId"/> starts past that id.
     /// </summary>
-    public string MissingInOrder(OrderedWalk walk, string resourceType, long snapshot, IReadOnlyList<SearchCriterion> criteria)
+    public string MissingInOrder(OrderedWalk walk, string resourceType, long snapshot, IReadOnlyList<SearchCriterion> criteria, string? afterId = null)
     {
         var parameter = walk.Key!.Parameter;
         var m = NextAlias("m");
         var withCode = parameter.Type == SearchParamType.Token ? $" AND {m}.code IS NOT NULL" : "";
-        return $"SELECT a.version_key FROM resource_version a{sql.IndexedBy("ux_resource_version")} WHERE a.resource_type = {sql.P(resourceType)} " +
+        var seek = afterId is null ? "" : $" AND a.resource_id > {sql.P(afterId)}";
+        return $"SELECT a.version_key, a.resource_id, a.resource_id FROM resource_version a{sql.IndexedBy("ux_resource_version")} WHERE a.resource_type = {sql.P(resourceType)}{seek} " +
                $"AND {Visible("a", snapshot, unindexed: true)} AND {Criteria("a", resourceType, snapshot, criteria)} " +
                $"AND NOT EXISTS (SELECT 1 FROM {TableOf(parameter.Type)} {m} WHERE {m}.version_key = a.version_key AND {m}.param = {sql.P(parameter.Name)}{withCode}) " +
                "ORDER BY a.resource_id";
