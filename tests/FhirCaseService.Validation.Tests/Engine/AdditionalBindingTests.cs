@@ -6,7 +6,7 @@ namespace FhirCaseService.Validation.Tests.Engine;
 
 /// <summary>
 /// R5's additional bindings written into R4 profiles (the cross-version extension and the HL7 tools extension): a
-/// required or maximum one is a rule, an extensible one a warning, one limited by a usage context is not applied.
+/// required or maximum one is a rule, an extensible one a warning, one limited by a usage context the resource does not meet is not applied (AdditionalBindingUsageTests).
 /// </summary>
 public sealed class AdditionalBindingTests
 {
