@@ -7,8 +7,7 @@ namespace FhirCaseService.Storage.Persistence;
 /// <summary>
 /// Embedded SQLite: one file, WAL journal (readers never block the writer), one writer at a time. The in-process
 /// gate keeps this process's writers queued in order instead of spinning on SQLITE_BUSY; busy_timeout covers another
-/// process holding the file. WAL checkpoints run beside the writers, not inside their commits
-/// (<see cref="SqliteCheckpointer"/>).
+/// process holding the file.
 /// </summary>
 internal sealed class SqliteDialect : SqlDialect
 {
@@ -17,15 +16,11 @@ internal sealed class SqliteDialect : SqlDialect
     private readonly SemaphoreSlim _writeGate = new(1, 1);
 
     private readonly string _synchronous;
-    private readonly SqliteCheckpointer _checkpointer;
-
-    /// <summary>WAL pages (4 KiB each) from which a checkpoint completes under the writers' gate so the WAL starts over.</summary>
-    public const int DefaultRestartFrames = 16_384;
 
     /// <summary>Pages of the group writer's cache (SQLite's default is 2 MiB): the write path touches pages of many indexes per commit.</summary>
     private const int WriterCacheKib = 65_536;
 
-    public SqliteDialect(string connectionString, TimeSpan busyTimeout, StorageDurability durability, int restartFrames = DefaultRestartFrames)
+    public SqliteDialect(string connectionString, TimeSpan busyTimeout, StorageDurability durability)
     {
         // FULL syncs the WAL at every commit, so an acknowledged commit survives power loss; NORMAL syncs only at
         // checkpoints (a power loss may roll back the last commits; the file stays consistent).
@@ -36,11 +31,7 @@ internal sealed class SqliteDialect : SqlDialect
         var directory = Path.GetDirectoryName(Path.GetFullPath(builder.DataSource));
         if (directory is not null)
             Directory.CreateDirectory(directory);
-        _checkpointer = new SqliteCheckpointer(_connectionString, _writeGate, restartFrames);
     }
-
-    /// <summary>The WAL checkpointer, for tests.</summary>
-    internal SqliteCheckpointer Checkpointer => _checkpointer;
 
     public override string IdentityColumn => "INTEGER PRIMARY KEY AUTOINCREMENT";
     public override string TextType => "TEXT";
@@ -60,8 +51,7 @@ internal sealed class SqliteDialect : SqlDialect
         {
             await connection.OpenAsync(cancellationToken);
             await using var pragma = connection.CreateCommand();
-            // wal_autocheckpoint = 0: no commit copies the WAL into the database under the write lock; the checkpointer does.
-            pragma.CommandText = $"PRAGMA busy_timeout = {_busyTimeoutMs}; PRAGMA synchronous = {_synchronous}; PRAGMA wal_autocheckpoint = 0;";
+            pragma.CommandText = $"PRAGMA busy_timeout = {_busyTimeoutMs}; PRAGMA synchronous = {_synchronous};";
             await pragma.ExecuteNonQueryAsync(cancellationToken);
             return connection;
         }
@@ -80,7 +70,7 @@ internal sealed class SqliteDialect : SqlDialect
             var connection = (SqliteConnection)await OpenAsync(cancellationToken);
             // deferred: false is BEGIN IMMEDIATE: the write lock is taken now, so no read-then-upgrade deadlock later.
             var transaction = connection.BeginTransaction(IsolationLevel.Serializable, deferred: false);
-            return new WriteSession(connection, transaction, ReleaseWriteGate);
+            return new WriteSession(connection, transaction, () => _writeGate.Release());
         }
         catch
         {
@@ -105,7 +95,7 @@ internal sealed class SqliteDialect : SqlDialect
                 await cache.ExecuteNonQueryAsync(cancellationToken);
             }
             var transaction = connection.BeginTransaction(IsolationLevel.Serializable, deferred: false);
-            return new WriteSession(connection, transaction, ReleaseWriteGate, ownsConnection: false);
+            return new WriteSession(connection, transaction, () => _writeGate.Release(), ownsConnection: false);
         }
         catch
         {
@@ -114,12 +104,6 @@ internal sealed class SqliteDialect : SqlDialect
             _writeGate.Release();
             throw;
         }
-    }
-
-    private void ReleaseWriteGate()
-    {
-        _writeGate.Release();
-        _checkpointer.Signal();
     }
 
     public override string InList(string column, string parameter) => $"{column} IN (SELECT value FROM json_each({parameter}))";
@@ -154,12 +138,12 @@ internal sealed class SqliteDialect : SqlDialect
 
     public override string IndexedBy(string index) => " INDEXED BY " + index;
 
-    public override async ValueTask DisposeAsync()
+    public override ValueTask DisposeAsync()
     {
-        await _checkpointer.DisposeAsync();
         // Pooled connections keep the file open; release them so the data directory can be moved or deleted.
         using (var connection = new SqliteConnection(_connectionString))
             SqliteConnection.ClearPool(connection);
         _writeGate.Dispose();
+        return ValueTask.CompletedTask;
     }
 }
