@@ -7,7 +7,7 @@ namespace FhirCaseService.Validation.Primitives;
 /// The lexical rules of the R4 primitive types (regexes from the R4 specification's datatypes page, plus the
 /// ranges and calendar checks a regex cannot express). One table, used for text and SDK-object input alike.
 /// </summary>
-public static class PrimitiveFormats
+public static partial class PrimitiveFormats
 {
     private const string Year = "([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)";
     private const string Month = "(0[1-9]|1[0-2])";
@@ -17,28 +17,85 @@ public static class PrimitiveFormats
 
     private static readonly Dictionary<string, Regex> Patterns = new(StringComparer.Ordinal)
     {
-        ["boolean"] = Anchored("true|false"),
-        ["integer"] = Anchored("-?([0]|([1-9][0-9]*))"),
-        ["unsignedInt"] = Anchored("[0]|([1-9][0-9]*)"),
-        ["positiveInt"] = Anchored("\\+?[1-9][0-9]*"),
-        ["decimal"] = Anchored("-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?"),
-        ["string"] = Anchored("[ \\r\\n\\t\\S]+"),
-        ["markdown"] = Anchored("[ \\r\\n\\t\\S]+"),
-        ["code"] = Anchored("[^\\s]+( [^\\s]+)*"),
-        ["id"] = Anchored("[A-Za-z0-9\\-\\.]{1,64}"),
-        ["uri"] = Anchored("\\S*"),
-        ["url"] = Anchored("\\S*"),
-        ["canonical"] = Anchored("\\S*"),
-        ["oid"] = Anchored("urn:oid:[0-2](\\.(0|[1-9][0-9]*))+"),
-        ["uuid"] = Anchored("urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"),
-        ["base64Binary"] = Anchored("(\\s*([0-9a-zA-Z\\+/=]){4}\\s*)+"),
-        ["date"] = Anchored($"{Year}(-{Month}(-{Day})?)?"),
-        ["dateTime"] = Anchored($"{Year}(-{Month}(-{Day}(T{Clock}{Zone})?)?)?"),
-        ["instant"] = Anchored($"{Year}-{Month}-{Day}T{Clock}{Zone}"),
-        ["time"] = Anchored(Clock),
+        ["boolean"] = BooleanFormat(),
+        ["integer"] = IntegerFormat(),
+        ["unsignedInt"] = UnsignedIntFormat(),
+        ["positiveInt"] = PositiveIntFormat(),
+        ["decimal"] = DecimalFormat(),
+        ["string"] = StringFormat(),
+        ["markdown"] = MarkdownFormat(),
+        ["code"] = CodeFormat(),
+        ["id"] = IdFormat(),
+        ["uri"] = UriFormat(),
+        ["url"] = UrlFormat(),
+        ["canonical"] = CanonicalFormat(),
+        ["oid"] = OidFormat(),
+        ["uuid"] = UuidFormat(),
+        ["base64Binary"] = Base64BinaryFormat(),
+        ["date"] = DateFormat(),
+        ["dateTime"] = DateTimeFormat(),
+        ["instant"] = InstantFormat(),
+        ["time"] = TimeFormat(),
     };
 
-    private static Regex Anchored(string pattern) => new($"^({pattern})$", RegexOptions.CultureInvariant | RegexOptions.Compiled, TimeSpan.FromSeconds(1));
+    // Source-generated, anchored, culture-invariant, 1 s timeout: compiled Regex objects emitted dynamic methods at
+    // start-up, which showed in the CLI cold start (issue 13).
+    [GeneratedRegex("^(true|false)$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    private static partial Regex BooleanFormat();
+
+    [GeneratedRegex("^(-?([0]|([1-9][0-9]*)))$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    private static partial Regex IntegerFormat();
+
+    [GeneratedRegex("^([0]|([1-9][0-9]*))$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    private static partial Regex UnsignedIntFormat();
+
+    [GeneratedRegex("^(\\+?[1-9][0-9]*)$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    private static partial Regex PositiveIntFormat();
+
+    [GeneratedRegex("^(-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?)$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    private static partial Regex DecimalFormat();
+
+    [GeneratedRegex("^([ \\r\\n\\t\\S]+)$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    private static partial Regex StringFormat();
+
+    [GeneratedRegex("^([ \\r\\n\\t\\S]+)$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    private static partial Regex MarkdownFormat();
+
+    [GeneratedRegex("^([^\\s]+( [^\\s]+)*)$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    private static partial Regex CodeFormat();
+
+    [GeneratedRegex("^([A-Za-z0-9\\-\\.]{1,64})$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    private static partial Regex IdFormat();
+
+    [GeneratedRegex("^(\\S*)$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    private static partial Regex UriFormat();
+
+    [GeneratedRegex("^(\\S*)$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    private static partial Regex UrlFormat();
+
+    [GeneratedRegex("^(\\S*)$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    private static partial Regex CanonicalFormat();
+
+    [GeneratedRegex("^(urn:oid:[0-2](\\.(0|[1-9][0-9]*))+)$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    private static partial Regex OidFormat();
+
+    [GeneratedRegex("^(urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    private static partial Regex UuidFormat();
+
+    [GeneratedRegex("^((\\s*([0-9a-zA-Z\\+/=]){4}\\s*)+)$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    private static partial Regex Base64BinaryFormat();
+
+    [GeneratedRegex($"^({Year}(-{Month}(-{Day})?)?)$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    private static partial Regex DateFormat();
+
+    [GeneratedRegex($"^({Year}(-{Month}(-{Day}(T{Clock}{Zone})?)?)?)$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    private static partial Regex DateTimeFormat();
+
+    [GeneratedRegex($"^({Year}-{Month}-{Day}T{Clock}{Zone})$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    private static partial Regex InstantFormat();
+
+    [GeneratedRegex("^(" + Clock + ")$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    private static partial Regex TimeFormat();
 
     public static bool IsPrimitive(string typeName) => Patterns.ContainsKey(typeName) || typeName == "xhtml";
 
