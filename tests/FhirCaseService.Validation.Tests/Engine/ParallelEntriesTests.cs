@@ -67,6 +67,32 @@ public class ParallelEntriesTests
             new ValidationOptions { UnknownExtensionsAreErrors = true, ReferenceValidatorBundleLocations = true }, "generated, reference options");
     }
 
+    /// <summary>
+    /// The fast read checks a big Bundle's entries on workers (InstanceReader.TryReadClean): an entry the strict parser
+    /// objects to, anywhere in the Bundle, must send the text to the strict read as the one-thread check does, and the
+    /// output must be the sequential one.
+    /// </summary>
+    [Theory]
+    [InlineData("\"effectiveDateTime\": \"2020-01-02\"", "\"effectiveDateTime\": \"2020-13-45\"")]
+    [InlineData("\"status\": \"final\",", "\"status\": \"final\", \"colour\": \"red\",")]
+    [InlineData("\"subject\": {", "\"subject\": { \"display\": 7,")]
+    public async Task An_entry_the_strict_parser_objects_to_is_found_by_the_parallel_fast_read(string clean, string dirty)
+    {
+        var bundle = GeneratedBundle(300);
+        var parallelRead = new ValidationOptions { ParallelEntryThreshold = 1, MaxDegreeOfParallelism = 4 };
+        Assert.NotNull(FhirCaseService.Validation.Instance.InstanceReader.TryReadClean(bundle, parallelRead)?.Resource);
+        foreach (var entry in new[] { 1, 150, 300 })
+        {
+            var marker = $"urn:uuid:{entry:00000000}-0000-0000-0000-000000000000\"";
+            var start = bundle.IndexOf(marker, StringComparison.Ordinal);
+            var at = bundle.IndexOf(clean, start, StringComparison.Ordinal);
+            var text = string.Concat(bundle.AsSpan(0, at), dirty, bundle.AsSpan(at + clean.Length));
+            Assert.Null(FhirCaseService.Validation.Instance.InstanceReader.TryReadClean(text, ValidationOptions.Default with { ParallelEntryThreshold = 0 }));
+            Assert.Null(FhirCaseService.Validation.Instance.InstanceReader.TryReadClean(text, parallelRead));
+            await AssertSameOutputAsync(EngineTestSupport.Validator, text, ResourceFormat.Json, ValidationOptions.Default, $"{dirty} in entry {entry}");
+        }
+    }
+
     [Fact]
     public async Task A_bundle_given_as_objects_gives_the_sequential_output()
     {
