@@ -54,7 +54,11 @@ public static class InstanceReader
         Resource resource;
         try
         {
-            resource = StrictJsonWithoutPocoValidator.DeserializeResource(content);
+            // A big Bundle's entries are parsed by several workers when its text is of the plain shape that allows it.
+            resource = (options.ParallelEntryThreshold > 0 && content.Length >= (long)options.ParallelEntryThreshold * MinimumEntryLength
+                    ? ParallelBundleReader.TryRead(content, StrictJsonWithoutPocoValidator, options.ParallelEntryThreshold, Degree(options))
+                    : null)
+                ?? StrictJsonWithoutPocoValidator.DeserializeResource(content);
         }
         // Whatever the failure, the strict parse meets it again and reports it in its own words.
         catch (Exception e) when (e is DeserializationFailedException or System.Text.Json.JsonException or FormatException or InvalidOperationException or NotSupportedException)
@@ -66,7 +70,7 @@ public static class InstanceReader
         try
         {
             var clean = resource is Bundle { Entry.Count: var entries } bundle && options.ParallelEntryThreshold > 0 && entries >= options.ParallelEntryThreshold
-                ? IsCleanWithEntriesInParallel(bundle, Math.Max(1, options.MaxDegreeOfParallelism ?? Environment.ProcessorCount))
+                ? IsCleanWithEntriesInParallel(bundle, Degree(options))
                 : IsClean(resource);
             if (!clean)
                 return null;
@@ -81,6 +85,11 @@ public static class InstanceReader
     }
 
     private static readonly FhirJsonDeserializer StrictJsonWithoutPocoValidator = new(FhirSerialization.StrictJson.Settings with { Validator = null });
+
+    /// <summary>The shortest text an entry with a resource can have (<c>{"resource":{"resourceType":"X"}},</c>): a shorter Bundle text is not tried in parallel.</summary>
+    private const int MinimumEntryLength = 34;
+
+    private static int Degree(ValidationOptions options) => Math.Max(1, options.MaxDegreeOfParallelism ?? Environment.ProcessorCount);
 
     private static bool IsValueShapeFailure(Exception e) =>
         e is InvalidCastException or FormatException or InvalidOperationException or ArgumentException or CodedValidationException;

@@ -93,6 +93,29 @@ public class ParallelEntriesTests
         }
     }
 
+    /// <summary>
+    /// The fast read parses a big Bundle's entries' resources on workers (ParallelBundleReader): the Bundle it puts together
+    /// must be the one the whole-text parse gives, and text of a shape it does not handle must be left to that parse.
+    /// </summary>
+    [Fact]
+    public void The_parallel_parse_of_a_big_bundle_gives_the_whole_text_parse()
+    {
+        var text = GeneratedBundle(300).Replace("\"request\": { \"method\": \"POST\", \"url\": \"Observation\" } }",
+            "\"request\": { \"method\": \"POST\", \"url\": \"Observation\" }, \"search\": { \"mode\": \"match\" } }", StringComparison.Ordinal);
+        var deserializer = new FhirJsonDeserializer(FhirCaseService.Conformance.Serialization.FhirSerialization.StrictJson.Settings with { Validator = null });
+        var whole = deserializer.DeserializeResource(text);
+        var parallel = FhirCaseService.Validation.Instance.ParallelBundleReader.TryRead(text, deserializer, threshold: 1, degree: 4);
+        Assert.NotNull(parallel);
+        Assert.Equal(301, parallel.Entry.Count(e => e.Resource is not null));
+        Assert.True(Hl7.Fhir.Model.PocoEqualityComparisons.IsExactly(whole, parallel));
+
+        // Two "resource" members in one entry, an entry that is not an object, too few entries: left to the whole-text parse.
+        Assert.Null(FhirCaseService.Validation.Instance.ParallelBundleReader.TryRead(
+            text.Replace("\"resource\": { \"resourceType\": \"Patient\"", "\"resource\": {}, \"resource\": { \"resourceType\": \"Patient\"", StringComparison.Ordinal), deserializer, 1, 4));
+        Assert.Null(FhirCaseService.Validation.Instance.ParallelBundleReader.TryRead(text.Replace("\"entry\": [", "\"entry\": [ 1,", StringComparison.Ordinal), deserializer, 1, 4));
+        Assert.Null(FhirCaseService.Validation.Instance.ParallelBundleReader.TryRead(text, deserializer, threshold: 302, degree: 4));
+    }
+
     [Fact]
     public async Task A_bundle_given_as_objects_gives_the_sequential_output()
     {
