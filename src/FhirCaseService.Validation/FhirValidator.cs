@@ -49,7 +49,7 @@ public sealed class FhirValidator : IResourceValidator
     {
         ArgumentNullException.ThrowIfNull(content);
         options ??= ValidationOptions.Default;
-        if (format == ResourceFormat.Json && InstanceReader.TryReadClean(content, options) is { Resource: { } clean } fast)
+        if (format == ResourceFormat.Json && InstanceReader.TryReadClean(content) is { Resource: { } clean } fast)
         {
             var fastResult = await ValidateParsedAsync(clean, fast.SourceMap, [], options, cancellationToken).ConfigureAwait(false);
             // Without errors the strict parser would have had nothing to add (TryReadClean); with errors its findings

@@ -44,21 +44,14 @@ public static class InstanceReader
     /// (unknown elements kept as overflow, null list items, resource types the model lacks) are checked in one walk.
     /// What the validator checks beyond that (cardinality, allowed types) the engine checks as errors too, and
     /// <see cref="FhirValidator"/> reads the text again strictly whenever the walk finds an error, so a finding always
-    /// comes with the strict parser's wording and position. A Bundle with at least
-    /// <see cref="ValidationOptions.ParallelEntryThreshold"/> entries has its entries checked by several workers
-    /// (<see cref="ValidationOptions.MaxDegreeOfParallelism"/>); the verdict is the one-thread verdict.
+    /// comes with the strict parser's wording and position.
     /// </summary>
-    internal static ParsedInstance? TryReadClean(string content, ValidationOptions? options = null)
+    internal static ParsedInstance? TryReadClean(string content)
     {
-        options ??= ValidationOptions.Default;
         Resource resource;
         try
         {
-            // A big Bundle's entries are parsed by several workers when its text is of the plain shape that allows it.
-            resource = (options.ParallelEntryThreshold > 0 && content.Length >= (long)options.ParallelEntryThreshold * MinimumEntryLength
-                    ? ParallelBundleReader.TryRead(content, StrictJsonWithoutPocoValidator, options.ParallelEntryThreshold, Degree(options))
-                    : null)
-                ?? StrictJsonWithoutPocoValidator.DeserializeResource(content);
+            resource = StrictJsonWithoutPocoValidator.DeserializeResource(content);
         }
         // Whatever the failure, the strict parse meets it again and reports it in its own words.
         catch (Exception e) when (e is DeserializationFailedException or System.Text.Json.JsonException or FormatException or InvalidOperationException or NotSupportedException)
@@ -69,14 +62,11 @@ public static class InstanceReader
             return null;
         try
         {
-            var clean = resource is Bundle { Entry.Count: var entries } bundle && options.ParallelEntryThreshold > 0 && entries >= options.ParallelEntryThreshold
-                ? IsCleanWithEntriesInParallel(bundle, Degree(options))
-                : IsClean(resource);
-            if (!clean)
+            if (!IsClean(resource))
                 return null;
         }
         // The SDK's typed getters throw on values of the wrong shape, which the strict parser reports: read strictly.
-        catch (Exception e) when (IsValueShapeFailure(e))
+        catch (Exception e) when (e is InvalidCastException or FormatException or InvalidOperationException or ArgumentException or CodedValidationException)
         {
             return null;
         }
@@ -86,67 +76,14 @@ public static class InstanceReader
 
     private static readonly FhirJsonDeserializer StrictJsonWithoutPocoValidator = new(FhirSerialization.StrictJson.Settings with { Validator = null });
 
-    /// <summary>The shortest text an entry with a resource can have (<c>{"resource":{"resourceType":"X"}},</c>): a shorter Bundle text is not tried in parallel.</summary>
-    private const int MinimumEntryLength = 34;
-
-    private static int Degree(ValidationOptions options) => Math.Max(1, options.MaxDegreeOfParallelism ?? Environment.ProcessorCount);
-
-    private static bool IsValueShapeFailure(Exception e) =>
-        e is InvalidCastException or FormatException or InvalidOperationException or ArgumentException or CodedValidationException;
-
-    private static bool IsClean(Base node) => IsCleanItself(node) && AreChildrenClean(node, skipEntries: false);
-
-    private static bool IsCleanItself(Base node) =>
-        !(node.HasOverflow || node is Resource && !ModelInfo.IsKnownResource(node.TypeName)
+    private static bool IsClean(Base node)
+    {
+        if (node.HasOverflow || node is Resource && !ModelInfo.IsKnownResource(node.TypeName)
             || node is PrimitiveType { JsonValue: not null } primitive && !HasValidLiteral(primitive)
-            || ElementNames.OtherSpellings.TryGetValue(node.GetType(), out var otherSpellings) && Array.Exists(otherSpellings, name => RawElements.Has(node, name)));
-
-    /// <summary>
-    /// <see cref="IsClean"/> of a big Bundle: everything but the entries on this thread, the entries split into contiguous
-    /// ranges (a few per worker) checked by workers that stop once any range has found something. Every entry is checked
-    /// unless the verdict is already "not clean", so the verdict is the sequential one; a value of the wrong shape thrown
-    /// on a worker is rethrown here as the sequential check would have thrown it.
-    /// </summary>
-    private static bool IsCleanWithEntriesInParallel(Bundle bundle, int degree)
-    {
-        if (!IsCleanItself(bundle) || !AreChildrenClean(bundle, skipEntries: true))
+            || ElementNames.OtherSpellings.TryGetValue(node.GetType(), out var otherSpellings) && Array.Exists(otherSpellings, name => RawElements.Has(node, name)))
             return false;
-        var entries = bundle.Entry;
-        var rangeCount = Math.Min(entries.Count, degree * 8);
-        var dirty = 0;
-        Exception? failure = null;
-        Parallel.For(0, rangeCount, new ParallelOptions { MaxDegreeOfParallelism = degree }, (r, state) =>
-        {
-            var end = (int)((long)entries.Count * (r + 1) / rangeCount);
-            try
-            {
-                for (var i = (int)((long)entries.Count * r / rangeCount); i < end && Volatile.Read(ref dirty) == 0; i++)
-                {
-                    if (entries[i] is not { } entry || !IsClean(entry))
-                    {
-                        Volatile.Write(ref dirty, 1);
-                        state.Stop();
-                    }
-                }
-            }
-            catch (Exception e) when (IsValueShapeFailure(e))
-            {
-                Interlocked.CompareExchange(ref failure, e, null);
-                Volatile.Write(ref dirty, 1);
-                state.Stop();
-            }
-        });
-        if (failure is not null)
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
-        return dirty == 0;
-    }
-
-    private static bool AreChildrenClean(Base node, bool skipEntries)
-    {
         foreach (var element in node.EnumerateElements())
         {
-            if (skipEntries && element.Key == "entry")
-                continue;
             switch (element.Value)
             {
                 case Base child when !IsClean(child):

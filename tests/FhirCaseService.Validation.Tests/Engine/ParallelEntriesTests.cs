@@ -67,55 +67,6 @@ public class ParallelEntriesTests
             new ValidationOptions { UnknownExtensionsAreErrors = true, ReferenceValidatorBundleLocations = true }, "generated, reference options");
     }
 
-    /// <summary>
-    /// The fast read checks a big Bundle's entries on workers (InstanceReader.TryReadClean): an entry the strict parser
-    /// objects to, anywhere in the Bundle, must send the text to the strict read as the one-thread check does, and the
-    /// output must be the sequential one.
-    /// </summary>
-    [Theory]
-    [InlineData("\"effectiveDateTime\": \"2020-01-02\"", "\"effectiveDateTime\": \"2020-13-45\"")]
-    [InlineData("\"status\": \"final\",", "\"status\": \"final\", \"colour\": \"red\",")]
-    [InlineData("\"subject\": {", "\"subject\": { \"display\": 7,")]
-    public async Task An_entry_the_strict_parser_objects_to_is_found_by_the_parallel_fast_read(string clean, string dirty)
-    {
-        var bundle = GeneratedBundle(300);
-        var parallelRead = new ValidationOptions { ParallelEntryThreshold = 1, MaxDegreeOfParallelism = 4 };
-        Assert.NotNull(FhirCaseService.Validation.Instance.InstanceReader.TryReadClean(bundle, parallelRead)?.Resource);
-        foreach (var entry in new[] { 1, 150, 300 })
-        {
-            var marker = $"urn:uuid:{entry:00000000}-0000-0000-0000-000000000000\"";
-            var start = bundle.IndexOf(marker, StringComparison.Ordinal);
-            var at = bundle.IndexOf(clean, start, StringComparison.Ordinal);
-            var text = string.Concat(bundle.AsSpan(0, at), dirty, bundle.AsSpan(at + clean.Length));
-            Assert.Null(FhirCaseService.Validation.Instance.InstanceReader.TryReadClean(text, ValidationOptions.Default with { ParallelEntryThreshold = 0 }));
-            Assert.Null(FhirCaseService.Validation.Instance.InstanceReader.TryReadClean(text, parallelRead));
-            await AssertSameOutputAsync(EngineTestSupport.Validator, text, ResourceFormat.Json, ValidationOptions.Default, $"{dirty} in entry {entry}");
-        }
-    }
-
-    /// <summary>
-    /// The fast read parses a big Bundle's entries' resources on workers (ParallelBundleReader): the Bundle it puts together
-    /// must be the one the whole-text parse gives, and text of a shape it does not handle must be left to that parse.
-    /// </summary>
-    [Fact]
-    public void The_parallel_parse_of_a_big_bundle_gives_the_whole_text_parse()
-    {
-        var text = GeneratedBundle(300).Replace("\"request\": { \"method\": \"POST\", \"url\": \"Observation\" } }",
-            "\"request\": { \"method\": \"POST\", \"url\": \"Observation\" }, \"search\": { \"mode\": \"match\" } }", StringComparison.Ordinal);
-        var deserializer = new FhirJsonDeserializer(FhirCaseService.Conformance.Serialization.FhirSerialization.StrictJson.Settings with { Validator = null });
-        var whole = deserializer.DeserializeResource(text);
-        var parallel = FhirCaseService.Validation.Instance.ParallelBundleReader.TryRead(text, deserializer, threshold: 1, degree: 4);
-        Assert.NotNull(parallel);
-        Assert.Equal(301, parallel.Entry.Count(e => e.Resource is not null));
-        Assert.True(Hl7.Fhir.Model.PocoEqualityComparisons.IsExactly(whole, parallel));
-
-        // Two "resource" members in one entry, an entry that is not an object, too few entries: left to the whole-text parse.
-        Assert.Null(FhirCaseService.Validation.Instance.ParallelBundleReader.TryRead(
-            text.Replace("\"resource\": { \"resourceType\": \"Patient\"", "\"resource\": {}, \"resource\": { \"resourceType\": \"Patient\"", StringComparison.Ordinal), deserializer, 1, 4));
-        Assert.Null(FhirCaseService.Validation.Instance.ParallelBundleReader.TryRead(text.Replace("\"entry\": [", "\"entry\": [ 1,", StringComparison.Ordinal), deserializer, 1, 4));
-        Assert.Null(FhirCaseService.Validation.Instance.ParallelBundleReader.TryRead(text, deserializer, threshold: 302, degree: 4));
-    }
-
     [Fact]
     public async Task A_bundle_given_as_objects_gives_the_sequential_output()
     {
