@@ -11,15 +11,8 @@ namespace FhirCaseService.Validation.Tests.Engine;
 public sealed class AdditionalBindingTests
 {
     private const string Profile = "http://example.org/fhir/StructureDefinition/additionally-bound-observation";
-    private const string CrossVersion = "http://hl7.org/fhir/5.0/StructureDefinition/extension-ElementDefinition.binding.additional";
-    private const string Tools = "http://hl7.org/fhir/tools/StructureDefinition/additional-binding";
 
     private static readonly Lazy<FhirValidator> SharedValidator = new(Create);
-
-    private static string Additional(string url, string purpose, string valueSet, string usage = "") => $$"""
-        { "url": "{{url}}", "extension": [ { "url": "purpose", "valueCode": "{{purpose}}" },
-          { "url": "valueSet", "valueCanonical": "{{valueSet}}" }{{usage}} ] }
-        """;
 
     private static FhirValidator Create()
     {
@@ -28,22 +21,11 @@ public sealed class AdditionalBindingTests
         ShadesTerminology.WriteValueSet(directory, "warm", "red", "pink");
         ShadesTerminology.WriteValueSet(directory, "red", "red");
         var usage = """, { "url": "usage", "valueUsageContext": { "code": { "system": "http://terminology.hl7.org/CodeSystem/usage-context-type", "code": "focus" }, "valueCodeableConcept": { "text": "x" } } }""";
-        File.WriteAllText(Path.Combine(directory.FullName, "StructureDefinition-additionally-bound-observation.json"), $$"""
-            {
-              "resourceType": "StructureDefinition", "url": "{{Profile}}", "name": "AdditionallyBoundObservation", "status": "draft",
-              "fhirVersion": "4.0.1", "kind": "resource", "abstract": false, "type": "Observation",
-              "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Observation", "derivation": "constraint",
-              "differential": { "element": [
-                { "id": "Observation", "path": "Observation" },
-                { "id": "Observation.code", "path": "Observation.code",
-                  "binding": { "strength": "example", "valueSet": "http://hl7.org/fhir/ValueSet/observation-codes",
-                    "extension": [ {{Additional(CrossVersion, "required", "http://example.org/fhir/ValueSet/warm")}},
-                                   {{Additional(Tools, "extensible", "http://example.org/fhir/ValueSet/red")}},
-                                   {{Additional(CrossVersion, "required", "http://example.org/fhir/ValueSet/red", usage)}},
-                                   {{Additional(Tools, "candidate", "http://example.org/fhir/ValueSet/red")}} ] } }
-              ] }
-            }
-            """);
+        AdditionallyBoundObservation.Write(directory, Profile, "AdditionallyBoundObservation",
+            AdditionallyBoundObservation.Binding(AdditionallyBoundObservation.CrossVersion, "required", "http://example.org/fhir/ValueSet/warm"),
+            AdditionallyBoundObservation.Binding(AdditionallyBoundObservation.Tools, "extensible", "http://example.org/fhir/ValueSet/red"),
+            AdditionallyBoundObservation.Binding(AdditionallyBoundObservation.CrossVersion, "required", "http://example.org/fhir/ValueSet/red", usage),
+            AdditionallyBoundObservation.Binding(AdditionallyBoundObservation.Tools, "candidate", "http://example.org/fhir/ValueSet/red"));
         return new FhirValidator(ConformanceContext.CreateBuilder().AddPackage(directory.FullName).Build());
     }
 

@@ -10,7 +10,6 @@ namespace FhirCaseService.Validation.Tests.Engine;
 public sealed class AdditionalBindingUsageTests
 {
     private const string Profile = "http://example.org/fhir/StructureDefinition/usage-bound-observation";
-    private const string CrossVersion = "http://hl7.org/fhir/5.0/StructureDefinition/extension-ElementDefinition.binding.additional";
     private const string Category = "http://terminology.hl7.org/CodeSystem/observation-category";
 
     private static readonly Lazy<FhirValidator> SharedValidator = new(() =>
@@ -22,25 +21,11 @@ public sealed class AdditionalBindingUsageTests
             { "url": "usage", "valueUsageContext": { "code": { "system": "{{system}}", "code": "{{path}}" },
               "valueCodeableConcept": { "coding": [ { "system": "{{Category}}", "code": "{{categoryCode}}" } ] } } }
             """;
-        File.WriteAllText(Path.Combine(directory.FullName, "StructureDefinition-usage-bound-observation.json"), $$"""
-            {
-              "resourceType": "StructureDefinition", "url": "{{Profile}}", "name": "UsageBoundObservation", "status": "draft",
-              "fhirVersion": "4.0.1", "kind": "resource", "abstract": false, "type": "Observation",
-              "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Observation", "derivation": "constraint",
-              "differential": { "element": [
-                { "id": "Observation", "path": "Observation" },
-                { "id": "Observation.code", "path": "Observation.code",
-                  "binding": { "strength": "example", "valueSet": "http://hl7.org/fhir/ValueSet/observation-codes",
-                    "extension": [
-                      { "url": "{{CrossVersion}}", "extension": [ { "url": "purpose", "valueCode": "required" },
-                        { "url": "valueSet", "valueCanonical": "http://example.org/fhir/ValueSet/red" },
-                        {{Usage(Profile, "Observation.category", "laboratory")}} ] },
-                      { "url": "{{CrossVersion}}", "extension": [ { "url": "purpose", "valueCode": "required" },
-                        { "url": "valueSet", "valueCanonical": "http://example.org/fhir/ValueSet/red" },
-                        {{Usage("http://example.org/fhir/StructureDefinition/another-profile", "Observation.category", "imaging")}} ] } ] } }
-              ] }
-            }
-            """);
+        AdditionallyBoundObservation.Write(directory, Profile, "UsageBoundObservation",
+            AdditionallyBoundObservation.Binding(AdditionallyBoundObservation.CrossVersion, "required", "http://example.org/fhir/ValueSet/red",
+                ",\n" + Usage(Profile, "Observation.category", "laboratory")),
+            AdditionallyBoundObservation.Binding(AdditionallyBoundObservation.CrossVersion, "required", "http://example.org/fhir/ValueSet/red",
+                ",\n" + Usage("http://example.org/fhir/StructureDefinition/another-profile", "Observation.category", "imaging")));
         return new FhirValidator(ConformanceContext.CreateBuilder().AddPackage(directory.FullName).Build());
     });
 
