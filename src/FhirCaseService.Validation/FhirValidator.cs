@@ -17,6 +17,9 @@ namespace FhirCaseService.Validation;
 public sealed class FhirValidator : IResourceValidator
 {
     private readonly InstanceWalker _walker;
+
+    /// <summary>The walker, for tests that observe its walks.</summary>
+    internal InstanceWalker Walker => _walker;
     private readonly ITerminologyChecker _terminology;
 
     /// <summary>A validator over the definitions and terminology of a Conformance context (core R4 plus its packages).</summary>

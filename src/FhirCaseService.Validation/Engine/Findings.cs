@@ -11,6 +11,18 @@ namespace FhirCaseService.Validation.Engine;
 public readonly record struct Finding(ValidationIssue Issue, string? Origin, string? OnceKey = null)
 {
     public bool IsError => Issue.Severity is OperationOutcome.IssueSeverity.Error or OperationOutcome.IssueSeverity.Fatal;
+
+    /// <summary>
+    /// Set on a finding made in a trial, which looks up no positions: the source key its position is found by if the
+    /// trial's result is later reused as the node's result (<see cref="ValidationRun.TryReplayTrial"/>).
+    /// </summary>
+    internal string? UnplacedSourceKey { get; init; }
+
+    /// <summary>
+    /// A once-per-call finding made in a trial: it has not used up the call's one report (<see cref="OnceKey"/>) and
+    /// decides no verdict; it is claimed, or dropped as already reported, only if the trial's result is reused.
+    /// </summary>
+    internal bool IsUnclaimedOnce { get; init; }
 }
 
 /// <summary>Where a result starts in a <see cref="FindingBuilder"/>: the findings and the pending bindings added after it belong to it.</summary>
@@ -57,11 +69,15 @@ public sealed class FindingBuilder
     {
         for (var i = mark.Findings; i < _findings.Count; i++)
         {
-            if (_findings[i].IsError)
+            if (_findings[i].IsError && !_findings[i].IsUnclaimedOnce)
                 return true;
         }
         return false;
     }
+
+    /// <summary>The result after <paramref name="mark"/>, copied (a trial's result kept for reuse).</summary>
+    internal (Finding[] Findings, PendingBinding[] Bindings) CopySince(FindingMark mark) =>
+        (_findings.GetRange(mark.Findings, _findings.Count - mark.Findings).ToArray(), _bindings.GetRange(mark.Bindings, _bindings.Count - mark.Bindings).ToArray());
 
     /// <summary>Drops the result after <paramref name="mark"/> (a verdict that was only needed for its errors).</summary>
     public void Truncate(FindingMark mark)

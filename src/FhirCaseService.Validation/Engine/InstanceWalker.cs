@@ -30,6 +30,22 @@ internal sealed class InstanceWalker
 
     public SchemaRepository Schemas => _schemas;
 
+    /// <summary>Told of every walk of a node against a structure's root that is not a reused trial result (tests count walks with it).</summary>
+    internal Action<PocoNode, StructureSchema>? RootWalkObserver { get; set; }
+
+    /// <summary>
+    /// Walks a node against a structure's root (a resource's profile or core definition, a datatype's or extension's
+    /// definition, a type profile), unless a trial of the same node against the same schema at the same path has just
+    /// done so: its result is then this walk's result (<see cref="ValidationRun.TryReplayTrial"/>).
+    /// </summary>
+    internal ValueTask WalkRootAsync(PocoNode node, StructureSchema schema, InstancePath path, PocoNode resource, ValidationRun run)
+    {
+        if (run.TryReplayTrial(new ValidationRun.WalkKey(node.Poco, schema, path, resource.Poco)))
+            return ValueTask.CompletedTask;
+        RootWalkObserver?.Invoke(node, schema);
+        return ValidateElementAsync(node, schema.Root, schema, path, resource, run);
+    }
+
     /// <summary>Validates a resource against core R4, its meta.profile and <paramref name="extraProfiles"/>.</summary>
     public async ValueTask ValidateResourceAsync(PocoNode node, InstancePath path, ValidationRun run, IReadOnlyList<string> extraProfiles, bool profilesAreRequired)
     {
@@ -79,7 +95,7 @@ internal sealed class InstanceWalker
         foreach (var lookup in applicable)
         {
             var walk = run.Findings.Mark;
-            await ValidateElementAsync(node, lookup.Schema!.Root, lookup.Schema, path, node, run).ConfigureAwait(false);
+            await WalkRootAsync(node, lookup.Schema!, path, node, run).ConfigureAwait(false);
             run.Findings.Union(walks, walk);
         }
         if (resource is Bundle)
@@ -192,7 +208,7 @@ internal sealed class InstanceWalker
             return choices;
         foreach (var choice in choices)
         {
-            if (await _slices.ConformsAsync(node, choice, resource, run).ConfigureAwait(false))
+            if (await _slices.ConformsAsync(node, choice, resource, run, path).ConfigureAwait(false))
                 return [choice];
         }
         run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Structure,
@@ -213,7 +229,7 @@ internal sealed class InstanceWalker
             return;
         }
         ReportDefinitionProblem(lookup, path, run);
-        await ValidateElementAsync(node, lookup.Schema.Root, lookup.Schema, path, resource, run).ConfigureAwait(false);
+        await WalkRootAsync(node, lookup.Schema, path, resource, run).ConfigureAwait(false);
     }
 
     private async ValueTask ValidateExtensionByUrlAsync(PocoNode node, Extension extension, InstancePath path, PocoNode resource, ValidationRun run)
@@ -233,7 +249,7 @@ internal sealed class InstanceWalker
             await ValidateAgainstTypeAsync(node, SchemaRepository.CoreUrl("Extension"), path, resource, run, isExtensionProfile: false).ConfigureAwait(false);
             return;
         }
-        await ValidateElementAsync(node, lookup.Schema.Root, lookup.Schema, path, resource, run).ConfigureAwait(false);
+        await WalkRootAsync(node, lookup.Schema, path, resource, run).ConfigureAwait(false);
     }
 
     private static void ReportUnknownExtension(PocoNode node, string url, InstancePath path, ValidationRun run)
@@ -258,6 +274,7 @@ internal sealed class InstanceWalker
                 // Text input: the parser has reported it already, with its position (a trial judges it here all the same).
                 if (run.ReportsUnknownElements)
                 {
+                    run.NoteTrialOnlyFinding();
                     run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Structure,
                         $"Element '{group.Name}' is not defined for {parent.Path}.", path.Child(group.Name, 0, repeating: false), "unknown-element");
                 }
@@ -314,7 +331,7 @@ internal sealed class InstanceWalker
         InstancePath path, PocoNode resource, ValidationRun run)
     {
         var typeName = item.Poco.TypeName;
-        var itemPath = path.Child(child.Name, i, child.Repeats, child.IsChoice ? typeName : null) with { ElementPath = child.Path };
+        var itemPath = ItemPath(path, child, i, typeName);
         run.NoteVisited(itemPath);
         if (!child.TypeChoice.IsUntyped && child.TypeChoice.Resolve(typeName) is null)
         {
@@ -349,6 +366,10 @@ internal sealed class InstanceWalker
         foreach (var worker in workers)
             run.Join(worker);
     }
+
+    /// <summary>The path of the <paramref name="index"/>th repetition of <paramref name="child"/> under <paramref name="parent"/>, of instance type <paramref name="typeName"/>.</summary>
+    internal static InstancePath ItemPath(InstancePath parent, ElementSchema child, int index, string typeName) =>
+        parent.Child(child.Name, index, child.Repeats, child.IsChoice ? typeName : null) with { ElementPath = child.Path };
 
     private static void CheckPrimitive(PocoNode item, InstancePath path, ValidationRun run)
     {

@@ -21,7 +21,8 @@ internal sealed class SliceMatcher(InstanceWalker walker) : ISliceConformance
         var sawUnmatched = false;
         for (var i = 0; i < items.Count; i++)
         {
-            var sliceIndex = await SliceOfAsync(items[i], slicing, resource, run).ConfigureAwait(false);
+            var itemPath = InstanceWalker.ItemPath(parentPath, element, i, items[i].Poco.TypeName);
+            var sliceIndex = await SliceOfAsync(items[i], itemPath, slicing, resource, run).ConfigureAwait(false);
             if (sliceIndex < 0)
             {
                 sawUnmatched = true;
@@ -56,13 +57,13 @@ internal sealed class SliceMatcher(InstanceWalker walker) : ISliceConformance
     }
 
     /// <summary>The index of the first slice whose compiled tests all pass, or -1.</summary>
-    private async ValueTask<int> SliceOfAsync(PocoNode item, SlicingSchema slicing, PocoNode resource, ValidationRun run)
+    private async ValueTask<int> SliceOfAsync(PocoNode item, InstancePath itemPath, SlicingSchema slicing, PocoNode resource, ValidationRun run)
     {
         if (slicing.SliceByUrl is { } byUrl)
             return item.Poco is Extension extension && RawElements.Text(extension, "url") is { } url && byUrl.TryGetValue(url, out var index) ? index : -1;
-        var candidate = new SliceCandidate(item, resource, run, this);
         for (var s = 0; s < slicing.CompiledSlices.Count; s++)
         {
+            var candidate = new SliceCandidate(item, resource, run, this) { ItemPath = itemPath, Slice = slicing.CompiledSlices[s].Element };
             var matches = true;
             foreach (var test in slicing.CompiledSlices[s].Tests)
             {
@@ -86,7 +87,7 @@ internal sealed class SliceMatcher(InstanceWalker walker) : ISliceConformance
     /// profile in a validation call. An element always belongs to the same resource (its %resource), so its verdict is
     /// cached like a resource's.
     /// </summary>
-    public async ValueTask<bool> ConformsAsync(PocoNode node, string profile, PocoNode resource, ValidationRun run)
+    public async ValueTask<bool> ConformsAsync(PocoNode node, string profile, PocoNode resource, ValidationRun run, InstancePath? at = null)
     {
         var lookup = await walker.Schemas.GetAsync(profile).ConfigureAwait(false);
         if (lookup.Schema is null || lookup.Schema.Type != node.Poco.TypeName && !node.Poco.TypeName.Contains('.', StringComparison.Ordinal))
@@ -94,9 +95,12 @@ internal sealed class SliceMatcher(InstanceWalker walker) : ISliceConformance
         if (run.TargetVerdicts.TryGetValue((node.Poco, profile), out var known))
             return known;
         var schema = lookup.Schema;
-        var path = InstancePath.ForResource(node.Poco.TypeName);
         var trialResource = node.Poco is Resource ? node : resource;
-        var conforms = await run.TrialAsync(() => walker.ValidateElementAsync(node, schema.Root, schema, path, trialResource, run)).ConfigureAwait(false);
+        // At the node's own path the trial is the walk the node gets if it is then validated against this profile, and is
+        // kept to be that walk's result; elsewhere (a reference's target) it runs at a path of its own and is dropped.
+        var path = at ?? InstancePath.ForResource(node.Poco.TypeName);
+        var keepFor = at is null ? (ValidationRun.WalkKey?)null : new ValidationRun.WalkKey(node.Poco, schema, path, trialResource.Poco);
+        var conforms = await run.TrialAsync(() => walker.WalkRootAsync(node, schema, path, trialResource, run), keepFor).ConfigureAwait(false);
         run.TargetVerdicts[(node.Poco, profile)] = conforms;
         return conforms;
     }

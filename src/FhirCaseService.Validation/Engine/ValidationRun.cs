@@ -1,4 +1,5 @@
 using FhirCaseService.Validation.Instance;
+using FhirCaseService.Validation.Schema.Validators;
 using FhirCaseService.Validation.Terminology;
 using Hl7.Fhir.Model;
 
@@ -39,19 +40,21 @@ public sealed class ValidationRun
     public void ReportOnce(string onceKey, OperationOutcome.IssueSeverity severity, OperationOutcome.IssueType code, string message, in InstancePath path, string rule)
     {
         // Once-per-call findings are warnings about the definitions: they cannot change a trial's verdict, and a trial
-        // must not use up the call's one report.
+        // must not use up the call's one report; it keeps the finding unclaimed in case its result is reused.
         if (_trialDepth > 0)
-            return;
-        if (_reportedOnce.Add(onceKey))
+            Add(severity, code, message, path, rule, null, onceKey, unclaimedOnce: true);
+        else if (_reportedOnce.Add(onceKey))
             Add(severity, code, message, path, rule, null, onceKey);
     }
 
-    private void Add(OperationOutcome.IssueSeverity severity, OperationOutcome.IssueType code, string message, in InstancePath path, string rule, string? origin, string? onceKey)
+    private void Add(OperationOutcome.IssueSeverity severity, OperationOutcome.IssueType code, string message, in InstancePath path, string rule, string? origin, string? onceKey,
+        bool unclaimedOnce = false)
     {
-        // A trial's findings only decide a verdict and are dropped: no positions to look up.
-        var position = _trialDepth > 0 ? null : SourceMap?.Find(path.SourceKey);
+        // A trial's findings mostly decide a verdict and are dropped: no positions looked up, only the key to find them by.
+        var inTrial = _trialDepth > 0;
+        var position = inTrial ? null : SourceMap?.Find(path.SourceKey);
         var issue = new ValidationIssue(severity, code, message, new IssueLocation(path.Expression, position?.Line, position?.Column, path.Entry), rule);
-        Findings.Add(new Finding(issue, origin, onceKey));
+        Findings.Add(new Finding(issue, origin, onceKey) { UnplacedSourceKey = inTrial && SourceMap is not null ? path.SourceKey : null, IsUnclaimedOnce = unclaimedOnce });
     }
 
     /// <summary>Source keys where the parser already reported a problem, with the path the walk found for them.</summary>
@@ -109,17 +112,84 @@ public sealed class ValidationRun
     internal bool ReportsUnknownElements => SourceMap is null || _trialDepth > 0;
 
     /// <summary>
+    /// Notes that a trial reported what the same walk outside a trial would not (an unknown element the parser has
+    /// reported already): the trials open now cannot have their results reused.
+    /// </summary>
+    internal void NoteTrialOnlyFinding()
+    {
+        if (_trialDepth > 0 && SourceMap is not null)
+            _trialOnlyFindings++;
+    }
+
+    private int _trialOnlyFindings;
+
+    /// <summary>
+    /// A trial's result kept for the walk that follows it: walking a node against a profile's schema, at the node's own
+    /// path and with the same %resource, gives the same result in a trial as outside one, except for what a trial does
+    /// differently (positions, once-per-call findings, parser findings, unknown elements), which is either recorded on
+    /// the findings to be settled on reuse or prevents keeping the result. Each kept result is used at most once.
+    /// </summary>
+    private Dictionary<WalkKey, (Finding[] Findings, PendingBinding[] Bindings)>? _trialResults;
+
+    /// <summary>One node walked against one compiled profile at one path, with one %resource: what a trial's result is reused for.</summary>
+    internal readonly record struct WalkKey(Base Node, Schema.StructureSchema Schema, InstancePath Path, Base Resource)
+    {
+        public bool Equals(WalkKey other) =>
+            ReferenceEquals(Node, other.Node) && ReferenceEquals(Schema, other.Schema) && ReferenceEquals(Resource, other.Resource) && Path.Equals(other.Path);
+
+        public override int GetHashCode() =>
+            HashCode.Combine(System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(Node), System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(Schema), Path);
+    }
+
+    /// <summary>
+    /// Appends the kept result of a trial of <paramref name="key"/>, if there is one, as this walk's result: positions
+    /// looked up and once-per-call findings claimed (or dropped as reported already) outside a trial, left as they are
+    /// inside one. False when there is none and the node must be walked.
+    /// </summary>
+    internal bool TryReplayTrial(in WalkKey key)
+    {
+        if (_trialResults is null || !_trialResults.Remove(key, out var kept))
+            return false;
+        var inTrial = _trialDepth > 0;
+        foreach (var finding in kept.Findings)
+        {
+            if (inTrial)
+            {
+                Findings.Add(finding);
+                continue;
+            }
+            if (finding.IsUnclaimedOnce && !_reportedOnce.Add(finding.OnceKey!))
+                continue;
+            var issue = finding.Issue;
+            if (finding.UnplacedSourceKey is { } sourceKey && SourceMap?.Find(sourceKey) is { } position)
+                issue = issue with { Location = issue.Location with { Line = position.Line, Column = position.Column } };
+            Findings.Add(new Finding(issue, finding.Origin, finding.OnceKey));
+        }
+        foreach (var binding in kept.Bindings)
+            Findings.AddBinding(binding);
+        return true;
+    }
+
+    /// <summary>
     /// Judges a node for a verdict only (a slice by profile, a profile choice, a reference's target profile): the walk
     /// adds its result to this run's builder as usual and <paramref name="walk"/>'s verdict is whether that result holds
     /// an error; the result is then dropped. No second run: the same options, terminology, Bundle and verdict cache.
     /// </summary>
-    internal async ValueTask<bool> TrialAsync(Func<ValueTask> walk)
+    /// <remarks>
+    /// With <paramref name="keepFor"/> (a trial run at the node's own path) the result is kept for the walk of the same
+    /// node against the same schema that usually follows (<see cref="TryReplayTrial"/>), unless the parser reported
+    /// findings the walk places (a trial ignores them) or the trial reported something the walk would not.
+    /// </remarks>
+    internal async ValueTask<bool> TrialAsync(Func<ValueTask> walk, WalkKey? keepFor = null)
     {
         var mark = Findings.Mark;
+        var trialOnly = _trialOnlyFindings;
         _trialDepth++;
         try
         {
             await walk().ConfigureAwait(false);
+            if (keepFor is { } key && _trialOnlyFindings == trialOnly && _parseIssuePaths.Count == 0)
+                (_trialResults ??= [])[key] = Findings.CopySince(mark);
             return !Findings.HasErrorsSince(mark);
         }
         finally

@@ -11,7 +11,9 @@ public sealed class ProfileChoiceTests
 {
     private const string Base = "http://example.org/fhir/StructureDefinition/";
 
-    private static readonly Lazy<FhirValidator> SharedValidator = new(() =>
+    private static readonly Lazy<FhirValidator> SharedValidator = new(CreateValidator);
+
+    private static FhirValidator CreateValidator()
     {
         var directory = Directory.CreateTempSubdirectory("fhircase-profile-choice-");
         void Write(string name, string json) => File.WriteAllText(Path.Combine(directory.FullName, $"StructureDefinition-{name}.json"), json);
@@ -37,7 +39,7 @@ public sealed class ProfileChoiceTests
             { "id": "Communication.payload:task.content[x]", "path": "Communication.payload.content[x]", "type": [ { "code": "Reference", "targetProfile": [ "http://hl7.org/fhir/StructureDefinition/Task" ] } ] }
             """));
         return new FhirValidator(ConformanceContext.CreateBuilder().AddPackage(directory.FullName).Build());
-    });
+    }
 
     private static string Profile(string id, string type, string elements) => $$"""
         {
@@ -96,5 +98,69 @@ public sealed class ProfileChoiceTests
         var result = await SharedValidator.Value.ValidateAsync(bundle, ResourceFormat.Json);
 
         Assert.DoesNotContain(result.Issues, i => i.Rule == "reference-target");
+    }
+
+    /// <summary>A validator of its own whose walks of a node against a structure's root are counted by node and canonical.</summary>
+    private static (FhirValidator Validator, System.Collections.Concurrent.ConcurrentDictionary<(Hl7.Fhir.Model.Base Node, string Canonical), int> Walks) CountingValidator()
+    {
+        var validator = CreateValidator();
+        var walks = new System.Collections.Concurrent.ConcurrentDictionary<(Hl7.Fhir.Model.Base Node, string Canonical), int>();
+        validator.Walker.RootWalkObserver = (node, schema) => walks.AddOrUpdate((node.Poco, schema.Canonical), 1, (_, n) => n + 1);
+        return (validator, walks);
+    }
+
+    private static int WalksOf(System.Collections.Concurrent.ConcurrentDictionary<(Hl7.Fhir.Model.Base Node, string Canonical), int> walks, string resourceType, string profile) =>
+        Assert.Single(walks, w => w.Key.Node.TypeName == resourceType && w.Key.Canonical == Base + profile).Value;
+
+    [Fact]
+    public async Task Entry_sliced_by_profile_is_walked_against_that_profile_once()
+    {
+        var (validator, walks) = CountingValidator();
+        var bundle = """
+            { "resourceType": "Bundle", "type": "collection", "entry": [
+              { "fullUrl": "urn:uuid:1c0d3b6e-3a8f-4c57-9d62-0f4b8a2e5c01", "resource": { "resourceType": "Observation", "status": "final", "code": { "text": "x" } } },
+              { "fullUrl": "urn:uuid:1c0d3b6e-3a8f-4c57-9d62-0f4b8a2e5c02", "resource": { "resourceType": "Patient", "name": [ { "family": "Doe" } ] } } ] }
+            """;
+
+        var result = await validator.ValidateAsync(bundle, ResourceFormat.Json, new ValidationOptions { Profiles = [Base + "sliced-bundle"] });
+
+        EngineTestSupport.AssertNoErrors(result);
+        Assert.Equal(1, WalksOf(walks, "Patient", "named-patient"));
+        Assert.Equal(1, WalksOf(walks, "Observation", "final-observation"));
+    }
+
+    [Fact]
+    public async Task Reused_slice_trial_reports_its_findings_with_their_positions_once()
+    {
+        var (validator, walks) = CountingValidator();
+        var bundle = """
+            { "resourceType": "Bundle", "type": "collection", "entry": [
+              { "fullUrl": "urn:uuid:1c0d3b6e-3a8f-4c57-9d62-0f4b8a2e5c01", "resource": { "resourceType": "Observation", "status": "final", "code": { "text": "x" } } },
+              { "fullUrl": "urn:uuid:1c0d3b6e-3a8f-4c57-9d62-0f4b8a2e5c02", "resource": { "resourceType": "Patient",
+                "extension": [ { "url": "http://example.org/fhir/StructureDefinition/not-defined-anywhere", "valueString": "x" } ],
+                "name": [ { "family": "Doe" } ] } } ] }
+            """;
+
+        var result = await validator.ValidateAsync(bundle, ResourceFormat.Json, new ValidationOptions { Profiles = [Base + "sliced-bundle"] });
+
+        EngineTestSupport.AssertNoErrors(result);
+        Assert.Equal(1, WalksOf(walks, "Patient", "named-patient"));
+        var unknown = EngineTestSupport.Single(result, "unknown-extension");
+        Assert.Equal("Bundle.entry[1].resource.extension[0]", unknown.Location.Expression);
+        Assert.Equal((4, 20), (unknown.Location.Line, unknown.Location.Column));
+        Assert.Equal(1, unknown.Location.Entry);
+    }
+
+    [Fact]
+    public async Task Profile_choice_walks_the_chosen_profile_once()
+    {
+        var (validator, walks) = CountingValidator();
+
+        var result = await validator.ValidateAsync(Parameters("""{ "resourceType": "Patient", "birthDate": "2000-01-01" }"""), ResourceFormat.Json,
+            new ValidationOptions { Profiles = [Base + "either-parameters"] });
+
+        EngineTestSupport.AssertNoErrors(result);
+        Assert.Equal(1, WalksOf(walks, "Patient", "named-patient"));
+        Assert.Equal(1, WalksOf(walks, "Patient", "born-patient"));
     }
 }

@@ -13,13 +13,49 @@ namespace FhirCaseService.Validation.Schema.Slicing;
 /// </summary>
 public interface ISliceConformance
 {
-    ValueTask<bool> ConformsAsync(PocoNode node, string profile, PocoNode resource, ValidationRun run);
+    /// <param name="at">The node's own path in the walk, when known: the trial then runs there and its result is kept for
+    /// the walk of the node against the same profile that follows (a slice by profile is walked once).</param>
+    ValueTask<bool> ConformsAsync(PocoNode node, string profile, PocoNode resource, ValidationRun run, InstancePath? at = null);
 
     ValueTask<string?> ConstrainedTypeAsync(string profile);
 }
 
 /// <summary>One repetition being assigned to a slice.</summary>
-public readonly record struct SliceCandidate(PocoNode Item, PocoNode Resource, ValidationRun Run, ISliceConformance Conformance);
+public readonly record struct SliceCandidate(PocoNode Item, PocoNode Resource, ValidationRun Run, ISliceConformance Conformance)
+{
+    /// <summary>The item's path in the walk (as the walker will validate it), when the matcher knows it.</summary>
+    public InstancePath? ItemPath { get; init; }
+
+    /// <summary>The slice being tested, whose children the item's children are walked against if the item is assigned to it.</summary>
+    public ElementSchema? Slice { get; init; }
+
+    /// <summary>
+    /// The path the walker will validate a selected node at, if the item is assigned to <see cref="Slice"/>: the item
+    /// itself, or one of its children by a child of the slice; null otherwise (a deeper or computed selection).
+    /// </summary>
+    public InstancePath? PathOf(PocoNode node)
+    {
+        if (ItemPath is not { } itemPath)
+            return null;
+        // By the objects the nodes stand for: a FHIRPath selection returns nodes of its own over the same instance.
+        if (ReferenceEquals(node.Poco, Item.Poco))
+            return itemPath;
+        if (Slice is null || !ReferenceEquals(node.Parent?.Poco, Item.Poco) || !Slice.Content.ChildrenByName.TryGetValue(node.Name, out var child))
+            return null;
+        // The index among the children of that name that hold content, as the walker counts them.
+        if (Item.Child(node.Name) is not { } siblings)
+            return null;
+        var index = 0;
+        foreach (var sibling in siblings)
+        {
+            if (ReferenceEquals(sibling.Poco, node.Poco))
+                return Engine.InstanceWalker.ItemPath(itemPath, child, index, node.Poco.TypeName);
+            if (sibling.Poco is not null)
+                index++;
+        }
+        return null;
+    }
+}
 
 /// <summary>
 /// One discriminator of one slice, compiled: the path to follow and what must be found there, read from the slice's
@@ -210,7 +246,7 @@ public sealed class ProfileTest : DiscriminatorTest
         {
             foreach (var profile in Profiles)
             {
-                if (await candidate.Conformance.ConformsAsync(node, profile, candidate.Resource, candidate.Run).ConfigureAwait(false))
+                if (await candidate.Conformance.ConformsAsync(node, profile, candidate.Resource, candidate.Run, candidate.PathOf(node)).ConfigureAwait(false))
                     return true;
             }
         }
