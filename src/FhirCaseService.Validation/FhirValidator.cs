@@ -52,9 +52,12 @@ public sealed class FhirValidator : IResourceValidator
     {
         ArgumentNullException.ThrowIfNull(content);
         options ??= ValidationOptions.Default;
+        ExternalTargets? fetched = null;
         if (format == ResourceFormat.Json && InstanceReader.TryReadClean(content) is { Resource: { } clean } fast)
         {
-            var fastResult = await ValidateParsedAsync(clean, fast.SourceMap, [], options, cancellationToken).ConfigureAwait(false);
+            // The strict pass reuses what the fast pass fetched through the reference resolver (a read each, maybe remote).
+            fetched = new ExternalTargets();
+            var fastResult = await ValidateParsedAsync(clean, fast.SourceMap, [], options, cancellationToken, fetched).ConfigureAwait(false);
             // Without errors the strict parser would have had nothing to add (TryReadClean); with errors its findings
             // may belong beside them, worded and placed as it words and places them, so the text is read again strictly.
             if (!fastResult.HasErrors)
@@ -63,7 +66,7 @@ public sealed class FhirValidator : IResourceValidator
         var parsed = InstanceReader.Read(content, format);
         if (parsed.Resource is null)
             return new ValidationResult(parsed.Issues.Select(i => i.Issue).ToArray());
-        return await ValidateParsedAsync(parsed.Resource, parsed.SourceMap, parsed.Issues, options, cancellationToken).ConfigureAwait(false);
+        return await ValidateParsedAsync(parsed.Resource, parsed.SourceMap, parsed.Issues, options, cancellationToken, fetched).ConfigureAwait(false);
     }
 
     public Task<ValidationResult> ValidateAsync(Resource resource, ValidationOptions? options = null, CancellationToken cancellationToken = default)
@@ -80,10 +83,10 @@ public sealed class FhirValidator : IResourceValidator
         return await ValidateParsedAsync(instance.Resource, instance.SourceMap, instance.Issues, options ?? ValidationOptions.Default, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<ValidationResult> ValidateParsedAsync(Resource resource, SourceMap? map, IReadOnlyList<ParseIssue> parseIssues, ValidationOptions options, CancellationToken cancellationToken)
+    private async Task<ValidationResult> ValidateParsedAsync(Resource resource, SourceMap? map, IReadOnlyList<ParseIssue> parseIssues, ValidationOptions options, CancellationToken cancellationToken, ExternalTargets? fetched = null)
     {
         var root = resource.ToPocoNode(ModelInfo.ModelInspector);
-        var run = new ValidationRun(options, map, _terminology);
+        var run = new ValidationRun(options, map, _terminology, fetched);
         run.AddParseIssues(parseIssues);
         if (resource is Bundle)
             run.Bundle = new BundleIndex(root);

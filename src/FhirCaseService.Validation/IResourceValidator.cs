@@ -86,6 +86,14 @@ public sealed record ValidationOptions
     /// <summary>How many threads validate a big Bundle's entries (default: the number of processors).</summary>
     public int? MaxDegreeOfParallelism { get; init; }
 
+    /// <summary>
+    /// Fetches resources that references name outside the instance (neither contained nor in the Bundle), so that a
+    /// reference whose element restricts its target to a profile that is not core has its target checked against that
+    /// profile, as the reference validator does with validateReference=CHECK_VALID. Null (the default): such references
+    /// are checked by the type they name only. A reference the resolver cannot find is no finding.
+    /// </summary>
+    public IReferenceResolver? ReferenceResolver { get; init; }
+
     /// <summary>Report (as information) mustSupport elements that are absent.</summary>
     public bool ReportMustSupport { get; init; }
 

@@ -100,6 +100,8 @@ public sealed class ConformanceRunner(ConformanceSuite suite, Func<ConformanceCo
                 options = options with { AllowedExtensionDomains = [.. options.AllowedExtensionDomains, allowed] };
             if (step == "profile")
                 options = options with { Profiles = [CanonicalOf(testCase.Profile!.Source)] };
+            if (testCase.Options?.TryGetValue("validateReference", out var policy) == true && policy.GetString() == "CHECK_VALID")
+                options = options with { ReferenceResolver = new CaseFileResolver(suite, definitions) };
 
             // Task.Run so that an engine which works synchronously inside ValidateAsync is still bounded by the timeout.
             var validation = Task.Run(() => ValidateFileAsync(validator, suite.FilePath(testCase.File), options));
@@ -175,5 +177,33 @@ public sealed class ConformanceRunner(ConformanceSuite suite, Func<ConformanceCo
         foreach (var line in text.Split('\n').Where(l => !string.IsNullOrWhiteSpace(l)))
             issues.AddRange((await validator.ValidateAsync(line, ResourceFormat.Json, options).ConfigureAwait(false)).Issues);
         return issues;
+    }
+
+    /// <summary>
+    /// What the reference validator's test harness fetches for a reference (its fetcher, used with validateReference):
+    /// the case's supporting resources by type and id, then a file of the suite named after the reference
+    /// ("Patient/x" as patient-x.json/.xml, then x.json/.xml), as the harness names its fetchable files.
+    /// </summary>
+    private sealed class CaseFileResolver(ConformanceSuite suite, IReadOnlyList<string> supporting) : IReferenceResolver
+    {
+        private readonly Lazy<InMemoryReferenceResolver> _supporting = new(() => new InMemoryReferenceResolver(supporting.Select(f => ReadResource(suite.FilePath(f)))));
+
+        public async ValueTask<Resource?> ResolveAsync(string reference, CancellationToken cancellationToken = default)
+        {
+            if (await _supporting.Value.ResolveAsync(reference, cancellationToken).ConfigureAwait(false) is { } found)
+                return found;
+            if (ResourceAddress.Parse(reference) is not { } address)
+                return null;
+            foreach (var name in new[] { $"{address.Type}-{address.Id}", address.Id })
+            {
+                foreach (var extension in new[] { ".json", ".xml" })
+                {
+                    var path = suite.FilePath(name.ToLowerInvariant() + extension);
+                    if (File.Exists(path) && ReadResource(path) is { } resource && resource.TypeName == address.Type && resource.Id == address.Id)
+                        return resource;
+                }
+            }
+            return null;
+        }
     }
 }

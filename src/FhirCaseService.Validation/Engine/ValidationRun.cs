@@ -14,8 +14,9 @@ public sealed class ValidationRun
 {
     private readonly HashSet<string> _reportedOnce = new(StringComparer.Ordinal);
 
-    internal ValidationRun(ValidationOptions options, SourceMap? sourceMap, ITerminologyChecker terminology)
+    internal ValidationRun(ValidationOptions options, SourceMap? sourceMap, ITerminologyChecker terminology, ExternalTargets? externalTargets = null)
     {
+        ExternalTargets = externalTargets ?? new ExternalTargets();
         Options = options;
         SourceMap = sourceMap;
         Terminology = terminology;
@@ -100,7 +101,7 @@ public sealed class ValidationRun
     /// </summary>
     internal ValidationRun Fork()
     {
-        var worker = new ValidationRun(Options, SourceMap, Terminology) { Bundle = Bundle, TargetVerdicts = TargetVerdicts, _isWorker = true };
+        var worker = new ValidationRun(Options, SourceMap, Terminology) { Bundle = Bundle, TargetVerdicts = TargetVerdicts, ExternalTargets = ExternalTargets, _isWorker = true };
         worker._reportedOnce.UnionWith(_reportedOnce);
         return worker;
     }
@@ -206,6 +207,9 @@ public sealed class ValidationRun
     /// time in the Bundle, not entries times target size.
     /// </summary>
     internal System.Collections.Concurrent.ConcurrentDictionary<(Base Resource, string Profile), bool> TargetVerdicts { get; private init; } = new(ResourceAndProfileComparer.Instance);
+
+    /// <summary>Resources fetched through <see cref="ValidationOptions.ReferenceResolver"/> in this call, shared with workers.</summary>
+    internal ExternalTargets ExternalTargets { get; private init; }
 
     private sealed class ResourceAndProfileComparer : IEqualityComparer<(Base Resource, string Profile)>
     {

@@ -20,7 +20,8 @@ public enum AggregationModes
 /// One Reference type of one element, compiled: its targetProfiles split into core types (a set, decided by a lookup)
 /// and profiles (resolved by canonical when first met, like every type link), and its aggregation modes as flags.
 /// At validation time the target is found among the contained resources ("#id") or in the Bundle (fullUrl, Type/id);
-/// when it cannot be found, the type the reference itself names ("Observation/123") is still checked. Profiles other
+/// when it cannot be found there, the caller's <see cref="ValidationOptions.ReferenceResolver"/> (if any) may fetch it for a
+/// profile check; otherwise the type the reference itself names ("Observation/123") is still checked. Profiles other
 /// than core are checked on resolved targets only. Immutable and thread-safe.
 /// </summary>
 public sealed class ReferenceValidator
@@ -95,6 +96,10 @@ public sealed class ReferenceValidator
         if (_targetProfiles.Count == 0 || _anyCoreType)
             return;
 
+        // Not contained and not in the Bundle: fetched through the caller's resolver, only where a profile beyond core
+        // is to be met (a core target is met by its type alone). Aggregation above still counts it as referenced.
+        if (target is null && _profiles.Count > 0 && run.Options.ReferenceResolver is { } resolver && ResourceAddress.Parse(literal) is not null)
+            target = await run.ExternalTargets.FetchAsync(literal, resolver).ConfigureAwait(false);
         var targetType = target?.Poco.TypeName ?? RawElements.Text(reference, "type") ?? TypeNamedIn(literal);
         // A core target of the referenced type is met by any resource of that type: no profile to check.
         if (targetType is null || _coreTypes.Contains(targetType))
@@ -123,8 +128,18 @@ public sealed class ReferenceValidator
             return;
         foreach (var profile in sameType)
         {
-            if (await conformance.ConformsAsync(target, profile, target, run).ConfigureAwait(false))
+            // A check met again while it is under way (a circle of links) counts as met: the outer check decides.
+            if (!run.ExternalTargets.Enter(target, profile))
                 return;
+            try
+            {
+                if (await conformance.ConformsAsync(target, profile, target, run).ConfigureAwait(false))
+                    return;
+            }
+            finally
+            {
+                run.ExternalTargets.Leave(target, profile);
+            }
         }
         run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Structure,
             $"Reference points to {targetType} that does not meet {string.Join(" or ", sameType)}.", path, "reference-target");
