@@ -166,7 +166,7 @@ public sealed class NarrativeHtmlValidator : IElementValidator
         System.Xml.Linq.XElement root;
         try
         {
-            root = System.Xml.Linq.XElement.Parse(xhtml);
+            root = NarrativeXhtml.Parse(xhtml);
         }
         // XHTML that is not well-formed is the parser's finding.
         catch (System.Xml.XmlException)
