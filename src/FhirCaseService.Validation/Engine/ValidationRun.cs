@@ -101,7 +101,7 @@ public sealed class ValidationRun
     /// </summary>
     internal ValidationRun Fork()
     {
-        var worker = new ValidationRun(Options, SourceMap, Terminology) { Bundle = Bundle, TargetVerdicts = TargetVerdicts, ExternalTargets = ExternalTargets, _isWorker = true };
+        var worker = new ValidationRun(Options, SourceMap, Terminology) { Bundle = Bundle, TargetVerdicts = TargetVerdicts, ExternalTargets = ExternalTargets.ForWorker(), _isWorker = true };
         worker._reportedOnce.UnionWith(_reportedOnce);
         return worker;
     }
