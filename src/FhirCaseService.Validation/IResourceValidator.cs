@@ -18,6 +18,7 @@ public sealed record ValidationOptions
         UnknownExtensionsAreErrors = true,
         AllowExampleExtensions = true,
         ReferenceValidatorBundleLocations = true,
+        ReferenceValidatorParserLocations = true,
         // HL7's own extensions beyond core R4 live in the HL7 extensions package, which the reference validator loads and
         // we do not ship: not finding one of them is no evidence that it is misused.
         AllowedExtensionDomains = [HL7ExtensionDomain],
@@ -54,6 +55,15 @@ public sealed record ValidationOptions
     /// <see cref="IssueLocation.Entry"/> are those of the entry concerned.
     /// </summary>
     public bool ReferenceValidatorBundleLocations { get; init; }
+
+    /// <summary>
+    /// Findings about the shape of the text located as the reference validator's parsers locate them, so that outcomes
+    /// compare one to one: an unknown element or JSON property on the element that holds it, and on XML input every
+    /// finding about the XML's shape (unknown elements and attributes, text, empty elements) by the element's XML path
+    /// (<c>/f:Observation/f:status</c>) instead of its FHIRPath. Off (the server's choice), such a finding names the unknown
+    /// element itself by FHIRPath. Line and column are the same either way.
+    /// </summary>
+    public bool ReferenceValidatorParserLocations { get; init; }
 
     /// <summary>The hosts the reference validator treats as example URLs (matched anywhere in the URL, as it does).</summary>
     public static IReadOnlyList<string> ExampleHosts { get; } = ["example.org", "acme.com"];

@@ -375,6 +375,14 @@ internal sealed class InstanceWalker
     {
         if (item.Poco is not PrimitiveType primitive || run.HasParseIssueAt(path))
             return;
+        // The reference validator checks this on every primitive beside ele-1, where the element has nothing at all: an
+        // id alone is a child for it (ele-1 still fails, since an id is no content), so only ele-1 is reported then.
+        if (primitive.JsonValue is null && primitive.Extension.Count == 0 && primitive.ElementId is null)
+        {
+            run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Invalid,
+                $"A primitive ({primitive.TypeName}) must have a value or extensions; this one has nothing.", path, "primitive-value");
+            return;
+        }
         var problem = primitive.JsonValue switch
         {
             string text => PrimitiveFormats.Check(primitive.TypeName, text),

@@ -60,6 +60,9 @@ public sealed class ValidationRun
 
     /// <summary>Source keys where the parser already reported a problem, with the path the walk found for them.</summary>
     private readonly Dictionary<string, InstancePath?> _parseIssuePaths = new(StringComparer.Ordinal);
+
+    /// <summary>Source keys the parser's findings are reported on without being about them (<see cref="ParseIssue.ReferenceKey"/>), with the walk's path.</summary>
+    private readonly Dictionary<string, InstancePath?> _referencePaths = new(StringComparer.Ordinal);
     private readonly List<ParseIssue> _parseIssues = [];
 
     internal void AddParseIssues(IReadOnlyList<ParseIssue> issues)
@@ -69,6 +72,8 @@ public sealed class ValidationRun
             _parseIssues.Add(issue);
             if (issue.SourceKey is { } key)
                 _parseIssuePaths[key] = null;
+            if (issue.ReferenceKey is { } referenceKey)
+                _referencePaths[referenceKey] = null;
         }
     }
 
@@ -85,15 +90,19 @@ public sealed class ValidationRun
     /// <summary>Lets the parser's findings borrow the walk's FHIRPath for their element (the parser's own paths lack indexes).</summary>
     public void NoteVisited(in InstancePath path)
     {
-        if (_trialDepth == 0 && _parseIssuePaths.Count > 0 && _parseIssuePaths.ContainsKey(path.SourceKey))
+        if (_trialDepth > 0)
+            return;
+        if (_parseIssuePaths.Count > 0 && _parseIssuePaths.ContainsKey(path.SourceKey))
             _parseIssuePaths[path.SourceKey] = path;
+        if (_referencePaths.Count > 0 && _referencePaths.ContainsKey(path.SourceKey))
+            _referencePaths[path.SourceKey] = path;
     }
 
     private int _trialDepth;
     private bool _isWorker;
 
     /// <summary>Whether part of the walk may be handed to parallel workers: not from a worker, a trial, or a text whose parser findings the walk places.</summary>
-    internal bool CanFork => !_isWorker && _trialDepth == 0 && _parseIssuePaths.Count == 0;
+    internal bool CanFork => !_isWorker && _trialDepth == 0 && _parseIssuePaths.Count == 0 && _referencePaths.Count == 0;
 
     /// <summary>
     /// A worker's run for part of the walk: the same options, source map, terminology, Bundle and verdict cache (all safe
@@ -233,15 +242,50 @@ public sealed class ValidationRun
 
     /// <summary>
     /// A parser finding gets the walk's FHIRPath and entry where the walk reached its element; an element the walk
-    /// never reached (the parser dropped it) keeps the parser's path and takes its entry from the source map.
+    /// never reached (the parser dropped it) keeps the parser's path and takes its entry from the source map. A finding
+    /// about an element that never became part of the instance (an empty array) names it below its owner. Under
+    /// <see cref="ValidationOptions.ReferenceValidatorParserLocations"/> a finding sits where the reference validator's
+    /// parser puts it (<see cref="ParseIssue.ReferenceKey"/>), and one about the XML's shape carries the XML path.
     /// </summary>
     private ValidationIssue LocateParseIssue(ParseIssue parseIssue)
     {
-        if (parseIssue.SourceKey is not { } key)
-            return parseIssue.Issue;
-        var location = _parseIssuePaths.GetValueOrDefault(key) is { } walked
-            ? parseIssue.Issue.Location with { Expression = walked.Expression, Entry = walked.Entry }
-            : parseIssue.Issue.Location with { Entry = SourceMap?.EntryOf(key) };
+        var location = parseIssue.Issue.Location;
+        if (parseIssue.SourceKey is { } key)
+        {
+            location = _parseIssuePaths.GetValueOrDefault(key) is { } walked
+                ? location with { Expression = walked.Expression, Entry = walked.Entry }
+                : location with { Entry = SourceMap?.EntryOf(key) };
+        }
+        if (parseIssue.ReferenceKey is { } referenceKey)
+        {
+            if (parseIssue.ChildName is { } child)
+                location = location with { Expression = $"{ExpressionAt(referenceKey, parseIssue)}.{child}", Entry = EntryAt(referenceKey) };
+            else if (Options.ReferenceValidatorParserLocations)
+                location = location with { Expression = ExpressionAt(referenceKey, parseIssue), Entry = EntryAt(referenceKey) };
+        }
+        if (Options.ReferenceValidatorParserLocations && parseIssue.FromXmlStructure
+            && SourceMap?.XmlPathOf(parseIssue.ReferenceKey ?? parseIssue.SourceKey ?? "") is { } xmlPath)
+        {
+            location = location with { Expression = xmlPath };
+        }
         return parseIssue.Issue with { Location = location };
     }
+
+    /// <summary>
+    /// The FHIRPath of the element at a source key: the walk's where it reached it, the resource type at the root, else
+    /// the parser's own path cut to the element's depth.
+    /// </summary>
+    private string ExpressionAt(string key, ParseIssue parseIssue)
+    {
+        if ((_referencePaths.GetValueOrDefault(key) ?? _parseIssuePaths.GetValueOrDefault(key)) is { } walked)
+            return walked.Expression;
+        var depth = key.Count(c => c == '.');
+        if (depth == 0)
+            return key;
+        var parserPath = parseIssue.Issue.Location.Expression.Split('.');
+        return parserPath.Length > depth ? string.Join('.', parserPath[..(depth + 1)]) : parseIssue.Issue.Location.Expression;
+    }
+
+    private int? EntryAt(string key) =>
+        (_referencePaths.GetValueOrDefault(key) ?? _parseIssuePaths.GetValueOrDefault(key))?.Entry ?? SourceMap?.EntryOf(key);
 }

@@ -6,8 +6,19 @@ using Hl7.Fhir.Validation;
 
 namespace FhirCaseService.Validation.Instance;
 
-/// <summary>A finding of the SDK's strict parser, placed on an element of the source map.</summary>
-public sealed record ParseIssue(ValidationIssue Issue, string? SourceKey);
+/// <summary>A finding of the reading (mostly the SDK's strict parser), placed on an element of the source map.</summary>
+/// <param name="SourceKey">The element the finding is about: the walk does not judge that element again.</param>
+/// <param name="ReferenceKey">
+/// The element the HL7 reference validator's parser reports the finding on, when that is not <paramref name="SourceKey"/>:
+/// the parent of an unknown element, the primitive holding an unreadable one, the object holding an empty array.
+/// </param>
+/// <param name="ChildName">The name of the element the finding is about below <paramref name="ReferenceKey"/>, where the
+/// element itself never became part of the instance (an empty array): the finding names it in every mode.</param>
+/// <param name="FromXmlStructure">A finding about the shape of the XML (unknown elements and attributes, text, empty
+/// elements), which the reference validator's XML parser reports with the element's XML path.</param>
+/// <param name="ParserCode">The SDK parser's error code (PVAL129, JSON121...); null for findings the reading makes itself.</param>
+public sealed record ParseIssue(ValidationIssue Issue, string? SourceKey, string? ReferenceKey = null, string? ChildName = null, bool FromXmlStructure = false,
+    string? ParserCode = null);
 
 /// <summary>The SDK object parsed from text (possibly partial), where its elements are, and what the parser objected to.</summary>
 public sealed record ParsedInstance(Resource? Resource, SourceMap? SourceMap, IReadOnlyList<ParseIssue> Issues);
@@ -27,12 +38,39 @@ public static class InstanceReader
     public static ParsedInstance Read(string content, ResourceFormat format)
     {
         ArgumentNullException.ThrowIfNull(content);
-        var map = format == ResourceFormat.Json ? JsonSourceMapReader.Deferred(content) : XmlSourceMapReader.Read(content);
+        if (format == ResourceFormat.Json)
+            return ReadStrict(content, format, JsonSourceMapReader.Deferred(content));
+        var scan = XmlSourceMapReader.Read(content);
         // The source map reader fails exactly on text that is not well-formed XML, which the SDK's reader may still accept.
-        if (format == ResourceFormat.Xml && map is null && XmlWellFormedness.Problem(content) is { } notXml)
-            return Fatal(notXml, null);
-        return ReadStrict(content, format, map);
+        if (scan is null)
+            return XmlWellFormedness.Problem(content) is { } notXml ? Fatal(notXml, null) : ReadStrict(content, format, null);
+        if (scan.Unreadable.Count == 0)
+            return ReadStrict(content, format, scan.Map);
+        return ReadWithoutUnreadable(content, scan);
     }
+
+    /// <summary>
+    /// XML with elements the SDK's reader cannot map (see <see cref="UnreadableXmlElement"/>): each is reported where the
+    /// reference validator's parser reports it (an undefined element on the primitive holding it), blanked out of the
+    /// text, and the rest is read as usual, so one such element no longer makes the whole document unreadable. The
+    /// primitive left without its content is then judged by the walk (ele-1, a primitive without value or extensions), as
+    /// the reference validator judges it, instead of by the parser's "empty element".
+    /// </summary>
+    private static ParsedInstance ReadWithoutUnreadable(string content, XmlScan scan)
+    {
+        var parsed = ReadStrict(XmlSourceMapReader.Without(content, scan.Unreadable), ResourceFormat.Xml, scan.Map);
+        var emptied = scan.Unreadable.Select(u => u.ParentKey).ToHashSet(StringComparer.Ordinal);
+        var own = scan.Unreadable.Select(u => new ParseIssue(
+            new ValidationIssue(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Structure,
+                $"Element '{u.Name}' is not defined here: a primitive's value is written as its value attribute, so this element was not read.",
+                new IssueLocation(u.ParentKey, u.Position.Line, u.Position.Column), "unknown-element"),
+            u.Key, ReferenceKey: u.ParentKey, ChildName: u.Name, FromXmlStructure: true));
+        var issues = own.Concat(parsed.Issues.Where(i => !(i.ParserCode == EmptyElementCode && i.SourceKey is { } key && emptied.Contains(key)))).ToList();
+        return parsed with { Issues = issues };
+    }
+
+    /// <summary>The SDK's "empty FHIR elements are invalid".</summary>
+    private const string EmptyElementCode = "PVAL129";
 
     /// <summary>
     /// The fast path of <see cref="FhirValidator"/> for JSON: the resource and its source map when the text reads
@@ -131,7 +169,11 @@ public static class InstanceReader
             // The parser may report one element twice ("an object needs a property" and "empty element"): keep the first.
             var issues = failure.Exceptions
                 .Where(e => e is not ExtendedCodedException coded || !EngineOwnChecks.Contains(coded.ErrorCode) && !IsEmptyResourceRoot(coded))
-                .Select(e => ToIssue(e, map)).DistinctBy(i => i.SourceKey ?? i.Issue.Message).ToList();
+                .Select(e => ToIssue(e, map, format)).ToList();
+            // An unknown element is also "empty" when it has no FHIR content the SDK could keep: it is reported as unknown.
+            var unknown = issues.Where(i => i.ParserCode == "PVAL128" && i.SourceKey is not null && i.ReferenceKey != i.SourceKey).Select(i => i.SourceKey!).ToHashSet(StringComparer.Ordinal);
+            issues = issues.Where(i => !(i.ParserCode == EmptyElementCode && i.SourceKey is { } k && unknown.Contains(k))).DistinctBy(i => i.SourceKey ?? $"{i.ReferenceKey}.{i.ChildName}|{i.Issue.Message}").ToList();
+            issues = WithEmptyArraysOwned(issues);
             if (failure.PartialResult is not Resource partial || !ModelInfo.IsKnownResource(partial.TypeName))
             {
                 // Without a known resource type nothing else can be judged; the parser's own words say what it saw.
@@ -178,7 +220,7 @@ public static class InstanceReader
         return new ParsedInstance(null, map, [new ParseIssue(issue, null)]);
     }
 
-    private static ParseIssue ToIssue(Exception exception, SourceMap? map)
+    private static ParseIssue ToIssue(Exception exception, SourceMap? map, ResourceFormat format)
     {
         if (exception is not ExtendedCodedException coded)
         {
@@ -189,7 +231,9 @@ public static class InstanceReader
         var line = (int)(coded.LineNumber ?? 0);
         var column = (int)(coded.Position ?? 0);
         var key = coded.InstancePath is { } instancePath ? map?.KeyForParserPath(instancePath) : null;
-        var position = key is null ? null : map!.Find(key);
+        var isEmptyArray = coded.ErrorCode == EmptyArrayCode;
+        // An empty array has no element of its own in the map; the parser's position is the array's.
+        var position = key is null || isEmptyArray ? null : map!.Find(key);
         var rule = coded.ErrorCode switch
         {
             "PVAL128" => "unknown-element",
@@ -203,6 +247,67 @@ public static class InstanceReader
             // A finding without an element path (a resource with no resourceType deep inside) is about the document.
             new IssueLocation(string.IsNullOrEmpty(coded.InstancePath) ? "(document)" : coded.InstancePath, position?.Line ?? line, position?.Column ?? column),
             rule);
-        return new ParseIssue(issue, key);
+        if (key is null)
+            return new ParseIssue(issue, null, ParserCode: coded.ErrorCode);
+        if (isEmptyArray)
+        {
+            // The parser names the array's first item, which does not exist; the map's nearest element is the array's owner.
+            return new ParseIssue(issue, null, ReferenceKey: key, ChildName: LastName(coded.InstancePath!), ParserCode: coded.ErrorCode);
+        }
+        var fromXmlStructure = format == ResourceFormat.Xml && IsXmlStructureCode(coded.ErrorCode);
+        if (coded.ErrorCode == "PVAL128")
+        {
+            // The reference validator's parsers report an unknown element on the element holding it; an unknown attribute
+            // (not in the map, so the key is already its element) on the element carrying it.
+            var cut = key.LastIndexOf('.');
+            var namesItself = cut > 0 && LastName(key) == LastName(coded.InstancePath!);
+            return new ParseIssue(issue, key, ReferenceKey: namesItself ? key[..cut] : key, FromXmlStructure: fromXmlStructure, ParserCode: coded.ErrorCode);
+        }
+        return new ParseIssue(issue, key, FromXmlStructure: fromXmlStructure, ParserCode: coded.ErrorCode);
+    }
+
+    /// <summary>The SDK's "an array needs to have at least one element" (JSON).</summary>
+    private const string EmptyArrayCode = "JSON121";
+
+    /// <summary>
+    /// Parser findings the reference validator's XML parser makes too (unknown elements and attributes, text where none
+    /// belongs, empty elements, the SDK's XML-specific checks), except element order, which it checks while validating.
+    /// </summary>
+    private static bool IsXmlStructureCode(string code) =>
+        code is "PVAL128" or "PVAL129" || code.StartsWith("XML", StringComparison.Ordinal) && code != "XML109";
+
+    /// <summary>The element name of the last step of a path or key, without its index ("coding" of "X.category[0].coding[0]").</summary>
+    private static string LastName(string path)
+    {
+        var name = path[(path.LastIndexOf('.') + 1)..];
+        var bracket = name.IndexOf('[');
+        return bracket < 0 ? name : name[..bracket];
+    }
+
+    /// <summary>
+    /// An empty array is reported on the array itself, once. Its owner may then look empty to the SDK too ("empty
+    /// element" on the owner, which in the text holds the array): that finding is the array's, so it is dropped and the
+    /// array's finding takes the owner as the element the walk leaves to the parser (its ele-1 would say the same again).
+    /// </summary>
+    private static List<ParseIssue> WithEmptyArraysOwned(List<ParseIssue> issues)
+    {
+        var owners = issues.Where(i => i.ChildName is not null).Select(i => i.ReferenceKey!).ToHashSet(StringComparer.Ordinal);
+        if (owners.Count == 0)
+            return issues;
+        var emptied = issues.Where(i => i.ParserCode == EmptyElementCode && i.SourceKey is { } key && owners.Contains(key))
+            .Select(i => i.SourceKey!).ToHashSet(StringComparer.Ordinal);
+        var claimed = new HashSet<string>(StringComparer.Ordinal);
+        var result = new List<ParseIssue>(issues.Count);
+        foreach (var issue in issues)
+        {
+            if (issue.ParserCode == EmptyElementCode && issue.SourceKey is { } key && emptied.Contains(key))
+                continue;
+            // One array's finding per owner takes the owner over; a second empty array there needs no second claim.
+            if (issue.ChildName is not null && emptied.Contains(issue.ReferenceKey!) && claimed.Add(issue.ReferenceKey!))
+                result.Add(issue with { SourceKey = issue.ReferenceKey });
+            else
+                result.Add(issue);
+        }
+        return result;
     }
 }

@@ -13,6 +13,7 @@ public sealed class SourceMap
 {
     private readonly Dictionary<string, SourcePosition> _positions = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _bundleEntries = new(StringComparer.Ordinal);
+    private Dictionary<string, string>? _xmlPaths;
 
     /// <summary>Fills the map on first use; null once filled (or for a map filled when made).</summary>
     private volatile Action<SourceMap>? _fill;
@@ -27,6 +28,19 @@ public sealed class SourceMap
     internal static SourceMap Deferred(Action<SourceMap> fill) => new(fill);
 
     internal void Add(string key, SourcePosition position) => _positions.TryAdd(key, position);
+
+    /// <summary>
+    /// Records the XML path of the element at <paramref name="key"/> as the reference validator's XML parser names it
+    /// (<c>/f:Bundle/f:entry/f:resource/f:Patient/f:name</c>: every element on the way, the resource wrappers too, no indexes).
+    /// </summary>
+    internal void AddXmlPath(string key, string xmlPath) => (_xmlPaths ??= new(StringComparer.Ordinal))[key] = xmlPath;
+
+    /// <summary>The XML path of the element at <paramref name="sourceKey"/> (XML input only; null for JSON or an unknown key).</summary>
+    public string? XmlPathOf(string sourceKey)
+    {
+        EnsureFilled();
+        return _xmlPaths?.GetValueOrDefault(sourceKey);
+    }
 
     /// <summary>Records that the element at <paramref name="key"/> is entry <paramref name="index"/> of the root Bundle.</summary>
     internal void AddBundleEntry(string key, int index) => _bundleEntries.TryAdd(key, index);
