@@ -1,6 +1,7 @@
 using FhirCaseService.Validation.Instance;
 using FhirCaseService.Validation.Primitives;
 using FhirCaseService.Validation.Schema;
+using FhirCaseService.Validation.Schema.Slicing;
 using FhirCaseService.Validation.Schema.Validators;
 using Hl7.Fhir.Model;
 
@@ -12,7 +13,7 @@ namespace FhirCaseService.Validation.Engine;
 /// extensions, contained resources, profiles) are fetched by canonical when first met, which is how recursive
 /// structures terminate: the instance is finite even when the definitions are not.
 /// </summary>
-internal sealed class InstanceWalker
+internal sealed class InstanceWalker : ITypeWalk
 {
     private static readonly List<PocoNode> None = [];
     private static readonly string[] ExtensionElements = ["extension", "modifierExtension"];
@@ -30,6 +31,9 @@ internal sealed class InstanceWalker
 
     public SchemaRepository Schemas => _schemas;
 
+    /// <summary>Profile trials and target types, for slicing, profile choices and references.</summary>
+    public ISliceConformance Conformance => _slices;
+
     /// <summary>Told of every walk of a node against a structure's root that is not a reused trial result (tests count walks with it).</summary>
     internal Action<PocoNode, StructureSchema>? RootWalkObserver { get; set; }
 
@@ -38,7 +42,7 @@ internal sealed class InstanceWalker
     /// definition, a type profile), unless a trial of the same node against the same schema at the same path has just
     /// done so: its result is then this walk's result (<see cref="ValidationRun.TryReplayTrial"/>).
     /// </summary>
-    internal ValueTask WalkRootAsync(PocoNode node, StructureSchema schema, InstancePath path, PocoNode resource, ValidationRun run)
+    public ValueTask WalkRootAsync(PocoNode node, StructureSchema schema, InstancePath path, PocoNode resource, ValidationRun run)
     {
         if (run.TryReplayTrial(new ValidationRun.WalkKey(node.Poco, schema, path, resource.Poco)))
             return ValueTask.CompletedTask;
@@ -72,7 +76,7 @@ internal sealed class InstanceWalker
                     $"Profile {profile.Url} constrains {lookup.Schema.Type}, not {resource.TypeName}.", path, "profile-type");
                 continue;
             }
-            ReportDefinitionProblem(lookup, path, run);
+            TypeLink.ReportDefinitionProblem(lookup, path, run);
             applicable.Add(lookup);
         }
         await AddImpliedProfileAsync(resource, path, run, applicable).ConfigureAwait(false);
@@ -116,18 +120,8 @@ internal sealed class InstanceWalker
         if (lookup.Schema is null || lookup.Schema.Type != resource.TypeName)
             return;
         run.Report(OperationOutcome.IssueSeverity.Information, OperationOutcome.IssueType.Informational, implied.Reason, path, "profile-implied");
-        ReportDefinitionProblem(lookup, path, run);
+        TypeLink.ReportDefinitionProblem(lookup, path, run);
         applicable.Add(lookup);
-    }
-
-    /// <summary>A profile whose snapshot could only partly be generated is applied as far as it goes, and said so once.</summary>
-    private static void ReportDefinitionProblem(SchemaLookup lookup, InstancePath path, ValidationRun run)
-    {
-        if (lookup is { Schema: { } schema, Problem: { } problem })
-        {
-            run.ReportOnce("snapshot:" + schema.Canonical, OperationOutcome.IssueSeverity.Warning, OperationOutcome.IssueType.Incomplete,
-                problem + " The profile may be only partly applied.", path, "profile-snapshot");
-        }
     }
 
     /// <summary>Checks one node against one element of a schema and then its children (from the snapshot or the type's own schema).</summary>
@@ -152,115 +146,9 @@ internal sealed class InstanceWalker
             await ValidateChildrenAsync(node, definition, owner, path, resource, run).ConfigureAwait(false);
             return;
         }
-        if (ReferenceEquals(element, owner.Root))
-            return;
-
-        var poco = node.Poco;
-        if (poco is Resource)
-        {
-            var profiles = await ChooseProfileAsync(node, element.TypeFor(poco.TypeName)?.Profiles ?? [], path, resource, run).ConfigureAwait(false);
-            // A Bundle entry's resource gets the caller's required profiles for its type in this same pass.
-            if (element.Path == "Bundle.entry.resource" && run.Options.RequiredFor(poco.TypeName) is { Count: > 0 } required)
-                profiles = [.. profiles.Concat(required).Distinct(StringComparer.Ordinal)];
-            var walk = run.Findings.Mark;
-            await ValidateResourceAsync(node, path, run, profiles, profilesAreRequired: true).ConfigureAwait(false);
-            run.Findings.Union(start, walk);
-            return;
-        }
-        var type = element.TypeFor(poco.TypeName);
-        if (type is null)
-            return;
-        if (poco is ResourceReference resourceReference)
-            await (type.Reference ?? ReferenceValidator.Unconstrained).ValidateAsync(resourceReference, path, resource, run, _slices).ConfigureAwait(false);
-        // The type's (or profile's) result on this node is combined with the element's as one set: both may carry a rule
-        // of one base definition (ele-1 on the element and on the datatype's root).
-        if (type.Profiles.Count > 0)
-        {
-            foreach (var profile in await ChooseProfileAsync(node, type.Profiles, path, resource, run).ConfigureAwait(false))
-            {
-                var walk = run.Findings.Mark;
-                await ValidateAgainstTypeAsync(node, profile, path, resource, run, isExtensionProfile: poco is Extension).ConfigureAwait(false);
-                run.Findings.Union(start, walk);
-            }
-        }
-        else if (poco is Extension extension)
-        {
-            var walk = run.Findings.Mark;
-            await ValidateExtensionByUrlAsync(node, extension, path, resource, run).ConfigureAwait(false);
-            run.Findings.Union(start, walk);
-        }
-        else if (!PrimitiveFormats.IsPrimitive(poco.TypeName) || node.Children().Any())
-        {
-            var walk = run.Findings.Mark;
-            await ValidateAgainstTypeAsync(node, SchemaRepository.CoreUrl(poco.TypeName), path, resource, run, isExtensionProfile: false).ConfigureAwait(false);
-            run.Findings.Union(start, walk);
-        }
-    }
-
-    /// <summary>
-    /// Several profiles on one type are alternatives (ElementDefinition.type.profile): the node must meet one of them. The
-    /// first it meets is the one it is validated against; when it meets none, that is an error and every alternative's
-    /// findings are reported, so the user sees why each one failed.
-    /// </summary>
-    private async ValueTask<IReadOnlyList<string>> ChooseProfileAsync(PocoNode node, IReadOnlyList<string> choices, InstancePath path, PocoNode resource, ValidationRun run)
-    {
-        if (choices.Count < 2)
-            return choices;
-        foreach (var choice in choices)
-        {
-            if (await _slices.ConformsAsync(node, choice, resource, run, path).ConfigureAwait(false))
-                return [choice];
-        }
-        run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Structure,
-            $"This {node.Poco.TypeName} meets none of the profiles allowed here: {string.Join(", ", choices)}.", path, "profile-choice");
-        return choices;
-    }
-
-    private async ValueTask ValidateAgainstTypeAsync(PocoNode node, string canonical, InstancePath path, PocoNode resource, ValidationRun run, bool isExtensionProfile)
-    {
-        var lookup = await _schemas.GetAsync(canonical).ConfigureAwait(false);
-        if (lookup.Schema is null)
-        {
-            if (isExtensionProfile)
-                ReportUnknownExtension(node, canonical, path, run);
-            else
-                run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.NotFound,
-                    $"Definition {canonical} is unknown; this element was not checked against it. {lookup.Problem}", path, "profile-unknown");
-            return;
-        }
-        ReportDefinitionProblem(lookup, path, run);
-        await WalkRootAsync(node, lookup.Schema, path, resource, run).ConfigureAwait(false);
-    }
-
-    private async ValueTask ValidateExtensionByUrlAsync(PocoNode node, Extension extension, InstancePath path, PocoNode resource, ValidationRun run)
-    {
-        // Only absolute URLs name a definition; a relative (or missing) url is checked against core Extension, and sub-extensions
-        // of a complex extension also by their parent's slices.
-        var url = RawElements.Text(extension, "url");
-        if (url is null || !url.Contains(':', StringComparison.Ordinal))
-        {
-            await ValidateAgainstTypeAsync(node, SchemaRepository.CoreUrl("Extension"), path, resource, run, isExtensionProfile: false).ConfigureAwait(false);
-            return;
-        }
-        var lookup = await _schemas.GetAsync(url).ConfigureAwait(false);
-        if (lookup.Schema is null)
-        {
-            ReportUnknownExtension(node, url, path, run);
-            await ValidateAgainstTypeAsync(node, SchemaRepository.CoreUrl("Extension"), path, resource, run, isExtensionProfile: false).ConfigureAwait(false);
-            return;
-        }
-        await WalkRootAsync(node, lookup.Schema, path, resource, run).ConfigureAwait(false);
-    }
-
-    private static void ReportUnknownExtension(PocoNode node, string url, InstancePath path, ValidationRun run)
-    {
-        var isModifier = node.Name == "modifierExtension";
-        var rejected = isModifier ? run.Options.RejectsUnknownModifierExtension(url) : run.Options.RejectsUnknownExtension(url);
-        var severity = rejected ? OperationOutcome.IssueSeverity.Error : OperationOutcome.IssueSeverity.Warning;
-        var message = isModifier
-            ? $"Modifier extension {url} is unknown: it may change the meaning of the resource, so the resource cannot be safely processed."
-            : $"Extension {url} is unknown, so its content was not checked.";
-        run.Report(severity, OperationOutcome.IssueType.Extension, message, path, isModifier ? "unknown-modifier-extension" : "unknown-extension");
+        // Then what the node's type links it to (its resource profiles, its datatype's or extension's definition), compiled per declared type.
+        if (!ReferenceEquals(element, owner.Root) && element.LinkFor(node.Poco) is { } link)
+            await link.FollowAsync(this, node, path, resource, run, start).ConfigureAwait(false);
     }
 
     private async ValueTask ValidateChildrenAsync(PocoNode node, ElementSchema parent, StructureSchema owner, InstancePath path, PocoNode resource, ValidationRun run)

@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using FhirCaseService.Validation.Schema.Validators;
 namespace FhirCaseService.Validation.Schema;
 
 /// <summary>One allowed type of an element: the type code, the profiles the value must meet and, for references, the allowed targets.</summary>
@@ -8,6 +9,9 @@ public sealed record TypeReference(string Code, IReadOnlyList<string> Profiles, 
     public Validators.ReferenceValidator? Reference { get; init; }
 
     public bool IsResource => Code is "Resource" or "DomainResource" || Hl7.Fhir.Model.ModelInfo.IsKnownResource(Code);
+
+    /// <summary>What a node of this type is checked against after its element's own rules, compiled (<see cref="Validators.TypeLink"/>).</summary>
+    public required Validators.TypeLink Link { get; init; }
 }
 
 /// <summary>
@@ -106,6 +110,33 @@ public sealed class ElementSchema
 
     /// <summary>The declared type the instance type matches, or null when the instance type is not allowed here.</summary>
     public TypeReference? TypeFor(string instanceType) => TypeChoice.Resolve(instanceType);
+
+    /// <summary>
+    /// What a node of this element is checked against after the element's own rules (<see cref="TypeReference.Link"/> of
+    /// the type it matches), or null when its type is not allowed here. A resource is always walked as one, against the
+    /// matching type's profiles if any. A type matched through a wildcard (BackboneElement, System.String) links by the
+    /// instance's own type.
+    /// </summary>
+    public Validators.TypeLink? LinkFor(Hl7.Fhir.Model.Base instance)
+    {
+        var type = TypeChoice.Resolve(instance.TypeName, out var exact);
+        if (instance is Hl7.Fhir.Model.Resource)
+        {
+            return type switch
+            {
+                { Link: ResourceLink link } => link,
+                null => Path == BundleEntryResource ? ResourceLink.UntypedBundleEntry : ResourceLink.Untyped,
+                _ => new ResourceLink(type.Profiles, Path == BundleEntryResource),
+            };
+        }
+        if (type is null)
+            return null;
+        return exact ? type.Link
+            : type.Profiles.Count == 0 ? TypeLink.PlainFor(instance.TypeName)
+            : TypeLink.For(instance.TypeName, type.Profiles, type.Reference, isBundleEntryResource: false);
+    }
+
+    internal const string BundleEntryResource = "Bundle.entry.resource";
 }
 
 public enum SlicingRules { Open, Closed, OpenAtEnd }

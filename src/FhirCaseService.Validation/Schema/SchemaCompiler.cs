@@ -86,12 +86,16 @@ public static class SchemaCompiler
         {
             slicing = SlicingBuilder.Build(slicingDefinition, draft.Slices.Select(s => Build(s, all, canonical, isSlice: true)).ToList());
         }
-        var types = definition.Type.Select(t => new TypeReference(
-            t.Code ?? "",
-            t.Profile.OfType<string>().ToList(),
-            t.TargetProfile.OfType<string>().ToList())
+        var isBundleEntryResource = draft.Path == ElementSchema.BundleEntryResource;
+        var types = definition.Type.Select(t =>
         {
-            Reference = ReferenceBuilder.Build(t),
+            var profiles = t.Profile.OfType<string>().ToList();
+            var reference = ReferenceBuilder.Build(t);
+            return new TypeReference(t.Code ?? "", profiles, t.TargetProfile.OfType<string>().ToList())
+            {
+                Reference = reference,
+                Link = Validators.TypeLink.For(t.Code ?? "", profiles, reference, isBundleEntryResource),
+            };
         }).ToList();
         var max = definition.Max is null or "*" ? (int?)null : int.Parse(definition.Max, System.Globalization.CultureInfo.InvariantCulture);
         var min = definition.Min ?? 0;

@@ -49,10 +49,14 @@ public sealed class TypeChoiceValidator
     public bool IsUntyped { get; }
 
     /// <summary>The declared type the instance type matches, or null when the instance type is not allowed here.</summary>
-    public TypeReference? Resolve(string instanceType)
+    public TypeReference? Resolve(string instanceType) => Resolve(instanceType, out _);
+
+    /// <summary>As <see cref="Resolve(string)"/>; <paramref name="exact"/> says whether the declared code is the instance type itself (not a wildcard).</summary>
+    public TypeReference? Resolve(string instanceType, out bool exact)
     {
-        if (_byCode.TryGetValue(instanceType, out var exact))
-            return exact;
+        exact = _byCode.TryGetValue(instanceType, out var declared);
+        if (exact)
+            return declared;
         // Backbone components carry their path as type name (Observation.component).
         if (_anyComponent is not null && instanceType.Contains('.', StringComparison.Ordinal))
             return _anyComponent;
