@@ -13,7 +13,7 @@ WAIT = re.compile(WAIT.pattern + r'|EventPipe|EventSource')  # the tracer's own 
 GCWAIT=re.compile(r'PollGC')
 CATS=[('identify + hash (ImportLineProcessor.Identify)', r'ImportLineProcessor\.Identify'),
 ('validation (engine)', r'FhirValidator\+<Validate|FhirValidator\.Validate'),
-('parse (InstanceReader.Read)', r'InstanceReader\.Read'),
+('parse (InstanceReader.Read, TryReadClean)', r'InstanceReader\.(Read|TryReadClean)'),
 ('limits (RequestBodyLimits.CheckJson)', r'RequestBodyLimits'),
 ('prepare: index extraction', r'ResourceIndexer\.Extract'),
 ('prepare: serialize+hash', r'StoredJsonTemplate\.Of'),

@@ -24,9 +24,12 @@ public sealed record ImportLineOutcome(PreparedWrite? Write, ImportLineError? Er
 }
 
 /// <summary>
-/// Judges one NDJSON line the way any write is judged, once: the input limits, one parse
-/// (<see cref="InstanceReader.Read"/>), one validation of that parse with the server's required profiles, the client's
-/// write scopes for the type; then prepares the storage row outside the write lock. Update-as-create: a resource with an
+/// Judges one NDJSON line the way any write is judged: the input limits, one parse, one validation of that parse with
+/// the server's required profiles, the client's write scopes for the type; then prepares the storage row outside the
+/// write lock. The parse is the validator's fast read (<see cref="InstanceReader.TryReadClean"/>, no per-primitive
+/// validator in the SDK parse); only a line in which it or the validation finds something is read strictly
+/// (<see cref="InstanceReader.Read"/>) and validated again, so a refusal has exactly the words, locations and line of the
+/// strict judgement, and a clean line is parsed and validated once. Update-as-create: a resource with an
 /// id is created or updated under it (unchanged content writes nothing); one without gets a new id. Thread-safe: lines
 /// are judged in parallel.
 /// </summary>
@@ -66,23 +69,49 @@ public sealed class ImportLineProcessor(IResourceValidator validator, IResourceS
             return new ImportLineOutcome(null, ImportLineErrors.FromOutcome(line.Number, refused.Outcome));
         }
 
-        var parsed = InstanceReader.Read(Encoding.UTF8.GetString(line.Content), ResourceFormat.Json);
+        var text = Encoding.UTF8.GetString(line.Content);
+        // The fast read first (no delayed-validation dictionary in the SDK parse): a line that reads without a parser
+        // finding and validates without an error is judged. Any error and the line is read and validated again strictly,
+        // so a refused line's issues are worded and placed as the strict parser words and places them (FhirValidator's rule).
+        if (validation.Enabled && InstanceReader.TryReadClean(text) is { Resource: { } clean } fast)
+        {
+            if (Admit(line.Number, clean, writableTypes) is { } refused)
+                return refused;
+            var fastIssues = (await validator.ValidateAsync(fast, _validationOptions, cancellationToken)).Issues;
+            if (!fastIssues.Any(WriteValidation.IsError))
+                return Prepare(line.Number, clean);
+        }
+
+        var parsed = InstanceReader.Read(text, ResourceFormat.Json);
         if (parsed.Resource is not { } resource)
             return new ImportLineOutcome(null, ImportLineErrors.FromIssues(line.Number, parsed.Issues.Select(i => i.Issue)));
-        if (!StoredResourceTypes.IsStored(resource.TypeName))
-            return Refuse(line.Number, OperationOutcome.IssueType.NotSupported,
-                $"{resource.TypeName} is not stored by this server (it stores {string.Join(", ", StoredResourceTypes.All)}); a Bundle's resources are imported one per line.",
-                resource.TypeName);
-        if (!writableTypes.Contains(resource.TypeName))
-            return Refuse(line.Number, OperationOutcome.IssueType.Forbidden,
-                $"the client's token does not grant create and update on {resource.TypeName} (scope system/{resource.TypeName}.cu).", resource.TypeName);
+        if (Admit(line.Number, resource, writableTypes) is { } refusal)
+            return refusal;
 
         var issues = validation.Enabled
             ? (await validator.ValidateAsync(parsed, _validationOptions, cancellationToken)).Issues
             : [.. parsed.Issues.Select(i => i.Issue)];
         if (issues.Any(WriteValidation.IsError))
             return new ImportLineOutcome(null, ImportLineErrors.FromIssues(line.Number, issues));
+        return Prepare(line.Number, resource);
+    }
 
+    /// <summary>Refuses a resource of a type this server does not store or the client may not write; null when admitted.</summary>
+    private static ImportLineOutcome? Admit(long line, Resource resource, IReadOnlySet<string> writableTypes)
+    {
+        if (!StoredResourceTypes.IsStored(resource.TypeName))
+            return Refuse(line, OperationOutcome.IssueType.NotSupported,
+                $"{resource.TypeName} is not stored by this server (it stores {string.Join(", ", StoredResourceTypes.All)}); a Bundle's resources are imported one per line.",
+                resource.TypeName);
+        if (!writableTypes.Contains(resource.TypeName))
+            return Refuse(line, OperationOutcome.IssueType.Forbidden,
+                $"the client's token does not grant create and update on {resource.TypeName} (scope system/{resource.TypeName}.cu).", resource.TypeName);
+        return null;
+    }
+
+    /// <summary>The storage row for a judged resource (the import owns the object: no copy); update-as-create.</summary>
+    private ImportLineOutcome Prepare(long line, Resource resource)
+    {
         var kind = PreparedWriteKind.Update;
         if (string.IsNullOrEmpty(resource.Id))
         {
@@ -95,7 +124,7 @@ public sealed class ImportLineProcessor(IResourceValidator validator, IResourceS
         }
         catch (InvalidStorageRequestException refused)
         {
-            return Refuse(line.Number, OperationOutcome.IssueType.Invalid, refused.Message, $"{resource.TypeName}.id");
+            return Refuse(line, OperationOutcome.IssueType.Invalid, refused.Message, $"{resource.TypeName}.id");
         }
     }
 

@@ -82,9 +82,10 @@ public static class InstanceReader
     /// (unknown elements kept as overflow, null list items, resource types the model lacks) are checked in one walk.
     /// What the validator checks beyond that (cardinality, allowed types) the engine checks as errors too, and
     /// <see cref="FhirValidator"/> reads the text again strictly whenever the walk finds an error, so a finding always
-    /// comes with the strict parser's wording and position.
+    /// comes with the strict parser's wording and position. Public for the bulk import, which validates what this returns
+    /// and reads the text strictly (<see cref="Read"/>) when the validation finds an error, as <see cref="FhirValidator"/> does.
     /// </summary>
-    internal static ParsedInstance? TryReadClean(string content)
+    public static ParsedInstance? TryReadClean(string content)
     {
         Resource resource;
         try
