@@ -31,6 +31,26 @@ public abstract class CrudContract<TBackend> where TBackend : IStoreBackend, new
     }
 
     [Fact]
+    public async Task Stored_content_outside_ascii_reads_back_unchanged_with_its_stamps()
+    {
+        await using var db = await _backend.OpenAsync();
+        const string family = "Zoë Ångström 李 😀 \" \\ \u0001";
+        var patient = Examples.Patient("utf8");
+        patient.Name = [new HumanName { Family = family }];
+
+        var first = await db.Store.UpdateAsync(patient);
+        patient.Name[0].Given = ["Ève"];
+        var second = await db.Store.UpdateAsync(patient);
+
+        var read = await db.Store.ReadAsync("Patient", first.Stored.Id);
+        var stored = (Patient)read.Version!.Resource!;
+        Assert.Equal(family, stored.Name[0].Family);
+        Assert.Equal("Ève", stored.Name[0].Given.Single());
+        Assert.Equal("2", stored.Meta!.VersionId);
+        Assert.Equal(second.Stored.LastUpdated, stored.Meta.LastUpdated);
+    }
+
+    [Fact]
     public async Task Create_keeps_a_client_id_and_refuses_it_a_second_time()
     {
         await using var db = await _backend.OpenAsync();

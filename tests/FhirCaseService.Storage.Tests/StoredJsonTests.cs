@@ -40,6 +40,23 @@ public sealed class StoredJsonTests
         Assert.Equal(sha, StoredJson.HashOfStored(text));
     }
 
+    [Theory]
+    [InlineData("Plain", 1)]
+    [InlineData("Zoë Ångström 李 😀", 12)]
+    [InlineData("quote \" backslash \\ control \u0001", 2147483647)]
+    public void The_utf8_fill_is_the_filled_texts_utf8(string family, int versionId)
+    {
+        var patient = new Patient { Id = "p1", Name = [new HumanName { Family = family, Given = [family] }] };
+        var template = StoredJsonTemplate.Of((Patient)patient.DeepCopy());
+        var lastUpdatedText = StoredJson.FormatLastUpdated(new DateTimeOffset(2026, 12, 6, 1, 2, 3, 456, TimeSpan.Zero));
+        var version = versionId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        var utf8 = template.FillUtf8(Encoding.UTF8.GetBytes(version), Encoding.UTF8.GetBytes(lastUpdatedText));
+
+        Assert.Equal(Encoding.UTF8.GetBytes(template.Fill(version, lastUpdatedText)), utf8.Bytes);
+        Assert.Equal(template.Fill(version, lastUpdatedText), utf8.ToString());
+    }
+
     [Fact]
     public void Text_without_the_stores_meta_form_has_no_hash() =>
         Assert.Null(StoredJson.HashOfStored("""{"resourceType":"Patient","id":"p1"}"""));

@@ -88,6 +88,44 @@ public abstract class WritePipelineContract<TBackend> where TBackend : IStoreBac
     }
 
     [Fact]
+    public async Task Stored_text_outside_ascii_is_the_serializers_text_in_every_version_and_in_batches_with_its_hash()
+    {
+        await using var db = await _backend.OpenAsync();
+        // Two- to four-byte UTF-8, a surrogate pair, and characters the serializer escapes.
+        const string family = "Zoë Ångström 李 😀 \" \\ \u0001 <&>";
+        var patients = Enumerable.Range(0, 70).Select(i =>
+        {
+            var patient = Examples.Patient($"u{i:D2}");
+            patient.Name = [new HumanName { Family = family + i, Given = ["Ève"] }];
+            return patient;
+        }).ToList();
+        // One batch of 70 (a 64-row INSERT and a remainder), then nine updates of the first one (versions 2..10).
+        var batch = await db.Store.TransactionAsync((tx, ct) =>
+            tx.WriteAsync(patients.Select(p => new PreparedWrite(db.Store.Prepare(p), PreparedWriteKind.Create)).ToList(), ct));
+        var updates = new List<StoredResource>();
+        for (var v = 2; v <= 10; v++)
+        {
+            patients[0].Name[0].Given = [$"Ève {v}"];
+            updates.Add((await WriteOneAsync(db.Store, patients[0])).Stored);
+        }
+
+        foreach (var (patient, stored) in patients.Zip(batch.Select(r => r.Stored)).Skip(1).Append((patients[0], updates[^1])))
+        {
+            var expected = (Patient)patient.DeepCopy();
+            expected.Meta ??= new Meta();
+            expected.Meta.VersionId = stored.VersionId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            expected.Meta.LastUpdated = stored.LastUpdated;
+            var text = FhirSerialization.ToJson(expected);
+            var (content, kind, hash) = await RawVersionAsync(db.Store, "Patient", stored.Id, stored.VersionId);
+            Assert.Equal(text, content);
+            Assert.Equal("text", kind);
+            Assert.Equal(StoredJson.HashOfStored(text), hash);
+            Assert.Equal(db.Store.Prepare(patient).ContentHash, hash);
+        }
+        Assert.Equal(10, updates[^1].VersionId);
+    }
+
+    [Fact]
     public async Task An_unchanged_resend_makes_no_new_version_and_a_changed_one_does()
     {
         await using var db = await _backend.OpenAsync();
@@ -286,6 +324,19 @@ public abstract class WritePipelineContract<TBackend> where TBackend : IStoreBac
         await using var command = connection.CreateCommand();
         command.CommandText = $"SELECT content FROM resource_version WHERE resource_type = '{type}' AND resource_id = '{id}' AND version_id = {version}";
         return (string)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>A version's content as the engine holds it, its storage class (SQLite: text, not blob) and its content hash.</summary>
+    private static async Task<(string Content, string Kind, string Hash)> RawVersionAsync(IResourceStore store, string type, string id, int version)
+    {
+        var dialect = ((ResourceStore)store).Dialect;
+        await using var connection = await dialect.OpenAsync(CancellationToken.None);
+        await using var command = connection.CreateCommand();
+        var kind = dialect is SqliteDialect ? "typeof(content)" : "'text'";
+        command.CommandText = $"SELECT content, {kind}, content_hash FROM resource_version WHERE resource_type = '{type}' AND resource_id = '{id}' AND version_id = {version}";
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        return (reader.GetString(0), reader.GetString(1), reader.GetString(2));
     }
 
     private static async Task ExecuteAsync(IResourceStore store, string sql)

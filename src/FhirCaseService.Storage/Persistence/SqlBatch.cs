@@ -21,6 +21,12 @@ internal sealed class SqlBatchRunner(DbConnection connection, DbTransaction tran
 
     public DbTransaction Transaction { get; } = transaction;
 
+    /// <summary>
+    /// True when the statements are bound by position on SQLite's own handle (<see cref="SqliteStatements"/>), which
+    /// takes <see cref="Utf8Text"/> as it is; elsewhere a <see cref="Utf8Text"/> value is decoded to a string first.
+    /// </summary>
+    public bool BindsUtf8 => prepared is not null;
+
     /// <summary>Round trips to the engine (a batch counts once; on SQLite each statement counts once).</summary>
     public int Executions { get; private set; }
 
@@ -118,6 +124,8 @@ internal sealed class SqlBatchRunner(DbConnection connection, DbTransaction tran
             parameter.Value = DBNull.Value;
             return;
         }
+        if (value is Utf8Text utf8)
+            value = utf8.ToString();
         parameter.Value = dialect.ToDbValue(value);
     }
 

@@ -18,7 +18,7 @@ internal sealed class SqliteStatements(SqliteConnection connection) : IDisposabl
     public static bool CanBind(object?[] values)
     {
         foreach (var value in values)
-            if (value is not (null or string or long or int or short or byte or bool or double or float or decimal or byte[]))
+            if (value is not (null or string or Utf8Text or long or int or short or byte or bool or double or float or decimal or byte[]))
                 return false;
         return true;
     }
@@ -74,6 +74,9 @@ internal sealed class SqliteStatements(SqliteConnection connection) : IDisposabl
     {
         null => raw.sqlite3_bind_null(stmt, position),
         string s => raw.sqlite3_bind_text(stmt, position, s),
+        // By length, copied by SQLite (SQLITE_TRANSIENT); an empty span would be a null pointer, which SQLite binds as NULL.
+        Utf8Text { Bytes.Length: 0 } => raw.sqlite3_bind_text(stmt, position, string.Empty),
+        Utf8Text t => raw.sqlite3_bind_text(stmt, position, (ReadOnlySpan<byte>)t.Bytes),
         long l => raw.sqlite3_bind_int64(stmt, position, l),
         int i => raw.sqlite3_bind_int64(stmt, position, i),
         short s => raw.sqlite3_bind_int64(stmt, position, s),

@@ -7,8 +7,9 @@ namespace FhirCaseService.Storage.Persistence;
 
 /// <summary>
 /// The stored JSON of a version as a template: the exact text the serializer writes for the resource with its
-/// meta.versionId and meta.lastUpdated, with those two values cut out. Filling them in at commit is a splice of
-/// three strings (no serialization under the write lock), and the text without them is what the content hash covers.
+/// meta.versionId and meta.lastUpdated, with those two values cut out. Filling them in at commit is a splice of the
+/// serializer's UTF-8 (no serialization under the write lock; SQLite binds the bytes, PostgreSQL gets them decoded into
+/// one string), and the text without them is what the content hash covers.
 /// </summary>
 internal sealed class StoredJsonTemplate
 {
@@ -18,16 +19,22 @@ internal sealed class StoredJsonTemplate
     private static readonly byte[] VersionSentinelUtf8 = Encoding.UTF8.GetBytes(VersionSentinel);
     private static readonly byte[] LastUpdatedSentinelUtf8 = Encoding.UTF8.GetBytes(StoredJson.FormatLastUpdated(LastUpdatedSentinel));
 
-    private readonly string _beforeVersion;
-    private readonly string _betweenStamps;
-    private readonly string _afterLastUpdated;
+    // The serializer's UTF-8, where the stamps' values sit in it, and the UTF-16 length of the three pieces around them.
+    private readonly byte[] _utf8;
+    private readonly StampPositions _stamps;
+    private readonly int _charsBefore;
+    private readonly int _charsBetween;
+    private readonly int _charsAfter;
 
-    private StoredJsonTemplate(string beforeVersion, string betweenStamps, string afterLastUpdated, string contentHash)
+    private StoredJsonTemplate(byte[] utf8, StampPositions stamps, string contentHash)
     {
-        _beforeVersion = beforeVersion;
-        _betweenStamps = betweenStamps;
-        _afterLastUpdated = afterLastUpdated;
+        _utf8 = utf8;
+        _stamps = stamps;
         ContentHash = contentHash;
+        var (before, between, after) = stamps.Around(utf8);
+        _charsBefore = Encoding.UTF8.GetCharCount(before.Span);
+        _charsBetween = Encoding.UTF8.GetCharCount(between.Span);
+        _charsAfter = Encoding.UTF8.GetCharCount(after.Span);
     }
 
     /// <summary>SHA-256 (hex) of the stored JSON without the values of meta.versionId and meta.lastUpdated.</summary>
@@ -35,8 +42,8 @@ internal sealed class StoredJsonTemplate
 
     /// <summary>
     /// Serializes <paramref name="copy"/> (its meta stamps are overwritten: pass the store's own copy). The serializer's
-    /// UTF-8 is cut and hashed as it is: the three pieces are decoded once each and the hash reads the bytes, with no
-    /// whole-document string, no concatenation and no re-encoding in between.
+    /// UTF-8 is kept and hashed as it is: no whole-document string, no re-encoding. Only the length of each piece in
+    /// UTF-16 is counted here, for <see cref="Fill"/>; SQLite never needs the text as a string (<see cref="FillUtf8"/>).
     /// </summary>
     public static StoredJsonTemplate Of(Resource copy)
     {
@@ -50,13 +57,63 @@ internal sealed class StoredJsonTemplate
             json.AsSpan(stamps.LastUpdatedAt, stamps.LastUpdatedLength).SequenceEqual(LastUpdatedSentinelUtf8) is false)
             throw new InvalidOperationException("The serializer wrote meta.versionId and meta.lastUpdated in an unexpected place.");
         var (before, between, after) = stamps.Around(json);
-        return new StoredJsonTemplate(Encoding.UTF8.GetString(before.Span), Encoding.UTF8.GetString(between.Span), Encoding.UTF8.GetString(after.Span),
-            StoredJson.Hash(before, between, after));
+        return new StoredJsonTemplate(json, stamps, StoredJson.Hash(before, between, after));
     }
 
-    /// <summary>The stored JSON with its version and lastUpdated (as <see cref="StoredJson.FormatLastUpdated"/> writes it).</summary>
+    /// <summary>
+    /// The stored JSON with its version and lastUpdated (as <see cref="StoredJson.FormatLastUpdated"/> writes it), as a
+    /// string (PostgreSQL): one string of the final length, the pieces decoded straight into it (as much work as the
+    /// concatenation of three kept strings was, without keeping them).
+    /// </summary>
     public string Fill(string versionId, string lastUpdated) =>
-        string.Concat([_beforeVersion, versionId, _betweenStamps, lastUpdated, _afterLastUpdated]);
+        string.Create(_charsBefore + versionId.Length + _charsBetween + lastUpdated.Length + _charsAfter, (this, versionId, lastUpdated), static (text, state) =>
+        {
+            var (template, versionId, lastUpdated) = state;
+            var (before, between, after) = template._stamps.Around(template._utf8);
+            var at = Encoding.UTF8.GetChars(before.Span, text);
+            versionId.CopyTo(text[at..]);
+            at += versionId.Length;
+            at += Encoding.UTF8.GetChars(between.Span, text[at..]);
+            lastUpdated.CopyTo(text[at..]);
+            at += lastUpdated.Length;
+            Encoding.UTF8.GetChars(after.Span, text[at..]);
+        });
+
+    /// <summary>
+    /// The same text as <see cref="Fill"/>, as UTF-8 (both stamps passed as UTF-8): five copies of the serializer's
+    /// bytes, which SQLite takes as they are. Binding the string instead made SQLitePCL encode every version's content
+    /// to UTF-8 under the write lock (into a fresh array, whose length SQLite then counted), after a UTF-16
+    /// concatenation of twice the bytes.
+    /// </summary>
+    public Utf8Text FillUtf8(ReadOnlySpan<byte> versionId, ReadOnlySpan<byte> lastUpdated)
+    {
+        var (before, between, after) = _stamps.Around(_utf8);
+        var text = new byte[before.Length + versionId.Length + between.Length + lastUpdated.Length + after.Length];
+        var rest = text.AsSpan();
+        Append(before.Span, ref rest);
+        Append(versionId, ref rest);
+        Append(between.Span, ref rest);
+        Append(lastUpdated, ref rest);
+        Append(after.Span, ref rest);
+        return new Utf8Text(text);
+
+        static void Append(ReadOnlySpan<byte> piece, ref Span<byte> rest)
+        {
+            piece.CopyTo(rest);
+            rest = rest[piece.Length..];
+        }
+    }
+}
+
+/// <summary>
+/// Text already encoded as UTF-8, bound as text (not as a blob): SQLite's writer binds the bytes as they are
+/// (<see cref="SqliteStatements"/>); any other binding decodes it (<see cref="ToString"/>).
+/// </summary>
+internal sealed class Utf8Text(byte[] bytes)
+{
+    public byte[] Bytes { get; } = bytes;
+
+    public override string ToString() => Encoding.UTF8.GetString(Bytes);
 }
 
 /// <summary>Where the values of meta.versionId and meta.lastUpdated are in a stored JSON's UTF-8 (byte offsets).</summary>

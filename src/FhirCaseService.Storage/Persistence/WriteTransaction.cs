@@ -26,6 +26,8 @@ internal sealed class WriteTransaction(SqlBatchRunner sql, SqlDialect dialect, R
 
     private readonly string _lastUpdatedText = StoredJson.FormatLastUpdated(clock.LastUpdated);
 
+    private byte[]? _lastUpdatedUtf8;
+
     public ChangeMark Clock { get; } = clock;
 
     /// <summary>The transaction's own session, for job state that must commit with its writes (bulk import's offset).</summary>
@@ -195,7 +197,7 @@ internal sealed class WriteTransaction(SqlBatchRunner sql, SqlDialect dialect, R
                 values[v + 3] = Clock.Sequence;
                 values[v + 4] = lastUpdatedMs;
                 values[v + 5] = version.Prepared is null ? 1 : 0;
-                values[v + 6] = version.Prepared?.Json.Fill(version.VersionId.ToString(CultureInfo.InvariantCulture), _lastUpdatedText);
+                values[v + 6] = version.Prepared is not { } prepared ? null : Content(prepared.Json, version.VersionId);
                 values[v + 7] = version.Prepared?.ContentHash;
             }
             inserts.Add(new SqlStatement(InsertText("resource_version", count), values));
@@ -208,6 +210,20 @@ internal sealed class WriteTransaction(SqlBatchRunner sql, SqlDialect dialect, R
             if (version.Prepared is { } prepared)
                 index.Add(keys[(version.ResourceType, version.Id)], prepared.ResourceType, version.Id, prepared.Index);
         await sql.ExecuteAsync(index.Statements(), cancellationToken);
+    }
+
+    /// <summary>
+    /// A version's stored JSON: as UTF-8 where SQLite binds it as it is (no encoding of each content under the lock),
+    /// else as a string (PostgreSQL).
+    /// </summary>
+    private object Content(StoredJsonTemplate json, int versionId)
+    {
+        if (!sql.BindsUtf8)
+            return json.Fill(versionId.ToString(CultureInfo.InvariantCulture), _lastUpdatedText);
+        _lastUpdatedUtf8 ??= Encoding.UTF8.GetBytes(_lastUpdatedText);
+        Span<byte> version = stackalloc byte[11];
+        versionId.TryFormat(version, out var written, provider: CultureInfo.InvariantCulture);
+        return json.FillUtf8(version[..written], _lastUpdatedUtf8);
     }
 
     /// <summary>The index rows of all versions of a batch, per table, ready to go out as multi-row INSERTs.</summary>
