@@ -30,8 +30,9 @@ public static class ImportBench
     /// </summary>
     public static async Task RunAsync(string[] args, string defaultApiDll)
     {
-        var arguments = BenchArguments.Parse(args, ["--no-validation", "--keep-cohorts", "--rerun", "--search", "--keep"], ["--service-env"]);
+        var arguments = BenchArguments.Parse(args, ["--no-validation", "--keep-cohorts", "--rerun", "--search", "--keep"], ["--service-env", "--kept-name"]);
         var keepDatabase = arguments.Has("--keep");
+        var keptPrefix = arguments.Option("--kept-name") ?? "import";
         var levels = arguments.Levels;
         var validation = !arguments.Has("--no-validation");
         var apiDll = arguments.ApiDll ?? defaultApiDll;
@@ -54,12 +55,12 @@ public static class ImportBench
             {
                 if (arguments.RunsSqlite)
                 {
-                    await using var database = BenchDatabase.Sqlite(keepDatabase, KeptName(patients));
+                    await using var database = BenchDatabase.Sqlite(keepDatabase, KeptName(patients, keptPrefix));
                     results.AddRange(await MeasureAsync(database, apiDll, cohort, warmUp, validation, serviceEnvironment, rerun, search));
                 }
                 if (arguments.RunsPostgres)
                 {
-                    await using var database = await BenchDatabase.PostgresAsync(ScratchSchema.AdminConnectionString, keepDatabase, KeptName(patients));
+                    await using var database = await BenchDatabase.PostgresAsync(ScratchSchema.AdminConnectionString, keepDatabase, KeptName(patients, keptPrefix));
                     results.AddRange(await MeasureAsync(database, apiDll, cohort, warmUp, validation, serviceEnvironment, rerun, search));
                 }
             }
@@ -78,8 +79,9 @@ public static class ImportBench
             Console.WriteLine(r.TableRow());
     }
 
-    /// <summary>The kept database of an <c>import --keep</c> run of <paramref name="patients"/> (a directory, a schema).</summary>
-    private static string KeptName(int patients) => $"import-{patients}";
+    /// <summary>The kept database of an <c>import --keep</c> run of <paramref name="patients"/> (a directory, a schema);
+    /// <c>--kept-name NAME</c> replaces the "import" prefix (NAME-{patients}), so helpers' kept databases stay apart.</summary>
+    private static string KeptName(int patients, string prefix = "import") => $"{prefix}-{patients}";
 
     /// <summary>
     /// <c>search [sqlite|postgres|both] [patients ...] [--service-env "K=V;K=V"]</c>: the search mix over the database an
@@ -88,7 +90,8 @@ public static class ImportBench
     /// </summary>
     public static async Task SearchKeptAsync(string[] args, string defaultApiDll)
     {
-        var arguments = BenchArguments.Parse(args, [], ["--service-env"]);
+        var arguments = BenchArguments.Parse(args, [], ["--service-env", "--kept-name"]);
+        var keptPrefix = arguments.Option("--kept-name") ?? "import";
         var apiDll = arguments.ApiDll ?? defaultApiDll;
         var serviceEnvironment = ParseEnvironment(arguments.Option("--service-env"));
         Console.WriteLine($"search bench over kept imports: service {apiDll}, {Environment.ProcessorCount} cores, started {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {MachineLoad.LoadAverage()}");
@@ -96,9 +99,9 @@ public static class ImportBench
         {
             var databases = new List<BenchDatabase>();
             if (arguments.RunsSqlite)
-                databases.Add(BenchDatabase.Sqlite(keep: true, KeptName(patients)));
+                databases.Add(BenchDatabase.Sqlite(keep: true, KeptName(patients, keptPrefix)));
             if (arguments.RunsPostgres)
-                databases.Add(await BenchDatabase.PostgresAsync(ScratchSchema.AdminConnectionString, keep: true, KeptName(patients)));
+                databases.Add(await BenchDatabase.PostgresAsync(ScratchSchema.AdminConnectionString, keep: true, KeptName(patients, keptPrefix)));
             foreach (var database in databases)
             {
                 await using var kept = database;

@@ -50,6 +50,51 @@ public abstract class PagingContract<TBackend> where TBackend : IStoreBackend, n
         Assert.Null(none.Total);
     }
 
+    /// <summary>
+    /// After a walk the estimated total is a per-row count (on PostgreSQL through <c>SqlDialect.PerRowFence</c>): it must
+    /// count only current, visible matches, whatever the index rows of older versions and other codes say.
+    /// </summary>
+    [Fact]
+    public async Task Estimated_total_after_a_walk_counts_only_current_matches()
+    {
+        await using var db = await _backend.OpenAsync();
+        var cap = SearchExecutor.EstimatedTotalCap;
+        await db.Store.TransactionAsync(async (tx, ct) =>
+        {
+            for (var i = 0; i <= cap; i++)
+                await tx.CreateAsync(Mrd($"obs-{i:D4}", $"2021-02-{i % 28 + 1:D2}"), ct);
+            for (var i = 0; i < 50; i++)
+            {
+                var other = Mrd($"other-{i:D2}", "2021-03-01");
+                other.Code = new CodeableConcept("http://loinc.org", "8867-4");
+                await tx.CreateAsync(other, ct);
+            }
+            return cap + 51;
+        });
+        // Five change code (their old versions keep their mrd index rows), three are deleted: 993 current mrd matches,
+        // while the mrd index rows stay above the walk's threshold.
+        for (var i = 0; i < 5; i++)
+        {
+            var changed = Mrd($"obs-{i:D4}", "2021-02-01");
+            changed.Code = new CodeableConcept("http://loinc.org", "8867-4");
+            await db.Store.UpdateAsync(changed);
+        }
+        for (var i = 5; i < 8; i++)
+            await db.Store.DeleteAsync("Observation", $"obs-{i:D4}");
+        Task<SearchResult> Search(string query) => db.Store.SearchAsync(SearchQuery.Parse("Observation", SearchContract<TBackend>.Pairs(query)));
+
+        var sorted = await Search("code=mrd&_sort=-date&_count=10&_total=estimate");
+        var byId = await Search("code=mrd&_count=10&_total=estimate");
+        var accurate = await Search("code=mrd&_sort=-date&_count=10&_total=accurate");
+
+        Assert.Equal(cap - 7, accurate.Total);
+        Assert.Equal(cap - 7, sorted.Total);
+        Assert.Equal(cap - 7, byId.Total);
+        Assert.Equal(10, sorted.Matches.Count);
+        Assert.All(sorted.Matches, m => Assert.StartsWith("obs-", m.Id, StringComparison.Ordinal));
+        Assert.DoesNotContain(byId.Matches, m => m.Id is "obs-0000" or "obs-0005");
+    }
+
     [Fact]
     public async Task Pages_stay_exactly_the_first_pages_snapshot_while_another_writer_inserts_updates_and_deletes()
     {

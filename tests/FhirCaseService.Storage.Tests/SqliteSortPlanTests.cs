@@ -80,6 +80,32 @@ public sealed class SqliteSortPlanTests
         Assert.DoesNotContain(plan, step => step.Contains("TEMP B-TREE", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// ge/gt/eb compare the end of the indexed span (high_ms): since schema 7 both the selectivity probe and the
+    /// driving IN read the (type, param, high_ms) index from the searched instant on, not every date row of the parameter.
+    /// </summary>
+    [Theory]
+    [InlineData("date=ge2021-03", "high_ms>?")]
+    [InlineData("date=gt2021-03", "high_ms>?")]
+    [InlineData("date=eb2021-03", "high_ms<?")]
+    public async Task A_date_range_on_the_span_end_seeks_the_high_index(string query, string range)
+    {
+        await using var db = await new SqliteBackend().OpenAsync();
+        var store = (ResourceStore)db.Store;
+        var parsed = SearchQuery.Parse("Observation", SearchContract<SqliteBackend>.Pairs("code=mrd&" + query));
+        var date = parsed.Criteria.OfType<ParameterCriterion>().Single(c => c.Parameter.Name == "date");
+        var expected = $"ix_idx_date_high (resource_type=? AND param=? AND {range})";
+
+        var probe = new SqlText(store.Dialect);
+        probe.Append(new SearchSql(probe).IndexRowsUpTo(date, "Observation", 5001));
+        var driven = new SqlText(store.Dialect);
+        driven.Append("SELECT a.version_key FROM resource_version a WHERE " +
+                      new SearchSql(driven).Matching("a", "Observation", 1, parsed.Criteria, new SearchPlan(date, CorrelatedHas: false)));
+
+        Assert.Contains(await PlanAsync(store.Dialect, probe), step => step.Contains(expected, StringComparison.Ordinal));
+        Assert.Contains(await PlanAsync(store.Dialect, driven), step => step.Contains(expected, StringComparison.Ordinal));
+    }
+
     private static async Task<List<string>> PlanAsync(SqlDialect dialect, SqlText sql)
     {
         var plan = new List<string>();

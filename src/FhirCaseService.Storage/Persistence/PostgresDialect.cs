@@ -95,4 +95,6 @@ internal sealed class PostgresDialect(string connectionString, StorageDurability
     }
 
     public override ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+
+    public override string PerRowFence => " OFFSET 0";
 }

@@ -172,6 +172,10 @@ internal static class SchemaMigrator
             // v5: the import's line hashes, so a re-run skips unchanged lines unparsed (Import/ImportSchema.cs).
             string.Join(";\n", Import.ImportSchema.LineHashStatements(dialect).Select(Expand)),
             string.Join(";\n", v6.Select(Expand)),
+            // v7 (helper "search"): a date criterion's ge/gt/eb compare the span's end (high_ms), which
+            // ix_idx_date_search (type, param, low_ms, high_ms) cannot seek: this index lets both engines read only the
+            // date rows past the searched instant instead of every row of the parameter.
+            Expand(DateHighIndex),
         ];
 
         string Expand(string statement) => statement.Replace("{text}", dialect.TextType).Replace("{decimal}", dialect.DecimalType);
@@ -179,7 +183,10 @@ internal static class SchemaMigrator
 
     private const string TextPlaceholder = "{text}";
 
-    public static int LatestVersion => 6;
+    /// <summary>The v7 index: date rows by the end of their span, for ge/gt/eb (docs/storage.md).</summary>
+    internal const string DateHighIndex = "CREATE INDEX ix_idx_date_high ON idx_date (resource_type, param, high_ms)";
+
+    public static int LatestVersion => 7;
 
     public static Task MigrateAsync(SqlDialect dialect, CancellationToken cancellationToken) =>
         dialect.RunExclusiveMigrationAsync(async (connection, transaction, ct) =>

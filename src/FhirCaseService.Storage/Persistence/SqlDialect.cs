@@ -80,6 +80,14 @@ internal abstract class SqlDialect : IAsyncDisposable
     /// </summary>
     public virtual string IndexedBy(string index) => "";
 
+    /// <summary>
+    /// Text at the end of a correlated EXISTS that keeps it a per-row check: PostgreSQL turns a plain EXISTS into a semi
+    /// join, which it may plan as "collect every matching row of the inner table, then join" and so read all of a broad
+    /// criterion's rows before a capped count can stop; an OFFSET keeps the subquery from being pulled up. SQLite
+    /// already checks a correlated EXISTS per row (and does not accept a bare OFFSET).
+    /// </summary>
+    public virtual string PerRowFence => "";
+
     public abstract ValueTask DisposeAsync();
 }
 

@@ -25,6 +25,9 @@ internal sealed class SqlText(SqlDialect dialect)
     /// <summary>See <see cref="SqlDialect.IndexedBy"/>.</summary>
     public string IndexedBy(string index) => dialect.IndexedBy(index);
 
+    /// <summary>See <see cref="SqlDialect.PerRowFence"/>.</summary>
+    public string PerRowFence => dialect.PerRowFence;
+
     public SqlText Append(string sql)
     {
         Sql.Append(sql);

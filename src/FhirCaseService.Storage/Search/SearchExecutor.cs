@@ -179,8 +179,8 @@ internal sealed class SearchExecutor(SqlDialect dialect, StorageOptions options)
         _ => false,
     };
 
-    /// <summary>The plan after a walk: no driver, every criterion per row, so a capped count stops at the cap.</summary>
-    private static readonly SearchPlan Walked = new(null, CorrelatedHas: true);
+    /// <summary>The plan after a walk: no driver, every criterion per row (on PostgreSQL too), so a capped count stops at the cap.</summary>
+    internal static readonly SearchPlan Walked = new(null, CorrelatedHas: true, PerRow: true);
 
     /// <summary>
     /// How many index rows an index-table criterion may be counted to when choosing a driver: enough to tell a

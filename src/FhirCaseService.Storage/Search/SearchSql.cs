@@ -10,7 +10,12 @@ namespace FhirCaseService.Storage.Search;
 /// tables through their indexes (EXISTS on version_key + param); no condition ever looks into the stored JSON.
 /// </summary>
 /// <summary>How <see cref="SearchSql.Matching"/> runs a query, chosen from the criteria's index row counts (SearchExecutor.PlanAsync).</summary>
-internal sealed record SearchPlan(SearchCriterion? Driver, bool CorrelatedHas);
+/// <remarks>
+/// <paramref name="PerRow"/>: every criterion is checked per candidate row in the walk's order even on PostgreSQL
+/// (<see cref="SqlDialect.PerRowFence"/>), so a capped count stops at the cap instead of first reading all of a
+/// broad criterion's index rows.
+/// </remarks>
+internal sealed record SearchPlan(SearchCriterion? Driver, bool CorrelatedHas, bool PerRow = false);
 
 internal sealed class SearchSql(SqlText sql)
 {
@@ -42,11 +47,12 @@ internal sealed class SearchSql(SqlText sql)
     {
         var driver = plan is null ? Driver(criteria) : plan.Driver;
         var correlatedHas = plan?.CorrelatedHas ?? false;
+        var perRow = plan?.PerRow ?? false;
         // Keep the engine off the (resource_type, ...) indexes when an index table drives; _id drives through them.
         var unindexed = driver is not null && driver is not ParameterCriterion { Parameter.Name: "_id" };
         var type = unindexed ? sql.Unindexed(alias + ".resource_type") : alias + ".resource_type";
         var parts = new List<string> { $"{type} = {sql.P(resourceType)}", Visible(alias, snapshot, unindexed) };
-        parts.AddRange(criteria.Select(c => "(" + Condition(c, alias, resourceType, snapshot, ReferenceEquals(c, driver), correlatedHas) + ")"));
+        parts.AddRange(criteria.Select(c => "(" + Condition(c, alias, resourceType, snapshot, ReferenceEquals(c, driver), correlatedHas, perRow) + ")"));
         return string.Join(" AND ", parts);
     }
 
@@ -77,9 +83,9 @@ internal sealed class SearchSql(SqlText sql)
         _ => 3,
     };
 
-    private string Condition(SearchCriterion criterion, string alias, string resourceType, long? snapshot, bool driving, bool correlatedHas = false) => criterion switch
+    private string Condition(SearchCriterion criterion, string alias, string resourceType, long? snapshot, bool driving, bool correlatedHas = false, bool perRow = false) => criterion switch
     {
-        ParameterCriterion p => Parameter(p, alias, resourceType, driving),
+        ParameterCriterion p => Parameter(p, alias, resourceType, driving, perRow),
         ChainCriterion c => Chain(c, alias, resourceType, snapshot, driving),
         HasCriterion h when correlatedHas => HasPerRow(h, alias, resourceType, snapshot),
         HasCriterion h => Has(h, alias, resourceType, snapshot),
@@ -118,10 +124,10 @@ internal sealed class SearchSql(SqlText sql)
         var inner = snapshot is { } pinned ? Criteria(b, has.SourceType, pinned, [has.Inner]) : Condition(has.Inner, b, has.SourceType, null, driving: false);
         return $"EXISTS (SELECT 1 FROM idx_reference {r} CROSS JOIN resource_version {b} WHERE {r}.target_id = {alias}.resource_id AND {r}.target_type = {sql.P(resourceType)} " +
                $"AND {r}.param = {sql.P(has.Reference.Name)} AND {r}.resource_type = {sql.P(has.SourceType)} AND {b}.version_key = {r}.version_key " +
-               $"AND {Visible(b, snapshot, unindexed: true)} AND ({inner}))";
+               $"AND {Visible(b, snapshot, unindexed: true)} AND ({inner}){sql.PerRowFence})";
     }
 
-    private string Parameter(ParameterCriterion criterion, string alias, string resourceType, bool driving)
+    private string Parameter(ParameterCriterion criterion, string alias, string resourceType, bool driving, bool perRow = false)
     {
         var parameter = criterion.Parameter;
         if (parameter.IsVersionColumn)
@@ -137,7 +143,7 @@ internal sealed class SearchSql(SqlText sql)
             return $"NOT EXISTS ({perVersion} AND ({values}))";
         return driving
             ? $"{alias}.version_key IN (SELECT {i}.version_key FROM {table} {i} WHERE {i}.resource_type = {sql.P(resourceType)} AND {i}.param = {sql.P(parameter.Name)} AND ({values}))"
-            : $"EXISTS ({perVersion} AND ({values}))";
+            : $"EXISTS ({perVersion} AND ({values}){(perRow ? sql.PerRowFence : "")})";
     }
 
     private string Values(ParameterCriterion criterion, string i) =>
