@@ -257,12 +257,12 @@ public abstract class SortedPagingContract<TBackend>(SortedStore<TBackend> sorte
             await db.Store.UpdateAsync(new Patient { Id = id, Name = [new HumanName { Family = family }], BirthDate = birthDate });
         await db.Store.UpdateAsync(new Patient { Id = "p-2", Name = [new HumanName { Family = "adams" }], BirthDate = "2013-01-01" });
         var dialect = ((ResourceStore)db.Store).Dialect;
-        // Back to schema 5: no sort-key tables, the old (type, lastUpdated) index.
+        // Back to schema 5: no sort-key tables, the old (type, lastUpdated) index, no v7 date span-end index.
         await using (var connection = await dialect.OpenAsync(CancellationToken.None))
             foreach (var statement in new[]
                      {
-                         "DROP TABLE sort_date", "DROP TABLE sort_text", "DROP INDEX ix_resource_type_updated_id",
-                         "CREATE INDEX ix_resource_type_updated ON resource_version (resource_type, last_updated_ms)", "DELETE FROM schema_version WHERE version = 6",
+                         "DROP TABLE sort_date", "DROP TABLE sort_text", "DROP INDEX ix_resource_type_updated_id", "DROP INDEX ix_idx_date_high",
+                         "CREATE INDEX ix_resource_type_updated ON resource_version (resource_type, last_updated_ms)", "DELETE FROM schema_version WHERE version >= 6",
                      })
             {
                 await using var command = connection.CreateCommand();
