@@ -265,7 +265,9 @@ internal sealed class InstanceWalker : ITypeWalk
             return;
         // The reference validator checks this on every primitive beside ele-1, where the element has nothing at all: an
         // id alone is a child for it (ele-1 still fails, since an id is no content), so only ele-1 is reported then.
-        if (primitive.JsonValue is null && primitive.Extension.Count == 0 && primitive.ElementId is null)
+        // Children are asked of the node, not of the POCO's typed Extension/ElementId getters: on a partial instance
+        // (a single extension object where an array belongs) those getters throw.
+        if (primitive.JsonValue is null && !item.Children().Any())
         {
             run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Invalid,
                 $"A primitive ({primitive.TypeName}) must have a value or extensions; this one has nothing.", path, "primitive-value");

@@ -202,4 +202,19 @@ public sealed class ParserLocationTests
 
         Assert.Equal("ele-1", SingleError(result).Rule);
     }
+
+    [Theory]
+    [InlineData("""{ "resourceType": "Patient", "_birthDate": { "extension": { "url": "http://example.org/x", "valueString": "x" } } }""")]
+    [InlineData("""{ "resourceType": "Patient", "_birthDate": { "id": ["i1"] } }""")]
+    public async Task A_primitive_whose_children_have_the_wrong_shape_is_reported_not_thrown(string json)
+    {
+        // The SDK keeps the wrong-shaped child in the partial POCO and its typed getter throws on it; a line of an
+        // $import with such a primitive stopped the strict judgement instead of being refused with its reason.
+        foreach (var options in new[] { ValidationOptions.Default, ValidationOptions.Reference })
+        {
+            var result = await EngineTestSupport.ValidateJsonAsync(json, options);
+
+            Assert.Contains(Errors(result), i => i.Location.Expression?.StartsWith("Patient.birthDate", StringComparison.Ordinal) == true);
+        }
+    }
 }
