@@ -32,3 +32,13 @@ public sealed class SearchQueryException(IReadOnlyList<string> errors)
 {
     public IReadOnlyList<string> Errors { get; } = errors;
 }
+
+/// <summary>
+/// A search or $everything the database did not finish within its command timeout (HTTP 503): the request is valid, the
+/// server could not answer it in time. The message tells the client how to ask for less; details stay in the log.
+/// </summary>
+public sealed class SearchTimedOutException(Exception inner)
+    : StorageException("The search did not finish within the database's time limit. Narrow it with more selective criteria, or ask for fewer results (_count) or no total (_total=none).")
+{
+    public Exception Cause { get; } = inner;
+}

@@ -5,7 +5,8 @@ namespace FhirCaseService.Api.Http;
 
 /// <summary>
 /// The one place that decides which HTTP status an exception means. Everything here is an expected answer to a
-/// request (a 4xx); anything it does not know is a server fault and becomes the 500 of <see cref="FhirErrorHandling"/>.
+/// request (a 4xx, or a 503 for a search the database could not finish in time); anything it does not know is a
+/// server fault and becomes the 500 of <see cref="FhirErrorHandling"/>.
 /// </summary>
 public static class FhirExceptionTable
 {
@@ -19,6 +20,8 @@ public static class FhirExceptionTable
             ResourceAlreadyExistsException e => (StatusCodes.Status409Conflict, Issue(OperationOutcome.IssueType.Duplicate, e.Message)),
             InvalidStorageRequestException e => (StatusCodes.Status400BadRequest, Issue(OperationOutcome.IssueType.Invalid, e.Message)),
             SearchQueryException e => (StatusCodes.Status400BadRequest, Issues(OperationOutcome.IssueType.Invalid, e.Errors)),
+            // Valid, but not answerable in time: a server condition (5xx), yet an expected one with a way out for the client.
+            SearchTimedOutException e => (StatusCodes.Status503ServiceUnavailable, Issue(OperationOutcome.IssueType.TooCostly, e.Message)),
             BadHttpRequestException e => (e.StatusCode, Issue(OperationOutcome.IssueType.Invalid, e.Message)),
             _ => (0, null!),
         };

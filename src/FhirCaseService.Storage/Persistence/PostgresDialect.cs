@@ -97,4 +97,16 @@ internal sealed class PostgresDialect(string connectionString, StorageDurability
     public override ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 
     public override string PerRowFence => " OFFSET 0";
+
+    /// <summary>
+    /// Npgsql's client-side command timeout (30 s unless the connection string sets Command Timeout) surfaces as an
+    /// NpgsqlException around a TimeoutException; a server-side statement_timeout as SQLSTATE 57014 (query_canceled),
+    /// which a client cancellation also raises, so that one counts only when the caller did not cancel.
+    /// </summary>
+    public override bool IsTimeout(Exception exception) => exception switch
+    {
+        Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.QueryCanceled } => true,
+        Npgsql.NpgsqlException { InnerException: TimeoutException } => true,
+        _ => false,
+    };
 }

@@ -142,7 +142,14 @@ internal sealed class ResourceStore : IResourceStore
     {
         ArgumentNullException.ThrowIfNull(query);
         await using var connection = await _dialect.OpenAsync(cancellationToken);
-        return await _search.SearchAsync(connection, query, cancellationToken);
+        try
+        {
+            return await _search.SearchAsync(connection, query, cancellationToken);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested && _dialect.IsTimeout(e))
+        {
+            throw new SearchTimedOutException(e);
+        }
     }
 
     public async Task<SearchResult> EverythingAsync(EverythingQuery query, CancellationToken cancellationToken = default)
@@ -150,7 +157,14 @@ internal sealed class ResourceStore : IResourceStore
         if (!ResourceIds.IsValid(query.PatientId))
             throw new InvalidStorageRequestException($"'{query.PatientId}' is not a valid FHIR id.");
         await using var connection = await _dialect.OpenAsync(cancellationToken);
-        return await _search.EverythingAsync(connection, query, cancellationToken);
+        try
+        {
+            return await _search.EverythingAsync(connection, query, cancellationToken);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested && _dialect.IsTimeout(e))
+        {
+            throw new SearchTimedOutException(e);
+        }
     }
 
     public Task<T> TransactionAsync<T>(Func<IResourceTransaction, CancellationToken, Task<T>> work, CancellationToken cancellationToken = default)

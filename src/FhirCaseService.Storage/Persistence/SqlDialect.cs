@@ -88,6 +88,9 @@ internal abstract class SqlDialect : IAsyncDisposable
     /// </summary>
     public virtual string PerRowFence => "";
 
+    /// <summary>Whether <paramref name="exception"/> is the engine giving up on a statement that ran past its time limit.</summary>
+    public virtual bool IsTimeout(Exception exception) => false;
+
     public abstract ValueTask DisposeAsync();
 }
 
