@@ -273,6 +273,13 @@ internal sealed class InstanceWalker : ITypeWalk
                 $"A primitive ({primitive.TypeName}) must have a value or extensions; this one has nothing.", path, "primitive-value");
             return;
         }
+        if (primitive is XHtml { JsonValue: string xhtml })
+        {
+            // The reading leaves the narrative's XHTML to the walk (InstanceReader), so text and SDK objects are judged alike.
+            foreach (var xhtmlProblem in NarrativeXhtmlRules.Problems(xhtml))
+                run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Invalid, xhtmlProblem, path, "xhtml");
+            return;
+        }
         var problem = primitive.JsonValue switch
         {
             string text => PrimitiveFormats.Check(primitive.TypeName, text),

@@ -113,7 +113,19 @@ public static class InstanceReader
         return JsonSourceMapReader.HasOnlyKnownNames(content) ? new ParsedInstance(resource, JsonSourceMapReader.Deferred(content), []) : null;
     }
 
-    private static readonly FhirJsonDeserializer StrictJsonWithoutPocoValidator = new(FhirSerialization.StrictJson.Settings with { Validator = null });
+    /// <summary>
+    /// The shared strict settings, except for the narrative: the walk judges the XHTML (<see cref="NarrativeXhtmlRules"/>,
+    /// txt-1, txt-2) as the reference validator does. The SDK's own check runs the FHIR narrative schema, whose attribute
+    /// datatypes and content models are stricter than the reference validator (an id that is not an xs:ID), and its
+    /// finding used to stand in for the walk's (a script element was a schema finding instead of txt-1).
+    /// </summary>
+    private static readonly DeserializerSettings Settings = FhirSerialization.StrictJson.Settings with { NarrativeValidation = NarrativeValidationKind.None };
+
+    private static readonly FhirJsonDeserializer StrictJson = new(Settings);
+
+    private static readonly FhirXmlDeserializer StrictXml = new(Settings);
+
+    private static readonly FhirJsonDeserializer StrictJsonWithoutPocoValidator = new(Settings with { Validator = null });
 
     private static bool IsClean(Base node)
     {
@@ -139,16 +151,11 @@ public static class InstanceReader
         return true;
     }
 
-    /// <summary>The literal checks of the strict parser's validator: the SDK's own per type, the narrative as its settings say.</summary>
+    /// <summary>The literal checks of the strict parser's validator: the SDK's own per type; the narrative's content is the walk's.</summary>
     private static bool HasValidLiteral(PrimitiveType primitive) => primitive switch
     {
-        // A number or boolean where the narrative belongs is the validator's finding too.
-        XHtml xhtml => xhtml.JsonValue is string text && FhirSerialization.StrictJson.Settings.NarrativeValidation switch
-        {
-            NarrativeValidationKind.FhirXhtml => XHtml.IsValidNarrativeXhtml(text, out _, out _),
-            NarrativeValidationKind.Xml => XHtml.IsValidXml(text, out _),
-            _ => true,
-        },
+        // A number or boolean where the narrative belongs is the validator's finding.
+        XHtml xhtml => xhtml.JsonValue is string,
         _ => primitive.HasValidValue(),
     };
 
@@ -157,8 +164,8 @@ public static class InstanceReader
         try
         {
             var resource = format == ResourceFormat.Json
-                ? FhirSerialization.StrictJson.DeserializeResource(content)
-                : FhirSerialization.StrictXml.DeserializeResource(content);
+                ? StrictJson.DeserializeResource(content)
+                : StrictXml.DeserializeResource(content);
             return new ParsedInstance(resource, map, []);
         }
         catch (DeserializationFailedException failure)

@@ -70,7 +70,7 @@ public sealed class InvariantTests
         EngineTestSupport.AssertNoErrors(containerResult);
     }
 
-    // SDK objects: text input has the parser's narrative schema check in front of these constraints.
+    // SDK objects; text input is judged the same way (NarrativeXhtmlRuleTests).
     [Theory]
     [InlineData("<p></p>", "txt-2")]
     [InlineData("<p>text</p><font>old</font>", "txt-1")]

@@ -168,7 +168,7 @@ public sealed class NarrativeHtmlValidator : IElementValidator
         {
             root = NarrativeXhtml.Parse(xhtml);
         }
-        // XHTML that is not well-formed is the parser's finding.
+        // XHTML that is not well-formed is the walk's "xhtml" finding (NarrativeXhtmlRules).
         catch (System.Xml.XmlException)
         {
             return;

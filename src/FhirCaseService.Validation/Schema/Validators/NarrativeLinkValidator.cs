@@ -32,7 +32,7 @@ public sealed class NarrativeLinkValidator : IElementValidator
         {
             root = XElement.Parse(text);
         }
-        // XHTML that is not well-formed is the parser's finding.
+        // XHTML that is not well-formed is the walk's "xhtml" finding (NarrativeXhtmlRules).
         catch (System.Xml.XmlException)
         {
             return;

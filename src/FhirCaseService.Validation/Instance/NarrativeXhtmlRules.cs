@@ -1,0 +1,51 @@
+using System.Xml;
+using System.Xml.Linq;
+
+namespace FhirCaseService.Validation.Instance;
+
+/// <summary>
+/// What the HL7 reference validator checks of an xhtml value beside txt-1 and txt-2 (its XhtmlParser and the xhtml checks
+/// of InstanceValidator): the value is well-formed XML (no DOCTYPE); its root is a <c>div</c> in the XHTML namespace and
+/// every element below is in that namespace or none; no block element (div, blockquote, table, ol, ul, p) inside a
+/// paragraph. Element and attribute names are txt-1's, content is txt-2's (<see cref="Schema.Validators.NarrativeHtmlValidator"/>).
+/// The SDK's schema check of the narrative (fhir-xhtml.xsd) is not applied: its attribute datatypes (an <c>id</c> must be
+/// an xs:ID, an NCName, unique in the div; <c>colspan</c> a number...) and content models are stricter than what the
+/// reference validator accepts (<c>id="AllergyIntolerance-urn:uuid:..."</c> in the IPS), and a finding of it also came in
+/// place of txt-1, so a script element reported "invalid child element" instead of txt-1.
+/// </summary>
+internal static class NarrativeXhtmlRules
+{
+    public const string XhtmlNamespace = "http://www.w3.org/1999/xhtml";
+
+    private static readonly HashSet<string> BlockElements = new(StringComparer.Ordinal) { "div", "blockquote", "table", "ol", "ul", "p" };
+
+    /// <summary>The problems of <paramref name="xhtml"/>, one message per kind of problem; empty when there is none.</summary>
+    public static List<string> Problems(string xhtml)
+    {
+        XElement root;
+        try
+        {
+            root = NarrativeXhtml.Parse(xhtml);
+        }
+        catch (XmlException e)
+        {
+            return [$"The narrative is not well-formed XHTML: {e.Message}"];
+        }
+        var problems = new List<string>(0);
+        if (root.Name.LocalName != "div" || root.Name.NamespaceName != XhtmlNamespace)
+        {
+            problems.Add(root.Name.NamespaceName.Length == 0
+                ? $"The narrative's root element <{root.Name.LocalName}> has no namespace: it must be a <div> in the XHTML namespace ({XhtmlNamespace})."
+                : $"The narrative's root element is <{root.Name.LocalName}> in namespace '{root.Name.NamespaceName}': it must be a <div> in the XHTML namespace ({XhtmlNamespace}).");
+        }
+        var foreign = root.Descendants().Where(e => e.Name.NamespaceName.Length > 0 && e.Name.NamespaceName != XhtmlNamespace)
+            .Select(e => $"<{e.Name.LocalName}> ({e.Name.NamespaceName})").Distinct(StringComparer.Ordinal).ToList();
+        if (foreign.Count > 0)
+            problems.Add($"Elements of the narrative must be in the XHTML namespace ({XhtmlNamespace}); these are not: {string.Join(", ", foreign)}.");
+        var blocksInParagraph = root.Descendants().Where(e => BlockElements.Contains(e.Name.LocalName) && e.Ancestors().Any(a => a.Name.LocalName == "p"))
+            .Select(e => e.Name.LocalName).Distinct(StringComparer.Ordinal).ToList();
+        if (blocksInParagraph.Count > 0)
+            problems.Add($"A paragraph (<p>) of the narrative may not hold block elements; found {string.Join(", ", blocksInParagraph.Select(n => $"<{n}>"))} inside one.");
+        return problems;
+    }
+}
