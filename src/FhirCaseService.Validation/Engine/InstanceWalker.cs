@@ -277,7 +277,7 @@ internal sealed class InstanceWalker : ITypeWalk
         {
             // The reading leaves the narrative's XHTML to the walk (InstanceReader), so text and SDK objects are judged alike.
             foreach (var xhtmlProblem in NarrativeXhtmlRules.Problems(xhtml))
-                run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Invalid, xhtmlProblem, path, "xhtml");
+                run.Report(xhtmlProblem.Severity, OperationOutcome.IssueType.Invalid, xhtmlProblem.Message, path, "xhtml");
             return;
         }
         var problem = primitive.JsonValue switch

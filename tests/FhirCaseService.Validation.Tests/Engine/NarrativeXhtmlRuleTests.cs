@@ -52,13 +52,25 @@ public sealed class NarrativeXhtmlRuleTests
     [Theory]
     [InlineData(ResourceFormat.Json)]
     [InlineData(ResourceFormat.Xml)]
-    public async Task Attribute_values_outside_the_narrative_schema_datatypes_are_accepted(ResourceFormat format)
+    public async Task Attribute_values_outside_the_narrative_schema_datatypes_are_accepted_and_a_repeated_id_is_a_warning(ResourceFormat format)
     {
         // A repeated id, a colspan that is no number, a class that is no NMTOKENS list: the schema's datatypes, not the reference validator's rules.
         var result = await ValidateAsync(
             $"<div xmlns=\"{Xhtml}\"><p id=\"a\">one</p><p id=\"a\">two</p><table><tr><td colspan=\"all\" class=\"x,y\">three</td></tr></table></div>", format);
 
         EngineTestSupport.AssertNoErrors(result);
+        var warning = EngineTestSupport.Single(result, "xhtml");
+        Assert.Equal(OperationOutcome.IssueSeverity.Warning, warning.Severity);
+        Assert.Equal("Patient.text.div", warning.Location.Expression);
+        Assert.Contains("a (2x)", warning.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Anchor_whose_name_is_its_own_id_is_not_a_repeated_id()
+    {
+        var result = await ValidateAsync($"<div xmlns=\"{Xhtml}\"><p><a id=\"top\" name=\"top\">top</a></p></div>", ResourceFormat.Json);
+
+        Assert.DoesNotContain(result.Issues, i => i.Rule == "xhtml");
     }
 
     [Fact]
