@@ -46,8 +46,7 @@ internal static class NarrativeXhtmlRules
             .Select(e => $"<{e.Name.LocalName}> ({e.Name.NamespaceName})").Distinct(StringComparer.Ordinal).ToList();
         if (foreign.Count > 0)
             problems.Add(new(OperationOutcome.IssueSeverity.Error, $"Elements of the narrative must be in the XHTML namespace ({XhtmlNamespace}); these are not: {string.Join(", ", foreign)}."));
-        var blocksInParagraph = root.Descendants().Where(e => BlockElements.Contains(e.Name.LocalName) && e.Ancestors().Any(a => a.Name.LocalName == "p"))
-            .Select(e => e.Name.LocalName).Distinct(StringComparer.Ordinal).ToList();
+        var blocksInParagraph = BlocksInParagraphs(root);
         if (blocksInParagraph.Count > 0)
             problems.Add(new(OperationOutcome.IssueSeverity.Error, $"A paragraph (<p>) of the narrative may not hold block elements; found {string.Join(", ", blocksInParagraph.Select(n => $"<{n}>"))} inside one."));
         if (Duplicates(root) is { Count: > 0 } duplicates)
@@ -56,6 +55,28 @@ internal static class NarrativeXhtmlRules
                 $"The narrative uses these ids (or anchor names) more than once, so a link to them is ambiguous: {string.Join(", ", duplicates.Select(d => $"{d.Key} ({d.Value}x)"))}."));
         }
         return problems;
+    }
+
+    /// <summary>
+    /// The names of block elements below a <c>p</c> of the root's content, sorted. One pass with an explicit stack: linear
+    /// in the number of elements however deep they nest.
+    /// </summary>
+    private static SortedSet<string> BlocksInParagraphs(XElement root)
+    {
+        var found = new SortedSet<string>(StringComparer.Ordinal);
+        var pending = new Stack<(XElement Element, bool InParagraph)>();
+        pending.Push((root, false));
+        while (pending.TryPop(out var item))
+        {
+            foreach (var child in item.Element.Elements())
+            {
+                var name = child.Name.LocalName;
+                if (item.InParagraph && BlockElements.Contains(name))
+                    found.Add(name);
+                pending.Push((child, item.InParagraph || name == "p"));
+            }
+        }
+        return found;
     }
 
     /// <summary>
