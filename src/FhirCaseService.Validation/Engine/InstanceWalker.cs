@@ -224,6 +224,7 @@ internal sealed class InstanceWalker : ITypeWalk
         if (!child.TypeChoice.IsUntyped && child.TypeChoice.Resolve(typeName) is null)
         {
             child.TypeChoice.ReportNotAllowed(typeName, itemPath, run);
+            run.NoteTypeReported(itemPath);
             return;
         }
         CheckPrimitive(item, itemPath, run);

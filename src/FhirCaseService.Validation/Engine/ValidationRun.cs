@@ -87,6 +87,26 @@ public sealed class ValidationRun
         return true;
     }
 
+    /// <summary>
+    /// Parser codes about an element's type that the walk reports itself, better worded (the element's definition and
+    /// its allowed types): a type a choice does not allow (PVAL101), a resource type the model lacks (PVAL130).
+    /// </summary>
+    private static readonly HashSet<string> WalkedTypeCodes = new(StringComparer.Ordinal) { "PVAL101", "PVAL130" };
+
+    /// <summary>Source keys where the walk reported the type the parser reported too: the parser's finding is dropped.</summary>
+    private HashSet<string>? _walkedTypeKeys;
+
+    /// <summary>
+    /// The walk reported a type the element does not allow at this node: a parser finding about the same type at the same
+    /// element (<see cref="WalkedTypeCodes"/>) is the same problem, reported once, in the walk's words.
+    /// </summary>
+    public void NoteTypeReported(in InstancePath path)
+    {
+        if (_trialDepth > 0 || _parseIssuePaths.Count == 0 || !_parseIssuePaths.ContainsKey(path.SourceKey))
+            return;
+        (_walkedTypeKeys ??= new(StringComparer.Ordinal)).Add(path.SourceKey);
+    }
+
     /// <summary>Lets the parser's findings borrow the walk's FHIRPath for their element (the parser's own paths lack indexes).</summary>
     public void NoteVisited(in InstancePath path)
     {
@@ -236,7 +256,9 @@ public sealed class ValidationRun
         var issues = Findings.Items.Select(f => f.Issue).ToArray();
         if (_parseIssues.Count == 0)
             return new ValidationResult(issues);
-        var parsed = _parseIssues.Select(LocateParseIssue);
+        var parsed = _parseIssues
+            .Where(i => !(_walkedTypeKeys is { } walkedTypes && i.SourceKey is { } key && i.ParserCode is { } code && WalkedTypeCodes.Contains(code) && walkedTypes.Contains(key)))
+            .Select(LocateParseIssue);
         return new ValidationResult(parsed.Concat(issues).ToArray());
     }
 

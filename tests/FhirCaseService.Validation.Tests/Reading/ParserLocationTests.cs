@@ -217,4 +217,29 @@ public sealed class ParserLocationTests
             Assert.Contains(Errors(result), i => i.Location.Expression?.StartsWith("Patient.birthDate", StringComparison.Ordinal) == true);
         }
     }
+
+    private const string EntryUrl = "urn:uuid:7e3a3c2e-1c1b-4f4e-9a9a-111111111111";
+
+    private static Task<ValidationResult> ValidateAsync(string content, ValidationOptions options) =>
+        EngineTestSupport.Validator.ValidateAsync(content, content.TrimStart().StartsWith('<') ? ResourceFormat.Xml : ResourceFormat.Json, options);
+
+    private static string[] Located(ValidationResult result) =>
+        Errors(result).Select(i => $"{i.Rule}@{i.Location.Expression}").Order(StringComparer.Ordinal).ToArray();
+
+    [Theory]
+    // A choice type the element does not allow, and a resource type the model lacks: the parser and the walk both see it.
+    [InlineData($$"""{ "resourceType": "Bundle", "type": "collection", "entry": [ { "fullUrl": "{{EntryUrl}}", "resource": { "resourceType": "Observation", "status": "final", "code": { "text": "x" }, "component": [ { "code": { "text": "y" }, "valueBar": "z" } ] } } ] }""",
+        "Bundle.entry[0].resource.component[0].value.ofType(Bar)")]
+    [InlineData("""{ "resourceType": "Patient", "contained": [ { "resourceType": "Foo", "id": "o" } ] }""", "Patient.contained[0]")]
+    public async Task A_type_both_the_parser_and_the_walk_reject_is_reported_once_in_the_walks_words(string json, string expression)
+    {
+        foreach (var options in new[] { ValidationOptions.Reference, ValidationOptions.Default })
+        {
+            var result = await ValidateAsync(json, options);
+
+            var error = SingleError(result);
+            Assert.Equal(expression, error.Location.Expression);
+            Assert.Contains("is not allowed for", error.Message, StringComparison.Ordinal);
+        }
+    }
 }
