@@ -69,6 +69,13 @@ public static class InstanceReader
         return parsed with { Issues = issues };
     }
 
+    /// <summary>
+    /// What a finding on an element is about, for reporting each problem of the element once: the parser's two words for
+    /// an empty element (JSON120, PVAL129) are one problem, any other finding is its own.
+    /// </summary>
+    private static string ProblemOf(ParseIssue issue) =>
+        issue.ParserCode is "JSON120" or EmptyElementCode ? "empty" : $"{issue.ParserCode}|{issue.Issue.Message}";
+
     /// <summary>The SDK's "empty FHIR elements are invalid".</summary>
     private const string EmptyElementCode = "PVAL129";
 
@@ -175,12 +182,13 @@ public static class InstanceReader
             if (format == ResourceFormat.Json && map is { Count: 0 })
                 map = null;
             // The parser may report one element twice ("an object needs a property" and "empty element"): keep the first.
+            // Different problems of one element (out of order and an invalid literal) are each reported.
             var issues = failure.Exceptions
                 .Where(e => e is not ExtendedCodedException coded || !EngineOwnChecks.Contains(coded.ErrorCode) && !IsEmptyResourceRoot(coded))
                 .Select(e => ToIssue(e, map, format)).ToList();
             // An unknown element is also "empty" when it has no FHIR content the SDK could keep: it is reported as unknown.
             var unknown = issues.Where(i => i.ParserCode == "PVAL128" && i.SourceKey is not null && i.ReferenceKey != i.SourceKey).Select(i => i.SourceKey!).ToHashSet(StringComparer.Ordinal);
-            issues = issues.Where(i => !(i.ParserCode == EmptyElementCode && i.SourceKey is { } k && unknown.Contains(k))).DistinctBy(i => i.SourceKey ?? $"{i.ReferenceKey}.{i.ChildName}|{i.Issue.Message}").ToList();
+            issues = issues.Where(i => !(i.ParserCode == EmptyElementCode && i.SourceKey is { } k && unknown.Contains(k))).DistinctBy(i => i.SourceKey is { } k ? $"{k}|{ProblemOf(i)}" : $"{i.ReferenceKey}.{i.ChildName}|{i.Issue.Message}").ToList();
             issues = WithEmptyArraysOwned(issues);
             if (failure.PartialResult is not Resource partial || !ModelInfo.IsKnownResource(partial.TypeName))
             {

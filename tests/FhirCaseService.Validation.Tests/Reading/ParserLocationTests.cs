@@ -242,4 +242,18 @@ public sealed class ParserLocationTests
             Assert.Contains("is not allowed for", error.Message, StringComparison.Ordinal);
         }
     }
+
+    [Fact]
+    public async Task Two_problems_of_one_element_are_both_reported()
+    {
+        // Out of order and an invalid literal on the same element of a contained resource: two problems, two findings.
+        const string xml = """<Patient xmlns="http://hl7.org/fhir"><contained><Organization><id value="o"/><name value="n"/><contact><name><family value="x"/></name></contact><active value="maybe"/></Organization></contained></Patient>""";
+
+        foreach (var options in new[] { ValidationOptions.Reference, ValidationOptions.Default })
+        {
+            var result = await ValidateXmlAsync(xml, options);
+
+            Assert.Equal(["primitive-format@Patient.contained[0].active", "structure@Patient.contained[0].active"], Located(result));
+        }
+    }
 }
