@@ -135,6 +135,10 @@ public sealed class SourceMap
                 var choicePrefix = $"{key}.{name}";
                 next = _positions.Keys.FirstOrDefault(k => k.StartsWith(choicePrefix, StringComparison.Ordinal) && k.EndsWith(index, StringComparison.Ordinal)
                     && k.Length > choicePrefix.Length && char.IsUpper(k[choicePrefix.Length]) && k.IndexOf('.', choicePrefix.Length) < 0) ?? "";
+                // The parser counts items of an array it rejects on its own (a single value written as an array, a null
+                // item): the finding is about the element, whose first item the map holds.
+                if (next.Length == 0 && bracket >= 0 && _positions.ContainsKey($"{key}.{name}[0]"))
+                    next = $"{key}.{name}[0]";
                 if (next.Length == 0)
                     return key;
             }

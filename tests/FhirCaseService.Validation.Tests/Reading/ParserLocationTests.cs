@@ -256,4 +256,17 @@ public sealed class ParserLocationTests
             Assert.Equal(["primitive-format@Patient.contained[0].active", "structure@Patient.contained[0].active"], Located(result));
         }
     }
+
+    [Fact]
+    public async Task A_single_value_written_as_an_array_is_located_at_its_element_and_each_one_reported()
+    {
+        const string json = """{ "resourceType": "Patient", "contained": [ { "resourceType": "Organization", "id": "o", "name": ["a"], "active": [true] } ] }""";
+
+        foreach (var options in new[] { ValidationOptions.Reference, ValidationOptions.Default })
+        {
+            var result = await EngineTestSupport.ValidateJsonAsync(json, options);
+
+            Assert.Equal(["structure@Patient.contained[0].active", "structure@Patient.contained[0].name"], Located(result));
+        }
+    }
 }
