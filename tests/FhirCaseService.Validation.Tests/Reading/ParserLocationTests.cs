@@ -226,6 +226,42 @@ public sealed class ParserLocationTests
     private static string[] Located(ValidationResult result) =>
         Errors(result).Select(i => $"{i.Rule}@{i.Location.Expression}").Order(StringComparer.Ordinal).ToArray();
 
+    public static TheoryData<string, string> ParserFindingsInNestedResources() => new()
+    {
+        // Wrong JSON type for a primitive, an invalid literal the parser and the primitive check both judge, and the same
+        // in XML: always from the root resource, through the contained resource, the Bundle entry or the parameter.
+        { """{ "resourceType": "Patient", "contained": [ { "resourceType": "Organization", "id": "o", "name": "n", "active": "yes" } ] }""", "primitive-format@Patient.contained[0].active" },
+        { """<Patient xmlns="http://hl7.org/fhir"><contained><Organization><id value="o"/><active value="yes"/><name value="n"/></Organization></contained></Patient>""", "primitive-format@Patient.contained[0].active" },
+        { $$"""{ "resourceType": "Bundle", "type": "collection", "entry": [ { "fullUrl": "{{EntryUrl}}", "resource": { "resourceType": "Patient", "active": "yes" } } ] }""", "primitive-format@Bundle.entry[0].resource.active" },
+        { $$"""{ "resourceType": "Bundle", "type": "collection", "entry": [ { "fullUrl": "{{EntryUrl}}", "resource": { "resourceType": "Patient", "birthDate": "2020-13-45" } } ] }""", "primitive-format@Bundle.entry[0].resource.birthDate" },
+        { $$"""<Bundle xmlns="http://hl7.org/fhir"><type value="collection"/><entry><fullUrl value="{{EntryUrl}}"/><resource><Patient><birthDate value="2020-13-45"/></Patient></resource></entry></Bundle>""", "primitive-format@Bundle.entry[0].resource.birthDate" },
+        { """{ "resourceType": "Parameters", "parameter": [ { "name": "a", "resource": { "resourceType": "Patient", "birthDate": "2020-13-45" } } ] }""", "primitive-format@Parameters.parameter[0].resource.birthDate" },
+        // resourceType written last: the parser still knows the resource type for the path.
+        { """{ "resourceType": "Patient", "contained": [ { "id": "o", "name": "n", "active": "yes", "resourceType": "Organization" } ] }""", "primitive-format@Patient.contained[0].active" },
+    };
+
+    [Theory]
+    [MemberData(nameof(ParserFindingsInNestedResources))]
+    public async Task A_parser_finding_inside_a_nested_resource_is_located_from_the_root_resource_once(string content, string expected)
+    {
+        foreach (var options in new[] { ValidationOptions.Reference, ValidationOptions.Default })
+        {
+            var result = await ValidateAsync(content, options);
+
+            Assert.Equal([expected], Located(result));
+        }
+    }
+
+    [Theory]
+    [InlineData("""{ "resourceType": "Patient", "name": [ { "period": { "start": "2020", "foo": 1 } } ] }""", "Patient.name[0].period")]
+    [InlineData("""{ "resourceType": "Patient", "contained": [ { "resourceType": "Organization", "id": "o", "name": "n", "contact": [ { "name": { "family": "x", "foo": 1 } } ] } ] }""", "Patient.contained[0].contact[0].name")]
+    [InlineData($$"""{ "resourceType": "Bundle", "type": "collection", "entry": [ { "fullUrl": "{{EntryUrl}}", "resource": { "resourceType": "Patient", "name": [ { "period": { "foo": 1 } } ] } } ] }""", "Bundle.entry[0].resource.name[0].period")]
+    public async Task An_unknown_property_two_levels_deep_is_located_with_its_full_path(string json, string holder)
+    {
+        Assert.Equal([$"unknown-element@{holder}"], Located(await ValidateAsync(json, ValidationOptions.Reference)));
+        Assert.Equal([$"unknown-element@{holder}.foo"], Located(await ValidateAsync(json, ValidationOptions.Default)));
+    }
+
     [Theory]
     // A choice type the element does not allow, and a resource type the model lacks: the parser and the walk both see it.
     [InlineData($$"""{ "resourceType": "Bundle", "type": "collection", "entry": [ { "fullUrl": "{{EntryUrl}}", "resource": { "resourceType": "Observation", "status": "final", "code": { "text": "x" }, "component": [ { "code": { "text": "y" }, "valueBar": "z" } ] } } ] }""",
