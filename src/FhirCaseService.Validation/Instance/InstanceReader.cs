@@ -188,7 +188,9 @@ public static class InstanceReader
                 .Select(e => ToIssue(e, map, format)).ToList();
             // An unknown element is also "empty" when it has no FHIR content the SDK could keep: it is reported as unknown.
             var unknown = issues.Where(i => i.ParserCode == "PVAL128" && i.SourceKey is not null && i.ReferenceKey != i.SourceKey).Select(i => i.SourceKey!).ToHashSet(StringComparer.Ordinal);
-            issues = issues.Where(i => !(i.ParserCode == EmptyElementCode && i.SourceKey is { } k && unknown.Contains(k))).DistinctBy(i => i.SourceKey is { } k ? $"{k}|{ProblemOf(i)}" : $"{i.ReferenceKey}.{i.ChildName}|{i.Issue.Message}").ToList();
+            // An element the parser could not read (a json null, a wrong shape) is also "empty" to it: that is the same problem.
+            var explained = issues.Where(i => i.SourceKey is not null && ProblemOf(i) != "empty").Select(i => i.SourceKey!).ToHashSet(StringComparer.Ordinal);
+            issues = issues.Where(i => !(i.ParserCode == EmptyElementCode && i.SourceKey is { } k && (unknown.Contains(k) || explained.Contains(k)))).DistinctBy(i => i.SourceKey is { } k ? $"{k}|{ProblemOf(i)}" : $"{i.ReferenceKey}.{i.ChildName}|{i.Issue.Message}").ToList();
             issues = WithEmptyArraysOwned(issues);
             if (failure.PartialResult is not Resource partial || !ModelInfo.IsKnownResource(partial.TypeName))
             {

@@ -305,4 +305,17 @@ public sealed class ParserLocationTests
             Assert.Equal(["structure@Patient.contained[0].active", "structure@Patient.contained[0].name"], Located(result));
         }
     }
+
+    [Fact]
+    public async Task A_json_null_is_one_finding_not_also_an_empty_element()
+    {
+        const string json = """{ "resourceType": "Patient", "contained": [ { "resourceType": "Patient", "id": "p", "birthDate": null } ] }""";
+
+        foreach (var options in new[] { ValidationOptions.Reference, ValidationOptions.Default })
+        {
+            var result = await EngineTestSupport.ValidateJsonAsync(json, options);
+
+            Assert.Equal(["structure@Patient.contained[0].birthDate"], Located(result));
+        }
+    }
 }
