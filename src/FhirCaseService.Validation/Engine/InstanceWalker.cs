@@ -223,8 +223,11 @@ internal sealed class InstanceWalker : ITypeWalk
         run.NoteVisited(itemPath);
         if (!child.TypeChoice.IsUntyped && child.TypeChoice.Resolve(typeName) is null)
         {
-            child.TypeChoice.ReportNotAllowed(typeName, itemPath, run);
-            run.NoteTypeReported(itemPath);
+            if (run.ParserLeftTypeToWalk(itemPath))
+            {
+                child.TypeChoice.ReportNotAllowed(typeName, itemPath, run);
+                run.NoteTypeReported(itemPath);
+            }
             return;
         }
         CheckPrimitive(item, itemPath, run);

@@ -71,7 +71,11 @@ public sealed class ValidationRun
         {
             _parseIssues.Add(issue);
             if (issue.SourceKey is { } key)
+            {
                 _parseIssuePaths[key] = null;
+                if (issue.ParserCode is { } code && WrongShapeCodes.Contains(code))
+                    (_wrongShapeKeys ??= new(StringComparer.Ordinal)).Add(key);
+            }
             if (issue.ReferenceKey is { } referenceKey)
                 _referencePaths[referenceKey] = null;
         }
@@ -100,12 +104,30 @@ public sealed class ValidationRun
     /// The walk reported a type the element does not allow at this node: a parser finding about the same type at the same
     /// element (<see cref="WalkedTypeCodes"/>) is the same problem, reported once, in the walk's words.
     /// </summary>
+    /// <remarks>Call after <see cref="ParserLeftTypeToWalk"/>.</remarks>
     public void NoteTypeReported(in InstancePath path)
     {
         if (_trialDepth > 0 || _parseIssuePaths.Count == 0 || !_parseIssuePaths.ContainsKey(path.SourceKey))
             return;
         (_walkedTypeKeys ??= new(StringComparer.Ordinal)).Add(path.SourceKey);
     }
+
+    /// <summary>
+    /// Parser codes that say a value has the wrong JSON shape for its element (a primitive where an object or a resource
+    /// belongs, JSON131): the walk sees such a value as an unnamed type the element does not allow, the same problem.
+    /// </summary>
+    private static readonly HashSet<string> WrongShapeCodes = new(StringComparer.Ordinal) { "JSON131" };
+
+    /// <summary>Source keys of parser findings in <see cref="WrongShapeCodes"/>.</summary>
+    private HashSet<string>? _wrongShapeKeys;
+
+    /// <summary>
+    /// Whether the walk reports a type the element does not allow at this node: yes, unless the parser reported the
+    /// value's wrong shape there (<see cref="WrongShapeCodes"/>), which says what is wrong in better words. Other parser
+    /// findings at the node (an invalid literal) are other problems and leave the type to the walk.
+    /// </summary>
+    public bool ParserLeftTypeToWalk(in InstancePath path) =>
+        !(_wrongShapeKeys is { } keys && keys.Contains(path.SourceKey) && HasParseIssueAt(path));
 
     /// <summary>Lets the parser's findings borrow the walk's FHIRPath for their element (the parser's own paths lack indexes).</summary>
     public void NoteVisited(in InstancePath path)

@@ -318,4 +318,21 @@ public sealed class ParserLocationTests
             Assert.Equal(["structure@Patient.contained[0].birthDate"], Located(result));
         }
     }
+
+    [Fact]
+    public async Task A_json_primitive_where_a_resource_belongs_is_not_also_an_unnamed_type()
+    {
+        // The walk would see an unnamed resource type there; the parser's "json primitive" finding says what is wrong.
+        // (The parser's separate "no resourceType" finding for the same value is still about the document: not yet fixed.)
+        const string json = $$"""{ "resourceType": "Bundle", "type": "collection", "entry": [ { "fullUrl": "{{EntryUrl}}", "resource": { "resourceType": "Patient", "contained": [ 5 ] } } ] }""";
+
+        foreach (var options in new[] { ValidationOptions.Reference, ValidationOptions.Default })
+        {
+            var result = await EngineTestSupport.ValidateJsonAsync(json, options);
+
+            Assert.DoesNotContain(Errors(result), i => i.Rule == "type");
+            var atElement = Assert.Single(Errors(result), i => i.Location.Expression == "Bundle.entry[0].resource.contained[0]");
+            Assert.Contains("json primitive", atElement.Message, StringComparison.Ordinal);
+        }
+    }
 }
