@@ -223,11 +223,17 @@ internal sealed class InstanceWalker : ITypeWalk
         run.NoteVisited(itemPath);
         if (!child.TypeChoice.IsUntyped && child.TypeChoice.Resolve(typeName) is null)
         {
-            if (run.ParserLeftTypeToWalk(itemPath))
-            {
+            var unnamed = typeName.StartsWith(ValidationRun.UnnamedResourcePrefix, StringComparison.Ordinal);
+            if (unnamed)
+                run.NoteUnnamedResource();
+            if (!run.ParserLeftTypeToWalk(itemPath))
+                return;
+            // A resource written without resourceType: the parser's words, at the element the parser could not name.
+            if (unnamed)
+                run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Structure, "Resource has no 'resourceType' property.", itemPath, "structure");
+            else
                 child.TypeChoice.ReportNotAllowed(typeName, itemPath, run);
-                run.NoteTypeReported(itemPath);
-            }
+            run.NoteTypeReported(itemPath);
             return;
         }
         CheckPrimitive(item, itemPath, run);

@@ -129,6 +129,26 @@ public sealed class ValidationRun
     public bool ParserLeftTypeToWalk(in InstancePath path) =>
         !(_wrongShapeKeys is { } keys && keys.Contains(path.SourceKey) && HasParseIssueAt(path));
 
+    /// <summary>The SDK's type name for a resource written without resourceType ("UnnamedResource_Patient.contained[0]").</summary>
+    internal const string UnnamedResourcePrefix = "UnnamedResource_";
+
+    /// <summary>The parser's "Resource has no 'resourceType' property", which it places on the document only.</summary>
+    private const string NoResourceTypeCode = "JSON103";
+
+    /// <summary>Resources without resourceType the walk met (and located) outside trials.</summary>
+    private int _unnamedResources;
+
+    /// <summary>
+    /// The walk met a resource written without resourceType at this node. The parser reports each such resource once,
+    /// on the document (its path is empty); the walk knows the element: when it met as many of them as the parser
+    /// reported, the parser's findings are dropped and the walk's, located, stand for them.
+    /// </summary>
+    public void NoteUnnamedResource()
+    {
+        if (_trialDepth == 0)
+            _unnamedResources++;
+    }
+
     /// <summary>Lets the parser's findings borrow the walk's FHIRPath for their element (the parser's own paths lack indexes).</summary>
     public void NoteVisited(in InstancePath path)
     {
@@ -278,7 +298,10 @@ public sealed class ValidationRun
         var issues = Findings.Items.Select(f => f.Issue).ToArray();
         if (_parseIssues.Count == 0)
             return new ValidationResult(issues);
+        var unplacedNoResourceType = _parseIssues.Count(i => i.ParserCode == NoResourceTypeCode && i.SourceKey is null);
+        var walkPlacedThem = unplacedNoResourceType > 0 && _unnamedResources >= unplacedNoResourceType;
         var parsed = _parseIssues
+            .Where(i => !(walkPlacedThem && i.ParserCode == NoResourceTypeCode && i.SourceKey is null))
             .Where(i => !(_walkedTypeKeys is { } walkedTypes && i.SourceKey is { } key && i.ParserCode is { } code && WalkedTypeCodes.Contains(code) && walkedTypes.Contains(key)))
             .Select(LocateParseIssue);
         return new ValidationResult(parsed.Concat(issues).ToArray());

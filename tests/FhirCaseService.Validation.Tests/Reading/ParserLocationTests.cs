@@ -320,19 +320,34 @@ public sealed class ParserLocationTests
     }
 
     [Fact]
-    public async Task A_json_primitive_where_a_resource_belongs_is_not_also_an_unnamed_type()
+    public async Task A_json_primitive_where_a_resource_belongs_is_the_parsers_finding_alone()
     {
-        // The walk would see an unnamed resource type there; the parser's "json primitive" finding says what is wrong.
-        // (The parser's separate "no resourceType" finding for the same value is still about the document: not yet fixed.)
+        // The walk would see an unnamed resource type there, and the parser says "no resourceType" on the document as
+        // well: the parser's "json primitive" finding at the element says what is wrong.
         const string json = $$"""{ "resourceType": "Bundle", "type": "collection", "entry": [ { "fullUrl": "{{EntryUrl}}", "resource": { "resourceType": "Patient", "contained": [ 5 ] } } ] }""";
 
         foreach (var options in new[] { ValidationOptions.Reference, ValidationOptions.Default })
         {
             var result = await EngineTestSupport.ValidateJsonAsync(json, options);
 
-            Assert.DoesNotContain(Errors(result), i => i.Rule == "type");
-            var atElement = Assert.Single(Errors(result), i => i.Location.Expression == "Bundle.entry[0].resource.contained[0]");
-            Assert.Contains("json primitive", atElement.Message, StringComparison.Ordinal);
+            var error = SingleError(result);
+            Assert.Equal("Bundle.entry[0].resource.contained[0]", error.Location.Expression);
+            Assert.Contains("json primitive", error.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData("""{ "resourceType": "Patient", "contained": [ { "id": "x" } ], "active": true }""", "Patient.contained[0]")]
+    [InlineData($$"""{ "resourceType": "Bundle", "type": "collection", "entry": [ { "fullUrl": "{{EntryUrl}}", "resource": { "id": "x" } } ] }""", "Bundle.entry[0].resource")]
+    public async Task A_nested_resource_without_resource_type_is_one_finding_at_its_element(string json, string expression)
+    {
+        foreach (var options in new[] { ValidationOptions.Reference, ValidationOptions.Default })
+        {
+            var result = await EngineTestSupport.ValidateJsonAsync(json, options);
+
+            var error = SingleError(result);
+            Assert.Equal(expression, error.Location.Expression);
+            Assert.Contains("resourceType", error.Message, StringComparison.Ordinal);
         }
     }
 }
