@@ -86,7 +86,7 @@ public sealed class FhirValidator : IResourceValidator
     private async Task<ValidationResult> ValidateParsedAsync(Resource resource, SourceMap? map, IReadOnlyList<ParseIssue> parseIssues, ValidationOptions options, CancellationToken cancellationToken, ExternalTargets? fetched = null)
     {
         var root = resource.ToPocoNode(ModelInfo.ModelInspector);
-        var run = new ValidationRun(options, map, _terminology, fetched);
+        var run = new ValidationRun(options, map, _terminology, fetched) { RootType = resource.TypeName };
         run.AddParseIssues(parseIssues);
         if (resource is Bundle)
             run.Bundle = new BundleIndex(root);

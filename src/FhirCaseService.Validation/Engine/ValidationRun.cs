@@ -335,8 +335,21 @@ public sealed class ValidationRun
         {
             location = location with { Expression = xmlPath };
         }
+        if (RootType is { } root && IsRootedAtThis(location.Expression))
+            location = location with { Expression = root + location.Expression["$this".Length..] };
         return parseIssue.Issue with { Location = location };
     }
+
+    /// <summary>The type of the resource validated, which roots every FHIRPath of its findings.</summary>
+    internal string? RootType { get; init; }
+
+    /// <summary>
+    /// The SDK parser names the resource it is reading "$this" until it knows its type, and keeps that root where no
+    /// element of the source map or the walk gives a better path: the reference validator roots every path at the type.
+    /// </summary>
+    private static bool IsRootedAtThis(string? expression) =>
+        expression is not null && expression.StartsWith("$this", StringComparison.Ordinal)
+        && (expression.Length == "$this".Length || expression["$this".Length] is '.' or '[');
 
     /// <summary>
     /// The FHIRPath of the element at a source key: the walk's where it reached it, the resource type at the root, else

@@ -350,4 +350,24 @@ public sealed class ParserLocationTests
             Assert.Contains("resourceType", error.Message, StringComparison.Ordinal);
         }
     }
+
+    [Theory]
+    [InlineData("$this.active", "Patient.active")]
+    [InlineData("$this", "Patient")]
+    [InlineData("$this.name[0].given[1]", "Patient.name[0].given[1]")]
+    public async Task A_parser_finding_the_sdk_roots_at_this_is_rooted_at_the_resource_type(string parserPath, string expression)
+    {
+        // The SDK names the resource "$this" until it knows its type; where neither the source map nor the walk gives the
+        // element, that root used to reach the result.
+        var parsed = FhirCaseService.Validation.Instance.InstanceReader.Read("""{ "resourceType": "Patient", "active": "yes" }""", ResourceFormat.Json);
+        var issue = Assert.Single(parsed.Issues);
+        var unplaced = issue with { SourceKey = null, Issue = issue.Issue with { Location = issue.Issue.Location with { Expression = parserPath } } };
+
+        foreach (var options in new[] { ValidationOptions.Reference, ValidationOptions.Default })
+        {
+            var result = await EngineTestSupport.Validator.ValidateAsync(parsed with { Issues = [unplaced] }, options);
+
+            Assert.Equal(expression, Assert.Single(result.Issues, i => i.Message == issue.Issue.Message).Location.Expression);
+        }
+    }
 }
