@@ -58,22 +58,15 @@ internal sealed class SearchSql(SqlText sql)
 
     /// <summary>
     /// The criteria alone, each checked per row through the (version_key, param) indexes, for a query that is driven by
-    /// something else (an export's keyset scan in version_key order) and states type and visibility itself. Chains and
-    /// _has look at their targets as visible at <paramref name="snapshot"/>. No criteria: always true.
+    /// something else (an export's keyset scan in version_key order, a walk in sort order) and states type and visibility
+    /// itself. Chains and _has look at their targets as visible at <paramref name="snapshot"/>. No criteria: always true.
+    /// <paramref name="hasPerRow"/> asks a _has per candidate instead of first collecting every target of every matching
+    /// source: right for a walk, which stops after its page (it runs a _has only when the inner criterion is broad).
     /// </summary>
-    public string Criteria(string alias, string resourceType, long snapshot, IReadOnlyList<SearchCriterion> criteria) =>
+    public string Criteria(string alias, string resourceType, long snapshot, IReadOnlyList<SearchCriterion> criteria, bool hasPerRow = false) =>
         criteria.Count == 0
             ? "1 = 1"
-            : string.Join(" AND ", criteria.Select(c => "(" + Condition(c, alias, resourceType, snapshot, driving: false) + ")"));
-
-    /// <summary>
-    /// The criteria of a walk in sort order, which stops after its page: a _has is asked per candidate (a walk runs one
-    /// only when its inner criterion is broad) instead of first collecting every target of every matching source.
-    /// </summary>
-    private string WalkCriteria(string alias, string resourceType, long snapshot, IReadOnlyList<SearchCriterion> criteria) =>
-        criteria.Count == 0
-            ? "1 = 1"
-            : string.Join(" AND ", criteria.Select(c => "(" + Condition(c, alias, resourceType, snapshot, driving: false, correlatedHas: true) + ")"));
+            : string.Join(" AND ", criteria.Select(c => "(" + Condition(c, alias, resourceType, snapshot, driving: false, correlatedHas: hasPerRow) + ")"));
 
     internal static bool IsDriver(SearchCriterion criterion) => criterion switch
     {
@@ -188,7 +181,7 @@ internal sealed class SearchSql(SqlText sql)
             ? After("a.last_updated_ms", sql.P(after.Number), "a.resource_id", after.ResourceId, walk.Descending)
             : $"a.resource_id {(walk.Descending ? "<" : ">")} {sql.P(after.ResourceId)}");
         return $"SELECT a.version_key, a.last_updated_ms, a.resource_id FROM resource_version a{sql.IndexedBy(index)} WHERE a.resource_type = {sql.P(resourceType)}{seek} " +
-               $"AND {Visible("a", snapshot, unindexed: true)} AND {WalkCriteria("a", resourceType, snapshot, criteria)} ORDER BY {order}";
+               $"AND {Visible("a", snapshot, unindexed: true)} AND {Criteria("a", resourceType, snapshot, criteria, hasPerRow: true)} ORDER BY {order}";
     }
 
     /// <summary>
@@ -218,7 +211,7 @@ internal sealed class SearchSql(SqlText sql)
         // version_key and resource_id (the walk takes no chain, _has or _lastUpdated), so they are checked on the walk
         // itself and only the rows that pass read their version row (by primary key) for visibility.
         var select = $"SELECT s.version_key, s.{column}, s.resource_id FROM {table} s{sql.IndexedBy($"ix_{table}_{(key.Descending ? "desc" : "asc")}")} CROSS JOIN resource_version a " +
-                     $"WHERE s.resource_type = {sql.P(resourceType)} AND s.param = {sql.P(key.Parameter.Name)}{seek} AND {WalkCriteria("s", resourceType, snapshot, criteria)} " +
+                     $"WHERE s.resource_type = {sql.P(resourceType)} AND s.param = {sql.P(key.Parameter.Name)}{seek} AND {Criteria("s", resourceType, snapshot, criteria, hasPerRow: true)} " +
                      $"AND a.version_key = s.version_key AND {Visible("a", snapshot, unindexed: true)}";
         return ordered ? $"{select} ORDER BY s.{column}{(key.Descending ? " DESC" : "")}, s.resource_id" : select;
     }
@@ -235,7 +228,7 @@ internal sealed class SearchSql(SqlText sql)
         var withCode = parameter.Type == SearchParamType.Token ? $" AND {m}.code IS NOT NULL" : "";
         var seek = afterId is null ? "" : $" AND a.resource_id > {sql.P(afterId)}";
         return $"SELECT a.version_key, a.resource_id, a.resource_id FROM resource_version a{sql.IndexedBy("ux_resource_version")} WHERE a.resource_type = {sql.P(resourceType)}{seek} " +
-               $"AND {Visible("a", snapshot, unindexed: true)} AND {WalkCriteria("a", resourceType, snapshot, criteria)} " +
+               $"AND {Visible("a", snapshot, unindexed: true)} AND {Criteria("a", resourceType, snapshot, criteria, hasPerRow: true)} " +
                $"AND NOT EXISTS (SELECT 1 FROM {TableOf(parameter.Type)} {m} WHERE {m}.version_key = a.version_key AND {m}.param = {sql.P(parameter.Name)}{withCode}) " +
                "ORDER BY a.resource_id";
     }
