@@ -5,7 +5,7 @@
 import collections, os, re, sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 from speedscope_stacks import WAIT, intervals, compile_categories, category
-root=re.compile(r'FhirValidator\+<ValidateAsync>d__8')
+root=re.compile(r'FhirValidator\+<ValidateAsync>d__\d+')
 COMPILING=('InitClassSlow', 'LazyArtifact', 'SchemaCompiler', 'Snapshot')
 CATS=[('SDK POCO validator inside the strict parse (delayed-validation dictionary, hashing, attribute checks)', r'ScheduleDelayedValidation|runDelayedValidations|doObjectValidation|doPropertyValidation|GetHashCodeWorker|DelayedValidation'),
 ('fast path: literal/narrative checks on the tree (IsClean)', r'InstanceReader\.IsClean'),
