@@ -71,34 +71,51 @@ public static class IngestBench
             using var client = host.CreateClient();
             client.Timeout = TimeSpan.FromMinutes(30);
             await PostAsync(client, Transaction(template, "warm-" + Guid.NewGuid().ToString("N")[..8]));
-            // The first size goes cold (the JIT compiles the large-request paths: Parallel.For, on-stack replacement of the
-            // long loops; printed for what a freshly started service pays), then SteadyRepeats times more: the second run
-            // still spent ~0.5 s in the JIT (tier-1 recompiles of the hot paths), so the last of them is the steady state.
-            const int SteadyRepeats = 4;
-            var runs = sizes.Take(1).Select(s => (s, true))
-                .Concat(Enumerable.Repeat(sizes[0], SteadyRepeats).Select(s => (s, false)))
-                .Concat(sizes.Skip(1).Select(s => (s, false)));
-            foreach (var (size, cold) in runs)
+            // The first size goes cold (printed: what a freshly started service pays). It is then repeated unmeasured until
+            // the JIT has settled, then measured SteadyRepeats times. A method a request calls once stays quick first-pass
+            // code until it has been called 30 times (tiered compilation), and a big request's per-entry loops run in it:
+            // on 2026-12-06 the fourth repeat still spent 1.3-2.3 s of its 1-4 s in the JIT (1,000-2,700 methods). A
+            // service that runs for hours pays that once; the steady figure is the one the < 0.5 s target is about.
+            await MeasureBigAsync(client, template, sizes[0], validation, "cold");
+            var warmUps = 0;
+            while (warmUps < MaxBigWarmUps)
             {
-                var run = Guid.NewGuid().ToString("N")[..8];
-                var patients = (size + template.Count - 1) / template.Count;
-                var bundle = Transactions(template, Enumerable.Range(0, patients).Select(p => $"big-{run}-{p}"));
-                var body = Encoding.UTF8.GetBytes(bundle);
-                using var shares = new LockShares();
-                int[] collections = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
-                var paused = GC.GetTotalPauseDuration();
-                var jit = System.Runtime.JitInfo.GetCompilationTime();
-                var jitMethods = System.Runtime.JitInfo.GetCompiledMethodCount();
-                using var jitListener = Environment.GetEnvironmentVariable("BENCH_JIT_LIST") is null ? null : new JitListener();
-                if (jitListener is not null) jitListener.Listening = true;
-                var watch = Stopwatch.StartNew();
-                await PostAsync(client, body);
-                if (jitListener is not null) Console.WriteLine(jitListener.Top(25));
-                Console.WriteLine($"  validation {(validation ? "on " : "off")}{(cold ? ", cold" : "")}: {patients * template.Count,7} entries committed in {watch.Elapsed.TotalSeconds,7:F2} s, lock held {shares.Describe()}{shares.Stages()}; " +
-                                  $"GCs gen0/1/2 {GC.CollectionCount(0) - collections[0]}/{GC.CollectionCount(1) - collections[1]}/{GC.CollectionCount(2) - collections[2]}, " +
-                                  $"paused {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:F0} ms, JIT {(System.Runtime.JitInfo.GetCompilationTime() - jit).TotalMilliseconds:F0} ms ({System.Runtime.JitInfo.GetCompiledMethodCount() - jitMethods} methods)");
+                var compiled = System.Runtime.JitInfo.GetCompiledMethodCount();
+                await PostAsync(client, Encoding.UTF8.GetBytes(BigTransaction(template, sizes[0], $"warm{warmUps}")));
+                warmUps++;
+                // Tier-1 compiles run in the background after a short delay: give them time to show in the count.
+                await Task.Delay(TimeSpan.FromMilliseconds(200));
+                if (System.Runtime.JitInfo.GetCompiledMethodCount() - compiled < SettledBigMethods)
+                    break;
             }
+            Console.WriteLine($"  ({warmUps} unmeasured warm-up transactions of {sizes[0]} entries, until one compiled fewer than {SettledBigMethods} methods)");
+            foreach (var size in Enumerable.Repeat(sizes[0], SteadyBigRepeats).Concat(sizes.Skip(1)))
+                await MeasureBigAsync(client, template, size, validation, "steady");
         }
+    }
+
+    private const int SteadyBigRepeats = 3, MaxBigWarmUps = 60, SettledBigMethods = 50;
+
+    private static string BigTransaction(JsonArray template, int size, string run) =>
+        Transactions(template, Enumerable.Range(0, (size + template.Count - 1) / template.Count).Select(p => $"big-{run}-{Guid.NewGuid().ToString("N")[..6]}-{p}"));
+
+    private static async Task MeasureBigAsync(HttpClient client, JsonArray template, int size, bool validation, string label)
+    {
+        var body = Encoding.UTF8.GetBytes(BigTransaction(template, size, Guid.NewGuid().ToString("N")[..8]));
+        var entries = (size + template.Count - 1) / template.Count * template.Count;
+        using var shares = new LockShares();
+        int[] collections = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
+        var paused = GC.GetTotalPauseDuration();
+        var jit = System.Runtime.JitInfo.GetCompilationTime();
+        var jitMethods = System.Runtime.JitInfo.GetCompiledMethodCount();
+        using var jitListener = Environment.GetEnvironmentVariable("BENCH_JIT_LIST") is null ? null : new JitListener();
+        if (jitListener is not null) jitListener.Listening = true;
+        var watch = Stopwatch.StartNew();
+        await PostAsync(client, body);
+        if (jitListener is not null) Console.WriteLine(jitListener.Top(25));
+        Console.WriteLine($"  validation {(validation ? "on " : "off")}, {label}: {entries,7} entries committed in {watch.Elapsed.TotalSeconds,7:F2} s, lock held {shares.Describe()}{shares.Stages()}; " +
+                          $"GCs gen0/1/2 {GC.CollectionCount(0) - collections[0]}/{GC.CollectionCount(1) - collections[1]}/{GC.CollectionCount(2) - collections[2]}, " +
+                          $"paused {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:F0} ms, JIT {(System.Runtime.JitInfo.GetCompilationTime() - jit).TotalMilliseconds:F0} ms ({System.Runtime.JitInfo.GetCompiledMethodCount() - jitMethods} methods)");
     }
 
     /// <summary>Several patients in one Bundle: each copy also gets fullUrls of its own (the example's references are to urn:uuid fullUrls).</summary>
