@@ -94,6 +94,11 @@ public sealed record BundleEntryRequest(
         var text = url.Trim();
         if (text.StartsWith(baseUrl + "/", StringComparison.OrdinalIgnoreCase))
             text = text[(baseUrl.Length + 1)..];
+        // An absolute url elsewhere names another server's resource (a Bundle written for another endpoint, e.g. the
+        // specification's examples): say so, rather than reading its scheme as a resource type.
+        else if (Uri.TryCreate(text, UriKind.Absolute, out var absolute) && absolute.Scheme is "http" or "https")
+            throw FhirRequestException.BadRequest(
+                $"{url} is not on this server: an entry's url is relative to the server's base (e.g. Patient/123), or absolute under {baseUrl}.", "request.url");
         string? criteria = null;
         var question = text.IndexOf('?', StringComparison.Ordinal);
         if (question >= 0)

@@ -196,6 +196,37 @@ public abstract class TransactionTests(ServiceHost host)
     }
 
     [Fact]
+    public async Task Transaction_entry_whose_url_is_on_another_server_answers_400_naming_the_url()
+    {
+        var patient = TestData.NewPatient();
+        patient.Id = "elsewhere-" + Guid.NewGuid().ToString("N")[..8];
+
+        var response = await _client.PostBundleAsync(Transaction(
+            Post(TestData.NewPatient(), NewUrn()),
+            Put(patient, $"http://other.example.org/fhir/Patient/{patient.Id}")));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.Status);
+        var issue = Assert.Single(response.Issues);
+        Assert.Equal("Bundle.entry[1].request.url", Assert.Single(issue.Expression));
+        Assert.Contains("http://other.example.org/fhir/Patient/", issue.Diagnostics, StringComparison.Ordinal);
+        Assert.Contains("is not on this server", issue.Diagnostics, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, (await _client.GetAsync($"/Patient/{patient.Id}")).Status);
+    }
+
+    [Fact]
+    public async Task Transaction_entry_whose_url_is_absolute_under_this_servers_base_is_executed()
+    {
+        var patient = TestData.NewPatient();
+        patient.Id = "here-" + Guid.NewGuid().ToString("N")[..8];
+        var baseUrl = host.BaseAddress.ToString().TrimEnd('/');
+
+        var response = await _client.PostBundleAsync(Transaction(Put(patient, $"{baseUrl}/Patient/{patient.Id}")));
+
+        Assert.True(response.Status == HttpStatusCode.OK, response.Body);
+        Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync($"/Patient/{patient.Id}")).Status);
+    }
+
+    [Fact]
     public async Task Transaction_with_an_invalid_entry_answers_422_locating_each_issue_at_its_entry_and_writes_nothing()
     {
         var before = await _client.LatestChangeAsync();
