@@ -172,14 +172,23 @@ public sealed class ReferenceValidator
         return string.Join(" or ", allowed);
     }
 
-    private static PocoNode? Resolve(string reference, PocoNode resource, ValidationRun run)
+    private static PocoNode? Resolve(string reference, PocoNode resource, ValidationRun run) =>
+        reference.StartsWith('#') ? ResolveContained(reference[1..], resource) : run.ResolveReference(reference);
+
+    /// <summary>
+    /// "#id" names a resource contained in the resource that holds the reference or, from inside a contained resource, a
+    /// sibling in the same container (references.html#contained: contained resources reference each other so); the
+    /// search goes up through containers only, never past a Bundle entry.
+    /// </summary>
+    private static PocoNode? ResolveContained(string id, PocoNode resource)
     {
-        if (reference.StartsWith('#'))
+        for (var node = resource; ; node = node.Parent!)
         {
-            var id = reference[1..];
-            return resource.Child("contained")?.FirstOrDefault(c => c.Poco is Resource contained && RawElements.Text(contained, "id") == id);
+            if (node.Child("contained")?.FirstOrDefault(c => c.Poco is Resource contained && RawElements.Text(contained, "id") == id) is { } found)
+                return found;
+            if (node.Name != "contained" || node.Parent is null)
+                return null;
         }
-        return run.ResolveReference(reference);
     }
 
     /// <summary>References that must resolve: to contained resources, and urn: identities inside a Bundle.</summary>
