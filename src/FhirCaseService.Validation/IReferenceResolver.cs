@@ -35,7 +35,7 @@ public readonly record struct ResourceAddress(string Type, string Id, string? Ve
             version = segments[end - 1];
             end -= 2;
         }
-        if (end < 2 || segments[end - 1].Length == 0 || !ModelInfo.IsKnownResource(segments[end - 2]))
+        if (end < 2 || segments[end - 1].Length == 0 || !Schema.ResourceTypeNames.IsResourceType(segments[end - 2]))
             return null;
         return new ResourceAddress(segments[end - 2], segments[end - 1], version);
     }

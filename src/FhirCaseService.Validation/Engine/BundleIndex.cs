@@ -1,4 +1,5 @@
 using FhirCaseService.Validation.Instance;
+using FhirCaseService.Validation.Schema;
 using Hl7.Fhir.Model;
 
 namespace FhirCaseService.Validation.Engine;
@@ -53,7 +54,7 @@ internal sealed class BundleIndex
     public PocoNode? OtherTypeWithId(string reference)
     {
         var segments = reference.Split('/');
-        if (segments.Length != 2 || !ModelInfo.IsKnownResource(segments[0]) || !_byId.TryGetValue(segments[1], out var sameId) || sameId.Count != 1)
+        if (segments.Length != 2 || !ResourceTypeNames.IsResourceType(segments[0]) || !_byId.TryGetValue(segments[1], out var sameId) || sameId.Count != 1)
             return null;
         return sameId[0].Poco.TypeName == segments[0] ? null : sameId[0];
     }

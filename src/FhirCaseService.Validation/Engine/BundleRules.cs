@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using FhirCaseService.Validation.Instance;
+using FhirCaseService.Validation.Schema;
 using Hl7.Fhir.Model;
 
 namespace FhirCaseService.Validation.Engine;
@@ -107,7 +108,7 @@ internal static partial class BundleRules
                 {
                     Error(run, FullUrlLocation(entry, bundlePath, run), $"The fullUrl must be an absolute URL (not '{fullUrl}').", "bdl-fullurl");
                 }
-                else if (entry.Resource is { } resource && RestfulUrl().IsMatch(fullUrl) && ModelInfo.IsKnownResource(RestfulUrl().Match(fullUrl).Groups[4].Value))
+                else if (entry.Resource is { } resource && RestfulUrl().IsMatch(fullUrl) && ResourceTypeNames.IsResourceType(RestfulUrl().Match(fullUrl).Groups[4].Value))
                 {
                     var id = RawElements.Text(resource.Poco, "id");
                     if (id is null)
@@ -392,7 +393,7 @@ internal static partial class BundleRules
             return [];
         var query = url.IndexOf('?', StringComparison.Ordinal);
         var head = (query >= 0 ? url[..query] : url).Split('/');
-        if (head.Length > 0 && ModelInfo.IsKnownResource(head[^1]))
+        if (head.Length > 0 && ResourceTypeNames.IsResourceType(head[^1]))
             return [head[^1]];
         if (query < 0)
             return [];
@@ -507,7 +508,7 @@ internal static partial class BundleRules
                     return matches.Count == 1 ? (Resolution.Found, matches[0], 1) : (Resolution.Multiple, -1, matches.Count);
             }
             var parts = reference.Split('/');
-            if (parts.Length < 2 || !ModelInfo.IsKnownResource(parts[0]))
+            if (parts.Length < 2 || !ResourceTypeNames.IsResourceType(parts[0]))
                 return (Resolution.Outside, -1, 0);
             return _byTypeAndId.TryGetValue($"{parts[0]}/{parts[1]}", out var apparent) ? (Resolution.Apparent, -1, apparent.Count) : (Resolution.NotFound, -1, 0);
         }

@@ -72,4 +72,60 @@ public sealed class SpecExampleFamilyTests
         var issue = EngineTestSupport.Single(result, "reference-unresolved");
         Assert.Equal("Bundle.entry[1].resource.ingredient[0].item.ofType(Reference)", issue.Location.Expression);
     }
+
+    /// <summary>A body mass index as the R4 vital signs profile shapes it; its LOINC code makes the profile apply.</summary>
+    private const string BodyMassIndex = """
+        {
+          "resourceType": "Observation",
+          "status": "final",
+          "category": [ { "coding": [ { "system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "vital-signs" } ] } ],
+          "code": { "coding": [ { "system": "http://loinc.org", "code": "39156-5" } ] },
+          "subject": { "reference": "Patient/p1" },
+          "effectiveDateTime": "2020-01-01",
+          "valueQuantity": { "value": 16.2, "unit": "kg/m2", "system": "http://unitsofmeasure.org", "code": "kg/m2" },
+          "derivedFrom": [ { "reference": "DERIVED" } ]
+        }
+        """;
+
+    [Fact]
+    public async Task Target_profile_in_the_core_namespace_is_met_by_a_reference_to_the_type_it_constrains()
+    {
+        // vitalsigns' derivedFrom allows .../StructureDefinition/vitalsigns, a profile on Observation, not a type named "vitalsigns".
+        var result = await ValidateAsync(BodyMassIndex.Replace("DERIVED", "Observation/height", StringComparison.Ordinal));
+
+        EngineTestSupport.AssertNoErrors(result);
+    }
+
+    [Fact]
+    public async Task Target_profile_in_the_core_namespace_still_rejects_a_type_it_does_not_constrain()
+    {
+        var result = await ValidateAsync(BodyMassIndex.Replace("DERIVED", "Patient/p1", StringComparison.Ordinal));
+
+        Assert.Contains(Errors(result), i => i.Rule == "reference-target" && i.Location.Expression == "Observation.derivedFrom[0]");
+    }
+
+    [Theory]
+    [InlineData("patient/p1")]
+    [InlineData("http://server.example.org/fhir/practitioner/p1")]
+    public async Task Reference_whose_type_segment_is_not_spelled_as_a_resource_type_is_not_judged_by_type(string reference)
+    {
+        var result = await ValidateAsync(EngineTestSupport.Observation().Replace("Patient/p1", reference, StringComparison.Ordinal));
+
+        Assert.DoesNotContain(result.Issues, i => i.Rule == "reference-target");
+    }
+
+    [Fact]
+    public async Task Reference_whose_type_segment_is_a_resource_type_is_judged_by_type()
+    {
+        var result = await ValidateAsync(EngineTestSupport.Observation().Replace("Patient/p1", "Practitioner/p1", StringComparison.Ordinal));
+
+        Assert.Equal("Observation.subject", EngineTestSupport.Single(result, "reference-target").Location.Expression);
+    }
+
+    [Theory]
+    [InlineData("Patient/1", true)]
+    [InlineData("patient/1", false)]
+    [InlineData("http://server.example.org/fhir/PATIENT/1", false)]
+    public void Resource_address_needs_the_type_spelled_as_the_type(string reference, bool parsed) =>
+        Assert.Equal(parsed, ResourceAddress.Parse(reference) is not null);
 }

@@ -65,7 +65,12 @@ public sealed class ReferenceValidator
 
     public bool IsUnconstrained => _targetProfiles.Count == 0 && _aggregation == AggregationModes.None;
 
-    private static bool IsCore(string profile) => profile.StartsWith(SchemaRepository.CoreBase, StringComparison.Ordinal);
+    /// <summary>
+    /// A core resource type's definition. HL7's own profiles share its namespace (.../StructureDefinition/vitalsigns,
+    /// .../bodyweight): those are profiles, met by a target of the type they constrain.
+    /// </summary>
+    private static bool IsCore(string profile) =>
+        profile.StartsWith(SchemaRepository.CoreBase, StringComparison.Ordinal) && ResourceTypeNames.IsResourceOrBase(profile[SchemaRepository.CoreBase.Length..]);
 
     public async ValueTask ValidateAsync(ResourceReference reference, InstancePath path, PocoNode resource, ValidationRun run, ISliceConformance conformance)
     {
@@ -201,6 +206,6 @@ public sealed class ReferenceValidator
         var segments = reference.Split('/');
         var history = Array.IndexOf(segments, "_history");
         var end = history > 0 ? history : segments.Length;
-        return end >= 2 && ModelInfo.IsKnownResource(segments[end - 2]) ? segments[end - 2] : null;
+        return end >= 2 && ResourceTypeNames.IsResourceType(segments[end - 2]) ? segments[end - 2] : null;
     }
 }
