@@ -15,6 +15,12 @@ public static partial class PrimitiveFormats
     private const string Clock = "([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]+)?";
     private const string Zone = "(Z|(\\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00))";
 
+    // The specification's regexes are Java regexes, where \s is only space, tab, line feed, vertical tab, form feed and
+    // carriage return; .NET's \s also matches Unicode spaces (no-break space U+00A0, narrow no-break space U+202F), which
+    // would make 'Acme\u202fHealthcare' no valid string. These classes are the Java meaning, written out.
+    private const string NotJavaSpace = "\\x00-\\x08\\x0E-\\x1F\\x21-\\uFFFF";
+    private const string NotJavaSpaceClass = "[" + NotJavaSpace + "]";
+
     private static readonly Dictionary<string, Regex> Patterns = new(StringComparer.Ordinal)
     {
         ["boolean"] = BooleanFormat(),
@@ -55,25 +61,25 @@ public static partial class PrimitiveFormats
     [GeneratedRegex("^(-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?)$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
     private static partial Regex DecimalFormat();
 
-    [GeneratedRegex("^([ \\r\\n\\t\\S]+)$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    [GeneratedRegex("^([ \\r\\n\\t" + NotJavaSpace + "]+)$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
     private static partial Regex StringFormat();
 
-    [GeneratedRegex("^([ \\r\\n\\t\\S]+)$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    [GeneratedRegex("^([ \\r\\n\\t" + NotJavaSpace + "]+)$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
     private static partial Regex MarkdownFormat();
 
-    [GeneratedRegex("^([^\\s]+( [^\\s]+)*)$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    [GeneratedRegex("^(" + NotJavaSpaceClass + "+( " + NotJavaSpaceClass + "+)*)$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
     private static partial Regex CodeFormat();
 
     [GeneratedRegex("^([A-Za-z0-9\\-\\.]{1,64})$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
     private static partial Regex IdFormat();
 
-    [GeneratedRegex("^(\\S*)$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    [GeneratedRegex("^(" + NotJavaSpaceClass + "*)$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
     private static partial Regex UriFormat();
 
-    [GeneratedRegex("^(\\S*)$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    [GeneratedRegex("^(" + NotJavaSpaceClass + "*)$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
     private static partial Regex UrlFormat();
 
-    [GeneratedRegex("^(\\S*)$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    [GeneratedRegex("^(" + NotJavaSpaceClass + "*)$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
     private static partial Regex CanonicalFormat();
 
     [GeneratedRegex("^(urn:oid:[0-2](\\.(0|[1-9][0-9]*))+)$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]

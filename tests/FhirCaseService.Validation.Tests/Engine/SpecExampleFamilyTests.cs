@@ -128,4 +128,30 @@ public sealed class SpecExampleFamilyTests
     [InlineData("http://server.example.org/fhir/PATIENT/1", false)]
     public void Resource_address_needs_the_type_spelled_as_the_type(string reference, bool parsed) =>
         Assert.Equal(parsed, ResourceAddress.Parse(reference) is not null);
+
+    // The R4 regexes are Java's: \s there is ASCII whitespace only, so a no-break space is content, and a tab is not.
+    [Theory]
+    [InlineData("string", "Sean Stover, BS,\u00a0DVM")]
+    [InlineData("string", "Acme\u202fHealthcare")]
+    [InlineData("markdown", "no-break\u00a0space")]
+    [InlineData("code", "no-break\u00a0space")]
+    [InlineData("uri", "http://example.org/a\u00a0b")]
+    public void Unicode_space_is_content_in_the_specification_regexes(string type, string literal) =>
+        Assert.Null(FhirCaseService.Validation.Primitives.PrimitiveFormats.Check(type, literal));
+
+    [Theory]
+    [InlineData("code", "tab\tinside")]
+    [InlineData("uri", "http://example.org/a\tb")]
+    [InlineData("uri", "http://example.org/a b")]
+    [InlineData("string", "\u000b")]
+    public void Ascii_whitespace_is_still_whitespace_in_the_specification_regexes(string type, string literal) =>
+        Assert.NotNull(FhirCaseService.Validation.Primitives.PrimitiveFormats.Check(type, literal));
+
+    [Fact]
+    public async Task Display_with_a_no_break_space_is_a_valid_string()
+    {
+        var result = await ValidateAsync(EngineTestSupport.Observation().Replace("\"Patient/p1\"", "\"Patient/p1\", \"display\": \"Sean Stover, BS,\u00a0DVM\"", StringComparison.Ordinal));
+
+        EngineTestSupport.AssertNoErrors(result);
+    }
 }
