@@ -154,4 +154,98 @@ public sealed class SpecExampleFamilyTests
 
         EngineTestSupport.AssertNoErrors(result);
     }
+
+    private static string QuestionWhen(string enableWhen, string behavior = "") => $$"""
+        {
+          "resourceType": "Questionnaire",
+          "status": "draft",
+          "item": [
+            { "linkId": "given", "type": "boolean" },
+            { "linkId": "doses", "type": "integer", {{behavior}} "enableWhen": [ {{enableWhen}} ] }
+          ]
+        }
+        """;
+
+    [Fact]
+    public async Task Exists_condition_with_a_boolean_answer_meets_que_7()
+    {
+        var result = await ValidateAsync(QuestionWhen("""{ "question": "given", "operator": "exists", "answerBoolean": true }"""));
+
+        Assert.DoesNotContain(result.Issues, i => i.Rule == "que-7");
+    }
+
+    [Fact]
+    public async Task Exists_condition_with_another_answer_type_fails_que_7()
+    {
+        var result = await ValidateAsync(QuestionWhen("""{ "question": "given", "operator": "exists", "answerString": "yes" }"""));
+
+        Assert.Equal("Questionnaire.item[1].enableWhen[0]", EngineTestSupport.Single(result, "que-7").Location.Expression);
+    }
+
+    [Theory]
+    [InlineData("", true)]
+    [InlineData("\"enableBehavior\": \"all\",", false)]
+    public async Task Two_conditions_need_an_enable_behavior(string behavior, bool fails)
+    {
+        var twoConditions = """{ "question": "given", "operator": "=", "answerBoolean": true }, { "question": "given", "operator": "exists", "answerBoolean": true }""";
+
+        var result = await ValidateAsync(QuestionWhen(twoConditions, behavior));
+
+        Assert.Equal(fails, result.Issues.Any(i => i.Rule == "que-12"));
+    }
+
+    private static string Prediction(string probability) => $$"""
+        {
+          "resourceType": "RiskAssessment",
+          "status": "final",
+          "subject": { "reference": "Patient/p1" },
+          "prediction": [ { "outcome": { "text": "an outcome" }{{probability}} } ]
+        }
+        """;
+
+    [Theory]
+    [InlineData("")]
+    [InlineData(", \"probabilityDecimal\": 40")]
+    [InlineData(", \"probabilityRange\": { \"low\": { \"value\": 200 } }")]
+    public async Task Prediction_without_a_probability_over_100_meets_ras_2(string probability)
+    {
+        var result = await ValidateAsync(Prediction(probability));
+
+        Assert.DoesNotContain(result.Issues, i => i.Rule == "ras-2");
+    }
+
+    [Fact]
+    public async Task Prediction_with_a_probability_over_100_fails_ras_2()
+    {
+        var result = await ValidateAsync(Prediction(", \"probabilityDecimal\": 150"));
+
+        Assert.Equal("RiskAssessment.prediction[0]", EngineTestSupport.Single(result, "ras-2").Location.Expression);
+    }
+
+    private static string TimedRequest(string when) => $$"""
+        {
+          "resourceType": "MedicationRequest",
+          "status": "active",
+          "intent": "order",
+          "medicationCodeableConcept": { "text": "a medication" },
+          "subject": { "reference": "Patient/p1" },
+          "dosageInstruction": [ { "timing": { "repeat": { "when": [ {{when}} ], "offset": 30 } } } ]
+        }
+        """;
+
+    [Fact]
+    public async Task Offset_with_several_events_none_a_meal_meets_tim_9()
+    {
+        var result = await ValidateAsync(TimedRequest("\"MORN\", \"EVE\""));
+
+        Assert.DoesNotContain(result.Issues, i => i.Rule == "tim-9");
+    }
+
+    [Fact]
+    public async Task Offset_with_a_meal_among_several_events_fails_tim_9()
+    {
+        var result = await ValidateAsync(TimedRequest("\"MORN\", \"CM\""));
+
+        Assert.Equal("MedicationRequest.dosageInstruction[0].timing.repeat", EngineTestSupport.Single(result, "tim-9").Location.Expression);
+    }
 }

@@ -139,7 +139,7 @@ public sealed class InvariantBuilder : IValidatorBuilder
             var severity = constraint.Severity == ConstraintSeverity.Warning || constraint.Key == "dom-3"
                 ? OperationOutcome.IssueSeverity.Warning
                 : OperationOutcome.IssueSeverity.Error;
-            yield return new FhirPathInvariantValidator(constraint.Key, severity, constraint.Human ?? constraint.Key, FhirPathCache.Get(constraint.Expression))
+            yield return new FhirPathInvariantValidator(constraint.Key, severity, constraint.Human ?? constraint.Key, FhirPathCache.Get(PublishedExpressionCorrections.For(constraint.Expression)))
             {
                 Origin = string.IsNullOrEmpty(constraint.Source) ? null : constraint.Source,
             };
