@@ -70,10 +70,19 @@ public sealed record ValidationOptions
 
     /// <summary>Whether an extension without a definition is an error under these options.</summary>
     public bool RejectsUnknownExtension(string url) =>
-        UnknownExtensionsAreErrors && !AllowedExtensionDomains.Any(domain => url.StartsWith(domain, StringComparison.Ordinal)) && !IsAllowedExample(url);
+        UnknownExtensionsAreErrors && !AllowedExtensionDomains.Any(domain => url.StartsWith(domain, StringComparison.Ordinal)) && !IsAllowedExample(url)
+        && !IsAcceptedEverywhere(url);
 
     /// <summary>Whether an unknown modifier extension is an error under these options (always, except allowed example URLs).</summary>
-    public bool RejectsUnknownModifierExtension(string url) => !IsAllowedExample(url);
+    public bool RejectsUnknownModifierExtension(string url) => !IsAllowedExample(url) && !IsAcceptedEverywhere(url);
+
+    /// <summary>
+    /// Extensions the reference validator accepts without a definition whatever its settings: DICOM's (any URL on
+    /// nema.org, which publishes no FHIR definitions for them; the R4 examples use http://nema.org/fhir/extensions#0010:1010)
+    /// and those of HL7's tooling namespace, which its tools define internally.
+    /// </summary>
+    private static bool IsAcceptedEverywhere(string url) =>
+        url.Contains("nema.org", StringComparison.Ordinal) || url.StartsWith("http://hl7.org/fhir/tools/StructureDefinition/", StringComparison.Ordinal);
 
     private bool IsAllowedExample(string url) =>
         AllowExampleExtensions

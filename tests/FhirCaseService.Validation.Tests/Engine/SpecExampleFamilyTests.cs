@@ -248,4 +248,26 @@ public sealed class SpecExampleFamilyTests
 
         Assert.Equal("MedicationRequest.dosageInstruction[0].timing.repeat", EngineTestSupport.Single(result, "tim-9").Location.Expression);
     }
+
+    [Theory]
+    [InlineData("extension", "http://nema.org/fhir/extensions#0010:1010")]
+    [InlineData("modifierExtension", "http://nema.org/examples/extensions#gender")]
+    [InlineData("extension", "http://hl7.org/fhir/tools/StructureDefinition/some-tooling-extension")]
+    public async Task Dicom_and_hl7_tooling_extensions_are_accepted_without_a_definition(string element, string url)
+    {
+        var result = await ValidateAsync($$"""{ "resourceType": "Patient", "{{element}}": [ { "url": "{{url}}", "valueString": "x" } ] }""");
+
+        EngineTestSupport.AssertNoErrors(result);
+        Assert.Contains(result.Issues, i => i.Severity == OperationOutcome.IssueSeverity.Warning && i.Location.Expression == $"Patient.{element}[0]");
+    }
+
+    [Theory]
+    [InlineData("extension", "unknown-extension")]
+    [InlineData("modifierExtension", "unknown-modifier-extension")]
+    public async Task Extension_on_another_host_without_a_definition_is_still_an_error(string element, string rule)
+    {
+        var result = await ValidateAsync($$"""{ "resourceType": "Patient", "{{element}}": [ { "url": "http://dicom.invalid/fhir/extensions#0010:1010", "valueString": "x" } ] }""");
+
+        Assert.Equal(OperationOutcome.IssueSeverity.Error, EngineTestSupport.Single(result, rule).Severity);
+    }
 }
