@@ -270,4 +270,29 @@ public sealed class SpecExampleFamilyTests
 
         Assert.Equal(OperationOutcome.IssueSeverity.Error, EngineTestSupport.Single(result, rule).Severity);
     }
+
+    private static async Task<bool> FailsTxt1(string inner)
+    {
+        var json = $$"""{ "resourceType": "Basic", "text": { "status": "generated", "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\">{{inner}}</div>" }, "code": { "text": "x" } }""";
+        var result = await ValidateAsync(json);
+        return result.Issues.Any(i => i.Rule == "txt-1");
+    }
+
+    // txt-1 by the reference validator's own tables of element and attribute names.
+    [Theory]
+    [InlineData("<address>1 Main Street</address>")]
+    [InlineData("<p>press <kbd>Enter</kbd></p>")]
+    [InlineData("<p><bdo dir='rtl'>text</bdo></p>")]
+    [InlineData("<img src='#a' usemap='#m'/><map name='m'><area shape='rect' coords='0,0,1,1' href='#a' alt='a'/></map>")]
+    [InlineData("<pre xml:space='preserve'>text</pre>")]
+    [InlineData("<table border='1' cellpadding='2'><tr><td nowrap='nowrap' colspan='2'>text</td></tr></table>")]
+    public async Task Narrative_names_the_reference_validator_allows_meet_txt_1(string inner) => Assert.False(await FailsTxt1(inner));
+
+    [Theory]
+    [InlineData("<ol start='3'><li>text</li></ol>")]
+    [InlineData("<table><tr><td bgcolor='red'>text</td></tr></table>")]
+    [InlineData("<p href='#a'>text</p>")]
+    [InlineData("<span src='#a'>text</span>")]
+    [InlineData("<p>text</p><font>old</font>")]
+    public async Task Narrative_names_the_reference_validator_does_not_allow_fail_txt_1(string inner) => Assert.True(await FailsTxt1(inner));
 }

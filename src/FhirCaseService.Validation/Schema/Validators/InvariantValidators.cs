@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using FhirCaseService.Validation.FhirPath;
 using FhirCaseService.Validation.Instance;
 using Hl7.Fhir.FhirPath;
@@ -129,24 +130,34 @@ public sealed class HasValueOrChildrenValidator : IElementValidator
 /// <summary>
 /// txt-1 and txt-2 natively. Both are written as the one FHIRPath function htmlChecks(), which the SDK answers for both
 /// at once (so an empty paragraph fails txt-1 too); the reference validator checks each for what it says: txt-1 the
-/// element and attribute names (the lists of the constraint's own XPath), txt-2 some non-whitespace content.
+/// element and attribute names by its own tables (its htmlChecks: the elements of the XHTML it allows, attributes allowed
+/// on every element, and attributes allowed on one element only: href on a, src on img...), txt-2 some non-whitespace content.
 /// </summary>
 public sealed class NarrativeHtmlValidator : IElementValidator
 {
-    private static readonly HashSet<string> Elements = new(StringComparer.Ordinal)
+    private static readonly FrozenSet<string> Elements = new[]
     {
-        "a", "abbr", "acronym", "b", "big", "blockquote", "br", "caption", "cite", "code", "col", "colgroup", "dd", "dfn", "div", "dl", "dt", "em",
-        "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "li", "ol", "p", "pre", "q", "samp", "small", "span", "strong", "sub", "sup", "table",
-        "tbody", "td", "tfoot", "th", "thead", "tr", "tt", "ul", "var",
-    };
+        "p", "br", "div", "h1", "h2", "h3", "h4", "h5", "h6", "a", "span", "b", "em", "i", "strong", "small", "big", "tt", "dfn", "q", "var", "abbr",
+        "acronym", "cite", "blockquote", "hr", "address", "bdo", "kbd", "sub", "sup", "ul", "ol", "li", "dl", "dt", "dd", "pre", "table", "caption",
+        "colgroup", "col", "thead", "tr", "tfoot", "tbody", "th", "td", "code", "samp", "img", "map", "area",
+    }.ToFrozenSet(StringComparer.Ordinal);
 
-    private static readonly HashSet<string> Attributes = new(StringComparer.Ordinal)
+    /// <summary>Attributes any allowed element may carry (xml:lang and xml:space as written, with their prefix).</summary>
+    private static readonly FrozenSet<string> Attributes = new[]
     {
-        "abbr", "accesskey", "align", "alt", "axis", "bgcolor", "border", "cellhalign", "cellpadding", "cellspacing", "cellvalign", "char", "charoff",
-        "charset", "cite", "class", "colspan", "compact", "coords", "dir", "frame", "headers", "height", "href", "hreflang", "hspace", "id", "lang",
-        "longdesc", "name", "nowrap", "rel", "rev", "rowspan", "rules", "scope", "shape", "span", "src", "start", "style", "summary", "tabindex",
-        "title", "type", "valign", "value", "vspace", "width",
-    };
+        "title", "style", "class", "id", "lang", "xml:lang", "xml:space", "dir", "accesskey", "tabindex",
+        "span", "width", "align", "valign", "char", "charoff", "abbr", "axis", "headers", "scope", "rowspan", "colspan",
+    }.ToFrozenSet(StringComparer.Ordinal);
+
+    /// <summary>Attributes allowed on one element only, as element.attribute.</summary>
+    private static readonly FrozenSet<string> ElementAttributes = new[]
+    {
+        "a.href", "a.name", "a.charset", "a.type", "a.hreflang", "a.rel", "a.rev", "a.shape", "a.coords",
+        "img.src", "img.border", "img.alt", "img.longdesc", "img.height", "img.width", "img.usemap", "img.ismap",
+        "map.name", "area.shape", "area.coords", "area.href", "area.nohref", "area.alt",
+        "table.summary", "table.width", "table.border", "table.frame", "table.rules", "table.cellspacing", "table.cellpadding",
+        "div.xmlns", "blockquote.cite", "q.cite", "pre.space", "td.nowrap",
+    }.ToFrozenSet(StringComparer.Ordinal);
 
     private readonly string _key;
     private readonly string _human;
@@ -179,8 +190,15 @@ public sealed class NarrativeHtmlValidator : IElementValidator
     }
 
     private static bool OnlyAllowedNames(System.Xml.Linq.XElement root) =>
-        root.DescendantsAndSelf().All(e => Elements.Contains(e.Name.LocalName)
-            && e.Attributes().All(a => a.IsNamespaceDeclaration || a.Name.Namespace == System.Xml.Linq.XNamespace.Xml || Attributes.Contains(a.Name.LocalName)));
+        root.DescendantsAndSelf().All(e => Elements.Contains(e.Name.LocalName) && e.Attributes().All(a => IsAllowed(e.Name.LocalName, a)));
+
+    private static bool IsAllowed(string element, System.Xml.Linq.XAttribute attribute)
+    {
+        if (attribute.IsNamespaceDeclaration)
+            return true;
+        var name = attribute.Name.Namespace == System.Xml.Linq.XNamespace.Xml ? "xml:" + attribute.Name.LocalName : attribute.Name.LocalName;
+        return Attributes.Contains(name) || ElementAttributes.Contains(element + "." + name);
+    }
 
     private static bool HasContent(System.Xml.Linq.XElement root) =>
         root.DescendantNodes().OfType<System.Xml.Linq.XText>().Any(t => !string.IsNullOrWhiteSpace(t.Value))
