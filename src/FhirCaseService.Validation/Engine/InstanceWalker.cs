@@ -232,7 +232,7 @@ internal sealed class InstanceWalker : ITypeWalk
             if (unnamed)
                 run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Structure, "Resource has no 'resourceType' property.", itemPath, "structure");
             else
-                child.TypeChoice.ReportNotAllowed(typeName, itemPath, run);
+                child.TypeChoice.ReportNotAllowed(typeName, itemPath, path, run);
             run.NoteTypeReported(itemPath);
             return;
         }

@@ -54,17 +54,17 @@ public sealed class ExtensionTests
 
         var issue = EngineTestSupport.Single(await EngineTestSupport.ValidateAsync(observation), "extension-value-type");
 
-        Assert.Equal("Observation.extension[0].value.ofType(string)", issue.Location.Expression);
+        Assert.Equal("Observation.extension[0]", issue.Location.Expression);
     }
 
     [Fact]
-    public async Task Package_extension_with_wrong_value_type_is_reported_on_the_value()
+    public async Task Package_extension_with_wrong_value_type_is_reported_on_the_extension()
     {
         var json = EngineTestSupport.ExampleFile("examples/invalid/disease-status-relapse-number-wrong-type.json");
 
         var issue = EngineTestSupport.Single(await EngineTestSupport.ValidateJsonAsync(json), "extension-value-type");
 
-        Assert.Equal("Observation.extension[0].value.ofType(string)", issue.Location.Expression);
+        Assert.Equal("Observation.extension[0]", issue.Location.Expression);
         Assert.NotNull(issue.Location.Line);
     }
 

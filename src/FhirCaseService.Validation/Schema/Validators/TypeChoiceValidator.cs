@@ -39,7 +39,7 @@ public sealed class TypeChoiceValidator
         }
         _byCode = byCode.ToFrozenDictionary(StringComparer.Ordinal);
         _allowedText = string.Join(", ", types.Select(t => t.Code));
-        _rule = elementPath.StartsWith("Extension.value", StringComparison.Ordinal) ? "extension-value-type" : "type";
+        _rule = elementPath.StartsWith("Extension.value", StringComparison.Ordinal) ? ExtensionValueRule : "type";
         IsUntyped = types.Count == 0;
     }
 
@@ -65,8 +65,14 @@ public sealed class TypeChoiceValidator
         return _systemType;
     }
 
-    /// <summary>Reports an instance type the element does not allow, at the node.</summary>
-    public void ReportNotAllowed(string instanceType, in InstancePath path, ValidationRun run) =>
+    /// <summary>
+    /// Reports an instance type the element does not allow: at the node, except for an extension's value, which is
+    /// reported at the extension (<paramref name="ownerPath"/>), as the reference validator reports "the extension allows
+    /// for the types [url] but found type uri": the extension as a whole is misused.
+    /// </summary>
+    public void ReportNotAllowed(string instanceType, in InstancePath path, in InstancePath ownerPath, ValidationRun run) =>
         run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Structure,
-            $"Type {instanceType} is not allowed for {ElementPath}; allowed: {_allowedText}.", path, _rule);
+            $"Type {instanceType} is not allowed for {ElementPath}; allowed: {_allowedText}.", _rule == ExtensionValueRule ? ownerPath : path, _rule);
+
+    private const string ExtensionValueRule = "extension-value-type";
 }
