@@ -254,6 +254,7 @@ internal static partial class BundleRules
     private static void CheckAllReachable(List<Entry> entries, Resolver resolver, InstancePath path, HashSet<Base> reported, ValidationRun run)
     {
         var withResource = entries.Where(e => e.Resource is not null).ToList();
+        var byIndex = withResource.ToDictionary(e => e.Index);
         var targets = new Dictionary<int, List<int>>();
         foreach (var entry in withResource)
         {
@@ -265,6 +266,8 @@ internal static partial class BundleRules
                 if (outcome == Resolution.Found)
                 {
                     links.Add(target);
+                    if (byIndex.TryGetValue(target, out var targetEntry))
+                        CheckFragment(reference, node, targetEntry, path, reported, run);
                 }
                 else if (outcome is Resolution.Multiple or Resolution.Apparent && node.Poco is ResourceReference && reported.Add(node.Poco))
                 {
@@ -296,6 +299,74 @@ internal static partial class BundleRules
 
         foreach (var entry in withResource.Where(e => !reached.Contains(e.Index)))
             Error(run, DocumentLocation(entry.Path, path, run), $"Entry {(entry.FullUrl is null ? "" : $"'{entry.FullUrl}' ")}isn't reachable by following references (forward or backward) from the Composition.", "bdl-document-orphan");
+    }
+
+    /// <summary>
+    /// An absolute link with a fragment (urn:uuid:...#section-1) that resolved to an entry must name one thing in it: the
+    /// entry's resource id, an element id or an XHTML id in its narrative. Several matches are an error; none is an error
+    /// for a narrativeLink extension (whose fragment is the narrative text the element came from) and not for other links,
+    /// as the reference validator judges them. Reported once per link, at the Bundle.
+    /// </summary>
+    private static void CheckFragment(string reference, PocoNode link, Entry target, InstancePath bundlePath, HashSet<Base> reported, ValidationRun run)
+    {
+        var hash = reference.IndexOf('#', StringComparison.Ordinal);
+        if (hash < 0 || hash == reference.Length - 1 || !HasScheme().IsMatch(reference) || target.Resource is null)
+            return;
+        var fragment = reference[(hash + 1)..];
+        var matches = FragmentMatches(target.Resource, fragment);
+        if (matches == 1 || matches == 0 && !IsNarrativeLinkValue(link) || !reported.Add(link.Poco))
+            return;
+        Error(run, bundlePath, matches == 0
+            ? $"Can't find '{fragment}' in the entry '{reference[..hash]}': the narrative link names no id in it."
+            : $"Found {matches} matches for fragment '{fragment}' in the entry '{reference[..hash]}'; a link must name one.", "bdl-fragment");
+    }
+
+    private const string NarrativeLinkUrl = "http://hl7.org/fhir/StructureDefinition/narrativeLink";
+
+    private static bool IsNarrativeLinkValue(PocoNode link) =>
+        link.Parent?.Poco is Extension extension && RawElements.Text(extension, "url") == NarrativeLinkUrl;
+
+    /// <summary>How many things in the resource carry <paramref name="fragment"/> as id: the resource, its elements, and elements of its XHTML.</summary>
+    private static int FragmentMatches(PocoNode resource, string fragment)
+    {
+        var count = 0;
+        var pending = new Stack<PocoNode>();
+        pending.Push(resource);
+        while (pending.TryPop(out var node))
+        {
+            switch (node.Poco)
+            {
+                case Resource when RawElements.Text(node.Poco, "id") == fragment:
+                case Element { ElementId: { } elementId } when elementId == fragment:
+                    count++;
+                    break;
+                case XHtml { JsonValue: string xhtml }:
+                    count += XhtmlIdMatches(xhtml, fragment);
+                    break;
+            }
+            foreach (var group in node.Children())
+            {
+                foreach (var child in group)
+                {
+                    if (child.Poco is not null)
+                        pending.Push(child);
+                }
+            }
+        }
+        return count;
+    }
+
+    private static int XhtmlIdMatches(string xhtml, string fragment)
+    {
+        try
+        {
+            return NarrativeXhtml.Parse(xhtml).DescendantsAndSelf().Count(e => (string?)e.Attribute("id") == fragment);
+        }
+        // XHTML that is not well-formed is the walk's finding; it names nothing.
+        catch (System.Xml.XmlException)
+        {
+            return 0;
+        }
     }
 
     private static void Reach(int start, Dictionary<int, List<int>> targets, HashSet<int> reached)

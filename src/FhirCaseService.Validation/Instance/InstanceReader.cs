@@ -126,7 +126,11 @@ public static class InstanceReader
     /// datatypes and content models are stricter than the reference validator (an id that is not an xs:ID), and its
     /// finding used to stand in for the walk's (a script element was a schema finding instead of txt-1).
     /// </summary>
-    private static readonly DeserializerSettings Settings = FhirSerialization.StrictJson.Settings with { NarrativeValidation = NarrativeValidationKind.None };
+    private static readonly DeserializerSettings Settings = FhirSerialization.StrictJson.Settings with
+    {
+        NarrativeValidation = NarrativeValidationKind.None,
+        Validator = new UriLiteralsLeftToWalk(FhirSerialization.StrictJson.Settings.Validator ?? FhirAttributeValidator.Default),
+    };
 
     private static readonly FhirJsonDeserializer StrictJson = new(Settings);
 
@@ -158,11 +162,12 @@ public static class InstanceReader
         return true;
     }
 
-    /// <summary>The literal checks of the strict parser's validator: the SDK's own per type; the narrative's content is the walk's.</summary>
+    /// <summary>The literal checks of the strict parser's validator: the SDK's own per type, ours for uri, url and canonical (<see cref="UriLiteralsLeftToWalk"/>); the narrative's content is the walk's.</summary>
     private static bool HasValidLiteral(PrimitiveType primitive) => primitive switch
     {
         // A number or boolean where the narrative belongs is the validator's finding.
         XHtml xhtml => xhtml.JsonValue is string,
+        _ when UriLiteralsLeftToWalk.IsUriLiteral(primitive) => Primitives.PrimitiveFormats.Check(primitive.TypeName, (string)primitive.JsonValue!) is null,
         _ => primitive.HasValidValue(),
     };
 

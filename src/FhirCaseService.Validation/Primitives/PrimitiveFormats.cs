@@ -114,6 +114,8 @@ public static partial class PrimitiveFormats
             return $"A {typeName} value cannot be empty: remove the element or give it a value.";
         if (!pattern.IsMatch(literal))
             return $"'{Shorten(literal)}' is not a valid {typeName}{FormatHint(typeName)}.";
+        if (typeName is "uri" or "url" or "canonical" && UriProblem(typeName, literal) is { } uriProblem)
+            return uriProblem;
         return typeName switch
         {
             "integer" or "unsignedInt" or "positiveInt" when !int.TryParse(literal, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _)
@@ -125,6 +127,49 @@ public static partial class PrimitiveFormats
             _ => null,
         };
     }
+
+    /// <summary>
+    /// The reference validator's checks of a uri, url or canonical beyond "no whitespace": no bare oid: or uuid: scheme;
+    /// after urn:uuid: a lower-case UUID (a #fragment, and a canonical's |version, set aside); after urn:oid: dotted
+    /// numbers with a root of at least two arcs, as registered OIDs have. Its newer rule that a canonical be absolute is
+    /// not applied: the R4 specification's own examples use relative canonicals ("Library/zika-virus-intervention-logic")
+    /// 94 times, which R4 allowed.
+    /// </summary>
+    private static string? UriProblem(string typeName, string literal)
+    {
+        if (literal.StartsWith("oid:", StringComparison.Ordinal) || literal.StartsWith("uuid:", StringComparison.Ordinal))
+            return $"'{Shorten(literal)}' is not a valid {typeName}: an OID or UUID is written with the urn: prefix (urn:oid:..., urn:uuid:...).";
+        if (literal.StartsWith("urn:uuid:", StringComparison.Ordinal))
+        {
+            var uuid = WithoutSuffixes(literal["urn:uuid:".Length..], typeName, '#');
+            if (!LowerCaseUuid().IsMatch(uuid))
+                return $"'{Shorten(literal)}' is not a valid {typeName}: after urn:uuid: comes a UUID in lower case.";
+        }
+        if (literal.StartsWith("urn:oid:", StringComparison.Ordinal))
+        {
+            var oid = WithoutSuffixes(literal["urn:oid:".Length..], typeName, null);
+            if (!OidArcs().IsMatch(oid) || oid.LastIndexOf('.') < 4 && !oid.StartsWith("1.3", StringComparison.Ordinal))
+                return $"'{Shorten(literal)}' is not a valid {typeName}: after urn:oid: comes an OID (dotted numbers, e.g. 2.16.840.1.113883).";
+        }
+        return null;
+    }
+
+    /// <summary>The part of a urn before its fragment (when <paramref name="fragment"/> is given) and, in a canonical, before its |version.</summary>
+    private static string WithoutSuffixes(string value, string typeName, char? fragment)
+    {
+        if (fragment is { } mark && value.IndexOf(mark, StringComparison.Ordinal) is >= 0 and var at)
+            value = value[..at];
+        if (typeName == "canonical" && value.IndexOf('|', StringComparison.Ordinal) is >= 0 and var bar)
+            value = value[..bar];
+        return value;
+    }
+
+    [GeneratedRegex("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    private static partial Regex LowerCaseUuid();
+
+    [GeneratedRegex("^[0-2](\\.(0|[1-9][0-9]*))+$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    private static partial Regex OidArcs();
+
 
     private static string FormatHint(string typeName) => typeName switch
     {

@@ -16,7 +16,7 @@ public sealed class PrimitiveFormatTests
         { "time", "23:59:59" }, { "time", "00:00:00.5" },
         { "id", "a-B.1" }, { "id", new string('x', 64) },
         { "code", "final" }, { "code", "mg/m2" }, { "code", "in full" },
-        { "uri", "http://example.org/x" }, { "uri", "urn:uuid:1" }, { "url", "https://a.b" }, { "canonical", "http://a|1.0" },
+        { "uri", "http://example.org/x" }, { "uri", "urn:uuid:c757873d-ec9a-4326-a141-556f43239520#section" }, { "url", "https://a.b" }, { "canonical", "http://a|1.0" },
         { "oid", "urn:oid:1.2.840.10008" },
         { "uuid", "urn:uuid:c757873d-ec9a-4326-a141-556f43239520" },
         { "string", "anything at all" }, { "markdown", "# title" },
@@ -35,7 +35,7 @@ public sealed class PrimitiveFormatTests
         { "time", "24:00:00" }, { "time", "10:61:00" }, { "time", "10:00" },
         { "id", "has space" }, { "id", "under_score" }, { "id", new string('x', 65) },
         { "code", " leading" }, { "code", "trailing " }, { "code", "double  space" },
-        { "uri", "has space" },
+        { "uri", "has space" }, { "uri", "urn:uuid:1" }, { "uri", "oid:1.2.3.4.5" },
         { "oid", "1.2.3" }, { "uuid", "urn:uuid:C757873D-EC9A-4326-A141-556F43239520" },
         { "string", "" }, { "code", "" },
     };

@@ -295,4 +295,97 @@ public sealed class SpecExampleFamilyTests
     [InlineData("<span src='#a'>text</span>")]
     [InlineData("<p>text</p><font>old</font>")]
     public async Task Narrative_names_the_reference_validator_does_not_allow_fail_txt_1(string inner) => Assert.True(await FailsTxt1(inner));
+
+    // uri, url and canonical literals as the reference validator judges them, not by .NET's URI parser.
+    [Theory]
+    [InlineData("uri", "urn:uuid:8ce7db7b-9b9b-41ae-b1d7-3f2d1c728a13#AllergyIntolerance-urn:uuid:edf25255-bfcd-4e29-a797-e89ea4ef000c")]
+    [InlineData("uri", "http://.........?")]
+    [InlineData("canonical", "http:////acme.com/ehr/fhir/messagedefinition/patientrequest")]
+    [InlineData("canonical", "urn:uuid:8ce7db7b-9b9b-41ae-b1d7-3f2d1c728a13|2.0")]
+    [InlineData("canonical", "#local")]
+    [InlineData("uri", "urn:oid:1.2.36.146.595.217.0.1")]
+    [InlineData("uri", "Patient/123")]
+    [InlineData("canonical", "Library/zika-virus-intervention-logic")]
+    public void Uri_literal_the_reference_validator_accepts_is_valid(string type, string literal) =>
+        Assert.Null(FhirCaseService.Validation.Primitives.PrimitiveFormats.Check(type, literal));
+
+    [Theory]
+    [InlineData("uri", "urn:uuid:68D043B5-9ECF-4559-A57A-396E0D452311")]
+    [InlineData("canonical", "urn:oid:X.Y.Z")]
+    [InlineData("uri", "urn:oid:2.16")]
+    [InlineData("uri", "uuid:8ce7db7b-9b9b-41ae-b1d7-3f2d1c728a13")]
+    public void Uri_literal_the_reference_validator_rejects_is_invalid(string type, string literal) =>
+        Assert.NotNull(FhirCaseService.Validation.Primitives.PrimitiveFormats.Check(type, literal));
+
+    [Theory]
+    [InlineData("http:////acme.com/ehr/fhir/messagedefinition/patientrequest", false)]
+    [InlineData("urn:oid:X.Y.Z", true)]
+    public async Task Canonical_in_a_resource_is_judged_by_the_reference_validator_rules(string definition, bool fails)
+    {
+        var json = $$"""
+            {
+              "resourceType": "MessageHeader",
+              "eventCoding": { "system": "http://example.org/fhir/message-events", "code": "patient-link" },
+              "source": { "endpoint": "http://example.org/fhir" },
+              "definition": "{{definition}}"
+            }
+            """;
+
+        var result = await ValidateAsync(json);
+
+        Assert.Equal(fails, Errors(result).Any(i => i.Rule == "primitive-format" && i.Location.Expression == "MessageHeader.definition"));
+    }
+
+    private static string NarrativeLinkDocument(string fragment) => $$"""
+        {
+          "resourceType": "Bundle",
+          "identifier": { "system": "urn:ietf:rfc:3986", "value": "urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0" },
+          "type": "document",
+          "timestamp": "2024-01-01T00:00:00Z",
+          "entry": [ {
+            "fullUrl": "urn:uuid:8ce7db7b-9b9b-41ae-b1d7-3f2d1c728a13",
+            "resource": {
+              "resourceType": "Composition",
+              "text": { "status": "generated", "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p id=\"allergy-1\">peanut</p><p id=\"twice\">a</p><p id=\"twice\">b</p></div>" },
+              "status": "final",
+              "type": { "text": "summary" },
+              "subject": { "reference": "urn:uuid:6f1ad5e2-1b0e-4c55-9a0e-5d6f3c2b9a12" },
+              "date": "2024-01-01",
+              "author": [ { "display": "someone" } ],
+              "title": "summary",
+              "section": [ { "title": "allergies", "entry": [ { "reference": "urn:uuid:6f1ad5e2-1b0e-4c55-9a0e-5d6f3c2b9a13" } ] } ]
+            }
+          }, {
+            "fullUrl": "urn:uuid:6f1ad5e2-1b0e-4c55-9a0e-5d6f3c2b9a12",
+            "resource": { "resourceType": "Patient" }
+          }, {
+            "fullUrl": "urn:uuid:6f1ad5e2-1b0e-4c55-9a0e-5d6f3c2b9a13",
+            "resource": {
+              "resourceType": "AllergyIntolerance",
+              "extension": [ { "url": "http://hl7.org/fhir/StructureDefinition/narrativeLink", "valueUrl": "urn:uuid:8ce7db7b-9b9b-41ae-b1d7-3f2d1c728a13#{{fragment}}" } ],
+              "patient": { "reference": "urn:uuid:6f1ad5e2-1b0e-4c55-9a0e-5d6f3c2b9a12" }
+            }
+          } ]
+        }
+        """;
+
+    [Fact]
+    public async Task Narrative_link_naming_one_id_in_its_entry_resolves()
+    {
+        var result = await ValidateAsync(NarrativeLinkDocument("allergy-1"));
+
+        Assert.DoesNotContain(result.Issues, i => i.Rule == "bdl-fragment");
+    }
+
+    [Theory]
+    [InlineData("nothing-here")]
+    [InlineData("twice")]
+    public async Task Narrative_link_naming_no_id_or_two_ids_is_an_error_at_the_bundle(string fragment)
+    {
+        var result = await ValidateAsync(NarrativeLinkDocument(fragment));
+
+        var issue = EngineTestSupport.Single(result, "bdl-fragment");
+        Assert.Equal(OperationOutcome.IssueSeverity.Error, issue.Severity);
+        Assert.Equal("Bundle", issue.Location.Expression);
+    }
 }
