@@ -139,27 +139,24 @@ public static partial class PrimitiveFormats
     {
         if (literal.StartsWith("oid:", StringComparison.Ordinal) || literal.StartsWith("uuid:", StringComparison.Ordinal))
             return $"'{Shorten(literal)}' is not a valid {typeName}: an OID or UUID is written with the urn: prefix (urn:oid:..., urn:uuid:...).";
-        if (literal.StartsWith("urn:uuid:", StringComparison.Ordinal))
-        {
-            var uuid = WithoutSuffixes(literal["urn:uuid:".Length..], typeName, '#');
-            if (!LowerCaseUuid().IsMatch(uuid))
-                return $"'{Shorten(literal)}' is not a valid {typeName}: after urn:uuid: comes a UUID in lower case.";
-        }
+        if (literal.StartsWith("urn:uuid:", StringComparison.Ordinal)
+            && !LowerCaseUuid().IsMatch(WithoutSuffixes(literal.AsSpan("urn:uuid:".Length), typeName, withFragment: true)))
+            return $"'{Shorten(literal)}' is not a valid {typeName}: after urn:uuid: comes a UUID in lower case.";
         if (literal.StartsWith("urn:oid:", StringComparison.Ordinal))
         {
-            var oid = WithoutSuffixes(literal["urn:oid:".Length..], typeName, null);
+            var oid = WithoutSuffixes(literal.AsSpan("urn:oid:".Length), typeName, withFragment: false);
             if (!OidArcs().IsMatch(oid) || oid.LastIndexOf('.') < 4 && !oid.StartsWith("1.3", StringComparison.Ordinal))
                 return $"'{Shorten(literal)}' is not a valid {typeName}: after urn:oid: comes an OID (dotted numbers, e.g. 2.16.840.1.113883).";
         }
         return null;
     }
 
-    /// <summary>The part of a urn before its fragment (when <paramref name="fragment"/> is given) and, in a canonical, before its |version.</summary>
-    private static string WithoutSuffixes(string value, string typeName, char? fragment)
+    /// <summary>The part of a urn before its fragment (with <paramref name="withFragment"/>) and, in a canonical, before its |version.</summary>
+    private static ReadOnlySpan<char> WithoutSuffixes(ReadOnlySpan<char> value, string typeName, bool withFragment)
     {
-        if (fragment is { } mark && value.IndexOf(mark, StringComparison.Ordinal) is >= 0 and var at)
+        if (withFragment && value.IndexOf('#') is >= 0 and var at)
             value = value[..at];
-        if (typeName == "canonical" && value.IndexOf('|', StringComparison.Ordinal) is >= 0 and var bar)
+        if (typeName == "canonical" && value.IndexOf('|') is >= 0 and var bar)
             value = value[..bar];
         return value;
     }

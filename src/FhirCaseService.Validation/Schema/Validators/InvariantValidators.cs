@@ -142,22 +142,27 @@ public sealed class NarrativeHtmlValidator : IElementValidator
         "colgroup", "col", "thead", "tr", "tfoot", "tbody", "th", "td", "code", "samp", "img", "map", "area",
     }.ToFrozenSet(StringComparer.Ordinal);
 
-    /// <summary>Attributes any allowed element may carry (xml:lang and xml:space as written, with their prefix).</summary>
+    /// <summary>Attributes any allowed element may carry, besides xml:lang and xml:space.</summary>
     private static readonly FrozenSet<string> Attributes = new[]
     {
-        "title", "style", "class", "id", "lang", "xml:lang", "xml:space", "dir", "accesskey", "tabindex",
+        "title", "style", "class", "id", "lang", "dir", "accesskey", "tabindex",
         "span", "width", "align", "valign", "char", "charoff", "abbr", "axis", "headers", "scope", "rowspan", "colspan",
     }.ToFrozenSet(StringComparer.Ordinal);
 
-    /// <summary>Attributes allowed on one element only, as element.attribute.</summary>
-    private static readonly FrozenSet<string> ElementAttributes = new[]
+    /// <summary>Attributes allowed on one element only, by element.</summary>
+    private static readonly FrozenDictionary<string, FrozenSet<string>> ElementAttributes = new Dictionary<string, string[]>(StringComparer.Ordinal)
     {
-        "a.href", "a.name", "a.charset", "a.type", "a.hreflang", "a.rel", "a.rev", "a.shape", "a.coords",
-        "img.src", "img.border", "img.alt", "img.longdesc", "img.height", "img.width", "img.usemap", "img.ismap",
-        "map.name", "area.shape", "area.coords", "area.href", "area.nohref", "area.alt",
-        "table.summary", "table.width", "table.border", "table.frame", "table.rules", "table.cellspacing", "table.cellpadding",
-        "div.xmlns", "blockquote.cite", "q.cite", "pre.space", "td.nowrap",
-    }.ToFrozenSet(StringComparer.Ordinal);
+        ["a"] = ["href", "name", "charset", "type", "hreflang", "rel", "rev", "shape", "coords"],
+        ["img"] = ["src", "border", "alt", "longdesc", "height", "width", "usemap", "ismap"],
+        ["map"] = ["name"],
+        ["area"] = ["shape", "coords", "href", "nohref", "alt"],
+        ["table"] = ["summary", "width", "border", "frame", "rules", "cellspacing", "cellpadding"],
+        ["div"] = ["xmlns"],
+        ["blockquote"] = ["cite"],
+        ["q"] = ["cite"],
+        ["pre"] = ["space"],
+        ["td"] = ["nowrap"],
+    }.ToFrozenDictionary(e => e.Key, e => e.Value.ToFrozenSet(StringComparer.Ordinal), StringComparer.Ordinal);
 
     private readonly string _key;
     private readonly string _human;
@@ -196,8 +201,10 @@ public sealed class NarrativeHtmlValidator : IElementValidator
     {
         if (attribute.IsNamespaceDeclaration)
             return true;
-        var name = attribute.Name.Namespace == System.Xml.Linq.XNamespace.Xml ? "xml:" + attribute.Name.LocalName : attribute.Name.LocalName;
-        return Attributes.Contains(name) || ElementAttributes.Contains(element + "." + name);
+        if (attribute.Name.Namespace == System.Xml.Linq.XNamespace.Xml)
+            return attribute.Name.LocalName is "lang" or "space";
+        var name = attribute.Name.LocalName;
+        return Attributes.Contains(name) || ElementAttributes.TryGetValue(element, out var own) && own.Contains(name);
     }
 
     private static bool HasContent(System.Xml.Linq.XElement root) =>
