@@ -6,6 +6,38 @@ namespace FhirCaseService.Storage.Tests;
 public interface IStoreBackend
 {
     Task<TestStore> OpenAsync(StorageOptions? template = null);
+
+    /// <summary>
+    /// A fresh database brought only up to schema <paramref name="version"/>, as an older service left it (fill it with
+    /// <see cref="OlderSchema.CopyRowsAsync"/>); a store opened on its options upgrades it.
+    /// </summary>
+    Task<OlderDatabase> CreateAtSchemaAsync(int version);
+}
+
+/// <summary>A database at an older schema version, its dialect open for filling it, and its clean-up.</summary>
+public sealed class OlderDatabase : IAsyncDisposable
+{
+    private readonly Func<Task> _cleanUp;
+
+    internal OlderDatabase(StorageOptions options, int version, SqlDialect dialect, Func<Task> cleanUp)
+    {
+        Options = options;
+        Version = version;
+        Dialect = dialect;
+        _cleanUp = cleanUp;
+    }
+
+    public StorageOptions Options { get; }
+
+    public int Version { get; }
+
+    internal SqlDialect Dialect { get; }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Dialect.DisposeAsync();
+        await _cleanUp();
+    }
 }
 
 /// <summary>A store plus the clean-up of its database (temp directory or schema).</summary>
@@ -40,6 +72,20 @@ public sealed class SqliteBackend : IStoreBackend
         });
     }
 
+    public async Task<OlderDatabase> CreateAtSchemaAsync(int version)
+    {
+        var directory = new TemporaryDirectory("fhircase-storage-tests");
+        var options = Copy(null);
+        options.Provider = StorageProvider.Sqlite;
+        options.DataDirectory = directory.Path;
+        var dialect = await ResourceStoreFactory.OpenDialectAsync(options, version, CancellationToken.None);
+        return new OlderDatabase(options, version, dialect, () =>
+        {
+            directory.Delete();
+            return Task.CompletedTask;
+        });
+    }
+
     internal static StorageOptions Copy(StorageOptions? template) => new()
     {
         DefaultPageSize = template?.DefaultPageSize ?? 20,
@@ -59,5 +105,15 @@ public sealed class PostgresBackend : IStoreBackend
         options.ConnectionString = schema.ConnectionString;
         var store = await ResourceStoreFactory.OpenAsync(options);
         return new TestStore(store, options, async () => await schema.DisposeAsync());
+    }
+
+    public async Task<OlderDatabase> CreateAtSchemaAsync(int version)
+    {
+        var schema = await PostgresSchema.CreateAsync("t_");
+        var options = SqliteBackend.Copy(null);
+        options.Provider = StorageProvider.PostgreSql;
+        options.ConnectionString = schema.ConnectionString;
+        var dialect = await ResourceStoreFactory.OpenDialectAsync(options, version, CancellationToken.None);
+        return new OlderDatabase(options, version, dialect, async () => await schema.DisposeAsync());
     }
 }

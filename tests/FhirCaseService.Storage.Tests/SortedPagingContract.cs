@@ -287,21 +287,12 @@ public abstract class SortedPagingContract<TBackend>(SortedStore<TBackend> sorte
         foreach (var (id, family, birthDate) in new[] { ("p-1", "young", "2011-02-03"), ("p-2", "baker", "2010-01-01"), ("p-3", "young", "2012") })
             await db.Store.UpdateAsync(new Patient { Id = id, Name = [new HumanName { Family = family }], BirthDate = birthDate });
         await db.Store.UpdateAsync(new Patient { Id = "p-2", Name = [new HumanName { Family = "adams" }], BirthDate = "2013-01-01" });
-        var dialect = ((ResourceStore)db.Store).Dialect;
-        // Back to schema 5: no sort-key tables, the old (type, lastUpdated) index, no v7 date span-end index.
-        await using (var connection = await dialect.OpenAsync(CancellationToken.None))
-            foreach (var statement in new[]
-                     {
-                         "DROP TABLE sort_date", "DROP TABLE sort_text", "DROP INDEX ix_resource_type_updated_id", "DROP INDEX ix_idx_date_high",
-                         "CREATE INDEX ix_resource_type_updated ON resource_version (resource_type, last_updated_ms)", "DELETE FROM schema_version WHERE version >= 6",
-                     })
-            {
-                await using var command = connection.CreateCommand();
-                command.CommandText = statement;
-                await command.ExecuteNonQueryAsync();
-            }
+        // A schema-5 database (no sort-key tables, the old (type, lastUpdated) index, no v7 date span-end index) holding
+        // the same rows.
+        await using var older = await new TBackend().CreateAtSchemaAsync(5);
+        await OlderSchema.CopyRowsAsync(((ResourceStore)db.Store).Dialect, older);
 
-        await using var upgraded = await ResourceStoreFactory.OpenAsync(db.Options);
+        await using var upgraded = await ResourceStoreFactory.OpenAsync(older.Options);
         async Task<List<string>> Ids(string query) =>
             (await upgraded.SearchAsync(SearchQuery.Parse("Patient", SearchContract<TBackend>.Pairs(query)))).Matches.Select(m => m.Id).ToList();
 
@@ -331,19 +322,14 @@ public abstract class SortedPagingContract<TBackend>(SortedStore<TBackend> sorte
         var before = new List<List<string>>();
         foreach (var query in queries)
             before.Add(await Ids(db.Store, query));
-        // Back to schema 6: no span-end index.
-        await using (var connection = await dialect.OpenAsync(CancellationToken.None))
-            foreach (var statement in new[] { "DROP INDEX ix_idx_date_high", "DELETE FROM schema_version WHERE version = 7" })
-            {
-                await using var command = connection.CreateCommand();
-                command.CommandText = statement;
-                await command.ExecuteNonQueryAsync();
-            }
-        Assert.Empty(await RowsAsync(dialect, "SELECT version FROM schema_version WHERE version = 7"));
+        // A schema-6 database (no span-end index) holding the same rows.
+        await using var older = await new TBackend().CreateAtSchemaAsync(6);
+        await OlderSchema.CopyRowsAsync(dialect, older);
+        Assert.Empty(await RowsAsync(older.Dialect, "SELECT version FROM schema_version WHERE version = 7"));
 
-        await using var upgraded = await ResourceStoreFactory.OpenAsync(db.Options);
+        await using var upgraded = await ResourceStoreFactory.OpenAsync(older.Options);
 
-        Assert.Equal(["7"], await RowsAsync(dialect, "SELECT version FROM schema_version WHERE version = 7"));
+        Assert.Equal(["7"], await RowsAsync(older.Dialect, "SELECT version FROM schema_version WHERE version = 7"));
         Assert.Equal(["o-2", "o-3", "o-4", "o-5"], before[0]);
         Assert.Equal(["o-2", "o-3", "o-4", "o-5"], before[1]);
         Assert.Equal(["o-1"], before[2]);
@@ -351,11 +337,11 @@ public abstract class SortedPagingContract<TBackend>(SortedStore<TBackend> sorte
         for (var i = 0; i < queries.Length; i++)
             Assert.Equal(before[i], await Ids(upgraded, queries[i]));
         // The index is there: inserting a date row and searching with it uses the new schema (a second open finds nothing to do).
-        await using var again = await ResourceStoreFactory.OpenAsync(db.Options);
+        await using var again = await ResourceStoreFactory.OpenAsync(older.Options);
         Assert.Equal(before[0], await Ids(again, queries[0]));
     }
 
-    private static async Task<List<string>> RowsAsync(SqlDialect dialect, string select)
+    internal static async Task<List<string>> RowsAsync(SqlDialect dialect, string select)
     {
         var rows = new List<string>();
         await using var connection = await dialect.OpenAsync(CancellationToken.None);

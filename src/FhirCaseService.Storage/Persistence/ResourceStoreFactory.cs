@@ -11,7 +11,11 @@ public static class ResourceStoreFactory
         new ResourceStore(await OpenDialectAsync(options, cancellationToken), options, SearchParameterCatalog.Shared);
 
     /// <summary>The dialect the options select, its schema brought up to date.</summary>
-    internal static async Task<SqlDialect> OpenDialectAsync(StorageOptions options, CancellationToken cancellationToken)
+    internal static Task<SqlDialect> OpenDialectAsync(StorageOptions options, CancellationToken cancellationToken) =>
+        OpenDialectAsync(options, SchemaMigrator.LatestVersion, cancellationToken);
+
+    /// <summary>The dialect the options select, its schema brought up to <paramref name="schemaVersion"/> (tests: an older database).</summary>
+    internal static async Task<SqlDialect> OpenDialectAsync(StorageOptions options, int schemaVersion, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Check();
@@ -26,7 +30,7 @@ public static class ResourceStoreFactory
         };
         try
         {
-            await SchemaMigrator.MigrateAsync(dialect, cancellationToken);
+            await SchemaMigrator.MigrateAsync(dialect, schemaVersion, cancellationToken);
         }
         catch
         {

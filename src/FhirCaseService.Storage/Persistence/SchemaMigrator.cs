@@ -154,11 +154,11 @@ internal static class SchemaMigrator
             v6.Add($"CREATE TABLE {table} (version_key bigint NOT NULL, resource_type {{text}} NOT NULL, param {{text}} NOT NULL, {columns})");
         foreach (var (table, select) in SortKeyFills)
             v6.Add($"INSERT INTO {table} (version_key, resource_type, param, {IndexColumnNames[table]}) {select}");
-        foreach (var (table, min, max) in new[] { ("sort_date", "min_ms", "max_ms"), ("sort_text", "min_text", "max_text") })
+        foreach (var (table, (min, max)) in SortColumns)
         {
             // Ascending sorts walk (min, id); descending ones (max DESC, id): ties stay in ascending id order either way.
             v6.Add($"CREATE INDEX ix_{table}_asc ON {table} (resource_type, param, {min}, resource_id, version_key)");
-            v6.Add($"CREATE INDEX ix_{table}_desc ON {table} (resource_type, param, {max} DESC, resource_id, version_key)");
+            v6.Add(SortDescendingIndex(table, max));
         }
         v6.Add("CREATE INDEX ix_resource_type_updated_id ON resource_version (resource_type, last_updated_ms, resource_id)");
         v6.Add("DROP INDEX ix_resource_type_updated");
@@ -176,6 +176,7 @@ internal static class SchemaMigrator
             // ix_idx_date_search (type, param, low_ms, high_ms) cannot seek: this index lets both engines read only the
             // date rows past the searched instant instead of every row of the parameter.
             Expand(DateHighIndex),
+            string.Join(";\n", (dialect.ClustersIndexRows ? ClusteredIndexRows() : CoveringDateIndexes()).Select(Expand)),
         ];
 
         string Expand(string statement) => statement.Replace("{text}", dialect.TextType).Replace("{decimal}", dialect.DecimalType);
@@ -183,12 +184,83 @@ internal static class SchemaMigrator
 
     private const string TextPlaceholder = "{text}";
 
+    /// <summary>
+    /// v8 on SQLite: each index table becomes one B-tree clustered by (version_key, param, ord) instead of a rowid table
+    /// plus a (version_key, param) index, and each sort-key table one B-tree keyed by its ascending walk order instead of
+    /// a rowid table plus that index. A stored resource's ~15 index rows and ~6 sort rows then go into 9 fewer B-trees
+    /// (docs/performance.md, "Schema v8"); the per-row probes read the clustered row itself, and the search indexes,
+    /// whose entries end in the primary key, give version_key without a second lookup. <c>ord</c> makes the key unique
+    /// (the value columns may be NULL and repeat within a version); copied rows keep their old rowid as ord. Each copy
+    /// reads the old table in the new key order through the old index, so the new B-tree is built by appending.
+    /// </summary>
+    private static List<string> ClusteredIndexRows()
+    {
+        var statements = new List<string>();
+        foreach (var (table, columns, searchIndex) in IndexTables)
+        {
+            var names = IndexColumnNames[table];
+            statements.Add($"ALTER TABLE {table} RENAME TO {table}_v7");
+            statements.Add($"CREATE TABLE {table} (version_key bigint NOT NULL, resource_type {{text}} NOT NULL, param {{text}} NOT NULL, ord integer NOT NULL, {columns}, " +
+                           "PRIMARY KEY (version_key, param, ord)) WITHOUT ROWID");
+            statements.Add($"INSERT INTO {table} (version_key, resource_type, param, ord, {names}) " +
+                           $"SELECT version_key, resource_type, param, rowid, {names} FROM {table}_v7 ORDER BY version_key, param, rowid");
+            statements.Add($"DROP TABLE {table}_v7");
+            statements.Add($"CREATE INDEX ix_{table}_search ON {table} ({searchIndex})");
+        }
+        statements.Add(DateHighIndex);
+        foreach (var (table, columns) in SortTables)
+        {
+            var (min, max) = SortColumns[table];
+            var names = IndexColumnNames[table];
+            statements.Add($"ALTER TABLE {table} RENAME TO {table}_v7");
+            statements.Add($"CREATE TABLE {table} (version_key bigint NOT NULL, resource_type {{text}} NOT NULL, param {{text}} NOT NULL, {columns}, " +
+                           $"PRIMARY KEY (resource_type, param, {min}, resource_id, version_key)) WITHOUT ROWID");
+            statements.Add($"INSERT INTO {table} (version_key, resource_type, param, {names}) " +
+                           $"SELECT version_key, resource_type, param, {names} FROM {table}_v7 ORDER BY resource_type, param, {min}, resource_id, version_key");
+            statements.Add($"DROP TABLE {table}_v7");
+            statements.Add(SortDescendingIndex(table, max));
+        }
+        return statements;
+    }
+
+    /// <summary>
+    /// v8 on PostgreSQL: the date index that ge/gt/eb seek also holds version_key, so collecting a date criterion's
+    /// versions is an index-only scan instead of a bitmap heap scan over the idx_date pages (docs/performance.md).
+    /// </summary>
+    private static List<string> CoveringDateIndexes() =>
+    [
+        "CREATE INDEX ix_idx_date_high_v8 ON idx_date (resource_type, param, high_ms) INCLUDE (version_key)",
+        "DROP INDEX ix_idx_date_high",
+        "ALTER INDEX ix_idx_date_high_v8 RENAME TO ix_idx_date_high",
+    ];
+
+    /// <summary>The least and greatest value columns of each sort-key table.</summary>
+    private static readonly Dictionary<string, (string Min, string Max)> SortColumns = new(StringComparer.Ordinal)
+    {
+        ["sort_date"] = ("min_ms", "max_ms"),
+        ["sort_text"] = ("min_text", "max_text"),
+    };
+
+    // Descending sorts walk (max DESC, id): ties stay in ascending id order, as in the ascending walk.
+    private static string SortDescendingIndex(string table, string max) =>
+        $"CREATE INDEX ix_{table}_desc ON {table} (resource_type, param, {max} DESC, resource_id, version_key)";
+
+    /// <summary>
+    /// The index a sorted page walks (<see cref="Search.SearchSql.ValuedInOrder"/>): descending, the sort table's
+    /// (max DESC, id) index; ascending, its (min, id) order, which since v8 is the table's own primary key on SQLite (the
+    /// name SQLite gives a WITHOUT ROWID table's key; only SQLite names an index in a query).
+    /// </summary>
+    internal static string SortWalkIndex(string table, bool descending) => descending ? $"ix_{table}_desc" : $"sqlite_autoindex_{table}_1";
+
     /// <summary>The v7 index: date rows by the end of their span, for ge/gt/eb (docs/storage.md).</summary>
     internal const string DateHighIndex = "CREATE INDEX ix_idx_date_high ON idx_date (resource_type, param, high_ms)";
 
-    public static int LatestVersion => 7;
+    public static int LatestVersion => 8;
 
-    public static Task MigrateAsync(SqlDialect dialect, CancellationToken cancellationToken) =>
+    public static Task MigrateAsync(SqlDialect dialect, CancellationToken cancellationToken) => MigrateAsync(dialect, LatestVersion, cancellationToken);
+
+    /// <summary>Brings the schema up to <paramref name="version"/> (tests build databases of an older version with it).</summary>
+    internal static Task MigrateAsync(SqlDialect dialect, int version, CancellationToken cancellationToken) =>
         dialect.RunExclusiveMigrationAsync(async (connection, transaction, ct) =>
         {
             await Execute(connection, transaction, "CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY, applied_at_ms bigint NOT NULL)", ct);
@@ -199,12 +271,12 @@ internal static class SchemaMigrator
             if (current > LatestVersion)
                 throw new InvalidStorageRequestException($"The database schema is version {current}, newer than this service knows ({LatestVersion}); upgrade the service.");
             var migrations = Migrations(dialect);
-            for (var version = current + 1; version <= migrations.Count; version++)
+            for (var next = current + 1; next <= version; next++)
             {
-                foreach (var statement in migrations[version - 1].Split(";\n"))
+                foreach (var statement in migrations[next - 1].Split(";\n"))
                     await Execute(connection, transaction, statement, ct);
                 await Execute(connection, transaction,
-                    $"INSERT INTO schema_version (version, applied_at_ms) VALUES ({version}, {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()})", ct);
+                    $"INSERT INTO schema_version (version, applied_at_ms) VALUES ({next}, {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()})", ct);
             }
         }, cancellationToken);
 

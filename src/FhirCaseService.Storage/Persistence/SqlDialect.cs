@@ -88,6 +88,14 @@ internal abstract class SqlDialect : IAsyncDisposable
     /// </summary>
     public virtual string PerRowFence => "";
 
+    /// <summary>
+    /// Whether the index tables are clustered by (version_key, param, ord) (schema v8, SQLite: WITHOUT ROWID tables, so
+    /// a row lives in one B-tree ordered by its version instead of a rowid table plus a (version_key, param) index) and
+    /// every index row therefore carries <c>ord</c>, its position among its version's rows of that table. PostgreSQL
+    /// keeps heap tables, whose row position needs no B-tree of its own.
+    /// </summary>
+    public virtual bool ClustersIndexRows => false;
+
     /// <summary>Whether <paramref name="exception"/> is the engine giving up on a statement that ran past its time limit.</summary>
     public virtual bool IsTimeout(Exception exception) => false;
 

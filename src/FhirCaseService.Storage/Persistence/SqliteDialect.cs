@@ -143,6 +143,8 @@ internal sealed class SqliteDialect : SqlDialect
 
     public override string IndexedBy(string index) => " INDEXED BY " + index;
 
+    public override bool ClustersIndexRows => true;
+
     public override ValueTask DisposeAsync()
     {
         // Pooled connections keep the file open; release them so the data directory can be moved or deleted.

@@ -22,7 +22,7 @@ internal sealed class WriteTransaction(SqlBatchRunner sql, SqlDialect dialect, R
     /// <summary>Rows per multi-row INSERT at most; smaller remainders use power-of-two sizes, so each table has 8 texts.</summary>
     private const int MaxRowsPerInsert = 128;
 
-    private static readonly ConcurrentDictionary<(string Table, int Rows), string> InsertTexts = new();
+    private static readonly ConcurrentDictionary<(string Table, int Rows, bool Ord), string> InsertTexts = new();
 
     private readonly string _lastUpdatedText = StoredJson.FormatLastUpdated(clock.LastUpdated);
 
@@ -200,12 +200,12 @@ internal sealed class WriteTransaction(SqlBatchRunner sql, SqlDialect dialect, R
                 values[v + 6] = version.Prepared is not { } prepared ? null : Content(prepared.Json, version.VersionId);
                 values[v + 7] = version.Prepared?.ContentHash;
             }
-            inserts.Add(new SqlStatement(InsertText("resource_version", count), values));
+            inserts.Add(new SqlStatement(InsertText("resource_version", count, ord: false), values));
         }
         var keys = new Dictionary<(string, string), long>(versions.Count);
         await sql.RunAsync(inserts, reader => keys[(reader.GetString(1), reader.GetString(2))] = reader.GetInt64(0), cancellationToken);
 
-        var index = new IndexRows();
+        var index = new IndexRows(dialect.ClustersIndexRows);
         foreach (var version in versions)
             if (version.Prepared is { } prepared)
                 index.Add(keys[(version.ResourceType, version.Id)], prepared.ResourceType, version.Id, prepared.Index);
@@ -226,22 +226,35 @@ internal sealed class WriteTransaction(SqlBatchRunner sql, SqlDialect dialect, R
         return json.FillUtf8(version[..written], _lastUpdatedUtf8);
     }
 
-    /// <summary>The index rows of all versions of a batch, per table, ready to go out as multi-row INSERTs.</summary>
-    private sealed class IndexRows
+    /// <summary>
+    /// The index rows of all versions of a batch, per table, ready to go out as multi-row INSERTs. Where the index
+    /// tables are clustered (<see cref="SqlDialect.ClustersIndexRows"/>) each index row carries ord, its position among
+    /// its version's index rows, which makes its key (version_key, param, ord) unique.
+    /// </summary>
+    private sealed class IndexRows(bool ordinals)
     {
         private readonly Dictionary<string, (int Columns, List<object?> Values)> _tables = new(StringComparer.Ordinal);
 
         public void Add(long key, string type, string id, IndexEntries entries)
         {
-            foreach (var e in entries.Tokens) Row("idx_token", key, type, e.Param, e.System, e.Code, e.Text);
-            foreach (var e in entries.Strings) Row("idx_string", key, type, e.Param, e.Normalized, e.Exact);
-            foreach (var e in entries.Dates) Row("idx_date", key, type, e.Param, e.Low, e.High);
-            foreach (var e in entries.References) Row("idx_reference", key, type, e.Param, e.TargetType, e.TargetId, e.Url);
-            foreach (var e in entries.Quantities) Row("idx_quantity", key, type, e.Param, e.Value, e.System, e.Code);
-            foreach (var e in entries.Numbers) Row("idx_number", key, type, e.Param, e.Value);
-            foreach (var e in entries.Uris) Row("idx_uri", key, type, e.Param, e.Uri);
+            var ord = 0;
+            foreach (var e in entries.Tokens) Index("idx_token", key, type, e.Param, ord++, e.System, e.Code, e.Text);
+            foreach (var e in entries.Strings) Index("idx_string", key, type, e.Param, ord++, e.Normalized, e.Exact);
+            foreach (var e in entries.Dates) Index("idx_date", key, type, e.Param, ord++, e.Low, e.High);
+            foreach (var e in entries.References) Index("idx_reference", key, type, e.Param, ord++, e.TargetType, e.TargetId, e.Url);
+            foreach (var e in entries.Quantities) Index("idx_quantity", key, type, e.Param, ord++, e.Value, e.System, e.Code);
+            foreach (var e in entries.Numbers) Index("idx_number", key, type, e.Param, ord++, e.Value);
+            foreach (var e in entries.Uris) Index("idx_uri", key, type, e.Param, ord++, e.Uri);
             foreach (var e in entries.DateSortKeys) Row("sort_date", key, type, e.Param, id, e.Min, e.Max);
             foreach (var e in entries.TextSortKeys) Row("sort_text", key, type, e.Param, id, e.Min, e.Max);
+        }
+
+        private void Index(string table, long key, string type, string param, int ord, params object?[] values)
+        {
+            if (ordinals)
+                Row(table, [key, type, param, ord, .. values]);
+            else
+                Row(table, [key, type, param, .. values]);
         }
 
         private void Row(string table, params object?[] values)
@@ -256,9 +269,11 @@ internal sealed class WriteTransaction(SqlBatchRunner sql, SqlDialect dialect, R
             var statements = new List<SqlStatement>();
             foreach (var (table, (columns, values)) in _tables)
                 foreach (var (offset, count) in Chunks(values.Count / columns, MaxRowsPerInsert))
-                    statements.Add(new SqlStatement(InsertText(table, count), values.GetRange(offset * columns, count * columns).ToArray()));
+                    statements.Add(new SqlStatement(InsertText(table, count, WithOrd(table)), values.GetRange(offset * columns, count * columns).ToArray()));
             return statements;
         }
+
+        private bool WithOrd(string table) => ordinals && table.StartsWith("idx_", StringComparison.Ordinal);
     }
 
     /// <summary>Splits <paramref name="total"/> rows into chunks of <paramref name="max"/> and power-of-two remainders.</summary>
@@ -275,13 +290,14 @@ internal sealed class WriteTransaction(SqlBatchRunner sql, SqlDialect dialect, R
             }
     }
 
-    private static string InsertText(string table, int rows) => InsertTexts.GetOrAdd((table, rows), key =>
+    private static string InsertText(string table, int rows, bool ord) => InsertTexts.GetOrAdd((table, rows, ord), key =>
     {
         var (head, rowOf, columns) = key.Table switch
         {
             "resource_version" => ("INSERT INTO resource_version (resource_type, resource_id, version_id, change_seq, superseded_seq, last_updated_ms, is_deleted, content, content_hash) VALUES ",
                 (Func<int, string>)(p => $"({Name(p)}, {Name(p + 1)}, {Name(p + 2)}, {Name(p + 3)}, NULL, {Name(p + 4)}, {Name(p + 5)}, {Name(p + 6)}, {Name(p + 7)})"), 8),
-            _ => ($"INSERT INTO {key.Table} (version_key, resource_type, param, {IndexColumns(key.Table)}) VALUES ", p => Row(p, ColumnCount(key.Table)), ColumnCount(key.Table)),
+            _ => ($"INSERT INTO {key.Table} (version_key, resource_type, param, {(key.Ord ? "ord, " : "")}{IndexColumns(key.Table)}) VALUES ",
+                p => Row(p, ColumnCount(key.Table, key.Ord)), ColumnCount(key.Table, key.Ord)),
         };
         var text = new StringBuilder(head);
         for (var r = 0; r < key.Rows; r++)
@@ -296,7 +312,7 @@ internal sealed class WriteTransaction(SqlBatchRunner sql, SqlDialect dialect, R
 
     private static string IndexColumns(string table) => SchemaMigrator.IndexColumnNames[table];
 
-    private static int ColumnCount(string table) => 3 + SchemaMigrator.IndexColumnNames[table].Split(',').Length;
+    private static int ColumnCount(string table, bool ord) => (ord ? 4 : 3) + SchemaMigrator.IndexColumnNames[table].Split(',').Length;
 
     private static string CheckedId(string id) => ResourceIds.IsValid(id)
         ? id

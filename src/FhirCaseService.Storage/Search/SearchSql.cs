@@ -210,7 +210,7 @@ internal sealed class SearchSql(SqlText sql)
         // CROSS JOIN keeps the sort table outermost in SQLite (the walk). The criteria name only the sort row's
         // version_key and resource_id (the walk takes no chain, _has or _lastUpdated), so they are checked on the walk
         // itself and only the rows that pass read their version row (by primary key) for visibility.
-        var select = $"SELECT s.version_key, s.{column}, s.resource_id FROM {table} s{sql.IndexedBy($"ix_{table}_{(key.Descending ? "desc" : "asc")}")} CROSS JOIN resource_version a " +
+        var select = $"SELECT s.version_key, s.{column}, s.resource_id FROM {table} s{sql.IndexedBy(SchemaMigrator.SortWalkIndex(table, key.Descending))} CROSS JOIN resource_version a " +
                      $"WHERE s.resource_type = {sql.P(resourceType)} AND s.param = {sql.P(key.Parameter.Name)}{seek} AND {Criteria("s", resourceType, snapshot, criteria, hasPerRow: true)} " +
                      $"AND a.version_key = s.version_key AND {Visible("a", snapshot, unindexed: true)}";
         return ordered ? $"{select} ORDER BY s.{column}{(key.Descending ? " DESC" : "")}, s.resource_id" : select;
