@@ -187,7 +187,7 @@ internal static class SchemaMigrator
     /// <summary>
     /// v8 on SQLite: each index table becomes one B-tree clustered by (version_key, param, ord) instead of a rowid table
     /// plus a (version_key, param) index, and each sort-key table one B-tree keyed by its ascending walk order instead of
-    /// a rowid table plus that index. A stored resource's ~15 index rows and ~6 sort rows then go into 9 fewer B-trees
+    /// a rowid table plus that index. A stored resource's ~15 index rows and ~6 sort rows then make ~21 fewer B-tree inserts
     /// (docs/performance.md, "Schema v8"); the per-row probes read the clustered row itself, and the search indexes,
     /// whose entries end in the primary key, give version_key without a second lookup. <c>ord</c> makes the key unique
     /// (the value columns may be NULL and repeat within a version); copied rows keep their old rowid as ord. Each copy
