@@ -1,6 +1,7 @@
 using FhirCaseService.Storage.Persistence;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace FhirCaseService.Storage;
@@ -17,7 +18,8 @@ public static class StorageServiceCollectionExtensions
         var options = services.AddOptions<StorageOptions>();
         if (configure is not null)
             options.Configure(configure);
-        services.TryAddSingleton(provider => new StorageDatabase(provider.GetRequiredService<IOptions<StorageOptions>>().Value));
+        services.TryAddSingleton(provider => new StorageDatabase(provider.GetRequiredService<IOptions<StorageOptions>>().Value,
+            provider.GetService<ILoggerFactory>()?.CreateLogger("FhirCaseService.Storage")));
         services.TryAddSingleton<IResourceStore>(provider => new LazyResourceStore(provider.GetRequiredService<StorageDatabase>()));
         services.TryAddSingleton<Audit.IAuditStore>(provider => new Audit.AuditStore(provider.GetRequiredService<StorageDatabase>()));
         services.TryAddSingleton<Export.IExportJobStore>(provider => new Export.ExportJobStore(provider.GetRequiredService<StorageDatabase>()));

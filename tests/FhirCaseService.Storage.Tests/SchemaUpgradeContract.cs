@@ -91,6 +91,48 @@ public abstract class SchemaUpgradeContract<TBackend> where TBackend : IStoreBac
         Assert.Equal(2, (await upgraded.ReadAsync("Patient", "p-1")).Version!.VersionId);
     }
 
+    [Fact]
+    public async Task Upgrading_an_existing_database_is_logged_before_it_starts_and_when_it_ends_but_creating_a_new_one_is_not()
+    {
+        await using var older = await new TBackend().CreateAtSchemaAsync(7);
+        var log = new ListLogger();
+
+        await using (var upgraded = new StorageDatabase(older.Options, log))
+            await upgraded.DialectAsync(CancellationToken.None);
+
+        Assert.Collection(log.Entries,
+            warning =>
+            {
+                Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, warning.Level);
+                Assert.Contains("from version 7 to 8", warning.Message, StringComparison.Ordinal);
+            },
+            done =>
+            {
+                Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Information, done.Level);
+                Assert.StartsWith("Database schema upgraded to version 8 in ", done.Message, StringComparison.Ordinal);
+            });
+        log.Entries.Clear();
+        await using (var again = new StorageDatabase(older.Options, log))
+            await again.DialectAsync(CancellationToken.None);
+        Assert.Empty(log.Entries);
+        await using var fresh = await new TBackend().CreateAtSchemaAsync(0);
+        await using (var created = new StorageDatabase(fresh.Options, log))
+            await created.DialectAsync(CancellationToken.None);
+        Assert.Empty(log.Entries);
+    }
+
+    private sealed class ListLogger : Microsoft.Extensions.Logging.ILogger
+    {
+        public List<(Microsoft.Extensions.Logging.LogLevel Level, string Message)> Entries { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state,
+            Exception? exception, Func<TState, Exception?, string> formatter) => Entries.Add((logLevel, formatter(state, exception)));
+    }
+
     private static List<string> Ids(IEnumerable<StoredResource> resources) => resources.Select(r => r.ResourceType + "/" + r.Id).ToList();
 }
 

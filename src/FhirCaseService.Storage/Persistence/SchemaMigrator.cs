@@ -259,8 +259,12 @@ internal static class SchemaMigrator
 
     public static Task MigrateAsync(SqlDialect dialect, CancellationToken cancellationToken) => MigrateAsync(dialect, LatestVersion, cancellationToken);
 
-    /// <summary>Brings the schema up to <paramref name="version"/> (tests build databases of an older version with it).</summary>
-    internal static Task MigrateAsync(SqlDialect dialect, int version, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// Brings the schema up to <paramref name="version"/> (tests build databases of an older version with it).
+    /// <paramref name="upgrading"/> hears (from, to) before an existing database is upgraded: some upgrades rewrite most
+    /// of a large SQLite file (v8) and take minutes, during which the service answers nothing.
+    /// </summary>
+    internal static Task MigrateAsync(SqlDialect dialect, int version, CancellationToken cancellationToken, Action<int, int>? upgrading = null) =>
         dialect.RunExclusiveMigrationAsync(async (connection, transaction, ct) =>
         {
             await Execute(connection, transaction, "CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY, applied_at_ms bigint NOT NULL)", ct);
@@ -271,6 +275,8 @@ internal static class SchemaMigrator
             if (current > LatestVersion)
                 throw new InvalidStorageRequestException($"The database schema is version {current}, newer than this service knows ({LatestVersion}); upgrade the service.");
             var migrations = Migrations(dialect);
+            if (current > 0 && current < version)
+                upgrading?.Invoke(current, version);
             for (var next = current + 1; next <= version; next++)
             {
                 foreach (var statement in migrations[next - 1].Split(";\n"))

@@ -1,4 +1,5 @@
 using FhirCaseService.Storage.Indexing;
+using Microsoft.Extensions.Logging;
 
 namespace FhirCaseService.Storage.Persistence;
 
@@ -7,7 +8,7 @@ namespace FhirCaseService.Storage.Persistence;
 /// over it (resources, export jobs, audit trail, token replay guard) shares its connection pool and dialect.
 /// A failed open is not cached, so the next call retries (e.g. the database was still starting).
 /// </summary>
-internal sealed class StorageDatabase(StorageOptions options) : IAsyncDisposable
+internal sealed class StorageDatabase(StorageOptions options, ILogger? logger = null) : IAsyncDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private SqlDialect? _dialect;
@@ -24,7 +25,7 @@ internal sealed class StorageDatabase(StorageOptions options) : IAsyncDisposable
         {
             if (_dialect is null)
             {
-                var dialect = await ResourceStoreFactory.OpenDialectAsync(Options, cancellationToken);
+                var dialect = await ResourceStoreFactory.OpenDialectAsync(Options, cancellationToken, logger);
                 _resources = new ResourceStore(dialect, Options, SearchParameterCatalog.Shared);
                 _dialect = dialect;
             }
