@@ -141,17 +141,17 @@ public sealed partial class ImportCommand(Func<string, string?> environment, Fun
         foreach (var (type, count) in byType)
             await writer.WriteLineAsync($"  {type.PadRight(width)}  {count.ToString(CultureInfo.InvariantCulture)}").ConfigureAwait(false);
 
+        // Each line of an error file is the OperationOutcome of one refused input line, however many issues it holds.
         var refused = 0;
         foreach (var url in manifest.ErrorFiles)
         {
             await foreach (var line in client.ReadLinesAsync(url, manifest.RequiresAccessToken, cancellationToken).ConfigureAwait(false))
             {
-                foreach (var issue in ServerResponses.Issues(line))
-                {
-                    if (issue.IsError)
-                        refused++;
+                var issues = ServerResponses.Issues(line);
+                if (issues.Any(issue => issue.IsError))
+                    refused++;
+                foreach (var issue in issues)
                     await writer.WriteLineAsync(Locate(issue, lines)).ConfigureAwait(false);
-                }
             }
         }
         if (refused > 0)

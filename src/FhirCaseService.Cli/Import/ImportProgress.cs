@@ -54,7 +54,7 @@ public sealed class ImportProgress
             if (_line.IsTerminal)
                 _line.Update(UploadText(), force: true);
             else
-                _line.Milestone($"sent {name} ({resources} resources, {ExportProgress.Size(bytes)}) [{_filesSent}/{_filesTotal}]");
+                _line.Milestone($"sent {name} ({resources} {(resources == 1 ? "resource" : "resources")}, {ExportProgress.Size(bytes)}) [{_filesSent}/{_filesTotal}]");
         }
     }
 

@@ -130,6 +130,27 @@ public sealed class ImportProtocolTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_refused_line_with_several_issues_counts_as_one_refused_line()
+    {
+        Write("a.ndjson", Patient("a1") + "\n" + """{"resourceType":"Patient","id":"a2","gender":"bad","birthDate":"soon"}""");
+        _script.Output.Add(("Patient", 1));
+        _script.ErrorFiles["e1.ndjson"] = """
+            {"resourceType":"OperationOutcome","issue":[
+              {"severity":"warning","code":"invariant","diagnostics":"line 2: dom-6: a resource should have narrative"},
+              {"severity":"error","code":"code-invalid","diagnostics":"line 2: Patient.gender: 'bad' is not in the value set"},
+              {"severity":"error","code":"invalid","diagnostics":"line 2: Patient.birthDate: 'soon' is not a date"}]}
+            """.ReplaceLineEndings("") + "\n";
+        _script.RequiresAccessToken = false;
+
+        var run = await Import("a.ndjson");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("Patient.gender: 'bad' is not in the value set", run.Out);
+        Assert.Contains("Patient.birthDate: 'soon' is not a date", run.Out);
+        Assert.Contains("the server refused 1 line(s)", run.Out);
+    }
+
+    [Fact]
     public async Task Refused_lines_are_shown_with_the_file_and_line_they_came_from_and_exit_1()
     {
         Write("a.ndjson", Patient("a1") + "\n\n" + """{"resourceType":"Patient","id":"a2","gender":"bad"}""");
@@ -247,7 +268,7 @@ public sealed class ImportProtocolTests : IAsyncLifetime
         var run = await Import("a.ndjson", "b.ndjson");
 
         var lines = run.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal(["sent a.ndjson (1 resources, 36 B) [1/2]", "sent b.ndjson (1 resources, 36 B) [2/2]"], lines.Take(2));
+        Assert.Equal(["sent a.ndjson (1 resource, 36 B) [1/2]", "sent b.ndjson (1 resource, 36 B) [2/2]"], lines.Take(2));
         Assert.Single(lines, l => l == "import job in progress: 50%");
         Assert.DoesNotContain('\r', run.Error);
     }
