@@ -106,6 +106,7 @@ public sealed class ConformanceRunner(ConformanceSuite suite, Func<ConformanceCo
             // Task.Run so that an engine which works synchronously inside ValidateAsync is still bounded by the timeout.
             var validation = Task.Run(() => ValidateFileAsync(validator, suite.FilePath(testCase.File), options));
             var issues = await validation.WaitAsync(StepTimeout).ConfigureAwait(false);
+            DumpIssues(testCase, step, issues);
             var errors = issues.Where(i => i.Severity is OperationOutcome.IssueSeverity.Error or OperationOutcome.IssueSeverity.Fatal).ToList();
             var locations = errors.Select(e => ConformanceExpressions.Normalize(e.Location.Expression)).ToList();
             var verdict = errors.Count != expected.Errors ? ConformanceVerdict.CountDiffers
@@ -127,6 +128,20 @@ public sealed class ConformanceRunner(ConformanceSuite suite, Func<ConformanceCo
             if (Directory.Exists(folder))
                 Directory.Delete(folder, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// With FHIRCASE_CONFORMANCE_DUMP set to a folder, every issue of every step (all severities) is written to
+    /// {case}-{step}.txt there, one per line, for comparing a case with the reference validator's expected outcome.
+    /// </summary>
+    private static void DumpIssues(ConformanceCase testCase, string step, IReadOnlyList<ValidationIssue> issues)
+    {
+        if (Environment.GetEnvironmentVariable("FHIRCASE_CONFORMANCE_DUMP") is not { Length: > 0 } folder)
+            return;
+        Directory.CreateDirectory(folder);
+        var name = string.Concat($"{testCase.Name}-{step}".Select(c => char.IsLetterOrDigit(c) || c is '-' or '.' ? c : '_'));
+        File.WriteAllLines(Path.Combine(folder, name + ".txt"),
+            issues.Select(i => $"{i.Severity}\t{i.Rule}\t{i.Location.Expression}\t{i.Message}"));
     }
 
     private static ConformanceStepResult Result(ConformanceCase testCase, string step, ConformanceExpectation expected,

@@ -54,26 +54,41 @@ internal static partial class BundleRules
             index++;
         }
 
-        CheckLinks(bundle, type, path, run);
+        var links = Kids(bundle, "link").ToList();
+        CheckLinks(links, type, entries, path, run);
         CheckFullUrls(entries, type, path, run);
         var resolver = new Resolver(entries);
         switch (type)
         {
+            case "document" when entries.Count > 0:
+            {
+                // Every entry must be reachable, whatever the first entry turned out to be (the reference validator
+                // interlinks a document even when its first entry is not a Composition).
+                var reported = new HashSet<Base>(ReferenceEqualityComparer.Instance);
+                CheckDocument(entries, resolver, path, reported, run);
+                CheckAllInterlinked(entries, links, resolver, path, reported, run, message: false);
+                break;
+            }
             case "document":
-                CheckDocument(entries, resolver, path, run);
+                Error(run, path, "A document Bundle needs entries, the first being its Composition.", "bdl-document");
                 break;
             case "message":
-                CheckMessage(entries, resolver, path, run);
+            {
+                var reported = new HashSet<Base>(ReferenceEqualityComparer.Instance);
+                // A message is interlinked as a document is once its first entry holds a resource, with unreachable
+                // entries a warning instead of an error (messaging.html asks for no more).
+                if (CheckMessage(entries, resolver, path, reported, run))
+                    CheckAllInterlinked(entries, links, resolver, path, reported, run, message: true);
                 break;
+            }
             case "searchset":
                 CheckSearchSet(bundle, entries, run);
                 break;
         }
     }
 
-    private static void CheckLinks(PocoNode bundle, string type, InstancePath path, ValidationRun run)
+    private static void CheckLinks(List<PocoNode> links, string type, List<Entry> entries, InstancePath path, ValidationRun run)
     {
-        var links = Kids(bundle, "link").ToList();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < links.Count; i++)
         {
@@ -94,8 +109,32 @@ internal static partial class BundleRules
                 Error(run, relationPath, $"The link relation '{relation}' belongs to search sets; it is not allowed in a {type} Bundle.", "bdl-link");
             else if (relation == "self" && !first)
                 Error(run, relationPath, "The link relation 'self' may appear only once.", "bdl-link");
+            else if (relation == "stylesheet" && type == "document")
+                CheckStylesheet(links[i], linkPath, entries, run);
         }
     }
+
+    /// <summary>The FHIR stylesheet is fine; another absolute one is an outside dependency (warned); a relative one names an entry (Type/id) that must be there.</summary>
+    private static void CheckStylesheet(PocoNode link, InstancePath linkPath, List<Entry> entries, ValidationRun run)
+    {
+        if (RawElements.Text(link.Poco, "url") is not { } url)
+            return;
+        var urlPath = linkPath.Child("url", 0, repeating: false);
+        if (HasScheme().IsMatch(url))
+        {
+            if (url == FhirStylesheet)
+                return;
+            Warning(run, urlPath, $"The document's stylesheet '{url}' lies outside the document; a reader may not be able to fetch it.", "bdl-link");
+            if (url.StartsWith("http://", StringComparison.Ordinal))
+                Warning(run, urlPath, $"The document's stylesheet '{url}' is fetched without TLS (http).", "bdl-link");
+            return;
+        }
+        if (!entries.Exists(e => e.Resource is { } r && $"{r.Poco.TypeName}/{RawElements.Text(r.Poco, "id")}" == url))
+            Report(run, OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.NotFound, urlPath,
+                $"The document's stylesheet '{url}' is not an entry of the Bundle (a relative stylesheet must be one, named Type/id).", "bdl-link");
+    }
+
+    private const string FhirStylesheet = "https://hl7.org/fhir/fhir.css";
 
     private static void CheckFullUrls(List<Entry> entries, string type, InstancePath bundlePath, ValidationRun run)
     {
@@ -124,13 +163,8 @@ internal static partial class BundleRules
         }
     }
 
-    private static void CheckDocument(List<Entry> entries, Resolver resolver, InstancePath path, ValidationRun run)
+    private static void CheckDocument(List<Entry> entries, Resolver resolver, InstancePath path, HashSet<Base> reported, ValidationRun run)
     {
-        if (entries.Count == 0)
-        {
-            Error(run, path, "A document Bundle needs entries, the first being its Composition.", "bdl-document");
-            return;
-        }
         var first = entries[0];
         if (first.Resource is not { } composition)
         {
@@ -143,36 +177,35 @@ internal static partial class BundleRules
             Error(run, compositionPath, $"The first entry of a document Bundle must be a Composition, not {composition.Poco.TypeName}.", "bdl-document");
             return;
         }
-        var reported = new HashSet<Base>(ReferenceEqualityComparer.Instance);
         var source = Source(first);
         foreach (var (reference, referencePath) in DocumentReferences(composition, compositionPath))
             ResolveRequired(reference, DocumentLocation(referencePath, path, run), source, resolver, reported, run);
-        CheckAllReachable(entries, resolver, path, reported, run);
     }
 
-    private static void CheckMessage(List<Entry> entries, Resolver resolver, InstancePath path, ValidationRun run)
+    /// <summary>The message's shape and its header's focus; true when its entries are to be interlinked (the first entry holds a resource).</summary>
+    private static bool CheckMessage(List<Entry> entries, Resolver resolver, InstancePath path, HashSet<Base> reported, ValidationRun run)
     {
         if (entries.Count == 0)
         {
             Error(run, path, "A message Bundle needs entries, the first being its MessageHeader.", "bdl-message");
-            return;
+            return false;
         }
         var first = entries[0];
         if (first.Resource is not { } header)
         {
             Error(run, first.Path, "The first entry of a message Bundle needs a resource (the MessageHeader).", "bdl-message");
-            return;
+            return false;
         }
         var headerPath = first.Path.Child("resource", 0, repeating: false);
         if (header.Poco is not MessageHeader)
         {
             Error(run, headerPath, $"The first entry of a message Bundle must be a MessageHeader, not {header.Poco.TypeName}.", "bdl-message");
-            return;
+            return true;
         }
-        var reported = new HashSet<Base>(ReferenceEqualityComparer.Instance);
         var focus = Kids(header, "focus").ToList();
         for (var i = 0; i < focus.Count; i++)
             ResolveRequired(focus[i], headerPath.Child("focus", i, repeating: true), Source(first), resolver, reported, run);
+        return true;
     }
 
     /// <summary>The Composition's references that must resolve inside the document: subject, author, encounter, custodian, attester.party, event.detail and every section's author, focus and entry.</summary>
@@ -247,25 +280,30 @@ internal static partial class BundleRules
     }
 
     /// <summary>
-    /// Every entry of a document must be reachable from the Composition by following references forward, or by an entry
-    /// that points back at a reachable one (a Provenance); references that match several entries, or only by type and id
-    /// against the fullUrl rules, are errors here too.
+    /// The entries' links, as the reference validator interlinks documents and messages: every literal reference and
+    /// link uri of every entry is resolved in the Bundle (a fragment must then name one thing in its entry; references
+    /// that match several entries, or only by type and id against the fullUrl rules, are errors), and every entry must
+    /// be reachable from the first one by following references forward, or by an entry that points back at a reachable
+    /// one (a Provenance; warned for other types). A document's relative stylesheet link makes its entry reachable too.
+    /// An entry no path reaches is an error in a document, a warning in a message.
     /// </summary>
-    private static void CheckAllReachable(List<Entry> entries, Resolver resolver, InstancePath path, HashSet<Base> reported, ValidationRun run)
+    private static void CheckAllInterlinked(List<Entry> entries, List<PocoNode> links, Resolver resolver, InstancePath path, HashSet<Base> reported,
+        ValidationRun run, bool message)
     {
         var withResource = entries.Where(e => e.Resource is not null).ToList();
         var byIndex = withResource.ToDictionary(e => e.Index);
         var targets = new Dictionary<int, List<int>>();
         foreach (var entry in withResource)
         {
-            var links = new List<int>();
+            var targetsOf = new List<int>();
             var source = Source(entry);
             foreach (var (reference, node) in References(entry.Resource!))
             {
                 var (outcome, target, count) = resolver.Resolve(reference, source.FullUrl, source.Type, source.Id);
                 if (outcome == Resolution.Found)
                 {
-                    links.Add(target);
+                    if (target != entry.Index)
+                        targetsOf.Add(target);
                     if (byIndex.TryGetValue(target, out var targetEntry))
                         CheckFragment(reference, node, targetEntry, path, reported, run);
                 }
@@ -276,12 +314,19 @@ internal static partial class BundleRules
                         : $"Can't find '{reference}' in the Bundle. {count} entries have that type and id, but they do not match by the fullUrl rules for relative references.", "bdl-reference");
                 }
             }
-            targets[entry.Index] = links;
+            targets[entry.Index] = targetsOf;
         }
 
         var reached = new HashSet<int>();
         if (withResource.Count > 0)
             Reach(withResource[0].Index, targets, reached);
+        // A stylesheet link naming an entry (Type/id) marks that entry, not what it links to.
+        foreach (var link in links)
+        {
+            if (RawElements.Text(link.Poco, "relation") == "stylesheet" && RawElements.Text(link.Poco, "url") is { } url
+                && withResource.Find(e => $"{e.Resource!.Poco.TypeName}/{RawElements.Text(e.Resource.Poco, "id")}" == url) is { } styled)
+                reached.Add(styled.Index);
+        }
         bool grew;
         do
         {
@@ -290,6 +335,13 @@ internal static partial class BundleRules
             {
                 if (!reached.Contains(entry.Index) && targets[entry.Index].Exists(reached.Contains))
                 {
+                    if (entry.Resource!.Poco is not Provenance)
+                    {
+                        Report(run, message ? OperationOutcome.IssueSeverity.Information : OperationOutcome.IssueSeverity.Warning, OperationOutcome.IssueType.Informational,
+                            DocumentLocation(entry.Path, path, run),
+                            $"Entry {Quoted(entry.FullUrl)}is reached only by a reference from it to another entry; links usually go forward from the {(message ? "MessageHeader" : "Composition")}.",
+                            message ? "bdl-message-reverse" : "bdl-document-reverse");
+                    }
                     Reach(entry.Index, targets, reached);
                     grew = true;
                 }
@@ -298,8 +350,16 @@ internal static partial class BundleRules
         while (grew);
 
         foreach (var entry in withResource.Where(e => !reached.Contains(e.Index)))
-            Error(run, DocumentLocation(entry.Path, path, run), $"Entry {(entry.FullUrl is null ? "" : $"'{entry.FullUrl}' ")}isn't reachable by following references (forward or backward) from the Composition.", "bdl-document-orphan");
+        {
+            if (message)
+                Report(run, OperationOutcome.IssueSeverity.Warning, OperationOutcome.IssueType.Informational, DocumentLocation(entry.Path, path, run),
+                    $"Entry {Quoted(entry.FullUrl)}isn't reachable by following references (forward or backward) from the MessageHeader.", "bdl-message-orphan");
+            else
+                Error(run, DocumentLocation(entry.Path, path, run), $"Entry {Quoted(entry.FullUrl)}isn't reachable by following references (forward or backward) from the Composition.", "bdl-document-orphan");
+        }
     }
+
+    private static string Quoted(string? fullUrl) => fullUrl is null ? "" : $"'{fullUrl}' ";
 
     /// <summary>
     /// An absolute link with a fragment (urn:uuid:...#section-1) that resolved to an entry must name one thing in it: the
@@ -383,9 +443,13 @@ internal static partial class BundleRules
         }
     }
 
-    /// <summary>Literal references of a resource (Reference.reference, and uri/url values that are not identifiers or definitions), not looking into nested Bundles.</summary>
+    /// <summary>
+    /// Literal references of a resource (Reference.reference, and uri/url values that are not identifiers or
+    /// definitions), not looking into nested Bundles; each distinct text once, as the reference validator collects them.
+    /// </summary>
     private static IEnumerable<(string Reference, PocoNode Node)> References(PocoNode resource)
     {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         var pending = new Stack<PocoNode>();
         pending.Push(resource);
         while (pending.Count > 0)
@@ -400,10 +464,12 @@ internal static partial class BundleRules
                         case null:
                             continue;
                         case ResourceReference reference when RawElements.Text(reference, "reference") is { Length: > 0 } literal && !literal.StartsWith('#'):
-                            yield return (literal, child);
+                            if (seen.Add(literal))
+                                yield return (literal, child);
                             break;
                         case FhirUri or FhirUrl when child.Poco is PrimitiveType { JsonValue: string uri } && uri.Length > 0 && !uri.StartsWith('#') && IsLinkUri(node, group.Name):
-                            yield return (uri, child);
+                            if (seen.Add(uri))
+                                yield return (uri, child);
                             break;
                     }
                     if (child.Poco is not Bundle)
@@ -502,6 +568,12 @@ internal static partial class BundleRules
 
     private static void Error(ValidationRun run, InstancePath path, string message, string rule) =>
         run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Invalid, message, path, rule);
+
+    private static void Warning(ValidationRun run, InstancePath path, string message, string rule) =>
+        run.Report(OperationOutcome.IssueSeverity.Warning, OperationOutcome.IssueType.BusinessRule, message, path, rule);
+
+    private static void Report(ValidationRun run, OperationOutcome.IssueSeverity severity, OperationOutcome.IssueType type, InstancePath path, string message, string rule) =>
+        run.Report(severity, type, message, path, rule);
 
     /// <summary>The fullUrl a reference means: itself when absolute; relative ones against a RESTful fullUrl of the referring entry; otherwise none.</summary>
     public static string? AbsoluteReference(string reference, string? sourceFullUrl, string sourceType, string? sourceId)

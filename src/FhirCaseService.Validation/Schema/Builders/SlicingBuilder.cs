@@ -74,7 +74,12 @@ public static class SlicingBuilder
         }
     }
 
-    /// <summary>The types a type discriminator admits; an abstract type narrowed by profiles admits the profiles' types instead.</summary>
+    /// <summary>
+    /// The types a type discriminator admits; an abstract type narrowed by profiles admits the profiles' types instead.
+    /// Through resolve(), each target profile admits the type it constrains, as the reference validator reads the root
+    /// of the target's definition: a core resource type's definition by its name, any other profile, HL7's own in the
+    /// core namespace included (.../StructureDefinition/vitalsigns), by the type it constrains.
+    /// </summary>
     private static DiscriminatorTest? CompileType(ElementSchema slice, string path)
     {
         var types = new HashSet<string>(StringComparer.Ordinal);
@@ -82,14 +87,16 @@ public static class SlicingBuilder
         if (path.EndsWith("resolve()", StringComparison.Ordinal))
         {
             var reference = FindAt(slice, path[..^"resolve()".Length].TrimEnd('.')) ?? slice;
-            types.UnionWith(reference.Types.SelectMany(t => t.TargetProfiles)
-                .Where(p => p.StartsWith(SchemaRepository.CoreBase, StringComparison.Ordinal))
-                .Select(p => p[SchemaRepository.CoreBase.Length..]));
+            foreach (var profile in reference.Types.SelectMany(t => t.TargetProfiles))
+            {
+                if (profile.StartsWith(SchemaRepository.CoreBase, StringComparison.Ordinal) && ResourceTypeNames.IsResourceOrBase(profile[SchemaRepository.CoreBase.Length..]))
+                    types.Add(profile[SchemaRepository.CoreBase.Length..]);
+                else
+                    typeProfiles.Add(profile);
+            }
+            return types.Count == 0 && typeProfiles.Count == 0 ? null : new TypeTest(new DiscriminatorPath(path), types, typeProfiles);
         }
-        else
-        {
-            types.UnionWith((FindAt(slice, path) ?? slice).Types.Select(t => t.Code));
-        }
+        types.UnionWith((FindAt(slice, path) ?? slice).Types.Select(t => t.Code));
         if (types.Count == 0)
             return null;
         if (types.Contains("Resource") || types.Contains("DomainResource"))

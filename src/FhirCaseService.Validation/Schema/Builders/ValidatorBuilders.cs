@@ -139,7 +139,16 @@ public sealed class InvariantBuilder : IValidatorBuilder
             var severity = constraint.Severity == ConstraintSeverity.Warning || constraint.Key == "dom-3"
                 ? OperationOutcome.IssueSeverity.Warning
                 : OperationOutcome.IssueSeverity.Error;
-            yield return new FhirPathInvariantValidator(constraint.Key, severity, constraint.Human ?? constraint.Key, FhirPathCache.Get(PublishedExpressionCorrections.For(constraint.Expression)))
+            var expression = PublishedExpressionCorrections.For(constraint.Expression);
+            if (constraint.Key == "dom-6" && expression == PublishedExpressionCorrections.DomainResourceNarrative)
+            {
+                yield return new RootNarrativeValidator(constraint.Key, severity, constraint.Human ?? constraint.Key)
+                {
+                    Origin = string.IsNullOrEmpty(constraint.Source) ? null : constraint.Source,
+                };
+                continue;
+            }
+            yield return new FhirPathInvariantValidator(constraint.Key, severity, constraint.Human ?? constraint.Key, FhirPathCache.Get(expression))
             {
                 Origin = string.IsNullOrEmpty(constraint.Source) ? null : constraint.Source,
             };

@@ -96,6 +96,24 @@ public sealed class FhirPathInvariantValidator : IElementValidator
     }
 }
 
+/// <summary>
+/// dom-6 as the reference validator evaluates it ("(%rootResource != $this) or text.`div`.exists()"): a narrative is
+/// asked of the root resource only, a contained resource being shown by its container's. Checked natively: the FHIRPath
+/// engine would compare the resource with itself, element by element, on every resource without a narrative.
+/// </summary>
+public sealed class RootNarrativeValidator(string key, OperationOutcome.IssueSeverity severity, string human) : IElementValidator
+{
+    public string? Origin { get; init; }
+
+    public void Validate(in ElementVisit visit)
+    {
+        if (visit.Node.Poco is not DomainResource resource || !ReferenceEquals(ElementVisit.RootOf(visit.Node), visit.Node)
+            || RawElements.Has(RawElements.One<Narrative>(resource, "text"), "div"))
+            return;
+        visit.Run.Report(severity, OperationOutcome.IssueType.Invariant, $"Constraint {key} failed: {human}", visit.Path, key, Origin);
+    }
+}
+
 /// <summary>The core definitions that declare the constraints checked natively (their findings' origin).</summary>
 internal static class CoreOrigins
 {
