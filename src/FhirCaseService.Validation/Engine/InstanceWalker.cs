@@ -140,6 +140,16 @@ internal sealed class InstanceWalker : ITypeWalk
         var childrenApply = definition.Children.Count > 0 && !(definition.IsChoice && definition.Types.Count > 1);
         if (childrenApply)
         {
+            // A resource whose element the profile constrains inside (Bundle.entry:x.resource.type) is validated as a
+            // resource first (its type's profile, its meta.profile, core), as the reference validator does; the
+            // profile's own children are applied after that only when the type's profiles are known: it skips them
+            // when the resource could not be validated against its declared profile.
+            if (node.Poco is Resource && !ReferenceEquals(element, owner.Root) && element.LinkFor(node.Poco) is ResourceLink resourceLink)
+            {
+                await resourceLink.FollowAsync(this, node, path, resource, run, start).ConfigureAwait(false);
+                if (!await resourceLink.ProfilesKnownAsync(this).ConfigureAwait(false))
+                    return;
+            }
             // A profile that constrains a Reference's children (endpoint.reference) still has its targets and aggregation checked.
             if (node.Poco is ResourceReference constrainedReference && !ReferenceEquals(element, owner.Root))
                 await (element.TypeFor(constrainedReference.TypeName)?.Reference ?? ReferenceValidator.Unconstrained).ValidateAsync(constrainedReference, path, resource, run, _slices).ConfigureAwait(false);

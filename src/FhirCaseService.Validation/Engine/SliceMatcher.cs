@@ -22,7 +22,19 @@ internal sealed class SliceMatcher(InstanceWalker walker) : ISliceConformance
         for (var i = 0; i < items.Count; i++)
         {
             var itemPath = InstanceWalker.ItemPath(parentPath, element, i, items[i].Poco.TypeName);
-            var sliceIndex = await SliceOfAsync(items[i], itemPath, slicing, resource, run).ConfigureAwait(false);
+            var sliceIndex = await SliceOfAsync(items[i], itemPath, slicing, resource, run, first: 0).ConfigureAwait(false);
+            // Every slice is tried, as the reference validator does: an item that another slice also admits is an error
+            // (it stays in the first), unless one is a reslice of the other (name "a/b").
+            for (var other = sliceIndex; other >= 0 && other + 1 < slicing.CompiledSlices.Count && slicing.SliceByUrl is null;)
+            {
+                other = await SliceOfAsync(items[i], itemPath, slicing, resource, run, first: other + 1).ConfigureAwait(false);
+                if (other >= 0 && !AreReslices(slicing.Slices[sliceIndex].SliceName, slicing.Slices[other].SliceName))
+                {
+                    run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Invalid,
+                        $"This {element.Name} matches more than one slice of {element.Path}: {slicing.Slices[sliceIndex].SliceName} and {slicing.Slices[other].SliceName}; the discriminators must tell them apart.",
+                        itemPath, "slicing-ambiguous");
+                }
+            }
             if (sliceIndex < 0)
             {
                 sawUnmatched = true;
@@ -56,12 +68,16 @@ internal sealed class SliceMatcher(InstanceWalker walker) : ISliceConformance
         return assigned;
     }
 
-    /// <summary>The index of the first slice whose compiled tests all pass, or -1.</summary>
-    private async ValueTask<int> SliceOfAsync(PocoNode item, InstancePath itemPath, SlicingSchema slicing, PocoNode resource, ValidationRun run)
+    private static bool AreReslices(string? first, string? second) =>
+        first is not null && second is not null
+        && (second.StartsWith(first + "/", StringComparison.Ordinal) || first.StartsWith(second + "/", StringComparison.Ordinal));
+
+    /// <summary>The index of the first slice from <paramref name="first"/> on whose compiled tests all pass, or -1.</summary>
+    private async ValueTask<int> SliceOfAsync(PocoNode item, InstancePath itemPath, SlicingSchema slicing, PocoNode resource, ValidationRun run, int first)
     {
         if (slicing.SliceByUrl is { } byUrl)
             return item.Poco is Extension extension && RawElements.Text(extension, "url") is { } url && byUrl.TryGetValue(url, out var index) ? index : -1;
-        for (var s = 0; s < slicing.CompiledSlices.Count; s++)
+        for (var s = first; s < slicing.CompiledSlices.Count; s++)
         {
             var candidate = new SliceCandidate(item, resource, run, this) { ItemPath = itemPath, Slice = slicing.CompiledSlices[s].Element };
             var matches = true;

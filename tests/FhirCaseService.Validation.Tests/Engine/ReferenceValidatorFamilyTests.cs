@@ -231,6 +231,24 @@ public sealed class ReferenceValidatorFamilyTests
             { "id": "Observation.hasMember:final", "path": "Observation.hasMember", "sliceName": "final",
               "type": [ { "code": "Reference", "targetProfile": [ "{{ProfileBase}}final-observation" ] } ] }
             """);
+        Write("named-practitioner", "Practitioner", """{ "id": "Practitioner.name", "path": "Practitioner.name", "min": 1 }""");
+        // Entries sliced by resource type: Organizations in two slices the discriminator cannot tell apart, a Patient
+        // that must meet a profile nobody has, a Practitioner whose element the profile constrains inside.
+        Write("entry-bundle", "Bundle", $$"""
+            { "id": "Bundle.entry", "path": "Bundle.entry", "slicing": { "discriminator": [ { "type": "type", "path": "resource" } ], "rules": "open" } },
+            { "id": "Bundle.entry:practice", "path": "Bundle.entry", "sliceName": "practice" },
+            { "id": "Bundle.entry:practice.resource", "path": "Bundle.entry.resource", "type": [ { "code": "Organization" } ] },
+            { "id": "Bundle.entry:payer", "path": "Bundle.entry", "sliceName": "payer" },
+            { "id": "Bundle.entry:payer.resource", "path": "Bundle.entry.resource", "type": [ { "code": "Organization" } ] },
+            { "id": "Bundle.entry:patient", "path": "Bundle.entry", "sliceName": "patient" },
+            { "id": "Bundle.entry:patient.resource", "path": "Bundle.entry.resource", "type": [ { "code": "Patient", "profile": [ "{{ProfileBase}}nobody-has-this" ] } ] },
+            { "id": "Bundle.entry:practitioner", "path": "Bundle.entry", "sliceName": "practitioner" },
+            { "id": "Bundle.entry:practitioner.resource", "path": "Bundle.entry.resource", "type": [ { "code": "Practitioner", "profile": [ "{{ProfileBase}}named-practitioner" ] } ] },
+            { "id": "Bundle.entry:practitioner.resource.active", "path": "Bundle.entry.resource.active", "min": 1 },
+            { "id": "Bundle.entry:device", "path": "Bundle.entry", "sliceName": "device" },
+            { "id": "Bundle.entry:device.resource", "path": "Bundle.entry.resource", "type": [ { "code": "Device", "profile": [ "{{ProfileBase}}nobody-has-this-either" ] } ] },
+            { "id": "Bundle.entry:device.resource.status", "path": "Bundle.entry.resource.status", "min": 1 }
+            """);
         return new FhirValidator(ConformanceContext.CreateBuilder().AddPackage(directory.FullName).Build());
     });
 
@@ -346,5 +364,91 @@ public sealed class ReferenceValidatorFamilyTests
 
         Assert.Equal(["Observation"], await RulesAt(json, "dom-6", OperationOutcome.IssueSeverity.Warning));
         Assert.Empty(await RulesAt(withNarrative, "dom-6", OperationOutcome.IssueSeverity.Warning));
+    }
+
+    // ---- Family 4: rules the dev set's disagreements showed (bundle-enrl), each general ----
+
+    private static Task<ValidationResult> ValidateEntriesAsync(string entries) =>
+        SlicingValidator.Value.ValidateAsync($$"""
+            { "resourceType": "Bundle", "meta": { "profile": [ "{{ProfileBase}}entry-bundle" ] }, "type": "collection", "entry": [ {{entries}} ] }
+            """, ResourceFormat.Json, ValidationOptions.Reference);
+
+    private static string Entry(int n, string resource) => $$"""{ "fullUrl": "urn:uuid:6c2d8e1f-4a3b-4c5d-9e6f-7a8b9c0d1e{{n:D2}}", "resource": {{resource}} }""";
+
+    [Fact]
+    public async Task Item_two_slices_admit_is_an_error_at_the_item()
+    {
+        var result = await ValidateEntriesAsync(Entry(1, """{ "resourceType": "Organization", "name": "Acme" }""")
+            + ", " + Entry(2, """{ "resourceType": "Practitioner", "active": true }"""));
+
+        Assert.Equal(["Bundle.entry[0]"], Errors(result).Where(i => i.Rule == "slicing-ambiguous").Select(i => i.Location.Expression));
+    }
+
+    [Fact]
+    public async Task Unknown_profile_of_a_resource_element_is_reported_twice_at_the_element()
+    {
+        var result = await ValidateEntriesAsync(Entry(1, """{ "resourceType": "Patient", "active": true }"""));
+
+        Assert.Equal(["Bundle.entry[0].resource", "Bundle.entry[0].resource"],
+            Errors(result).Where(i => i.Rule == "profile-unknown").Select(i => i.Location.Expression));
+    }
+
+    [Fact]
+    public async Task Resource_element_constrained_inside_is_validated_against_its_type_profile_and_the_constraints()
+    {
+        // The slice's type profile (a name) and the Bundle profile's constraint inside the entry (active) both apply.
+        var unnamed = await ValidateEntriesAsync(Entry(1, """{ "resourceType": "Practitioner", "active": true }"""));
+        var inactive = await ValidateEntriesAsync(Entry(1, """{ "resourceType": "Practitioner", "name": [ { "family": "Doe" } ] }"""));
+        var both = await ValidateEntriesAsync(Entry(1, """{ "resourceType": "Practitioner", "active": true, "name": [ { "family": "Doe" } ] }"""));
+
+        // The type profile's walk names its own element; the Bundle profile's snapshot carries the same rule inside the
+        // entry (its snapshot generation merges the type profile in), reported from there too, as the reference validator does.
+        Assert.Equal(["Bundle.entry.resource.name", "Practitioner.name"],
+            Errors(unnamed).Where(i => i.Rule == "cardinality-min").Select(i => i.Message.Split(' ')[0]).Order(StringComparer.Ordinal));
+        Assert.Equal(["Bundle.entry.resource.active"], Errors(inactive).Where(i => i.Rule == "cardinality-min").Select(i => i.Message.Split(' ')[0]));
+        Assert.DoesNotContain(Errors(both), i => i.Rule == "cardinality-min");
+    }
+
+    [Fact]
+    public async Task Constraints_inside_a_resource_element_whose_profile_is_unknown_are_not_applied()
+    {
+        var result = await ValidateEntriesAsync(Entry(1, """{ "resourceType": "Device" }"""));
+
+        Assert.Equal(2, Errors(result).Count(i => i.Rule == "profile-unknown"));
+        Assert.DoesNotContain(Errors(result), i => i.Rule == "cardinality-min");
+    }
+
+    private static string GeneralPractitioner(string reference, string type) => $$"""
+        { "resourceType": "Bundle", "type": "collection", "entry": [
+          { "fullUrl": "http://example.org/fhir/Patient/p1", "resource": { "resourceType": "Patient", "id": "p1",
+            "generalPractitioner": [ { "reference": "{{reference}}", "type": "{{type}}" } ] } },
+          { "fullUrl": "http://example.org/fhir/Practitioner/d1", "resource": { "resourceType": "Practitioner", "id": "d1" } } ] }
+        """;
+
+    [Fact]
+    public async Task Reference_type_naming_the_referenced_type_is_accepted()
+    {
+        var result = await ValidateAsync(GeneralPractitioner("Practitioner/d1", "Practitioner"));
+
+        Assert.DoesNotContain(Errors(result), i => i.Rule == "reference-target");
+    }
+
+    [Fact]
+    public async Task Reference_type_that_is_not_the_referenced_type_is_an_error()
+    {
+        // Organization is a type generalPractitioner allows, but not the type of the Practitioner referenced.
+        var result = await ValidateAsync(GeneralPractitioner("Practitioner/d1", "Organization"));
+
+        Assert.Equal(["Bundle.entry[0].resource.generalPractitioner[0]"],
+            Errors(result).Where(i => i.Rule == "reference-target").Select(i => i.Location.Expression));
+    }
+
+    [Fact]
+    public async Task Reference_type_the_element_does_not_allow_is_an_error_as_well()
+    {
+        // "practitioner" is neither an allowed target type nor the referenced type: two errors, as the reference validator gives.
+        var result = await ValidateAsync(GeneralPractitioner("Practitioner/d1", "practitioner"));
+
+        Assert.Equal(2, Errors(result).Count(i => i.Rule == "reference-target" && i.Location.Expression == "Bundle.entry[0].resource.generalPractitioner[0]"));
     }
 }

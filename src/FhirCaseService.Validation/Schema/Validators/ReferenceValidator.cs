@@ -83,6 +83,8 @@ public sealed class ReferenceValidator
                 $"Reference '{literal}' matches {matches} entries of the Bundle; it must identify one.", path, "reference-ambiguous");
         }
         var target = Resolve(literal, resource, run);
+        if (RawElements.Text(reference, "type") is { Length: > 0 } declaredType)
+            await CheckDeclaredTypeAsync(declaredType, literal, target, path, run, conformance).ConfigureAwait(false);
         if (_aggregation != AggregationModes.None)
             CheckAggregation(literal, target, path, run);
         if (target is null && run.Bundle?.OtherTypeWithId(literal) is { } otherType)
@@ -148,6 +150,39 @@ public sealed class ReferenceValidator
         }
         run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Structure,
             $"Reference points to {targetType} that does not meet {string.Join(" or ", sameType)}.", path, "reference-target");
+    }
+
+    /// <summary>
+    /// Reference.type (R4), as the reference validator checks it: it must be a type the element's target profiles allow
+    /// (unless Resource is allowed or there are none), a profile counting as the type it constrains; and it must be
+    /// the type of the resource referenced, resolved or named in the reference's URL.
+    /// </summary>
+    private async ValueTask CheckDeclaredTypeAsync(string declaredType, string literal, PocoNode? target, InstancePath path, ValidationRun run, ISliceConformance conformance)
+    {
+        var typeUrl = declaredType.Contains(':', StringComparison.Ordinal) ? declaredType : SchemaRepository.CoreBase + declaredType;
+        if (_targetProfiles.Count > 0 && !_targetProfiles.Contains(typeUrl) && !_targetProfiles.Contains(SchemaRepository.CoreBase + "Resource"))
+        {
+            var allowed = false;
+            foreach (var profile in _targetProfiles)
+            {
+                var type = IsCore(profile) ? profile[SchemaRepository.CoreBase.Length..] : await conformance.ConstrainedTypeAsync(profile).ConfigureAwait(false);
+                if (type is not null && SchemaRepository.CoreBase + type == typeUrl)
+                {
+                    allowed = true;
+                    break;
+                }
+            }
+            if (!allowed)
+            {
+                run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Structure,
+                    $"Reference.type '{declaredType}' is not a type this element may reference ({await DescribeAllowedAsync(conformance).ConfigureAwait(false)}).", path, "reference-target");
+            }
+        }
+        if ((target?.Poco.TypeName ?? TypeNamedIn(literal)) is { } actual && actual != declaredType)
+        {
+            run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Structure,
+                $"Reference.type '{declaredType}' is not the type of the resource referenced ({actual}).", path, "reference-target");
+        }
     }
 
     /// <summary>"#id" is contained, one that resolves in the Bundle is bundled, any other is referenced.</summary>

@@ -155,9 +155,28 @@ public sealed class ResourceLink : TypeLink
 
     public bool IsBundleEntryResource { get; }
 
+    /// <summary>Whether every profile the element's type names for the resource is known.</summary>
+    internal async ValueTask<bool> ProfilesKnownAsync(ITypeWalk walk)
+    {
+        foreach (var profile in Profiles)
+        {
+            if ((await walk.Schemas.GetAsync(profile).ConfigureAwait(false)).Schema is null)
+                return false;
+        }
+        return true;
+    }
+
     internal override async ValueTask FollowAsync(ITypeWalk walk, PocoNode node, InstancePath path, PocoNode resource, ValidationRun run, FindingMark start)
     {
         var profiles = await ChooseProfileAsync(walk, node, Profiles, path, resource, run).ConfigureAwait(false);
+        // The reference validator meets an unknown profile of the element's type twice: as the element's type profile,
+        // and again when it validates the resource the element holds against it; both are errors at the element.
+        foreach (var profile in profiles)
+        {
+            if ((await walk.Schemas.GetAsync(profile).ConfigureAwait(false)).Schema is null)
+                run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Invalid,
+                    $"The {node.Poco.TypeName} held here must meet profile {profile}, which is not found, so it cannot be validated against it.", path, "profile-unknown");
+        }
         if (IsBundleEntryResource && run.Options.RequiredFor(node.Poco.TypeName) is { Count: > 0 } required)
             profiles = [.. profiles.Concat(required).Distinct(StringComparer.Ordinal)];
         var mark = run.Findings.Mark;
