@@ -307,7 +307,7 @@ internal static partial class BundleRules
                     if (byIndex.TryGetValue(target, out var targetEntry))
                         CheckFragment(reference, node, targetEntry, path, reported, run);
                 }
-                else if (outcome is Resolution.Multiple or Resolution.Apparent && node.Poco is ResourceReference && reported.Add(node.Poco))
+                else if (outcome is Resolution.Multiple or Resolution.Apparent && reported.Add(node.Poco))
                 {
                     Error(run, path, outcome == Resolution.Multiple
                         ? $"Found {count} matches for '{reference}' in the Bundle; a reference must identify one entry."

@@ -132,6 +132,20 @@ public sealed class ReferenceValidatorFamilyTests
     }
 
     [Fact]
+    public async Task Message_link_uri_meaning_an_entry_only_by_type_and_id_is_an_error_too()
+    {
+        // The reference validator resolves uri and url values as it resolves References, errors included.
+        var patient = """, { "fullUrl": "urn:uuid:4f6a3c1e-2b7d-4e8f-9a10-1c2d3e4f5a06", "resource": { "resourceType": "Patient", "id": "p9" } }""";
+        var link = """, "extension": [ { "url": "http://example.org/fhir/StructureDefinition/see-also", "valueUri": "Patient/p9" } ]""";
+
+        var linked = await ValidateAsync(Message(link, patient));
+        var unlinked = await ValidateAsync(Message(link.Replace("Patient/p9", "Patient/p8", StringComparison.Ordinal), patient));
+
+        Assert.Contains(Errors(linked), i => i.Rule == "bdl-reference" && i.Location.Expression == "Bundle");
+        Assert.DoesNotContain(Errors(unlinked), i => i.Rule == "bdl-reference");
+    }
+
+    [Fact]
     public async Task Message_not_starting_with_a_header_is_still_interlinked()
     {
         var json = Message(extraEntries: """, { "fullUrl": "urn:uuid:4f6a3c1e-2b7d-4e8f-9a10-1c2d3e4f5a08", "resource": { "resourceType": "Basic", "code": { "text": "note" } } }""")
