@@ -465,4 +465,18 @@ public sealed class ReferenceValidatorFamilyTests
 
         Assert.Equal(2, Errors(result).Count(i => i.Rule == "reference-target" && i.Location.Expression == "Bundle.entry[0].resource.generalPractitioner[0]"));
     }
+
+    [Theory]
+    [InlineData("Patient/p1", false)]
+    [InlineData("http://example.org/fhir/Patient/p1", false)]
+    [InlineData("Patient/ p1", true)]
+    [InlineData("Patient/p1\t", true)]
+    public async Task Reference_with_whitespace_is_no_valid_reference(string literal, bool fails)
+    {
+        var json = $$"""{ "resourceType": "Observation", "status": "final", "code": { "text": "x" }, "subject": { "reference": "{{literal.Replace("\t", "\\t", StringComparison.Ordinal)}}" } }""";
+
+        var at = Errors(await ValidateAsync(json)).Where(i => i.Rule == "reference-invalid").Select(i => i.Location.Expression);
+
+        Assert.Equal(fails ? ["Observation.subject"] : [], at);
+    }
 }

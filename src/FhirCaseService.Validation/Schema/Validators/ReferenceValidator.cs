@@ -77,6 +77,12 @@ public sealed class ReferenceValidator
         // Read raw: a partial parse result may hold a number or an object where the reference string belongs.
         if (RawElements.Text(reference, "reference") is not { Length: > 0 } literal)
             return;
+        // A literal reference is a URL: whitespace anywhere in it (Java's \s, ASCII) makes it no reference at all.
+        if (literal.AsSpan().IndexOfAny(" \t\n\u000B\f\r") >= 0)
+        {
+            run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Invalid,
+                $"The reference '{literal}' is not a valid reference: it contains whitespace.", path, "reference-invalid");
+        }
         if (run.Bundle?.CountFullUrlMatches(literal, resource) is > 1 and var matches)
         {
             run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Invalid,
