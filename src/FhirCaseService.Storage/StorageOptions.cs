@@ -65,6 +65,18 @@ public sealed class StorageOptions
     /// </summary>
     public int ImportSqliteCacheMegabytes { get; set; } = 256;
 
+    /// <summary>
+    /// The token parameters whose <c>_sort</c> walks an index (configuration <c>Search:SortableTokenParameters</c>):
+    /// entries <c>Type.param</c> (e.g. <c>Observation.status</c>) or a bare <c>param</c> meaning every type that has it
+    /// (e.g. <c>_tag</c>). Only these get token sort-key rows when a version is written; any other token parameter still
+    /// sorts, with the same results, by computing each match's key (linear in the matches). Default: none. The database
+    /// records the set; a start with a different set fills or deletes the rows before serving (docs/storage.md).
+    /// </summary>
+    public List<string> SortableTokenParameters { get; set; } = [];
+
+    /// <summary><see cref="SortableTokenParameters"/> checked and parsed.</summary>
+    internal Indexing.SortableTokens SortableTokens() => Indexing.SortableTokens.Parse(SortableTokenParameters, Indexing.SearchParameterCatalog.Shared);
+
     internal void Check()
     {
         if (Provider == StorageProvider.PostgreSql && string.IsNullOrWhiteSpace(ConnectionString))
@@ -75,5 +87,6 @@ public sealed class StorageOptions
             throw new InvalidStorageRequestException("Storage:DefaultPageSize must be at least 1 and at most Storage:MaxPageSize.");
         if (ImportSqliteCacheMegabytes < 0)
             throw new InvalidStorageRequestException("Storage:ImportSqliteCacheMegabytes must be 0 or more.");
+        SortableTokens();
     }
 }

@@ -91,6 +91,7 @@ public sealed class SqliteBackend : IStoreBackend
         DefaultPageSize = template?.DefaultPageSize ?? 20,
         MaxPageSize = template?.MaxPageSize ?? 1000,
         Durability = template?.Durability ?? StorageDurability.Full,
+        SortableTokenParameters = [.. template?.SortableTokenParameters ?? []],
     };
 }
 

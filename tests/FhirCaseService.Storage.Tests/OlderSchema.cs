@@ -18,7 +18,9 @@ internal static class OlderSchema
             ("resource_version", "version_key, resource_type, resource_id, version_id, change_seq, superseded_seq, last_updated_ms, is_deleted, content" +
                                  (to.Version >= 3 ? ", content_hash" : "")),
         };
-        tables.AddRange(SchemaMigrator.IndexTables.Select(t => (t.Table, $"version_key, resource_type, param, {SchemaMigrator.IndexColumnNames[t.Table]}")));
+        // Since v8 SQLite's index tables are clustered by (version_key, param, ord).
+        var ord = to.Version >= 8 && to.Options.Provider == StorageProvider.Sqlite ? "ord, " : "";
+        tables.AddRange(SchemaMigrator.IndexTables.Select(t => (t.Table, $"version_key, resource_type, param, {ord}{SchemaMigrator.IndexColumnNames[t.Table]}")));
         if (to.Version >= 6)
             tables.AddRange(SchemaMigrator.SortTables.Select(t => (t.Table, $"version_key, resource_type, param, {SchemaMigrator.IndexColumnNames[t.Table]}")));
         var postgres = to.Options.Provider == StorageProvider.PostgreSql;

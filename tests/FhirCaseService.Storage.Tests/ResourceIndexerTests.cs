@@ -5,7 +5,7 @@ namespace FhirCaseService.Storage.Tests;
 
 public sealed class ResourceIndexerTests
 {
-    private readonly ResourceIndexer _indexer = new(SearchParameterCatalog.Shared);
+    private readonly ResourceIndexer _indexer = new(SearchParameterCatalog.Shared, SortableTokens.None);
 
     [Fact]
     public void Names_are_indexed_lowercase_without_accents_and_exact()
@@ -93,8 +93,8 @@ public sealed class SimplePathEquivalenceTests
             : [Hl7.Fhir.Serialization.PocoDeserializationExtensions.DeserializeResource(FhirCaseService.Conformance.Serialization.FhirSerialization.StrictJson,
                 File.ReadAllText(RepositoryRoot.Combine("examples", "resources", source)))];
         Assert.NotEmpty(resources);
-        var fast = new ResourceIndexer(SearchParameterCatalog.Shared);
-        var fhirPath = new ResourceIndexer(SearchParameterCatalog.Shared, fastPaths: false);
+        var fast = new ResourceIndexer(SearchParameterCatalog.Shared, SortableTokens.None);
+        var fhirPath = new ResourceIndexer(SearchParameterCatalog.Shared, SortableTokens.None, fastPaths: false);
         var walked = 0;
         foreach (var resource in resources)
         {

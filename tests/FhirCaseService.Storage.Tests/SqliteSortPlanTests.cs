@@ -1,3 +1,4 @@
+using FhirCaseService.Storage.Indexing;
 using FhirCaseService.Storage.Persistence;
 using FhirCaseService.Storage.Search;
 
@@ -10,11 +11,29 @@ namespace FhirCaseService.Storage.Tests;
 /// </summary>
 public sealed class SqliteSortPlanTests
 {
+    /// <summary>The token parameters these plans sort by, declared sortable (only those have sort-key rows to walk).</summary>
+    private static readonly SortableTokens Declared = SortableTokens.Parse(["Observation.code", "gender"], SearchParameterCatalog.Shared);
+
+    [Theory]
+    [InlineData("Observation", "_sort=status")]
+    [InlineData("Observation", "_sort=-code")]
+    [InlineData("Observation", "_sort=_tag")]
+    [InlineData("Patient", "_sort=identifier")]
+    public void A_sort_on_an_undeclared_token_parameter_takes_the_general_plan(string type, string query)
+    {
+        var parsed = SearchQuery.Parse(type, SearchContract<SqliteBackend>.Pairs(query));
+
+        Assert.Null(OrderedWalk.For(parsed.Sort, SortableTokens.None));
+        // Declared (Observation.code), the same sort walks the sort-key index.
+        Assert.Equal(query == "_sort=-code", OrderedWalk.For(parsed.Sort, Declared) is { By: OrderedWalk.Kind.SortKey });
+    }
+
     [Theory]
     [InlineData("Observation", "code=mrd&_sort=-date", "SEARCH s USING COVERING INDEX ix_sort_date_desc (resource_type=? AND param=?)")]
     [InlineData("Observation", "_sort=date", "SEARCH s USING PRIMARY KEY (resource_type=? AND param=?)")]
     [InlineData("Patient", "_sort=-family", "SEARCH s USING COVERING INDEX ix_sort_text_desc (resource_type=? AND param=?)")]
     [InlineData("Observation", "_sort=code", "SEARCH s USING PRIMARY KEY (resource_type=? AND param=?)")]
+    [InlineData("Patient", "_sort=-gender", "SEARCH s USING COVERING INDEX ix_sort_text_desc (resource_type=? AND param=?)")]
     [InlineData("Observation", "code=mrd", "SEARCH a USING INDEX ux_resource_version (resource_type=?)")]
     [InlineData("Observation", "_sort=-_id", "SEARCH a USING INDEX ux_resource_version (resource_type=?)")]
     [InlineData("Observation", "_lastUpdated=gt2021-01-01&_sort=_lastUpdated", "SEARCH a USING INDEX ix_resource_type_updated_id (resource_type=? AND last_updated_ms>?)")]
@@ -23,7 +42,7 @@ public sealed class SqliteSortPlanTests
         await using var db = await new SqliteBackend().OpenAsync();
         var store = (ResourceStore)db.Store;
         var parsed = SearchQuery.Parse(type, SearchContract<SqliteBackend>.Pairs(query));
-        var walk = OrderedWalk.For(parsed.Sort)!;
+        var walk = OrderedWalk.For(parsed.Sort, Declared)!;
         var sql = new SqlText(store.Dialect);
         var search = new SearchSql(sql);
         sql.Append(walk.By == OrderedWalk.Kind.SortKey
@@ -48,7 +67,7 @@ public sealed class SqliteSortPlanTests
         await using var db = await new SqliteBackend().OpenAsync();
         var store = (ResourceStore)db.Store;
         var parsed = SearchQuery.Parse("Observation", SearchContract<SqliteBackend>.Pairs(query));
-        var walk = OrderedWalk.For(parsed.Sort)!;
+        var walk = OrderedWalk.For(parsed.Sort, Declared)!;
         var sql = new SqlText(store.Dialect);
         var search = new SearchSql(sql);
         sql.Append(walk.By switch
@@ -72,7 +91,7 @@ public sealed class SqliteSortPlanTests
         var store = (ResourceStore)db.Store;
         var parsed = SearchQuery.Parse("Observation", SearchContract<SqliteBackend>.Pairs("_sort=-date"));
         var sql = new SqlText(store.Dialect);
-        sql.Append(new SearchSql(sql).MissingInOrder(OrderedWalk.For(parsed.Sort)!, "Observation", 1, parsed.Criteria) + " LIMIT 21 OFFSET 0");
+        sql.Append(new SearchSql(sql).MissingInOrder(OrderedWalk.For(parsed.Sort, Declared)!, "Observation", 1, parsed.Criteria) + " LIMIT 21 OFFSET 0");
 
         var plan = await PlanAsync(store.Dialect, sql);
 

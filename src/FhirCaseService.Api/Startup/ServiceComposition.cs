@@ -16,7 +16,8 @@ public static class ServiceComposition
     public static IServiceCollection AddFhirCaseRest(this IServiceCollection services)
     {
         services.AddFhirCaseStorage();
-        services.AddOptions<StorageOptions>().BindConfiguration("Storage").ValidateOnStart();
+        services.AddOptions<StorageOptions>().BindConfiguration("Storage").ValidateOnStart()
+            .Configure<IConfiguration>((options, configuration) => options.SortableTokenParameters = SortableTokenParameters(configuration) ?? options.SortableTokenParameters);
         services.AddFhirCaseValidation();
         services.AddOptions<WriteValidationOptions>().BindConfiguration(WriteValidationOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<WriteValidationOptions>, WriteValidationOptionsCheck>();
@@ -28,5 +29,18 @@ public static class ServiceComposition
         services.AddSingleton<BundleProcessor>();
         services.AddHostedService<StoreInitializer>();
         return services;
+    }
+
+    /// <summary>
+    /// "Search:SortableTokenParameters": a list (<c>Search__SortableTokenParameters__0=Observation.status</c>) or one
+    /// comma-separated value (<c>Search__SortableTokenParameters=Observation.status,_tag</c>).
+    /// </summary>
+    private static List<string>? SortableTokenParameters(IConfiguration configuration)
+    {
+        var section = configuration.GetSection("Search:SortableTokenParameters");
+        if (!section.Exists())
+            return null;
+        var entries = section.Value is { } single ? single.Split(',') : section.GetChildren().Select(c => c.Value ?? "");
+        return entries.Select(e => e.Trim()).Where(e => e.Length > 0).ToList();
     }
 }

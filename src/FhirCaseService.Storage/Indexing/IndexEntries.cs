@@ -42,14 +42,19 @@ internal sealed class IndexEntries
     /// <summary>One per date parameter with a value (<see cref="ComputeSortKeys"/>).</summary>
     public List<DateSortKey> DateSortKeys { get; } = [];
 
-    /// <summary>One per string parameter with a value and per token parameter with a code (<see cref="ComputeSortKeys"/>).</summary>
+    /// <summary>
+    /// One per string parameter with a value and per token parameter with a code that the deployment declares sortable
+    /// (<see cref="ComputeSortKeys"/>).
+    /// </summary>
     public List<TextSortKey> TextSortKeys { get; } = [];
 
     /// <summary>
     /// Derives the sort keys from the entries, at prepare time (outside the write transaction). Text compares by code
-    /// point, which is both engines' order for these columns (SQLite BINARY; PostgreSQL text columns use "C").
+    /// point, which is both engines' order for these columns (SQLite BINARY; PostgreSQL text columns use "C"). A token
+    /// parameter gets its key only when <paramref name="sortable"/> declares it for <paramref name="resourceType"/>: every
+    /// write path (transactions, $import, PostgreSQL's COPY) stores what is computed here.
     /// </summary>
-    public void ComputeSortKeys()
+    public void ComputeSortKeys(string resourceType, SortableTokens sortable)
     {
         DateSortKeys.Clear();
         TextSortKeys.Clear();
@@ -57,7 +62,7 @@ internal sealed class IndexEntries
             DateSortKeys.Add(new DateSortKey(group.Key, group.Min(d => d.Low), group.Max(d => d.High)));
         foreach (var group in Strings.GroupBy(s => s.Param, StringComparer.Ordinal))
             TextSortKeys.Add(TextKey(group.Key, group.Select(s => s.Normalized)));
-        foreach (var group in Tokens.Where(t => t.Code is not null).GroupBy(t => t.Param, StringComparer.Ordinal))
+        foreach (var group in Tokens.Where(t => t.Code is not null && sortable.Contains(resourceType, t.Param)).GroupBy(t => t.Param, StringComparer.Ordinal))
             TextSortKeys.Add(TextKey(group.Key, group.Select(t => t.Code!)));
     }
 

@@ -8,8 +8,9 @@ namespace FhirCaseService.Storage.Indexing;
 /// Extracts a version's search index entries at write time: each catalog parameter's compiled FHIRPath is evaluated
 /// on the POCO and every value converted to the index kind of the parameter's type. Stateless apart from the catalog.
 /// </summary>
+/// <param name="sortable">the token parameters that get sort-key rows (<see cref="SortableTokens"/>).</param>
 /// <param name="fastPaths">false evaluates every expression with FHIRPath (the tests compare both ways).</param>
-internal sealed class ResourceIndexer(SearchParameterCatalog catalog, bool fastPaths = true)
+internal sealed class ResourceIndexer(SearchParameterCatalog catalog, SortableTokens sortable, bool fastPaths = true)
 {
     // resolve() in expressions such as "Observation.subject.where(resolve() is Patient)" needs an element of the
     // referenced type, not the resource itself: an empty instance of the type the reference names answers "is Patient".
@@ -49,7 +50,7 @@ internal sealed class ResourceIndexer(SearchParameterCatalog catalog, bool fastP
             foreach (var value in values)
                 Add(entries, parameter, value.Poco);
         }
-        entries.ComputeSortKeys();
+        entries.ComputeSortKeys(resource.TypeName, sortable);
         return entries;
     }
 

@@ -14,9 +14,9 @@ internal sealed class LazyResourceStore(StorageDatabase database) : IResourceSto
 
     public string NewId() => ResourceStore.CreateId();
 
-    public PreparedResource Prepare(Resource resource) => ResourcePreparer.Shared.Prepare(resource);
+    public PreparedResource Prepare(Resource resource) => database.Preparer.Prepare(resource);
 
-    public PreparedResource PrepareOwned(Resource resource) => ResourcePreparer.Shared.Prepare(resource, owned: true);
+    public PreparedResource PrepareOwned(Resource resource) => database.Preparer.Prepare(resource, owned: true);
 
     public async Task<StoredResource> CreateAsync(Resource resource, CancellationToken cancellationToken = default) =>
         await (await StoreAsync(cancellationToken)).CreateAsync(resource, cancellationToken);

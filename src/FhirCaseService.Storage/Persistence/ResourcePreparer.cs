@@ -9,7 +9,9 @@ namespace FhirCaseService.Storage.Persistence;
 /// </summary>
 internal sealed class ResourcePreparer(ResourceIndexer indexer)
 {
-    public static ResourcePreparer Shared { get; } = new(new ResourceIndexer(SearchParameterCatalog.Shared));
+    /// <summary>The preparer of a store with <paramref name="options"/> over <paramref name="catalog"/>.</summary>
+    public static ResourcePreparer For(StorageOptions options, SearchParameterCatalog catalog) =>
+        new(new ResourceIndexer(catalog, options.SortableTokens()));
 
     /// <param name="id">the id to store under; <c>resource.Id</c> when null.</param>
     /// <param name="owned">

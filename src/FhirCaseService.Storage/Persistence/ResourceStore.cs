@@ -23,7 +23,7 @@ internal sealed class ResourceStore : IResourceStore
     {
         _dialect = dialect;
         _options = options;
-        _preparer = catalog == SearchParameterCatalog.Shared ? ResourcePreparer.Shared : new ResourcePreparer(new ResourceIndexer(catalog));
+        _preparer = ResourcePreparer.For(options, catalog);
         _search = new SearchExecutor(dialect, options);
         _writer = new GroupCommitter(dialect, _preparer, _search);
     }

@@ -31,6 +31,8 @@ public static class ResourceStoreFactory
                 options.BusyTimeout, options.Durability),
         };
         long? upgradeStarted = null;
+        long? reconcileStarted = null;
+        SortableTokenChange? change = null;
         try
         {
             await SchemaMigrator.MigrateAsync(dialect, schemaVersion, cancellationToken, (from, to) =>
@@ -39,9 +41,25 @@ public static class ResourceStoreFactory
                 logger?.LogWarning("Upgrading the database schema from version {From} to {To}. On a large SQLite database this rewrites most of " +
                                    "the file in one transaction and can take minutes, with free disk about the file's size; requests that need the " +
                                    "database wait until it is done (docs/storage.md, schema v8).", from, to);
+            }, options.SortableTokens(), reconciling =>
+            {
+                // The upgrade's own duration ends where the sort rows start changing (both run in one transaction).
+                if (upgradeStarted is { } upgrading)
+                    logger?.LogInformation("Database schema upgraded to version {To} in {Seconds:F1} s.", schemaVersion, Stopwatch.GetElapsedTime(upgrading).TotalSeconds);
+                upgradeStarted = null;
+                reconcileStarted = Stopwatch.GetTimestamp();
+                change = reconciling;
+                logger?.LogWarning("The sortable token parameters (Search:SortableTokenParameters) changed from [{From}] to [{To}] ('*': every token " +
+                                   "parameter, as schema 8 and older stored): deleting the sort-key rows of parameters no longer declared and computing " +
+                                   "those of newly declared ones from the token index. On a large database this takes minutes; requests that need the " +
+                                   "database wait until it is done (docs/storage.md, sortable token parameters).",
+                    string.Join(", ", reconciling.From), string.Join(", ", reconciling.To));
             });
             if (upgradeStarted is { } started)
                 logger?.LogInformation("Database schema upgraded to version {To} in {Seconds:F1} s.", schemaVersion, Stopwatch.GetElapsedTime(started).TotalSeconds);
+            if (reconcileStarted is { } reconciled && change is not null)
+                logger?.LogInformation("Token sort-key rows brought in line with Search:SortableTokenParameters in {Seconds:F1} s: {Deleted} deleted, {Filled} computed.",
+                    Stopwatch.GetElapsedTime(reconciled).TotalSeconds, change.Deleted, change.Filled);
         }
         catch
         {

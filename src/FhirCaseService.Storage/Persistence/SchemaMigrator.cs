@@ -49,9 +49,16 @@ internal static class SchemaMigrator
                       "JOIN resource_version v ON v.version_key = d.version_key GROUP BY d.version_key, d.resource_type, d.param, v.resource_id"),
         ("sort_text", "SELECT s.version_key, s.resource_type, s.param, v.resource_id, MIN(s.value_norm), MAX(s.value_norm) FROM idx_string s " +
                       "JOIN resource_version v ON v.version_key = s.version_key GROUP BY s.version_key, s.resource_type, s.param, v.resource_id"),
-        ("sort_text", "SELECT t.version_key, t.resource_type, t.param, v.resource_id, MIN(t.code), MAX(t.code) FROM idx_token t " +
-                      "JOIN resource_version v ON v.version_key = t.version_key WHERE t.code IS NOT NULL GROUP BY t.version_key, t.resource_type, t.param, v.resource_id"),
+        ("sort_text", TokenSortKeys("1 = 1")),
     ];
+
+    /// <summary>
+    /// The token sort-key rows (least and greatest code per version and parameter) of the idx_token rows (alias t) that
+    /// meet <paramref name="condition"/>: all of them in v6, a newly declared parameter's when the declared set changes.
+    /// </summary>
+    internal static string TokenSortKeys(string condition) =>
+        "SELECT t.version_key, t.resource_type, t.param, v.resource_id, MIN(t.code), MAX(t.code) FROM idx_token t " +
+        $"JOIN resource_version v ON v.version_key = t.version_key WHERE t.code IS NOT NULL AND {condition} GROUP BY t.version_key, t.resource_type, t.param, v.resource_id";
 
     private static IReadOnlyList<string> Migrations(SqlDialect dialect)
     {
@@ -177,6 +184,12 @@ internal static class SchemaMigrator
             // date rows past the searched instant instead of every row of the parameter.
             Expand(DateHighIndex),
             string.Join(";\n", (dialect.ClustersIndexRows ? ClusteredIndexRows() : CoveringDateIndexes()).Select(Expand)),
+            // v9: the token parameters that have sort-key rows (Search:SortableTokenParameters); until now every one had.
+            string.Join(";\n", new[]
+            {
+                $"CREATE TABLE {SortableTokenTable} (entry {{text}} PRIMARY KEY)",
+                $"INSERT INTO {SortableTokenTable} (entry) VALUES ('{Indexing.SortableTokens.AllEntry}')",
+            }.Select(Expand)),
         ];
 
         string Expand(string statement) => statement.Replace("{text}", dialect.TextType).Replace("{decimal}", dialect.DecimalType);
@@ -255,7 +268,10 @@ internal static class SchemaMigrator
     /// <summary>The v7 index: date rows by the end of their span, for ge/gt/eb (docs/storage.md).</summary>
     internal const string DateHighIndex = "CREATE INDEX ix_idx_date_high ON idx_date (resource_type, param, high_ms)";
 
-    public static int LatestVersion => 8;
+    public static int LatestVersion => 9;
+
+    /// <summary>The v9 table recording which token parameters have sort-key rows (<see cref="Indexing.SortableTokens.Entries"/>).</summary>
+    internal const string SortableTokenTable = "sortable_token_param";
 
     public static Task MigrateAsync(SqlDialect dialect, CancellationToken cancellationToken) => MigrateAsync(dialect, LatestVersion, cancellationToken);
 
@@ -264,7 +280,13 @@ internal static class SchemaMigrator
     /// <paramref name="upgrading"/> hears (from, to) before an existing database is upgraded: some upgrades rewrite most
     /// of a large SQLite file (v8) and take minutes, during which the service answers nothing.
     /// </summary>
-    internal static Task MigrateAsync(SqlDialect dialect, int version, CancellationToken cancellationToken, Action<int, int>? upgrading = null) =>
+    /// <param name="sortable">
+    /// the token parameters that are to have sort-key rows (schema 9 on): when the database records another set, their
+    /// rows are filled or deleted in the same exclusive transaction, before anything is served
+    /// (<see cref="ReconcileSortableTokensAsync"/>); <paramref name="reconciling"/> hears of it first.
+    /// </param>
+    internal static Task MigrateAsync(SqlDialect dialect, int version, CancellationToken cancellationToken, Action<int, int>? upgrading = null,
+        Indexing.SortableTokens? sortable = null, Action<SortableTokenChange>? reconciling = null) =>
         dialect.RunExclusiveMigrationAsync(async (connection, transaction, ct) =>
         {
             await Execute(connection, transaction, "CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY, applied_at_ms bigint NOT NULL)", ct);
@@ -284,13 +306,76 @@ internal static class SchemaMigrator
                 await Execute(connection, transaction,
                     $"INSERT INTO schema_version (version, applied_at_ms) VALUES ({next}, {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()})", ct);
             }
+            if (sortable is not null && Math.Max(current, version) >= 9)
+                await ReconcileSortableTokensAsync(connection, transaction, sortable, created: current == 0, reconciling, ct);
         }, cancellationToken);
 
-    private static async Task Execute(DbConnection connection, DbTransaction transaction, string sql, CancellationToken cancellationToken)
+    /// <summary>
+    /// Brings the token sort-key rows in line with the declared set when the database records another one: rows of
+    /// parameters no longer declared (every undeclared one when the record is "all", as schema 8 left it) are deleted,
+    /// those of newly declared ones computed from idx_token (<see cref="TokenSortKeys"/>, what the writer would have
+    /// stored), and the new set recorded. A token sort row is told from a string one by its version having idx_token
+    /// rows for the parameter (a parameter has one type per resource type). A database created by this start has no
+    /// rows to change and is not reported.
+    /// </summary>
+    private static async Task ReconcileSortableTokensAsync(DbConnection connection, DbTransaction transaction, Indexing.SortableTokens sortable, bool created,
+        Action<SortableTokenChange>? reconciling, CancellationToken cancellationToken)
+    {
+        var recorded = new List<string>();
+        await using (var read = connection.CreateCommand())
+        {
+            read.Transaction = transaction;
+            read.CommandText = $"SELECT entry FROM {SortableTokenTable}";
+            await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+                recorded.Add(reader.GetString(0));
+        }
+        var wanted = sortable.Entries;
+        if (recorded.ToHashSet(StringComparer.Ordinal).SetEquals(wanted))
+            return;
+        var change = new SortableTokenChange(recorded.Order(StringComparer.Ordinal).ToList(), wanted);
+        if (!created)
+            reconciling?.Invoke(change);
+        var all = recorded.Contains(Indexing.SortableTokens.AllEntry);
+        var removed = recorded.Except(wanted, StringComparer.Ordinal).ToList();
+        if (all || removed.Count > 0)
+        {
+            var gone = all ? "1 = 1" : Indexing.SortableTokens.MatchSql(removed, "sort_text");
+            change.Deleted = await Execute(connection, transaction,
+                $"DELETE FROM sort_text WHERE {gone} AND NOT {Indexing.SortableTokens.MatchSql(wanted, "sort_text")} " +
+                "AND EXISTS (SELECT 1 FROM idx_token t WHERE t.version_key = sort_text.version_key AND t.param = sort_text.param)", cancellationToken);
+        }
+        var added = all ? [] : wanted.Except(recorded, StringComparer.Ordinal).ToList();
+        if (added.Count > 0)
+        {
+            // Parameters the old set already covered (e.g. Observation._tag when _tag is added) have their rows.
+            var condition = $"{Indexing.SortableTokens.MatchSql(added, "t")} AND NOT {Indexing.SortableTokens.MatchSql(recorded, "t")}";
+            change.Filled = await Execute(connection, transaction,
+                $"INSERT INTO sort_text (version_key, resource_type, param, {IndexColumnNames["sort_text"]}) {TokenSortKeys(condition)}", cancellationToken);
+        }
+        await Execute(connection, transaction, $"DELETE FROM {SortableTokenTable}", cancellationToken);
+        foreach (var entry in wanted)
+            await Execute(connection, transaction, $"INSERT INTO {SortableTokenTable} (entry) VALUES ('{entry}')", cancellationToken);
+    }
+
+    private static async Task<int> Execute(DbConnection connection, DbTransaction transaction, string sql, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = sql;
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
     }
+}
+
+/// <summary>A change of the declared sortable token parameters found at start: the recorded set, the new one, and the rows changed.</summary>
+internal sealed class SortableTokenChange(IReadOnlyList<string> from, IReadOnlyList<string> to)
+{
+    /// <summary>The recorded entries ("*": every token parameter, as schema 8 left the database).</summary>
+    public IReadOnlyList<string> From { get; } = from;
+
+    public IReadOnlyList<string> To { get; } = to;
+
+    public int Deleted { get; set; }
+
+    public int Filled { get; set; }
 }

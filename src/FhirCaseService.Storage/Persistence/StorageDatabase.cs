@@ -16,6 +16,14 @@ internal sealed class StorageDatabase(StorageOptions options, ILogger? logger = 
 
     public StorageOptions Options { get; } = options;
 
+    /// <summary>
+    /// Prepares writes before the database is open (a prepared resource's index rows depend only on the options), as
+    /// the store does once it is.
+    /// </summary>
+    internal ResourcePreparer Preparer => _preparer ??= ResourcePreparer.For(Options, SearchParameterCatalog.Shared);
+
+    private ResourcePreparer? _preparer;
+
     public async Task<SqlDialect> DialectAsync(CancellationToken cancellationToken)
     {
         if (_dialect is { } ready)

@@ -15,6 +15,9 @@ internal sealed class SearchExecutor(SqlDialect dialect, StorageOptions options)
     /// <summary>How many rounds of _include:iterate / _revinclude:iterate are followed; guards against reference cycles.</summary>
     private const int MaxIncludeRounds = 4;
 
+    /// <summary>The token parameters with sort-key rows: only their sorts can walk an index (<see cref="OrderedWalk.For"/>).</summary>
+    private readonly Indexing.SortableTokens _sortable = options.SortableTokens();
+
     public static async Task<long> CurrentSequenceAsync(DbConnection connection, DbTransaction? transaction, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
@@ -115,7 +118,7 @@ internal sealed class SearchExecutor(SqlDialect dialect, StorageOptions options)
     /// </summary>
     private async Task<List<(long Key, SeekPosition Position)>?> OrderedWalkAsync(DbConnection connection, SearchQuery query, long snapshot, int offset, int count, CancellationToken cancellationToken)
     {
-        if (OrderedWalk.For(query.Sort) is not { } walk || !await WalkPaysAsync(connection, query, walk, cancellationToken))
+        if (OrderedWalk.For(query.Sort, _sortable) is not { } walk || !await WalkPaysAsync(connection, query, walk, cancellationToken))
             return null;
         var after = query.Cursor?.After is { } position && Fits(walk, position) ? position : null;
         var skip = after is null ? offset : 0;
