@@ -38,9 +38,9 @@ public static class ResourceStoreFactory
             await SchemaMigrator.MigrateAsync(dialect, schemaVersion, cancellationToken, (from, to) =>
             {
                 upgradeStarted = Stopwatch.GetTimestamp();
-                logger?.LogWarning("Upgrading the database schema from version {From} to {To}. On a large SQLite database this rewrites most of " +
-                                   "the file in one transaction and can take minutes, with free disk about the file's size; requests that need the " +
-                                   "database wait until it is done (docs/storage.md, schema v8).", from, to);
+                logger?.LogWarning("Upgrading the database schema from version {From} to {To}. On a large SQLite database an upgrade through version 8 " +
+                                   "rewrites most of the file in one transaction and can take minutes, with free disk about the file's size; requests " +
+                                   "that need the database wait until it is done (docs/storage.md, schema v8).", from, to);
             }, options.SortableTokens(), reconciling =>
             {
                 // The upgrade's own duration ends where the sort rows start changing (both run in one transaction).
