@@ -60,13 +60,16 @@ internal sealed class SearchSql(SqlText sql)
     /// The criteria alone, each checked per row through the (version_key, param) indexes, for a query that is driven by
     /// something else (an export's keyset scan in version_key order, a walk in sort order) and states type and visibility
     /// itself. Chains and _has look at their targets as visible at <paramref name="snapshot"/>. No criteria: always true.
-    /// <paramref name="hasPerRow"/> asks a _has per candidate instead of first collecting every target of every matching
-    /// source: right for a walk, which stops after its page (it runs a _has only when the inner criterion is broad).
+    /// <paramref name="perRow"/> is for a walk, which stops after its page: a _has is asked per candidate instead of
+    /// first collecting every target of every matching source (a walk runs a _has only when the inner criterion is
+    /// broad), and every index criterion is fenced (<see cref="SqlDialect.PerRowFence"/>) so PostgreSQL cannot pull it
+    /// up into a semi join and drive the walk from the criterion's rows instead (a plan that statistics decide, and that
+    /// then probes the sort index once per matching row: docs/performance.md, helper pgsearch, session 7).
     /// </summary>
-    public string Criteria(string alias, string resourceType, long snapshot, IReadOnlyList<SearchCriterion> criteria, bool hasPerRow = false) =>
+    public string Criteria(string alias, string resourceType, long snapshot, IReadOnlyList<SearchCriterion> criteria, bool perRow = false) =>
         criteria.Count == 0
             ? "1 = 1"
-            : string.Join(" AND ", criteria.Select(c => "(" + Condition(c, alias, resourceType, snapshot, driving: false, correlatedHas: hasPerRow) + ")"));
+            : string.Join(" AND ", criteria.Select(c => "(" + Condition(c, alias, resourceType, snapshot, driving: false, correlatedHas: perRow, perRow: perRow) + ")"));
 
     internal static bool IsDriver(SearchCriterion criterion) => criterion switch
     {
@@ -137,15 +140,16 @@ internal sealed class SearchSql(SqlText sql)
         var table = TableOf(parameter.Type);
         var i = NextAlias("i");
         var perVersion = $"SELECT 1 FROM {table} {i} WHERE {i}.version_key = {alias}.version_key AND {i}.param = {sql.P(parameter.Name)}";
+        var fence = perRow ? sql.PerRowFence : "";
         if (criterion.Missing is { } missing)
-            return missing ? $"NOT EXISTS ({perVersion})" : $"EXISTS ({perVersion})";
+            return missing ? $"NOT EXISTS ({perVersion}{fence})" : $"EXISTS ({perVersion}{fence})";
         var values = Values(criterion, i);
         // :not keeps the versions with no matching row, including those without the element at all.
         if (criterion.Modifier == "not")
-            return $"NOT EXISTS ({perVersion} AND ({values}))";
+            return $"NOT EXISTS ({perVersion} AND ({values}){fence})";
         return driving
             ? $"{alias}.version_key IN (SELECT {i}.version_key FROM {table} {i} WHERE {i}.resource_type = {sql.P(resourceType)} AND {i}.param = {sql.P(parameter.Name)} AND ({values}))"
-            : $"EXISTS ({perVersion} AND ({values}){(perRow ? sql.PerRowFence : "")})";
+            : $"EXISTS ({perVersion} AND ({values}){fence})";
     }
 
     private string Values(ParameterCriterion criterion, string i) =>
@@ -181,7 +185,7 @@ internal sealed class SearchSql(SqlText sql)
             ? After("a.last_updated_ms", sql.P(after.Number), "a.resource_id", after.ResourceId, walk.Descending)
             : $"a.resource_id {(walk.Descending ? "<" : ">")} {sql.P(after.ResourceId)}");
         return $"SELECT a.version_key, a.last_updated_ms, a.resource_id FROM resource_version a{sql.IndexedBy(index)} WHERE a.resource_type = {sql.P(resourceType)}{seek} " +
-               $"AND {Visible("a", snapshot, unindexed: true)} AND {Criteria("a", resourceType, snapshot, criteria, hasPerRow: true)} ORDER BY {order}";
+               $"AND {Visible("a", snapshot, unindexed: true)} AND {Criteria("a", resourceType, snapshot, criteria, perRow: true)} ORDER BY {order}";
     }
 
     /// <summary>
@@ -211,7 +215,7 @@ internal sealed class SearchSql(SqlText sql)
         // version_key and resource_id (the walk takes no chain, _has or _lastUpdated), so they are checked on the walk
         // itself and only the rows that pass read their version row (by primary key) for visibility.
         var select = $"SELECT s.version_key, s.{column}, s.resource_id FROM {table} s{sql.IndexedBy(SchemaMigrator.SortWalkIndex(table, key.Descending))} CROSS JOIN resource_version a " +
-                     $"WHERE s.resource_type = {sql.P(resourceType)} AND s.param = {sql.P(key.Parameter.Name)}{seek} AND {Criteria("s", resourceType, snapshot, criteria, hasPerRow: true)} " +
+                     $"WHERE s.resource_type = {sql.P(resourceType)} AND s.param = {sql.P(key.Parameter.Name)}{seek} AND {Criteria("s", resourceType, snapshot, criteria, perRow: true)} " +
                      $"AND a.version_key = s.version_key AND {Visible("a", snapshot, unindexed: true)}";
         return ordered ? $"{select} ORDER BY s.{column}{(key.Descending ? " DESC" : "")}, s.resource_id" : select;
     }
@@ -228,8 +232,8 @@ internal sealed class SearchSql(SqlText sql)
         var withCode = parameter.Type == SearchParamType.Token ? $" AND {m}.code IS NOT NULL" : "";
         var seek = afterId is null ? "" : $" AND a.resource_id > {sql.P(afterId)}";
         return $"SELECT a.version_key, a.resource_id, a.resource_id FROM resource_version a{sql.IndexedBy("ux_resource_version")} WHERE a.resource_type = {sql.P(resourceType)}{seek} " +
-               $"AND {Visible("a", snapshot, unindexed: true)} AND {Criteria("a", resourceType, snapshot, criteria, hasPerRow: true)} " +
-               $"AND NOT EXISTS (SELECT 1 FROM {TableOf(parameter.Type)} {m} WHERE {m}.version_key = a.version_key AND {m}.param = {sql.P(parameter.Name)}{withCode}) " +
+               $"AND {Visible("a", snapshot, unindexed: true)} AND {Criteria("a", resourceType, snapshot, criteria, perRow: true)} " +
+               $"AND NOT EXISTS (SELECT 1 FROM {TableOf(parameter.Type)} {m} WHERE {m}.version_key = a.version_key AND {m}.param = {sql.P(parameter.Name)}{withCode}{sql.PerRowFence}) " +
                "ORDER BY a.resource_id";
     }
 
