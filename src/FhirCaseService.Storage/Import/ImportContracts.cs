@@ -118,6 +118,15 @@ public interface IImportJobStore : ILeasedJobStore<ImportJob>
     /// </summary>
     Task<IReadOnlyDictionary<(string Type, string Id), long>> FindUnchangedAsync(IReadOnlyList<ImportLineHash> candidates, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// After a job that wrote <paramref name="writtenResources"/> versions: refreshes the planner statistics of the tables
+    /// an import fills when that is at least a tenth of the stored versions (PostgreSQL's ANALYZE, the share at which
+    /// autovacuum would analyze them, but now instead of at its next round: searches right after a bulk load are planned
+    /// from the loaded rows, not from a sample taken part-way through the load or none). True when it ran. SQLite:
+    /// nothing (false); its search plans are fixed by the SQL (INDEXED BY, unary +, CROSS JOIN order), not by statistics.
+    /// </summary>
+    Task<bool> RefreshStatisticsAsync(long writtenResources, CancellationToken cancellationToken = default);
+
     /// <summary>Marks the job Completed, stamping its transactionTime. False when not this owner's.</summary>
     Task<bool> CompleteAsync(string jobId, string owner, DateTimeOffset expiresAt, CancellationToken cancellationToken = default);
 

@@ -246,6 +246,35 @@ internal sealed class ImportJobStore(StorageDatabase database, TimeProvider? tim
         return (reader.GetInt64(0), DeserializeCounts(reader.GetString(1)));
     }
 
+    /// <summary>The share of the stored versions a job must write for <see cref="RefreshStatisticsAsync"/> to analyze (autovacuum's default).</summary>
+    internal const double StatisticsStaleFraction = 0.1;
+
+    /// <summary>The tables an import writes rows into.</summary>
+    internal static readonly IReadOnlyList<string> LoadedTables =
+        ["resource_version", .. SchemaMigrator.IndexTables.Select(t => t.Table), .. SchemaMigrator.SortTables.Select(t => t.Table), "import_line_hash"];
+
+    public async Task<bool> RefreshStatisticsAsync(long writtenResources, CancellationToken cancellationToken = default)
+    {
+        var dialect = await Database.DialectAsync(cancellationToken);
+        if (writtenResources <= 0 || dialect is not PostgresDialect)
+            return false;
+        await using var connection = await dialect.OpenAsync(cancellationToken);
+        await using (var size = connection.CreateCommand())
+        {
+            // The row count as of the last ANALYZE or VACUUM (autovacuum's may have run part-way through this load); -1: never.
+            size.CommandText = "SELECT reltuples FROM pg_class WHERE oid = 'resource_version'::regclass";
+            var rows = Convert.ToDouble(await size.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+            if (rows > 0 && writtenResources < rows * StatisticsStaleFraction)
+                return false;
+        }
+        await using var analyze = connection.CreateCommand();
+        // ANALYZE reads a bounded sample of each table (300 x the statistics target rows), seconds even at millions of rows.
+        analyze.CommandText = "ANALYZE " + string.Join(", ", LoadedTables);
+        analyze.CommandTimeout = 600;
+        await analyze.ExecuteNonQueryAsync(cancellationToken);
+        return true;
+    }
+
     public Task<bool> CompleteAsync(string jobId, string owner, DateTimeOffset expiresAt, CancellationToken cancellationToken = default) =>
         UpdateOwnedAsync(jobId, owner, (sql, _) =>
             $"status = {sql.P(StatusText(LeasedJobStatus.Completed))}, " +

@@ -117,6 +117,51 @@ public abstract class ImportJobContract<TBackend> where TBackend : IStoreBackend
         Assert.Equal([3L], errors.Select(e => e.Line));
     }
 
+    /// <summary>
+    /// Right after a bulk load PostgreSQL planned searches from a sample autovacuum took part-way through the load (or
+    /// none): a job that wrote a tenth of the store or more analyzes the tables it filled before it completes. A small job
+    /// into a large store leaves them to autovacuum. SQLite's plans do not use statistics; none are made there.
+    /// </summary>
+    [Fact]
+    public async Task A_job_that_wrote_a_tenth_of_the_store_or_more_leaves_its_tables_analyzed()
+    {
+        await using var h = await Harness.OpenAsync(_backend);
+        var id = NewJobId();
+        await h.Jobs.CreateAsync(id, Request());
+        await h.Jobs.ClaimNextAsync("runner", Lease);
+        var writes = Enumerable.Range(0, 30).Select(i => Write(h, $"loaded-{i}", "Loaded")).ToList();
+        var committed = await h.Jobs.CommitChunkAsync(id, "runner", Lease, new ImportChunk(1, writes.Count, writes.Count * 10, writes, []));
+        var written = committed!.Counts.Sum(c => c.Created + c.Updated);
+        var dialect = await h.Database.DialectAsync(CancellationToken.None);
+
+        var refreshed = await h.Jobs.RefreshStatisticsAsync(written);
+
+        if (dialect is not PostgresDialect)
+        {
+            Assert.False(refreshed);
+            Assert.Equal(0L, await ScalarAsync(dialect, "SELECT COUNT(*) FROM sqlite_master WHERE name LIKE 'sqlite_stat%'"));
+            return;
+        }
+        Assert.True(refreshed);
+        foreach (var table in ImportJobStore.LoadedTables)
+            Assert.True(await ScalarAsync(dialect, $"SELECT COUNT(*) FROM pg_stat_user_tables WHERE schemaname = current_schema() AND relname = '{table}' AND last_analyze IS NOT NULL") == 1, table);
+        Assert.Equal(30L, await ScalarAsync(dialect, "SELECT reltuples::bigint FROM pg_class WHERE oid = 'resource_version'::regclass"));
+        Assert.True(await ScalarAsync(dialect, "SELECT COUNT(*) FROM pg_stats WHERE schemaname = current_schema() AND tablename = 'idx_token'") > 0);
+
+        // A job writing less than a tenth of what is now stored leaves the statistics to autovacuum.
+        Assert.False(await h.Jobs.RefreshStatisticsAsync(2));
+        Assert.True(await h.Jobs.RefreshStatisticsAsync(3));
+        Assert.False(await h.Jobs.RefreshStatisticsAsync(0));
+    }
+
+    private static async Task<long> ScalarAsync(SqlDialect dialect, string sql)
+    {
+        await using var connection = await dialect.OpenAsync(CancellationToken.None);
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     [Fact]
     public async Task A_chunk_of_a_runner_that_lost_the_job_writes_nothing()
     {
