@@ -267,6 +267,43 @@ public abstract class WritePipelineContract<TBackend> where TBackend : IStoreBac
         Assert.Equal(sequences[^1], (await db.Store.CurrentChangeAsync()).Sequence);
     }
 
+    /// <summary>
+    /// On PostgreSQL every statement sent alone is a round trip under the write lock: a call's savepoint goes in its first
+    /// batch and is never released, so a call in a group costs what it costs alone. SQLite runs savepoints in-process
+    /// and sends SAVEPOINT and RELEASE around each call of a group.
+    /// </summary>
+    [Fact]
+    public async Task A_call_in_a_commit_group_costs_its_own_round_trips_plus_savepoints_only_where_they_are_free()
+    {
+        await using var db = await _backend.OpenAsync();
+        var store = (ResourceStore)db.Store;
+        Task<IReadOnlyList<PreparedWriteResult>> Write(IResourceTransaction tx, string id, CancellationToken ct) =>
+            tx.WriteAsync([new PreparedWrite(db.Store.Prepare(Examples.Patient(id)), PreparedWriteKind.Create)], ct);
+        var alone = store.WriteExecutions;
+        await db.Store.TransactionAsync((tx, ct) => Write(tx, "rt-alone", ct));
+        alone = store.WriteExecutions - alone;
+
+        var holding = new TaskCompletionSource();
+        var release = new TaskCompletionSource();
+        var before = store.WriteExecutions;
+        var groupsBefore = store.WriteGroups;
+        var first = db.Store.TransactionAsync(async (tx, ct) =>
+        {
+            holding.SetResult();
+            await release.Task;
+            return await Write(tx, "rt-first", ct);
+        });
+        await holding.Task;
+        var queued = Enumerable.Range(0, 5).Select(i => db.Store.TransactionAsync((tx, ct) => Write(tx, $"rt{i}", ct))).ToList();
+        release.SetResult();
+        await first;
+        await Task.WhenAll(queued);
+
+        Assert.Equal(groupsBefore + 2, store.WriteGroups);
+        var savepoints = store.Dialect is PostgresDialect ? 0 : 2;
+        Assert.Equal(6 * alone + 5 * savepoints, store.WriteExecutions - before);
+    }
+
     [Fact]
     public async Task Concurrent_writers_get_one_sequence_per_transaction_ordered_as_lastUpdated_and_history()
     {

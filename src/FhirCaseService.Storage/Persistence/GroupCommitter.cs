@@ -28,7 +28,7 @@ internal sealed class GroupCommitter(SqlDialect dialect, ResourcePreparer prepar
     private DbConnection? _kept;
     private SqliteStatements? _prepared;
 
-    /// <summary>Round trips the write path made (statements on SQLite, batches on PostgreSQL), for tests.</summary>
+    /// <summary>Round trips the write path made (statements on SQLite, batches on PostgreSQL, and savepoint statements sent alone), for tests.</summary>
     public long Executions => Interlocked.Read(ref _executions);
 
     private long _executions;
@@ -169,18 +169,31 @@ internal sealed class GroupCommitter(SqlDialect dialect, ResourcePreparer prepar
             pending.LockHeldMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             return;
         }
-        await transaction.SaveAsync(savepoint);
+        // Where a round trip costs (PostgreSQL), a call's SAVEPOINT travels in its first batch, with the clock step, and
+        // is not released: the next call's savepoint nests in it, a rollback to a savepoint undoes only what followed
+        // it, and COMMIT keeps whatever no rollback undid. Two round trips fewer per call of a group.
+        var folded = dialect.BatchesSavepoints && pending.TakesClock;
+        if (!folded)
+        {
+            Interlocked.Increment(ref _executions);
+            await transaction.SaveAsync(savepoint);
+        }
         try
         {
-            await pending.RunAsync(sql, pending.TakesClock ? new WriteTransaction(sql, dialect, preparer, search, await AdvanceClockAsync(sql)) : null);
+            await pending.RunAsync(sql, pending.TakesClock ? new WriteTransaction(sql, dialect, preparer, search, await AdvanceClockAsync(sql, folded ? savepoint : null)) : null);
         }
         catch (Exception e)
         {
             // Rolling back to the savepoint also undoes the clock step: the sequence has no gap.
+            Interlocked.Increment(ref _executions);
             await transaction.RollbackAsync(savepoint);
             pending.Fail(e);
         }
-        await transaction.ReleaseAsync(savepoint);
+        if (!folded)
+        {
+            Interlocked.Increment(ref _executions);
+            await transaction.ReleaseAsync(savepoint);
+        }
         pending.LockHeldMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
     }
 
@@ -189,10 +202,11 @@ internal sealed class GroupCommitter(SqlDialect dialect, ResourcePreparer prepar
     /// (SQLite), so calls get their sequence in the order they commit; lastUpdated never goes backwards even when
     /// replicas' clocks disagree (at least 1 ms after the previous call).
     /// </summary>
-    private static async Task<ChangeMark> AdvanceClockAsync(SqlBatchRunner sql)
+    /// <param name="savepoint">a savepoint to open first, in the same batch (<see cref="SqlDialect.BatchesSavepoints"/>).</param>
+    private static async Task<ChangeMark> AdvanceClockAsync(SqlBatchRunner sql, string? savepoint = null)
     {
         ChangeMark? mark = null;
-        await sql.RunAsync([new SqlStatement(
+        await sql.RunAsync([.. savepoint is null ? Array.Empty<SqlStatement>() : [new SqlStatement("SAVEPOINT " + savepoint, [])], new SqlStatement(
             "UPDATE fhir_clock SET change_seq = change_seq + 1, last_updated_ms = CASE WHEN @p0 > last_updated_ms THEN @p0 ELSE last_updated_ms + 1 END " +
             "WHERE id = 1 RETURNING change_seq, last_updated_ms", [DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()])],
             reader => mark = new ChangeMark(reader.GetInt64(0), FhirInstantRange.ToInstant(reader.GetInt64(1))), CancellationToken.None);

@@ -96,6 +96,13 @@ internal abstract class SqlDialect : IAsyncDisposable
     /// </summary>
     public virtual bool ClustersIndexRows => false;
 
+    /// <summary>
+    /// Whether a commit group's per-call SAVEPOINT is sent in the call's first batch and never released
+    /// (<see cref="GroupCommitter"/>): where each statement is a round trip to a server (PostgreSQL), that saves two per
+    /// call. SQLite runs savepoints in-process and releases each one, which keeps its savepoint journal to one call.
+    /// </summary>
+    public virtual bool BatchesSavepoints => false;
+
     /// <summary>Whether <paramref name="exception"/> is the engine giving up on a statement that ran past its time limit.</summary>
     public virtual bool IsTimeout(Exception exception) => false;
 
