@@ -1,3 +1,4 @@
+using FhirCaseService.Storage.Indexing;
 using FhirCaseService.Storage.Persistence;
 using FhirCaseService.Storage.Search;
 
@@ -54,7 +55,7 @@ public sealed class PostgresSearchPlanTests
         await using var db = await new PostgresBackend().OpenAsync();
         var store = (ResourceStore)db.Store;
         var parsed = SearchQuery.Parse(type, SearchContract<PostgresBackend>.Pairs(query));
-        var walk = OrderedWalk.For(parsed.Sort)!;
+        var walk = OrderedWalk.For(parsed.Sort, SortableTokens.None)!;
         var sql = new SqlText(store.Dialect);
         var search = new SearchSql(sql);
         sql.Append(part switch
