@@ -34,6 +34,16 @@ public sealed class SearchQueryException(IReadOnlyList<string> errors)
 }
 
 /// <summary>
+/// This process's <c>Search:SortableTokenParameters</c> are no longer the database's: another replica started with
+/// another set and brought the token sort-key rows in line with it. Writes from this process would store rows for the
+/// old set (a declared parameter's walk on the other replica would miss them), so they are refused until it restarts
+/// with the same setting (HTTP 503; docs/storage.md, "Sortable token parameters").
+/// </summary>
+public sealed class SortableTokensChangedException()
+    : StorageException("This server's Search:SortableTokenParameters no longer match the database's: another replica started with a different set. " +
+                       "It accepts no writes until it is restarted with the same setting as the others.");
+
+/// <summary>
 /// A search or $everything the database did not finish within its command timeout (HTTP 503): the request is valid, the
 /// server could not answer it in time. The message tells the client how to ask for less; details stay in the log.
 /// </summary>

@@ -105,12 +105,12 @@ public abstract class SchemaUpgradeContract<TBackend> where TBackend : IStoreBac
             warning =>
             {
                 Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, warning.Level);
-                Assert.Contains("from version 7 to 9", warning.Message, StringComparison.Ordinal);
+                Assert.Contains("from version 7 to 10", warning.Message, StringComparison.Ordinal);
             },
             done =>
             {
                 Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Information, done.Level);
-                Assert.StartsWith("Database schema upgraded to version 9 in ", done.Message, StringComparison.Ordinal);
+                Assert.StartsWith("Database schema upgraded to version 10 in ", done.Message, StringComparison.Ordinal);
             },
             // Schema 8 and older kept every token parameter's sort rows; the first start of schema 9 deletes the undeclared ones.
             warning =>

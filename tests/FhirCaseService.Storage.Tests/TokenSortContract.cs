@@ -175,6 +175,38 @@ public abstract class TokenSortContract<TBackend>(TokenSortStores<TBackend> stor
             Assert.Equal((await PagesAsync(db.Store, type, query)).Ids, (await PagesAsync(upgraded, type, query)).Ids);
     }
 
+    [Fact]
+    public async Task After_another_replica_starts_with_another_set_this_one_refuses_writes_and_sorts_tokens_without_the_walk()
+    {
+        await using var db = await new TBackend().OpenAsync(new StorageOptions { SortableTokenParameters = ["Observation.status"] });
+        await TokenSortStores<TBackend>.WriteAsync(db.Store);
+        var (expected, walked) = await PagesAsync(db.Store, "Observation", "_sort=status&_count=4");
+        Assert.All(walked, link => Assert.NotNull(link.After));
+
+        // Another replica on the same database starts declaring nothing: its start deletes Observation.status's rows.
+        var options = SqliteBackend.Copy(db.Options);
+        options.Provider = db.Options.Provider;
+        options.ConnectionString = db.Options.ConnectionString;
+        options.DataDirectory = db.Options.DataDirectory;
+        options.SortableTokenParameters = [];
+        await using var other = await ResourceStoreFactory.OpenAsync(options);
+
+        // This replica would store status rows the database no longer keeps: every write is refused, and nothing is written.
+        var refused = new Observation { Id = "o-refused", Status = ObservationStatus.Final, Code = new CodeableConcept("http://loinc.org", "8867-4") };
+        await Assert.ThrowsAsync<SortableTokensChangedException>(() => db.Store.CreateAsync(refused));
+        await Assert.ThrowsAsync<SortableTokensChangedException>(() => db.Store.UpdateAsync(refused));
+        Assert.Equal(ReadStatus.NotFound, (await other.ReadAsync("Observation", "o-refused")).Status);
+
+        // Its sorts on the parameter give the same pages, by the general plan (no walk over the rows that are gone).
+        var (ids, links) = await PagesAsync(db.Store, "Observation", "_sort=status&_count=4");
+        Assert.Equal(expected, ids);
+        Assert.All(links, link => Assert.Null(link.After));
+
+        // The replica that made the change writes as before.
+        await other.UpdateAsync(refused);
+        Assert.Equal(ReadStatus.Found, (await other.ReadAsync("Observation", "o-refused")).Status);
+    }
+
     /// <summary>Every page of a search, and the next links that led past the first.</summary>
     private static async Task<(List<string> Ids, List<PageCursor> Links)> PagesAsync(IResourceStore store, string type, string query)
     {

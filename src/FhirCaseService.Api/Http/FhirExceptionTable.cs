@@ -22,6 +22,7 @@ public static class FhirExceptionTable
             SearchQueryException e => (StatusCodes.Status400BadRequest, Issues(OperationOutcome.IssueType.Invalid, e.Errors)),
             // Valid, but not answerable in time: a server condition (5xx), yet an expected one with a way out for the client.
             SearchTimedOutException e => (StatusCodes.Status503ServiceUnavailable, Issue(OperationOutcome.IssueType.TooCostly, e.Message)),
+            SortableTokensChangedException e => (StatusCodes.Status503ServiceUnavailable, Issue(OperationOutcome.IssueType.Exception, e.Message)),
             BadHttpRequestException e => (e.StatusCode, Issue(OperationOutcome.IssueType.Invalid, e.Message)),
             _ => (0, null!),
         };

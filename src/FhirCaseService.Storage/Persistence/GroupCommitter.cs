@@ -200,16 +200,29 @@ internal sealed class GroupCommitter(SqlDialect dialect, ResourcePreparer prepar
     /// <summary>
     /// A call's first statement. Updating the single clock row takes its lock (PostgreSQL) inside the write lock
     /// (SQLite), so calls get their sequence in the order they commit; lastUpdated never goes backwards even when
-    /// replicas' clocks disagree (at least 1 ms after the previous call).
+    /// replicas' clocks disagree (at least 1 ms after the previous call). The same row carries the count of changes to
+    /// the declared sortable token parameters: a call that finds another count than this process started with is
+    /// refused (<see cref="SortableTokensChangedException"/>) and rolled back, so no write stores sort rows for a set the
+    /// database no longer has; another replica's start changes the count under the same row lock.
     /// </summary>
     /// <param name="savepoint">a savepoint to open first, in the same batch (<see cref="SqlDialect.BatchesSavepoints"/>).</param>
-    private static async Task<ChangeMark> AdvanceClockAsync(SqlBatchRunner sql, string? savepoint = null)
+    private async Task<ChangeMark> AdvanceClockAsync(SqlBatchRunner sql, string? savepoint = null)
     {
         ChangeMark? mark = null;
+        long? sortableVersion = null;
+        var expected = dialect.SortableVersion;
+        var returning = expected is null ? "change_seq, last_updated_ms" : "change_seq, last_updated_ms, sortable_version";
         await sql.RunAsync([.. savepoint is null ? Array.Empty<SqlStatement>() : [new SqlStatement("SAVEPOINT " + savepoint, [])], new SqlStatement(
             "UPDATE fhir_clock SET change_seq = change_seq + 1, last_updated_ms = CASE WHEN @p0 > last_updated_ms THEN @p0 ELSE last_updated_ms + 1 END " +
-            "WHERE id = 1 RETURNING change_seq, last_updated_ms", [DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()])],
-            reader => mark = new ChangeMark(reader.GetInt64(0), FhirInstantRange.ToInstant(reader.GetInt64(1))), CancellationToken.None);
+            $"WHERE id = 1 RETURNING {returning}", [DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()])],
+            reader =>
+            {
+                mark = new ChangeMark(reader.GetInt64(0), FhirInstantRange.ToInstant(reader.GetInt64(1)));
+                if (expected is not null)
+                    sortableVersion = reader.GetInt64(2);
+            }, CancellationToken.None);
+        if (expected is not null && sortableVersion != expected)
+            throw new SortableTokensChangedException();
         return mark ?? throw new InvalidOperationException("The fhir_clock row is missing: the schema was not created by this service.");
     }
 

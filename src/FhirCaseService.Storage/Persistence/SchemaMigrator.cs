@@ -190,6 +190,9 @@ internal static class SchemaMigrator
                 $"CREATE TABLE {SortableTokenTable} (entry {{text}} PRIMARY KEY)",
                 $"INSERT INTO {SortableTokenTable} (entry) VALUES ('{Indexing.SortableTokens.AllEntry}')",
             }.Select(Expand)),
+            // v10: a counter of changes to that set, on the clock row every write updates, so a replica started with
+            // another set is noticed by the writes and token walks of the others (SqlDialect.SortableVersion).
+            "ALTER TABLE fhir_clock ADD COLUMN sortable_version bigint NOT NULL DEFAULT 0",
         ];
 
         string Expand(string statement) => statement.Replace("{text}", dialect.TextType).Replace("{decimal}", dialect.DecimalType);
@@ -268,7 +271,7 @@ internal static class SchemaMigrator
     /// <summary>The v7 index: date rows by the end of their span, for ge/gt/eb (docs/storage.md).</summary>
     internal const string DateHighIndex = "CREATE INDEX ix_idx_date_high ON idx_date (resource_type, param, high_ms)";
 
-    public static int LatestVersion => 9;
+    public static int LatestVersion => 10;
 
     /// <summary>The v9 table recording which token parameters have sort-key rows (<see cref="Indexing.SortableTokens.Entries"/>).</summary>
     internal const string SortableTokenTable = "sortable_token_param";
@@ -306,8 +309,16 @@ internal static class SchemaMigrator
                 await Execute(connection, transaction,
                     $"INSERT INTO schema_version (version, applied_at_ms) VALUES ({next}, {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()})", ct);
             }
-            if (sortable is not null && Math.Max(current, version) >= 9)
-                await ReconcileSortableTokensAsync(connection, transaction, sortable, created: current == 0, reconciling, ct);
+            var reached = Math.Max(current, version);
+            if (sortable is not null && reached >= 9)
+                await ReconcileSortableTokensAsync(connection, transaction, sortable, created: current == 0, counted: reached >= 10, reconciling, ct);
+            if (sortable is not null && reached >= 10)
+            {
+                await using var clock = connection.CreateCommand();
+                clock.Transaction = transaction;
+                clock.CommandText = "SELECT sortable_version FROM fhir_clock WHERE id = 1";
+                dialect.SortableVersion = Convert.ToInt64(await clock.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture);
+            }
         }, cancellationToken);
 
     /// <summary>
@@ -318,8 +329,9 @@ internal static class SchemaMigrator
     /// rows for the parameter (a parameter has one type per resource type). A database created by this start has no
     /// rows to change and is not reported.
     /// </summary>
+    /// <param name="counted">schema 10 on: a change also steps <c>fhir_clock.sortable_version</c>, which every write reads.</param>
     private static async Task ReconcileSortableTokensAsync(DbConnection connection, DbTransaction transaction, Indexing.SortableTokens sortable, bool created,
-        Action<SortableTokenChange>? reconciling, CancellationToken cancellationToken)
+        bool counted, Action<SortableTokenChange>? reconciling, CancellationToken cancellationToken)
     {
         var recorded = new List<string>();
         await using (var read = connection.CreateCommand())
@@ -336,6 +348,11 @@ internal static class SchemaMigrator
         var change = new SortableTokenChange(recorded.Order(StringComparer.Ordinal).ToList(), wanted);
         if (!created)
             reconciling?.Invoke(change);
+        // First the clock row, whose lock every write takes first: a write of another replica in flight commits before
+        // this statement goes on (so the rows below see its rows and bring them in line), and any later one finds the
+        // new count and is refused (GroupCommitter.AdvanceClockAsync).
+        if (counted)
+            await Execute(connection, transaction, "UPDATE fhir_clock SET sortable_version = sortable_version + 1 WHERE id = 1", cancellationToken);
         var all = recorded.Contains(Indexing.SortableTokens.AllEntry);
         var removed = recorded.Except(wanted, StringComparer.Ordinal).ToList();
         if (all || removed.Count > 0)

@@ -61,6 +61,14 @@ internal abstract class SqlDialect : IAsyncDisposable
 
     public abstract object?[] PairValues(IReadOnlyList<(string Type, string Id)> pairs);
 
+    /// <summary>
+    /// The database's <c>fhir_clock.sortable_version</c> when this process brought the token sort-key rows in line with
+    /// its declared set at start (schema 10 on; null when the store was opened without a set, or on an older schema):
+    /// a write that finds another value, or a token walk, knows another replica changed the set since
+    /// (<see cref="SchemaMigrator"/>, <see cref="GroupCommitter"/>).
+    /// </summary>
+    internal long? SortableVersion { get; set; }
+
     /// <summary>Runs <paramref name="migrate"/> while holding the database-wide migration lock.</summary>
     public abstract Task RunExclusiveMigrationAsync(Func<DbConnection, DbTransaction, CancellationToken, Task> migrate, CancellationToken cancellationToken);
 

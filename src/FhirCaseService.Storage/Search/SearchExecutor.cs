@@ -18,6 +18,20 @@ internal sealed class SearchExecutor(SqlDialect dialect, StorageOptions options)
     /// <summary>The token parameters with sort-key rows: only their sorts can walk an index (<see cref="OrderedWalk.For"/>).</summary>
     private readonly Indexing.SortableTokens _sortable = options.SortableTokens();
 
+    /// <summary>
+    /// Whether the database still has the token sort-key rows of this process's declared set: another replica's start
+    /// with another set steps <c>fhir_clock.sortable_version</c> (<see cref="SqlDialect.SortableVersion"/>), after which
+    /// a token walk here could miss rows, so it sorts by the general plan instead (same results, computed from idx_token).
+    /// </summary>
+    private async Task<bool> SortableTokensUnchangedAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        if (dialect.SortableVersion is not { } expected)
+            return true;
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT sortable_version FROM fhir_clock WHERE id = 1";
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture) == expected;
+    }
+
     public static async Task<long> CurrentSequenceAsync(DbConnection connection, DbTransaction? transaction, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
@@ -119,6 +133,8 @@ internal sealed class SearchExecutor(SqlDialect dialect, StorageOptions options)
     private async Task<List<(long Key, SeekPosition Position)>?> OrderedWalkAsync(DbConnection connection, SearchQuery query, long snapshot, int offset, int count, CancellationToken cancellationToken)
     {
         if (OrderedWalk.For(query.Sort, _sortable) is not { } walk || !await WalkPaysAsync(connection, query, walk, cancellationToken))
+            return null;
+        if (walk.Key?.Parameter.Type == SearchParamType.Token && !await SortableTokensUnchangedAsync(connection, cancellationToken))
             return null;
         var after = query.Cursor?.After is { } position && Fits(walk, position) ? position : null;
         var skip = after is null ? offset : 0;
