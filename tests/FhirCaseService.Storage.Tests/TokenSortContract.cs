@@ -115,11 +115,7 @@ public abstract class TokenSortContract<TBackend>(TokenSortStores<TBackend> stor
         // Typed entries, then a bare one that covers a typed one already there (Observation._tag keeps its rows, Patient's are added), then none.
         foreach (var declared in new[] { new[] { "Observation._tag", "Observation.status" }, ["_tag", "Observation.status", "gender"], [] })
         {
-            var options = SqliteBackend.Copy(db.Options);
-            options.Provider = db.Options.Provider;
-            options.ConnectionString = db.Options.ConnectionString;
-            options.DataDirectory = db.Options.DataDirectory;
-            options.SortableTokenParameters = [.. declared];
+            var options = Declaring(db.Options, declared);
             await using var reopened = await ResourceStoreFactory.OpenAsync(options);
             var dialect = ((ResourceStore)reopened).Dialect;
 
@@ -184,12 +180,7 @@ public abstract class TokenSortContract<TBackend>(TokenSortStores<TBackend> stor
         Assert.All(walked, link => Assert.NotNull(link.After));
 
         // Another replica on the same database starts declaring nothing: its start deletes Observation.status's rows.
-        var options = SqliteBackend.Copy(db.Options);
-        options.Provider = db.Options.Provider;
-        options.ConnectionString = db.Options.ConnectionString;
-        options.DataDirectory = db.Options.DataDirectory;
-        options.SortableTokenParameters = [];
-        await using var other = await ResourceStoreFactory.OpenAsync(options);
+        await using var other = await ResourceStoreFactory.OpenAsync(Declaring(db.Options, []));
 
         // This replica would store status rows the database no longer keeps: every write is refused, and nothing is written.
         var refused = new Observation { Id = "o-refused", Status = ObservationStatus.Final, Code = new CodeableConcept("http://loinc.org", "8867-4") };
@@ -205,6 +196,17 @@ public abstract class TokenSortContract<TBackend>(TokenSortStores<TBackend> stor
         // The replica that made the change writes as before.
         await other.UpdateAsync(refused);
         Assert.Equal(ReadStatus.Found, (await other.ReadAsync("Observation", "o-refused")).Status);
+    }
+
+    /// <summary>The options of another start on the same database (file or schema), declaring <paramref name="declared"/>.</summary>
+    private static StorageOptions Declaring(StorageOptions database, string[] declared)
+    {
+        var options = SqliteBackend.Copy(database);
+        options.Provider = database.Provider;
+        options.ConnectionString = database.ConnectionString;
+        options.DataDirectory = database.DataDirectory;
+        options.SortableTokenParameters = [.. declared];
+        return options;
     }
 
     /// <summary>Every page of a search, and the next links that led past the first.</summary>
