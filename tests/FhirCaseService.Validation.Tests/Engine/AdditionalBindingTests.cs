@@ -16,7 +16,7 @@ public sealed class AdditionalBindingTests
 
     private static FhirValidator Create()
     {
-        var directory = Directory.CreateTempSubdirectory("fhircase-additional-binding-");
+        var directory = ScratchPackageDirectory.Create("fhircase-additional-binding-");
         ShadesTerminology.WriteCodeSystem(directory);
         ShadesTerminology.WriteValueSet(directory, "warm", "red", "pink");
         ShadesTerminology.WriteValueSet(directory, "red", "red");

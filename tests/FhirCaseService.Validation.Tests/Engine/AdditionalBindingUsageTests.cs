@@ -14,7 +14,7 @@ public sealed class AdditionalBindingUsageTests
 
     private static readonly Lazy<FhirValidator> SharedValidator = new(() =>
     {
-        var directory = Directory.CreateTempSubdirectory("fhircase-additional-binding-usage-");
+        var directory = ScratchPackageDirectory.Create("fhircase-additional-binding-usage-");
         ShadesTerminology.WriteCodeSystem(directory);
         ShadesTerminology.WriteValueSet(directory, "red", "red");
         static string Usage(string system, string path, string categoryCode) => $$"""

@@ -10,7 +10,7 @@ public sealed class ConstrainedReferenceTests
 
     private static readonly Lazy<FhirValidator> SharedValidator = new(() =>
     {
-        var directory = Directory.CreateTempSubdirectory("fhircase-constrained-reference-");
+        var directory = ScratchPackageDirectory.Create("fhircase-constrained-reference-");
         File.WriteAllText(Path.Combine(directory.FullName, "StructureDefinition-bundled-subject-observation.json"), $$"""
             {
               "resourceType": "StructureDefinition", "url": "{{Profile}}", "name": "BundledSubjectObservation", "status": "draft",

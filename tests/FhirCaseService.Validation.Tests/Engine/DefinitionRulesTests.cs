@@ -10,7 +10,7 @@ public sealed class DefinitionRulesTests
 
     private static readonly Lazy<FhirValidator> SharedValidator = new(() =>
     {
-        var directory = Directory.CreateTempSubdirectory("fhircase-definition-rules-");
+        var directory = ScratchPackageDirectory.Create("fhircase-definition-rules-");
         File.WriteAllText(Path.Combine(directory.FullName, "StructureDefinition-base-extension.json"), $$"""
             {
               "resourceType": "StructureDefinition", "url": "{{BaseExtension}}", "name": "BaseExtension", "status": "draft",

@@ -16,7 +16,7 @@ public sealed class ExtensionPlacementTests
 
     private static readonly Lazy<FhirValidator> SharedValidator = new(() =>
     {
-        var directory = Directory.CreateTempSubdirectory("fhircase-extension-placement-");
+        var directory = ScratchPackageDirectory.Create("fhircase-extension-placement-");
         File.WriteAllText(Path.Combine(directory.FullName, "StructureDefinition-test-placed.json"), Definition(Placed, "TestPlaced", """
             [ { "type": "element", "expression": "Patient" },
               { "type": "element", "expression": "HumanName.family" },

@@ -18,7 +18,7 @@ public sealed class ExternalReferenceTests
     // the HL7 patient-circle cases). "relay": no gender rule, link.other must be "linked". "entry": link.other must be a "relay".
     private static readonly Lazy<FhirValidator> Validator = new(() =>
     {
-        var directory = Directory.CreateTempSubdirectory("fhircase-external-refs-");
+        var directory = ScratchPackageDirectory.Create("fhircase-external-refs-");
         void Write(string id, string elements) => File.WriteAllText(Path.Combine(directory.FullName, $"StructureDefinition-{id}.json"), $$"""
             {
               "resourceType": "StructureDefinition", "url": "{{Base}}{{id}}", "name": "{{id}}", "status": "draft",

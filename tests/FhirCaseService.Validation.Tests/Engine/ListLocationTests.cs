@@ -10,7 +10,7 @@ public sealed class ListLocationTests
 
     private static readonly Lazy<FhirValidator> SharedValidator = new(() =>
     {
-        var directory = Directory.CreateTempSubdirectory("fhircase-list-location-");
+        var directory = ScratchPackageDirectory.Create("fhircase-list-location-");
         File.WriteAllText(Path.Combine(directory.FullName, "StructureDefinition-one-name-patient.json"), $$"""
             {
               "resourceType": "StructureDefinition", "url": "{{Profile}}", "name": "OneNamePatient", "status": "draft",

@@ -17,7 +17,7 @@ public sealed class MaxValueSetBindingTests
 
     private static FhirValidator Create()
     {
-        var directory = Directory.CreateTempSubdirectory("fhircase-maxvs-");
+        var directory = ScratchPackageDirectory.Create("fhircase-maxvs-");
         ShadesTerminology.WriteCodeSystem(directory);
         ShadesTerminology.WriteValueSet(directory, "preferred-shades", "red");
         ShadesTerminology.WriteValueSet(directory, "warm-shades", "red", "pink");

@@ -15,7 +15,7 @@ public sealed class ProfileChoiceTests
 
     private static FhirValidator CreateValidator()
     {
-        var directory = Directory.CreateTempSubdirectory("fhircase-profile-choice-");
+        var directory = ScratchPackageDirectory.Create("fhircase-profile-choice-");
         void Write(string name, string json) => File.WriteAllText(Path.Combine(directory.FullName, $"StructureDefinition-{name}.json"), json);
         Write("named-patient", Profile("named-patient", "Patient", """{ "id": "Patient.name", "path": "Patient.name", "min": 1 }"""));
         Write("born-patient", Profile("born-patient", "Patient", """{ "id": "Patient.birthDate", "path": "Patient.birthDate", "min": 1 }"""));

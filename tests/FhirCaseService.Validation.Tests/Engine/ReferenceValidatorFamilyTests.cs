@@ -223,7 +223,7 @@ public sealed class ReferenceValidatorFamilyTests
 
     private static readonly Lazy<FhirValidator> SlicingValidator = new(() =>
     {
-        var directory = Directory.CreateTempSubdirectory("fhircase-family-tests-");
+        var directory = ScratchPackageDirectory.Create("fhircase-family-tests-");
         void Write(string id, string type, string elements) => File.WriteAllText(Path.Combine(directory.FullName, $"StructureDefinition-{id}.json"), $$"""
             {
               "resourceType": "StructureDefinition", "url": "{{ProfileBase}}{{id}}", "name": "{{id.Replace("-", "", StringComparison.Ordinal)}}", "status": "draft",

@@ -16,7 +16,7 @@ public sealed class ReferenceValidatorFidelityTests
 
     private static readonly Lazy<FhirValidator> ProfiledValidator = new(() =>
     {
-        var directory = Directory.CreateTempSubdirectory("fhircase-fidelity-");
+        var directory = ScratchPackageDirectory.Create("fhircase-fidelity-");
         void Write(string id, string element) => File.WriteAllText(Path.Combine(directory.FullName, $"StructureDefinition-{id}.json"), $$"""
             {
               "resourceType": "StructureDefinition", "url": "{{Base}}{{id}}", "name": "{{id.Replace("-", "", StringComparison.Ordinal)}}", "status": "draft",

@@ -21,7 +21,7 @@ internal static class TestProfiles
 
     private static FhirValidator Create()
     {
-        var directory = Directory.CreateTempSubdirectory("fhircase-validation-tests-");
+        var directory = ScratchPackageDirectory.Create("fhircase-validation-tests-");
         File.WriteAllText(Path.Combine(directory.FullName, "StructureDefinition-test-observation.json"), ObservationProfileJson);
         File.WriteAllText(Path.Combine(directory.FullName, "StructureDefinition-test-disordered.json"), DisorderedProfileJson);
         var context = ConformanceContext.CreateBuilder().AddBundledProfiles().AddPackage(directory.FullName).Build();

@@ -17,7 +17,7 @@ public sealed class UnknownTypeProfileTests
 
     private static readonly Lazy<FhirValidator> SharedValidator = new(() =>
     {
-        var directory = Directory.CreateTempSubdirectory("fhircase-unknown-type-profile-");
+        var directory = ScratchPackageDirectory.Create("fhircase-unknown-type-profile-");
         File.WriteAllText(Path.Combine(directory.FullName, "StructureDefinition-unknown-parts-patient.json"), $$"""
             {
               "resourceType": "StructureDefinition", "url": "{{Profile}}", "name": "UnknownPartsPatient", "status": "draft",

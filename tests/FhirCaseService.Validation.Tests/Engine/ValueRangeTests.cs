@@ -15,7 +15,7 @@ public sealed class ValueRangeTests
 
     private static readonly Lazy<FhirValidator> SharedValidator = new(() =>
     {
-        var directory = Directory.CreateTempSubdirectory("fhircase-value-range-");
+        var directory = ScratchPackageDirectory.Create("fhircase-value-range-");
         File.WriteAllText(Path.Combine(directory.FullName, "StructureDefinition-recent-birth-patient.json"), $$"""
             {
               "resourceType": "StructureDefinition", "url": "{{AgeProfile}}", "name": "RecentBirthPatient", "status": "draft",

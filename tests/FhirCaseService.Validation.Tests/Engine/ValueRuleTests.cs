@@ -11,7 +11,7 @@ public sealed class ValueRuleTests
 
     private static readonly Lazy<FhirValidator> SharedValidator = new(() =>
     {
-        var directory = Directory.CreateTempSubdirectory("fhircase-value-rules-");
+        var directory = ScratchPackageDirectory.Create("fhircase-value-rules-");
         File.WriteAllText(Path.Combine(directory.FullName, "StructureDefinition-long-id-patient.json"), $$"""
             {
               "resourceType": "StructureDefinition", "url": "{{Profile}}", "name": "LongIdPatient", "status": "draft",
