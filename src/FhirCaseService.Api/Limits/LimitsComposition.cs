@@ -20,7 +20,11 @@ public static class LimitsComposition
         services.AddOptions<LimitsOptions>().BindConfiguration(LimitsOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<LimitsOptions>, LimitsOptionsCheck>();
         services.AddOptions<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>().Configure<IOptions<LimitsOptions>>((kestrel, limits) =>
-            kestrel.Limits.MaxRequestBodySize = limits.Value.MaxRequestBodyBytes);
+        {
+            kestrel.Limits.MaxRequestBodySize = limits.Value.MaxRequestBodyBytes;
+            // Above the service's own URL limit, so that limit is the one a client meets, with an OperationOutcome.
+            kestrel.Limits.MaxRequestLineSize = limits.Value.MaxUrlBytes + LimitsOptions.KestrelLineMargin;
+        });
         services.AddRateLimiter(_ => { });
         services.AddOptions<RateLimiterOptions>().Configure<IOptions<LimitsOptions>>((options, limits) =>
             ClientRateLimiting.Configure(options, limits.Value.RateLimit));
@@ -44,6 +48,7 @@ public static class LimitsComposition
                 bodySize.MaxRequestBodySize = maxBytes;
             if (context.Request.ContentLength > maxBytes)
                 throw TooLarge();
+            UrlLimits.Check(context, limits.MaxUrlBytes);
             if (context.Request.QueryString.HasValue)
                 QueryLimits.Check(SearchRequest.Parse(context.Request.QueryString.Value), limits.MaxSearchParameters, maxPageSize);
             try

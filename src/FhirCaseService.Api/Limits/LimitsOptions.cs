@@ -26,6 +26,19 @@ public sealed class LimitsOptions
     /// <summary>Most query parameters (plus form parameters of <c>POST [type]/_search</c>) in one request (400 above).</summary>
     public int MaxSearchParameters { get; set; } = 50;
 
+    /// <summary>
+    /// Longest request URL (path and query, as sent) in bytes: 414 above, with an OperationOutcome that points to
+    /// <c>POST [type]/_search</c>. It is also the longest page link the server writes, so every next/previous link it
+    /// gives out is one it accepts: a search whose link would be longer is answered 400. 64 KiB (Kestrel's own default,
+    /// 8 KiB, refused the links of a <c>POST _search</c> with a long <c>_id</c> list). Kestrel's request-line limit is
+    /// set <see cref="KestrelLineMargin"/> above it, so a URL up to there gets the OperationOutcome; a longer one gets
+    /// Kestrel's 414 without a body.
+    /// </summary>
+    public int MaxUrlBytes { get; set; } = 64 * 1024;
+
+    /// <summary>How far above <see cref="MaxUrlBytes"/> Kestrel's request-line limit sits (method, protocol, and room to answer with an OperationOutcome).</summary>
+    public const int KestrelLineMargin = 8 * 1024;
+
     public RateLimitOptions RateLimit { get; set; } = new();
 }
 
@@ -61,6 +74,9 @@ public sealed class LimitsOptionsCheck : IValidateOptions<LimitsOptions>
         AtLeastOne(options.MaxJsonDepth, nameof(LimitsOptions.MaxJsonDepth));
         AtLeastOne(options.MaxStringLength, nameof(LimitsOptions.MaxStringLength));
         AtLeastOne(options.MaxSearchParameters, nameof(LimitsOptions.MaxSearchParameters));
+        AtLeastOne(options.MaxUrlBytes, nameof(LimitsOptions.MaxUrlBytes));
+        if (options.MaxUrlBytes > int.MaxValue - LimitsOptions.KestrelLineMargin)
+            failures.Add($"{LimitsOptions.Section}:{nameof(LimitsOptions.MaxUrlBytes)} must be at most {int.MaxValue - LimitsOptions.KestrelLineMargin}; it is {options.MaxUrlBytes}.");
         AtLeastOne(options.RateLimit.PermitsPerSecond, $"{nameof(LimitsOptions.RateLimit)}:{nameof(RateLimitOptions.PermitsPerSecond)}");
         AtLeastOne(options.RateLimit.Burst, $"{nameof(LimitsOptions.RateLimit)}:{nameof(RateLimitOptions.Burst)}");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

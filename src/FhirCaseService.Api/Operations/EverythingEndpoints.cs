@@ -1,5 +1,6 @@
 using System.Globalization;
 using FhirCaseService.Api.Http;
+using FhirCaseService.Api.Limits;
 using FhirCaseService.Api.Metadata;
 using FhirCaseService.Api.Search;
 using FhirCaseService.Api.Security;
@@ -84,7 +85,7 @@ public static class EverythingEndpoints
 
         var page = await store.EverythingAsync(query!, cancellationToken);
         var links = pairs.Where(p => p.Key != SearchBundleBuilder.CursorParameter).ToList();
-        var builder = new SearchBundleBuilder(SearchRequest.BaseUrl(request), $"/Patient/{id}/$everything", links);
+        var builder = new SearchBundleBuilder(SearchRequest.BaseUrl(request), $"/Patient/{id}/$everything", links, UrlLimits.MaxUrlBytes(request));
         return new FhirResult(builder.Build(page, query!.Cursor, ResultSubset.Whole, warnings: null));
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using FhirCaseService.Api.Limits;
 using FhirCaseService.Storage;
 using FhirCaseService.Storage.Search;
 using Hl7.Fhir.Model;
@@ -10,7 +11,8 @@ namespace FhirCaseService.Api.Search;
 /// that carry the store's cursor (pinned to the first page's snapshot, so paging stays correct while others write), and
 /// an outcome entry for the parameters that were ignored.
 /// </summary>
-public sealed class SearchBundleBuilder(string baseUrl, string path, IReadOnlyList<KeyValuePair<string, string>> linkParameters)
+/// <param name="maxUrlBytes">the longest URL the server accepts (Limits:MaxUrlBytes): a next or previous link longer than that is refused with 400 instead of given out.</param>
+public sealed class SearchBundleBuilder(string baseUrl, string path, IReadOnlyList<KeyValuePair<string, string>> linkParameters, int maxUrlBytes)
 {
     public const string CursorParameter = "_cursor";
 
@@ -73,6 +75,11 @@ public sealed class SearchBundleBuilder(string baseUrl, string path, IReadOnlyLi
     {
         var pairs = cursor is null ? linkParameters : [.. linkParameters, new(CursorParameter, cursor.ToString())];
         var query = string.Join("&", pairs.Select(p => $"{Uri.EscapeDataString(p.Key)}={Uri.EscapeDataString(p.Value)}"));
-        return new Bundle.LinkComponent { Relation = relation, Url = query.Length == 0 ? $"{baseUrl}{path}" : $"{baseUrl}{path}?{query}" };
+        var url = query.Length == 0 ? $"{baseUrl}{path}" : $"{baseUrl}{path}?{query}";
+        // The self link only records the search; next and previous are links a client follows, so they must be ones
+        // this server accepts.
+        if (cursor is not null && relation != "self")
+            UrlLimits.CheckPageLink(relation, url, maxUrlBytes);
+        return new Bundle.LinkComponent { Relation = relation, Url = url };
     }
 }

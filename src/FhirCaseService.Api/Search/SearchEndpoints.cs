@@ -1,4 +1,5 @@
 using FhirCaseService.Api.Http;
+using FhirCaseService.Api.Limits;
 using FhirCaseService.Api.Metadata;
 using FhirCaseService.Api.Rest;
 using FhirCaseService.Api.Security;
@@ -112,7 +113,7 @@ public static class SearchEndpoints
 
         var page = await store.SearchAsync(query, cancellationToken);
         var links = pairs.Where(p => p.Key != SearchBundleBuilder.CursorParameter && !unknown.Contains(p)).ToList();
-        var builder = new SearchBundleBuilder(SearchRequest.BaseUrl(request), path ?? $"/{type}", links);
+        var builder = new SearchBundleBuilder(SearchRequest.BaseUrl(request), path ?? $"/{type}", links, UrlLimits.MaxUrlBytes(request));
         var warnings = unknown.Count == 0
             ? null
             : UnknownParameterOutcome(type, unknown, OperationOutcome.IssueSeverity.Warning, "is not supported by this server and was ignored.");

@@ -268,6 +268,80 @@ public abstract class InputLimitsTests(ServiceHost host)
         Assert.Contains($"{SmallLimits.MaxSearchParameters + 1} parameters", outcome.Issue[0].Diagnostics);
     }
 
+    // ---- URL length and page links ----
+
+    [Fact]
+    public async Task A_url_of_exactly_the_maximum_length_is_served()
+    {
+        var response = await _client.GetAsync(UrlOfLength(SmallLimits.MaxUrlBytes));
+
+        Assert.True(response.Status == HttpStatusCode.OK, $"{response.Status}: {response.Body}");
+    }
+
+    [Fact]
+    public async Task A_url_one_byte_over_the_maximum_is_refused_with_414_and_advice_to_post_the_search()
+    {
+        var response = await _client.GetAsync(UrlOfLength(SmallLimits.MaxUrlBytes + 1));
+
+        AssertRefused(response, HttpStatusCode.RequestUriTooLong, OperationOutcome.IssueType.TooLong, "Limits:MaxUrlBytes");
+        Assert.Contains("POST [type]/_search", response.Body);
+    }
+
+    [Fact]
+    public async Task A_url_beyond_kestrels_default_request_line_limit_still_gets_an_operation_outcome()
+    {
+        // Kestrel's default is 8 KiB; its limit now sits above the service's own, so the refusal is the service's.
+        var response = await _client.GetAsync(UrlOfLength(10 * 1024));
+
+        AssertRefused(response, HttpStatusCode.RequestUriTooLong, OperationOutcome.IssueType.TooLong, $"at most {SmallLimits.MaxUrlBytes}");
+    }
+
+    [Fact]
+    public async Task A_form_search_whose_next_link_would_be_longer_than_a_url_may_be_is_refused_with_400()
+    {
+        var ids = await CreatePatientsAsync(2);
+        // 350 padding ids: the form stays under the 4,096-byte body limit, while its link, with each comma spelled %2C,
+        // comes out longer than the 4,096-byte URL limit.
+        var form = $"_id={string.Join(",", ids.Concat(PaddingIds(350)))}";
+        Assert.True(form.Length < SmallLimits.MaxRequestBodyBytes - 20, "the form must fit the body limit");
+
+        var onePerPage = await PostFormAsync("/Patient/_search", form + "&_count=1");
+        var allOnOnePage = await PostFormAsync("/Patient/_search", form + "&_count=10");
+
+        AssertRefused(onePerPage, HttpStatusCode.BadRequest, OperationOutcome.IssueType.TooCostly, "next link would be");
+        Assert.True(allOnOnePage.Status == HttpStatusCode.OK, $"{allOnOnePage.Status}: {allOnOnePage.Body}");
+        Assert.Equal(2, allOnOnePage.As<Bundle>().Total);
+    }
+
+    /// <summary>A search URL of exactly <paramref name="length"/> bytes (path and query).</summary>
+    private static string UrlOfLength(int length)
+    {
+        const string prefix = "/Patient?family=";
+        return prefix + new string('a', length - prefix.Length);
+    }
+
+    private static IEnumerable<string> PaddingIds(int count) => Enumerable.Range(0, count).Select(i => $"absent{i}");
+
+    private async Task<List<string>> CreatePatientsAsync(int count)
+    {
+        var ids = new List<string>();
+        for (var i = 0; i < count; i++)
+        {
+            var id = NewId();
+            var response = await SendBytesAsync(HttpMethod.Put, $"/Patient/{id}", Encoding.UTF8.GetBytes(PatientJson(id)), chunked: false);
+            Assert.True(response.Status == HttpStatusCode.Created, $"{response.Status}: {response.Body}");
+            ids.Add(id);
+        }
+        return ids;
+    }
+
+    private async Task<FhirResponse> PostFormAsync(string path, string form)
+    {
+        using var content = new StringContent(form, Encoding.ASCII, "application/x-www-form-urlencoded");
+        using var response = await host.Client.PostAsync(path, content);
+        return new FhirResponse(response.StatusCode, response.Headers, response.Content.Headers, await response.Content.ReadAsStringAsync());
+    }
+
     [Theory]
     [InlineData("/Patient?_count={0}")]
     [InlineData("/_history?_count={0}")]

@@ -14,6 +14,7 @@ public static class SmallLimits
     public const int MaxStringLength = 100;
     public const int MaxSearchParameters = 5;
     public const int MaxPageSize = 50;
+    public const int MaxUrlBytes = 4096;
 
     public static IReadOnlyDictionary<string, string?> Settings { get; } = new Dictionary<string, string?>
     {
@@ -24,6 +25,7 @@ public static class SmallLimits
         ["Limits:MaxStringLength"] = MaxStringLength.ToString(),
         ["Limits:MaxSearchParameters"] = MaxSearchParameters.ToString(),
         ["Storage:MaxPageSize"] = MaxPageSize.ToString(),
+        ["Limits:MaxUrlBytes"] = MaxUrlBytes.ToString(),
         // Small enough to trip within a test if rate limiting were on: it must stay off in Development unless enabled.
         ["Limits:RateLimit:Burst"] = "2",
         ["Limits:RateLimit:PermitsPerSecond"] = "1",

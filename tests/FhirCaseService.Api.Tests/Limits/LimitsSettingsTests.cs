@@ -11,6 +11,7 @@ public sealed class LimitsSettingsTests
     [InlineData("Limits:MaxJsonDepth")]
     [InlineData("Limits:MaxStringLength")]
     [InlineData("Limits:MaxSearchParameters")]
+    [InlineData("Limits:MaxUrlBytes")]
     [InlineData("Limits:RateLimit:PermitsPerSecond")]
     [InlineData("Limits:RateLimit:Burst")]
     public async Task A_limit_below_one_stops_the_service_at_start_up_naming_the_setting(string setting)
