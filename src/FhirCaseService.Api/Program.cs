@@ -17,6 +17,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.Services.AddSingleton<ServerCapabilities>();
+builder.Services.AddSingleton<FhirCaseService.Api.App.CohortSummaryCache>();
 builder.Services.AddFhirCaseRest();
 builder.Services.AddHealthChecks().AddCheck<StoreHealthCheck>("store", tags: [StoreHealthCheck.ReadyTag]);
 builder.Services.AddOpenApi();

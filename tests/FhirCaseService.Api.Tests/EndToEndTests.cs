@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using FhirCaseService.Api.App;
 using FhirCaseService.CaseSeries.Summary;
 using FhirCaseService.Conformance.Serialization;
 using Hl7.Fhir.Model;
@@ -95,6 +96,24 @@ public abstract partial class EndToEndTests(ServiceHost host)
         Assert.Equal(4, JsonDocument.Parse(json).RootElement.GetProperty("patients").GetInt32());
         Assert.Equal(4, ((Integer)parameters.GetSingleValue<Integer>("patients")!).Value);
         Assert.Equal(HttpStatusCode.NotFound, missing);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public async Task The_stored_groups_summary_and_timeline_read_a_few_patients_at_a_time_equal_the_converted_Bundles(int patientsPerPage)
+    {
+        Assert.Equal(HttpStatusCode.OK, (await ImportAsync()).Status);
+        var expected = CaseSeriesTimeline.Compute(ResourceSet.FromBundle(ExampleBundle()));
+        var (status, group) = await _search.GetAsync<Hl7.Fhir.Model.Group>($"/Group/{GroupId}");
+        Assert.Equal(HttpStatusCode.OK, status);
+        var cohort = new CohortAccumulator(keepEvents: true);
+
+        await new StoredCohortReader(_search.Store, patientsPerPage).AccumulateAsync(cohort, group, CancellationToken.None);
+        var read = CaseSeriesTimeline.From(cohort);
+
+        Assert.Equal(JsonSerializer.Serialize(expected.Summary, Web), JsonSerializer.Serialize(read.Summary, Web));
+        Assert.Equal(JsonSerializer.Serialize(expected.Patients, Web), JsonSerializer.Serialize(read.Patients, Web));
     }
 
     [Fact]

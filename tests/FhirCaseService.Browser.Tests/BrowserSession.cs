@@ -4,17 +4,26 @@ using Microsoft.Playwright;
 namespace FhirCaseService.Browser.Tests;
 
 /// <summary>The service on Kestrel with the paper's case series loaded, as <c>dotnet run</c> starts it in Development.</summary>
-public sealed class ExamplesServiceHost() : ServiceHost(new SqliteTestDatabase(), new Dictionary<string, string?> { ["Startup:LoadExamples"] = "true" });
+public sealed class ExamplesServiceHost(IReadOnlyDictionary<string, string?>? settings = null)
+    : ServiceHost(new SqliteTestDatabase(), new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>()) { ["Startup:LoadExamples"] = "true" });
 
 /// <summary>
 /// One headless Chromium and one service for the tests of a class; each test opens its own page. Pages record what the
 /// browser reports (console errors, CSP violations, uncaught exceptions) so that every test can demand none.
 /// </summary>
-public sealed class BrowserSession : IAsyncLifetime
+public class BrowserSession : IAsyncLifetime
 {
     private IPlaywright? _playwright;
 
-    public ExamplesServiceHost Service { get; } = new();
+    public BrowserSession()
+        : this(null)
+    {
+    }
+
+    /// <param name="settings">settings of the service beyond loading the examples.</param>
+    protected BrowserSession(IReadOnlyDictionary<string, string?>? settings) => Service = new ExamplesServiceHost(settings);
+
+    public ExamplesServiceHost Service { get; }
 
     public IBrowser Browser { get; private set; } = null!;
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Xml.Linq;
 using FhirCaseService.Api.Security;
 using FhirCaseService.CaseSeries.Summary;
@@ -37,6 +38,11 @@ public static class AppEndpoints
         [".svg"] = "image/svg+xml",
     };
 
+    /// <summary>Swimmer rows on one cohort page (<c>App:PatientsPerPage</c>): a plot a reader can follow, and a page that stays small.</summary>
+    public const int DefaultPatientsPerPage = 50;
+
+    public const string PatientsPerPageSetting = "App:PatientsPerPage";
+
     public static bool IsPagePath(PathString path) => path.StartsWithSegments("/app", StringComparison.Ordinal);
 
     public static string PatientPath(string patientId) => "/app/patients/" + Uri.EscapeDataString(patientId);
@@ -59,34 +65,41 @@ public static class AppEndpoints
         if (app.ServiceProvider.GetRequiredService<IFhirAccess>().Enabled)
             return app;
         pages.MapGet("/", CohortAsync)
-            .RequireFhirAccessToEach(ScopePermissions.Search, CaseSeriesReader.SummaryTypes)
+            .RequireFhirAccessToEach(ScopePermissions.Search, StoredCohortReader.SummaryTypes)
             .RequireFhirAccess(ScopePermissions.Read, "Group");
         pages.MapGet("/swimmer.svg", SwimmerSvgAsync)
-            .RequireFhirAccessToEach(ScopePermissions.Search, CaseSeriesReader.SummaryTypes)
+            .RequireFhirAccessToEach(ScopePermissions.Search, StoredCohortReader.SummaryTypes)
             .RequireFhirAccess(ScopePermissions.Read, "Group");
         pages.MapGet("/patients/{id}", PatientAsync)
             .RequireFhirAccess(ScopePermissions.Read, "Patient")
-            .RequireFhirAccessToEach(ScopePermissions.Search, CaseSeriesReader.SummaryTypes);
+            .RequireFhirAccessToEach(ScopePermissions.Search, StoredCohortReader.SummaryTypes);
         return app;
     }
 
-    private static async Task<IResult> CohortAsync(string? group, IResourceStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> CohortAsync(string? group, string? page, IResourceStore store, CohortSummaryCache cache, IConfiguration configuration,
+        CancellationToken cancellationToken)
     {
-        var reader = new CaseSeriesReader(store);
+        var reader = new StoredCohortReader(store);
         var groups = await reader.GroupsAsync(cancellationToken);
         if (!TryChoose(groups, group, out var chosen))
             return NotFoundPage($"No case series (Group) with id \"{group}\" is stored.");
-        return Page(CohortPage.Render(groups, chosen, await TimelineAsync(reader, chosen, cancellationToken)));
+        var shown = await TimelineAsync(reader, cache, chosen, page, PatientsPerPage(configuration), cancellationToken);
+        return shown is null
+            ? NotFoundPage($"No page \"{page}\" of this case series: pages are numbered from 1 to the last the page links to.")
+            : Page(CohortPage.Render(groups, chosen, shown));
     }
 
-    /// <summary>The cohort's plot as a standalone SVG file: the PNG download draws it, <c>?download=1</c> saves it.</summary>
-    private static async Task<IResult> SwimmerSvgAsync(string? group, string? download, HttpContext context, IResourceStore store, CancellationToken cancellationToken)
+    /// <summary>The cohort's plot as a standalone SVG file (one page of patients): the PNG download draws it, <c>?download=1</c> saves it.</summary>
+    private static async Task<IResult> SwimmerSvgAsync(string? group, string? page, string? download, HttpContext context, IResourceStore store,
+        CohortSummaryCache cache, IConfiguration configuration, CancellationToken cancellationToken)
     {
-        var reader = new CaseSeriesReader(store);
+        var reader = new StoredCohortReader(store);
         if (!TryChoose(await reader.GroupsAsync(cancellationToken), group, out var chosen))
             return NotFoundPage($"No case series (Group) with id \"{group}\" is stored.");
-        var timeline = await TimelineAsync(reader, chosen, cancellationToken);
-        var svg = SwimmerPlot.Render(timeline.Patients, $"{CohortPage.Title(chosen)}: swimmer plot", patientLink: null);
+        var shown = await TimelineAsync(reader, cache, chosen, page, PatientsPerPage(configuration), cancellationToken);
+        if (shown is null)
+            return NotFoundPage($"No page \"{page}\" of this case series.");
+        var svg = SwimmerPlot.Render(shown.Timeline.Patients, $"{CohortPage.Title(chosen)}: swimmer plot", patientLink: null);
         if (download is "1" or "true")
             context.Response.Headers.ContentDisposition = "attachment; filename=\"swimmer-plot.svg\"";
         return TypedResults.Text("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n" + svg.ToString(SaveOptions.DisableFormatting), "image/svg+xml; charset=utf-8");
@@ -99,12 +112,33 @@ public static class AppEndpoints
         return string.IsNullOrEmpty(asked) || chosen is not null;
     }
 
-    private static async Task<CaseSeriesTimeline> TimelineAsync(CaseSeriesReader reader, Group? group, CancellationToken cancellationToken) =>
-        CaseSeriesTimeline.Compute(group is null ? await reader.AllAsync(cancellationToken) : await reader.MembersAsync(group, cancellationToken));
+    /// <summary>
+    /// The headline numbers over the whole cohort and the plot's events for one page of its patients (in the summary's
+    /// order): a cohort of thousands is drawn a page at a time, so the page stays small whatever the cohort's size.
+    /// Null when <paramref name="page"/> is not a page number of this cohort.
+    /// </summary>
+    private static async Task<CohortPageView?> TimelineAsync(StoredCohortReader reader, CohortSummaryCache cache, Group? group, string? page,
+        int patientsPerPage, CancellationToken cancellationToken)
+    {
+        var number = 1;
+        if (!string.IsNullOrEmpty(page) && (!int.TryParse(page, NumberStyles.None, CultureInfo.InvariantCulture, out number) || number < 1))
+            return null;
+        var cohort = await cache.GetAsync(reader.Store, group, cancellationToken);
+        var ids = cohort.PatientIds;
+        var pages = Math.Max(1, (ids.Count + patientsPerPage - 1) / patientsPerPage);
+        if (number > pages)
+            return null;
+        var shown = new CohortAccumulator(keepEvents: true);
+        await reader.AccumulateAsync(shown, ids.Skip((number - 1) * patientsPerPage).Take(patientsPerPage).ToList(), cancellationToken);
+        return new CohortPageView(new CaseSeriesTimeline(cohort.Summary, shown.Events()), number, pages, (number - 1) * patientsPerPage);
+    }
+
+    private static int PatientsPerPage(IConfiguration configuration) =>
+        configuration.GetValue<int?>(PatientsPerPageSetting) is int size && size > 0 ? size : DefaultPatientsPerPage;
 
     private static async Task<IResult> PatientAsync(string id, IResourceStore store, CancellationToken cancellationToken)
     {
-        var resources = await new CaseSeriesReader(store).PatientAsync(id, cancellationToken);
+        var resources = await new StoredCohortReader(store).PatientAsync(id, cancellationToken);
         if (resources is null)
             return NotFoundPage($"No patient with id \"{id}\" is stored.");
         var patient = CaseSeriesTimeline.Compute(resources).Patients.Single(p => p.PatientId == id);

@@ -14,10 +14,12 @@ internal static class CohortPage
 
     /// <param name="groups">Every stored case series, for the selector.</param>
     /// <param name="group">The one shown, or null when no Group is stored (then every stored patient is shown).</param>
-    public static string Render(IReadOnlyList<Group> groups, Group? group, CaseSeriesTimeline timeline)
+    /// <param name="view">The whole cohort's numbers and one page of its patients' events.</param>
+    public static string Render(IReadOnlyList<Group> groups, Group? group, CohortPageView view)
     {
+        var timeline = view.Timeline;
         var title = Title(group);
-        var svgUrl = AppEndpoints.SwimmerSvgPath + (group is null ? "" : $"?group={Uri.EscapeDataString(group.Id ?? "")}");
+        var svgUrl = AppEndpoints.SwimmerSvgPath + Query(group, view.Pages > 1 ? view.Page : null);
         var html = new StringBuilder();
         html.Append("<h1>").Append(E(title)).Append("</h1>\n");
         if (groups.Count > 1)
@@ -43,9 +45,38 @@ internal static class CohortPage
             .Append("\">Download PNG</button></p>\n");
         if (timeline.Patients.Any(p => p.Illustrative || p.Events.Any(e => e.Illustrative)))
             html.Append("<p class=\"note\">Hollow markers with dashed outlines are <strong>illustrative</strong> values: the record marks them as filled in for illustration, not reported (see each resource's Provenance).</p>\n");
+        html.Append(Pager(group, view));
         html.Append("</section>\n").Append(Headline(timeline.Summary, group)).Append("</div>\n");
         html.Append(EventTable(timeline.Patients));
         return Document(title, html.ToString(), "app.js");
+    }
+
+    /// <summary>"Patients 51–100 of 10,000" with links to the previous and next pages; nothing when one page holds the cohort.</summary>
+    private static string Pager(Group? group, CohortPageView view)
+    {
+        if (view.Pages <= 1)
+            return "";
+        var total = view.Timeline.Summary.Patients;
+        var last = view.FirstIndex + view.Timeline.Patients.Count;
+        var html = new StringBuilder("<nav class=\"pager\" aria-label=\"Pages of patients\"><p>Patients ")
+            .Append((view.FirstIndex + 1).ToString("N0", Invariant)).Append('–').Append(last.ToString("N0", Invariant))
+            .Append(" of ").Append(total.ToString("N0", Invariant)).Append(" (page ").Append(view.Page.ToString(Invariant))
+            .Append(" of ").Append(view.Pages.ToString(Invariant)).Append(")</p>");
+        if (view.Page > 1)
+            html.Append(" <a rel=\"prev\" href=\"").Append(E(AppEndpoints.CohortPath + Query(group, view.Page - 1))).Append("\">Previous patients</a>");
+        if (view.Page < view.Pages)
+            html.Append(" <a rel=\"next\" href=\"").Append(E(AppEndpoints.CohortPath + Query(group, view.Page + 1))).Append("\">Next patients</a>");
+        return html.Append("</nav>\n").ToString();
+    }
+
+    private static string Query(Group? group, int? page)
+    {
+        var parts = new List<string>();
+        if (group is not null)
+            parts.Add("group=" + Uri.EscapeDataString(group.Id ?? ""));
+        if (page is int number)
+            parts.Add("page=" + number.ToString(Invariant));
+        return parts.Count == 0 ? "" : "?" + string.Join("&", parts);
     }
 
     public static string Title(Group? group) => group is null ? "All stored patients" : group.Name ?? $"Group/{group.Id}";
@@ -116,3 +147,7 @@ internal static class CohortPage
         _ => kind,
     };
 }
+
+/// <summary>What the cohort page shows: the whole cohort's summary, and the events of page <see cref="Page"/> of <see cref="Pages"/>.</summary>
+/// <param name="FirstIndex">The position in the cohort (0-based, in the summary's order) of the page's first patient.</param>
+internal sealed record CohortPageView(CaseSeriesTimeline Timeline, int Page, int Pages, int FirstIndex);

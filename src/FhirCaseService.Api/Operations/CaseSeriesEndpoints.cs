@@ -1,4 +1,5 @@
 using System.Text.Json;
+using FhirCaseService.Api.App;
 using FhirCaseService.Api.Http;
 using FhirCaseService.Api.Metadata;
 using FhirCaseService.Api.Rest;
@@ -30,11 +31,6 @@ public static class CaseSeriesEndpoints
     /// <summary>The summary's plain JSON form: the same property names as <c>fhircase summary --json</c>.</summary>
     private static readonly JsonSerializerOptions SummaryJson = new(JsonSerializerDefaults.Web);
 
-    /// <summary>Pages of this size when the summary reads the store: few round trips, bounded memory per page.</summary>
-    private const int ReadPageSize = 500;
-
-    private static readonly string[] SummaryTypes = ["Patient", "Condition", "MedicationAdministration", "Procedure", "Observation"];
-
     public static IEndpointRouteBuilder MapCaseSeriesOperations(this IEndpointRouteBuilder app)
     {
         app.MapPost("/$convert-case-series", ConvertAsync)
@@ -62,7 +58,7 @@ public static class CaseSeriesEndpoints
             .WithDescription("JSON by default; a FHIR Parameters resource when Accept is application/fhir+json or application/fhir+xml (or _format asks for it).")
             .Produces<CohortSummary>(StatusCodes.Status200OK, RecordContentType)
             .Produces(StatusCodes.Status200OK, contentType: FhirFormat.JsonContentType, additionalContentTypes: [FhirFormat.XmlContentType])
-            .RequireFhirAccessToEach(ScopePermissions.Search, SummaryTypes);
+            .RequireFhirAccessToEach(ScopePermissions.Search, StoredCohortReader.SummaryTypes);
         app.MapGet(SchemaPath, GetSchema)
             .WithName("CaseSeriesSchema").WithTags("Case series")
             .WithSummary("The JSON Schema (draft 2020-12) of a case-series record, the body of $convert-case-series and $import-case-series.")
@@ -102,18 +98,16 @@ public static class CaseSeriesEndpoints
     private static async Task<Results<JsonHttpResult<CohortSummary>, FhirResult>> SummaryAsync(
         string? group, HttpRequest request, IResourceStore store, CancellationToken cancellationToken)
     {
-        ResourceSet resources;
-        if (group is null)
-            resources = await ReadAllAsync(store, cancellationToken);
-        else
+        Group? found = null;
+        if (group is not null)
         {
             request.HttpContext.RequestServices.GetRequiredService<IFhirAccess>().Demand(request.HttpContext, "Group", ScopePermissions.Read);
             var read = await store.ReadAsync("Group", group, cancellationToken);
-            if (read.Status != ReadStatus.Found || read.Version?.Resource is not Group found)
+            if (read.Status != ReadStatus.Found || read.Version?.Resource is not Group stored)
                 return OperationOutcomes.NotFound($"Group/{group} is not a stored case series.");
-            resources = await ReadMembersAsync(store, found, cancellationToken);
+            found = stored;
         }
-        var summary = CohortSummaryCalculator.Compute(resources);
+        var summary = (await request.HttpContext.RequestServices.GetRequiredService<CohortSummaryCache>().GetAsync(store, found, cancellationToken)).Summary;
         return WantsFhir(request)
             ? new FhirResult(CaseSeriesSummaryParameters.From(summary))
             : TypedResults.Json(summary, SummaryJson);
@@ -121,51 +115,6 @@ public static class CaseSeriesEndpoints
 
     private static IResult GetSchema() =>
         TypedResults.Stream(CaseSeriesSchema.Open(), SchemaMediaType);
-
-    /// <summary>Every stored resource of the types the summary reads, page by page.</summary>
-    private static async Task<ResourceSet> ReadAllAsync(IResourceStore store, CancellationToken cancellationToken)
-    {
-        var set = new ResourceSet();
-        foreach (var type in SummaryTypes)
-        {
-            var query = SearchQuery.Parse(type, [new("_count", ReadPageSize.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
-            while (true)
-            {
-                var page = await store.SearchAsync(query, cancellationToken);
-                foreach (var stored in page.Matches)
-                    if (stored.Resource is not null)
-                        set.Add(stored.Resource);
-                if (page.Next is null)
-                    break;
-                query = query.WithCursor(page.Next);
-            }
-        }
-        return set;
-    }
-
-    /// <summary>The Group's member patients and their compartments ($everything per patient, every page).</summary>
-    private static async Task<ResourceSet> ReadMembersAsync(IResourceStore store, Group group, CancellationToken cancellationToken)
-    {
-        var set = new ResourceSet();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var member in group.Member)
-        {
-            var reference = member.Entity?.Reference;
-            if (reference is null || !reference.StartsWith("Patient/", StringComparison.Ordinal))
-                continue;
-            var patientId = reference["Patient/".Length..];
-            PageCursor? cursor = null;
-            do
-            {
-                var page = await store.EverythingAsync(new EverythingQuery(patientId, Count: ReadPageSize, Cursor: cursor), cancellationToken);
-                foreach (var stored in page.Matches)
-                    if (stored.Resource is not null && seen.Add($"{stored.ResourceType}/{stored.Id}"))
-                        set.Add(stored.Resource);
-                cursor = page.Next;
-            } while (cursor is not null);
-        }
-        return set;
-    }
 
     /// <summary>FHIR when the client names a FHIR media type or _format; the plain JSON form otherwise.</summary>
     private static bool WantsFhir(HttpRequest request)

@@ -11,28 +11,13 @@ public sealed record CaseSeriesTimeline(CohortSummary Summary, IReadOnlyList<Pat
 {
     public static CaseSeriesTimeline Compute(ResourceSet resources)
     {
-        var bySubject = resources.Resources
-            .Select(r => (Resource: r, Subject: resources.Resolve(SubjectReference(r)) as Patient))
-            .Where(x => x.Subject is not null)
-            .ToLookup(x => (object)x.Subject!, x => x.Resource, ReferenceEqualityComparer.Instance);
-        var patients = resources.OfType<Patient>()
-            .Select(p =>
-            {
-                var own = bySubject[p].ToList();
-                return PatientTimeline.For(p, own, resources).Events(p, own);
-            })
-            .OrderBy(p => p.Label, StringComparer.Ordinal)
-            .ToList();
-        return new CaseSeriesTimeline(CohortSummaryCalculator.Compute(resources), patients);
+        var cohort = new CohortAccumulator(keepEvents: true);
+        cohort.AddAll(resources);
+        return From(cohort);
     }
 
-    private static ResourceReference? SubjectReference(Resource resource) => resource switch
-    {
-        Observation observation => observation.Subject,
-        MedicationAdministration administration => administration.Subject,
-        Procedure procedure => procedure.Subject,
-        _ => null,
-    };
+    /// <summary>The summary and events of every patient an accumulator (made with events) was given.</summary>
+    public static CaseSeriesTimeline From(CohortAccumulator cohort) => new(cohort.Summary(), cohort.Events());
 }
 
 /// <summary>The event kinds of a swimmer plot; the strings are the pages' contract (<c>data-event</c>, docs/pages.md).</summary>

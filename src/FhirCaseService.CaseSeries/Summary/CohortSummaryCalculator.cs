@@ -13,52 +13,10 @@ public static class CohortSummaryCalculator
 {
     public static CohortSummary Compute(ResourceSet resources)
     {
-        // Each resource is attributed to its patient once, so the work grows with the number of resources, not patients x resources.
-        var bySubject = resources.Resources
-            .Select(r => (Resource: r, Subject: SubjectOf(r, resources)))
-            .Where(x => x.Subject is not null)
-            .ToLookup(x => (object)x.Subject!, x => x.Resource, ReferenceEqualityComparer.Instance);
-        var courses = resources.OfType<Patient>()
-            .Select(p => PatientTimeline.For(p, bySubject[p].ToList(), resources))
-            .OrderBy(t => t.Label, StringComparer.Ordinal)
-            .ToList();
-        var perPatient = courses.Select(c => c.ToCourse()).ToList();
-        var cycles = perPatient.Where(p => p.AlloHsct).Select(p => p.InoCyclesBeforeHsct).ToList();
-        var followUps = perPatient
-            .Where(p => p.AlloHsct && !p.RelapseAfterHsct && p.FollowUpMonthsAfterHsct is not null)
-            .Select(p => (decimal)p.FollowUpMonthsAfterHsct!.Value)
-            .ToList();
-
-        return new CohortSummary(
-            Patients: perPatient.Count,
-            CarTIndication: Count(perPatient.Select(p => p.CarTIndication)),
-            PostCarTRelapsePhenotype: Count(perPatient.Select(p => p.PostCarTRelapsePhenotype)),
-            CompleteRemissionAfterFirstInoCycle: perPatient.Count(p => p.CompleteRemissionAfterFirstInoCycle),
-            MrdNegativeAfterIno: perPatient.Count(p => p.MrdNegativeAfterIno),
-            FewestInoCyclesBeforeHsct: cycles.Count == 0 ? null : cycles.Min(),
-            MostInoCyclesBeforeHsct: cycles.Count == 0 ? null : cycles.Max(),
-            AlloHsct: perPatient.Count(p => p.AlloHsct),
-            IsolatedExtramedullaryRelapsesAfterHsct: courses.Select(c => c.ExtramedullaryRelapse()).OfType<ExtramedullaryRelapseAfterHsct>().ToList(),
-            StatusAtLastFollowUp: Count(perPatient.Select(p => p.StatusAtLastFollowUp)),
-            MeanFollowUpMonthsAfterHsctWithoutRelapse: followUps.Count == 0 ? null : Math.Round(followUps.Average(), 1, MidpointRounding.AwayFromZero),
-            PerPatient: perPatient);
+        var cohort = new CohortAccumulator(keepEvents: false);
+        cohort.AddAll(resources);
+        return cohort.Summary();
     }
-
-    private static Patient? SubjectOf(Resource resource, ResourceSet resources) => resources.Resolve(resource switch
-    {
-        Observation observation => observation.Subject,
-        MedicationAdministration administration => administration.Subject,
-        Procedure procedure => procedure.Subject,
-        _ => null,
-    }) as Patient;
-
-    private static List<CategoryCount> Count(IEnumerable<string?> categories) => categories
-        .Select(c => c ?? "not known")
-        .GroupBy(c => c, StringComparer.Ordinal)
-        .Select(g => new CategoryCount(g.Key, g.Count()))
-        .OrderByDescending(c => c.Count)
-        .ThenBy(c => c.Category, StringComparer.Ordinal)
-        .ToList();
 
     /// <summary>Whole calendar months from <paramref name="from"/> to <paramref name="to"/> (a month counts once its day is reached).</summary>
     internal static int MonthsBetween(DateOnly from, DateOnly to) =>
