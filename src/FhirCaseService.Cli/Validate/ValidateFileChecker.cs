@@ -25,7 +25,7 @@ public sealed class ValidateFileChecker(IResourceValidator validator, Validation
         string content;
         try
         {
-            content = await File.ReadAllTextAsync(input.FullPath, cancellationToken).ConfigureAwait(false);
+            content = await ReadAllTextAsync(input.FullPath, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -40,6 +40,21 @@ public sealed class ValidateFileChecker(IResourceValidator validator, Validation
             ValidateInputKind.Ndjson => await CheckNdjsonAsync(input.DisplayPath, content, cancellationToken).ConfigureAwait(false),
             _ => ValidatedFile.UnreadableInput(input.DisplayPath, "not a FHIR JSON or XML resource (use a .json, .xml or .ndjson file)", 1, 1),
         };
+    }
+
+    /// <summary>
+    /// What <see cref="File.ReadAllTextAsync(string, CancellationToken)"/> reads (UTF-8 unless a byte order mark says
+    /// otherwise), through 1 MiB buffers instead of its 4 KiB ones: a 156 MiB file took 40,000 asynchronous reads.
+    /// </summary>
+    private static async Task<string> ReadAllTextAsync(string path, CancellationToken cancellationToken)
+    {
+        const int BufferSize = 1 << 20;
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        await using (stream.ConfigureAwait(false))
+        {
+            using var reader = new StreamReader(stream, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true, BufferSize);
+            return await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private async Task<ValidatedFile?> CheckSingleAsync(ValidateInput input, string content, ResourceFormat format, CancellationToken cancellationToken)
@@ -101,21 +116,44 @@ public sealed class ValidateFileChecker(IResourceValidator validator, Validation
     }
 
     /// <param name="NotFhir">Well-formed JSON or XML that is simply not a FHIR resource.</param>
-    private sealed record SyntaxError(string Message, int Line, int Column, bool NotFhir = false);
+    internal sealed record SyntaxError(string Message, int Line, int Column, bool NotFhir = false);
 
     private static ValidationIssue InputIssue(string message, int line, int column) =>
         new(OperationOutcome.IssueSeverity.Fatal, OperationOutcome.IssueType.Structure, message,
             new IssueLocation(string.Empty, line, column), ValidatedFile.InputRule);
 
-    private static SyntaxError? JsonSyntaxError(string content)
+    /// <summary>
+    /// Whether the text is well-formed JSON holding an object whose "resourceType" is a string: what
+    /// <see cref="JsonDocument.Parse(string, JsonDocumentOptions)"/> with <see cref="JsonElement.TryGetProperty(string, out JsonElement)"/>
+    /// answers (the same reader, options, transcoding and messages; the last of repeated root properties counts), in one
+    /// pass of the reader that builds no document: a 156 MiB Bundle's document cost seconds and twice its size in memory
+    /// before validation began.
+    /// </summary>
+    internal static SyntaxError? JsonSyntaxError(string content)
     {
+        byte[]? rented = null;
         try
         {
-            using var document = JsonDocument.Parse(content);
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object
-                || !root.TryGetProperty("resourceType", out var type)
-                || type.ValueKind != JsonValueKind.String)
+            // JsonDocument.Parse(string) transcodes with a UTF-8 encoding that throws on invalid UTF-16, as this does.
+            rented = System.Buffers.ArrayPool<byte>.Shared.Rent(StrictUtf8.GetByteCount(content));
+            var length = StrictUtf8.GetBytes(content, rented);
+            var reader = new Utf8JsonReader(rented.AsSpan(0, length), new JsonReaderOptions { MaxDepth = 64 });
+            var rootIsObject = false;
+            JsonTokenType? resourceType = null;
+            var nextIsResourceType = false;
+            while (reader.Read())
+            {
+                if (nextIsResourceType)
+                {
+                    resourceType = reader.TokenType;
+                    nextIsResourceType = false;
+                }
+                else if (reader.CurrentDepth == 0 && reader.TokenType == JsonTokenType.StartObject)
+                    rootIsObject = true;
+                else if (rootIsObject && reader.CurrentDepth == 1 && reader.TokenType == JsonTokenType.PropertyName)
+                    nextIsResourceType = reader.ValueTextEquals("resourceType"u8);
+            }
+            if (!rootIsObject || resourceType != JsonTokenType.String)
                 return new SyntaxError("not a FHIR resource: expected a JSON object with a \"resourceType\" string", 1, 1, NotFhir: true);
             return null;
         }
@@ -124,7 +162,14 @@ public sealed class ValidateFileChecker(IResourceValidator validator, Validation
             // System.Text.Json counts lines and byte positions from 0.
             return new SyntaxError($"not valid JSON: {FirstSentence(e.Message)}", (int)(e.LineNumber ?? 0) + 1, (int)(e.BytePositionInLine ?? 0) + 1);
         }
+        finally
+        {
+            if (rented is not null)
+                System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+        }
     }
+
+    private static readonly System.Text.UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private static SyntaxError? XmlSyntaxError(string content)
     {

@@ -45,8 +45,69 @@ public sealed class SourceMap
     /// <summary>Records that the element at <paramref name="key"/> is entry <paramref name="index"/> of the root Bundle.</summary>
     internal void AddBundleEntry(string key, int index) => _bundleEntries.TryAdd(key, index);
 
-    /// <summary>Builds a deferred map now. A text the scan cannot read leaves the map empty: it answers every question with null.</summary>
+    /// <summary>
+    /// Entries whose content is scanned when a position inside one is first asked for (a big Bundle's): the key prefix
+    /// of the entries ("Bundle.entry"), which are scanned already, and how to scan one. Null when none is left; only
+    /// changed under the lock on <see cref="_positions"/>, and every read of the positions while it is set takes that
+    /// lock, because a scan adds to the dictionary.
+    /// </summary>
+    private volatile PendingEntries? _pending;
+
+    private sealed class PendingEntries(string prefix, bool[] pending, Action<SourceMap, int> fill)
+    {
+        private readonly bool[] _scanned = Array.ConvertAll(pending, p => !p);
+        private int _left = pending.Count(p => p);
+
+        public string Prefix { get; } = prefix;
+
+        public bool AllScanned => _left == 0;
+
+        public void Scan(SourceMap map, int index)
+        {
+            if (_scanned[index])
+                return;
+            fill(map, index);
+            _scanned[index] = true;
+            _left--;
+        }
+
+        public void ScanAll(SourceMap map)
+        {
+            for (var index = 0; index < _scanned.Length; index++)
+                Scan(map, index);
+        }
+
+        /// <summary>The entry a key is inside ("Bundle.entry[12]" and below), or -1.</summary>
+        public int EntryOf(string key)
+        {
+            if (!key.StartsWith(Prefix, StringComparison.Ordinal) || key.Length < Prefix.Length + 3 || key[Prefix.Length] != '[')
+                return -1;
+            var close = key.IndexOf(']', Prefix.Length + 1);
+            if (close < 0 || close + 1 < key.Length && key[close + 1] != '.'
+                || !int.TryParse(key.AsSpan(Prefix.Length + 1, close - Prefix.Length - 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var index))
+                return -1;
+            return index < _scanned.Length ? index : -1;
+        }
+    }
+
+    /// <summary>Called by the fill: the content of the entries under <paramref name="prefix"/> whose index is true in <paramref name="pending"/> is left to <paramref name="fill"/>, one entry at a time.</summary>
+    internal void SetPendingEntries(string prefix, bool[] pending, Action<SourceMap, int> fill) => _pending = new PendingEntries(prefix, pending, fill);
+
+    /// <summary>Builds a deferred map now (all of it). A text the scan cannot read leaves the map empty: it answers every question with null.</summary>
     internal void EnsureFilled()
+    {
+        EnsureOutlined();
+        if (_pending is null)
+            return;
+        lock (_positions)
+        {
+            _pending?.ScanAll(this);
+            _pending = null;
+        }
+    }
+
+    /// <summary>Runs the deferred fill, which may leave entries for later (<see cref="SetPendingEntries"/>).</summary>
+    private void EnsureOutlined()
     {
         if (_fill is null)
             return;
@@ -60,8 +121,8 @@ public sealed class SourceMap
         }
     }
 
-    /// <summary>Whether the positions are there (a deferred map not yet asked anything is not).</summary>
-    internal bool IsFilled => _fill is null;
+    /// <summary>Whether the positions are there (a deferred map not yet asked anything is not; one whose entries are partly scanned is not either).</summary>
+    internal bool IsFilled => _fill is null && _pending is null;
 
     /// <summary>Every recorded position and Bundle entry (for tests comparing maps).</summary>
     internal (IReadOnlyDictionary<string, SourcePosition> Positions, IReadOnlyDictionary<string, int> BundleEntries) Contents()
@@ -82,7 +143,26 @@ public sealed class SourceMap
     /// <summary>The position of the element, or of its nearest recorded ancestor (a missing element is reported where its parent is).</summary>
     public SourcePosition? Find(string sourceKey)
     {
-        EnsureFilled();
+        EnsureOutlined();
+        if (_pending is not null)
+        {
+            lock (_positions)
+            {
+                if (_pending is { } pending)
+                {
+                    if (pending.EntryOf(sourceKey) is var entry and >= 0)
+                        pending.Scan(this, entry);
+                    if (pending.AllScanned)
+                        _pending = null;
+                    return FindScanned(sourceKey);
+                }
+            }
+        }
+        return FindScanned(sourceKey);
+    }
+
+    private SourcePosition? FindScanned(string sourceKey)
+    {
         var key = sourceKey;
         while (true)
         {
@@ -98,7 +178,8 @@ public sealed class SourceMap
     /// <summary>The index of the root Bundle's entry that holds the element (null: the Bundle itself, or not a Bundle).</summary>
     public int? EntryOf(string sourceKey)
     {
-        EnsureFilled();
+        // The outline records every entry of a Bundle; a pending entry's content adds positions, not entries.
+        EnsureOutlined();
         if (_bundleEntries.Count == 0)
             return null;
         var key = sourceKey;

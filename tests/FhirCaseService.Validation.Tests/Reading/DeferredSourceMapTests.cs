@@ -52,6 +52,17 @@ public sealed class DeferredSourceMapTests
         "{\"resourceType\":\"Bundle\", \"entry\": [{\"resource\": {\"resourceType\":\"Patient\"}}, {}, {\"fullUrl\": \"urn:uuid:1\"}]}",
         "{\"resourceType\":\"Patient\",\n\r\n  \"active\":\n true,\n\t\"name\": [\n{\"text\": \"x\"}\n]\n}",
         "\uFEFF{\"resourceType\":\"Patient\"}",
+        // Shapes of a Bundle's entry array that the per-entry scan must record as the whole scan does.
+        "{\"resourceType\":\"Bundle\", \"entry\": [{\"fullUrl\": \"a\"}], \"entry\": [{\"fullUrl\": \"b\", \"x\": 1}]}",
+        "{\"resourceType\":\"Bundle\", \"entry\": {\"fullUrl\": \"a\"}, \"_entry\": [{\"fullUrl\": \"b\"}]}",
+        "{\"resourceType\":\"Bundle\", \"_entry\": [{\"fullUrl\": \"b\"}, {\"id\": \"c\"}]}",
+        "{\"entry\": [{\"fullUrl\": \"b\", \"resource\": {\"resourceType\": \"Patient\", \"id\": \"p\"}}], \"resourceType\":\"Bundle\"}",
+        "{\"resourceType\":\"Bundle\", \"entry\": [[{\"fullUrl\": \"a\"}], {\"fullUrl\": \"b\"}]}",
+        "{\"resourceType\":\"Bundle\", \"entry\": [1, null, \"x\", {\"fullUrl\": \"b\"}, {}]}",
+        "{\"resourceType\":\"Bundle\", \"entry\": [{\"fullUrl\": \"a\", \"fullUrl\": \"b\"}, {\"request\": {\"url\": \"Patient\"} /* c */}]}",
+        "{\"resourceType\":\"Bundle\",\n \"entry\": [\n  {\"fullUrl\": \"Ünï😀\",\n   \"resource\": {\"resourceType\": \"Patient\",\n \"name\": [{\"text\": \"é\"}]}},\n  {\"fullUrl\":\n \"b\"}\n ]\n}",
+        "{\"resourceType\":\"Bundle\", \"entry\": [{\"fullUrl\": \"a\"}, {\"fullUrl\": tru}]}",
+        "{\"resourceType\":\"List\", \"entry\": [{\"item\": {\"reference\": \"Patient/1\"}}, {\"flag\": {\"text\": \"x\"}}]}",
     ];
 
     [Theory]
@@ -106,11 +117,65 @@ public sealed class DeferredSourceMapTests
         Assert.True(parsed.SourceMap.IsFilled);
     }
 
-    private static void AssertSameAsEager(string json)
+    [Theory]
+    [MemberData(nameof(ExampleFiles))]
+    public void Deferred_map_of_an_example_answers_each_key_as_the_eager_scan_does(string relativePath) =>
+        AssertAnswersAsEager(EngineTestSupport.ExampleFile(relativePath));
+
+    [Theory]
+    [MemberData(nameof(OddTexts))]
+    public void Deferred_map_of_an_odd_text_answers_each_key_as_the_eager_scan_does(string json) => AssertAnswersAsEager(json);
+
+    [Fact]
+    public void A_position_in_one_entry_of_a_bundle_scans_that_entry_only()
+    {
+        var json = EngineTestSupport.ExampleFile("examples/bundles/aertgeerts-2025-ino-bridge.json");
+        var eager = JsonSourceMapReader.Read(json)!;
+        var deferred = JsonSourceMapReader.Deferred(json);
+        var key = eager.Contents().Positions.Keys.First(k => k.StartsWith("Bundle.entry[3].resource[0].", StringComparison.Ordinal));
+        Assert.Equal(eager.Find(key), deferred.Find(key));
+        Assert.Equal(3, deferred.EntryOf(key));
+        Assert.False(deferred.IsFilled);
+        Assert.Equal(eager.Contents().Positions.Count, deferred.Count);
+        Assert.True(deferred.IsFilled);
+    }
+
+    /// <summary>
+    /// Asks a fresh deferred map for every key the eager scan recorded, and for an element below each that does not
+    /// exist (answered by its nearest ancestor), in an order that jumps between entries, before anything fills it whole.
+    /// </summary>
+    private static void AssertAnswersAsEager(string json)
     {
         var eager = JsonSourceMapReader.Read(json);
         var deferred = JsonSourceMapReader.Deferred(json);
+        if (eager is null)
+        {
+            Assert.Null(deferred.Find("Bundle.entry[0].fullUrl[0]"));
+            Assert.Null(deferred.EntryOf("Bundle.entry[0]"));
+            return;
+        }
+        var keys = eager.Contents().Positions.Keys.Order(StringComparer.Ordinal).ToList();
+        var shuffled = keys.Select((key, index) => (key, index)).OrderBy(p => (p.index * 7919) % Math.Max(keys.Count, 1)).Select(p => p.key).ToList();
+        shuffled.AddRange(["Bundle.entry[999]", "Bundle.entry[0]x", "Bundle.entry[", "Bundle.entry[-1].a", "Bundle.entry[1]]", "Nothing"]);
+        foreach (var key in shuffled)
+        {
+            Assert.Equal(eager.Find(key), deferred.Find(key));
+            Assert.Equal(eager.Find(key + ".missing[0]"), deferred.Find(key + ".missing[0]"));
+            Assert.Equal(eager.EntryOf(key), deferred.EntryOf(key));
+        }
+        AssertSameAsEager(json, deferred);
+    }
+
+    private static void AssertSameAsEager(string json)
+    {
+        var deferred = JsonSourceMapReader.Deferred(json);
         Assert.False(deferred.IsFilled);
+        AssertSameAsEager(json, deferred);
+    }
+
+    private static void AssertSameAsEager(string json, SourceMap deferred)
+    {
+        var eager = JsonSourceMapReader.Read(json);
         var (positions, entries) = deferred.Contents();
         if (eager is null)
         {
