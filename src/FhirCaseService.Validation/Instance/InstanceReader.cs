@@ -94,30 +94,104 @@ public static class InstanceReader
     /// </summary>
     public static ParsedInstance? TryReadClean(string content)
     {
-        Resource resource;
+        ArgumentNullException.ThrowIfNull(content);
+        Resource? resource = null;
+        bool namesKnown;
+        if (content.Length >= BigText)
+        {
+            // The name check reads only the text: on a big text it runs on another core while the SDK parses.
+            var names = false;
+            Parallel.Invoke(() => resource = TryDeserialize(content), () => names = JsonSourceMapReader.HasOnlyKnownNames(content));
+            namesKnown = names;
+        }
+        else
+        {
+            resource = TryDeserialize(content);
+            namesKnown = resource is not null && JsonSourceMapReader.HasOnlyKnownNames(content);
+        }
+        if (resource is null || !namesKnown || !ModelInfo.IsKnownResource(resource.TypeName))
+            return null;
         try
         {
-            resource = StrictJsonWithoutPocoValidator.DeserializeResource(content);
+            if (!IsCleanRoot(resource))
+                return null;
+        }
+        // The SDK's typed getters throw on values of the wrong shape, which the strict parser reports: read strictly.
+        catch (Exception e) when (IsReadStrictlyFailure(e))
+        {
+            return null;
+        }
+        // Positions are scanned only if a finding asks for one.
+        return new ParsedInstance(resource, JsonSourceMapReader.Deferred(content), []);
+    }
+
+    /// <summary>Texts from this size on (UTF-16 characters, 1 MiB) have their names checked beside the SDK's parse.</summary>
+    private const int BigText = 1 << 20;
+
+    /// <summary>Bundles with this many entries have their entries' literals checked on every core.</summary>
+    private const int BigBundleEntries = 1_000;
+
+    /// <summary>
+    /// Whether the parsed resource shows no trace of what the strict parser would report (<see cref="IsClean"/>); a Bundle
+    /// with <paramref name="bigBundleEntries"/> entries or more is checked entry by entry in parallel (a parameter for the
+    /// tests that compare both ways).
+    /// </summary>
+    internal static bool IsCleanRoot(Resource resource, int bigBundleEntries = BigBundleEntries) =>
+        resource is Bundle bundle && bundle.Entry.Count >= bigBundleEntries ? IsCleanBigBundle(bundle) : IsClean(resource);
+
+    /// <summary>The SDK's strict parse without its POCO validator (null when it fails).</summary>
+    internal static Resource? TryDeserialize(string content)
+    {
+        try
+        {
+            return StrictJsonWithoutPocoValidator.DeserializeResource(content);
         }
         // Whatever the failure, the strict parse meets it again and reports it in its own words.
         catch (Exception e) when (e is DeserializationFailedException or System.Text.Json.JsonException or FormatException or InvalidOperationException or NotSupportedException)
         {
             return null;
         }
-        if (!ModelInfo.IsKnownResource(resource.TypeName))
-            return null;
-        try
+    }
+
+    private static bool IsReadStrictlyFailure(Exception e) =>
+        e is InvalidCastException or FormatException or InvalidOperationException or ArgumentException or CodedValidationException;
+
+    /// <summary>
+    /// <see cref="IsClean"/> of a big Bundle: the Bundle's own elements here, its entries in parallel. A failure of one
+    /// entry's typed getters is that entry's "not clean", as it is the whole Bundle's in <see cref="TryReadClean"/>.
+    /// </summary>
+    private static bool IsCleanBigBundle(Bundle bundle)
+    {
+        if (!IsCleanNode(bundle))
+            return false;
+        foreach (var element in bundle.EnumerateElements())
         {
-            if (!IsClean(resource))
-                return null;
+            if (element.Key != "entry" && !IsCleanValue(element.Value))
+                return false;
         }
-        // The SDK's typed getters throw on values of the wrong shape, which the strict parser reports: read strictly.
-        catch (Exception e) when (e is InvalidCastException or FormatException or InvalidOperationException or ArgumentException or CodedValidationException)
+        var entries = bundle.Entry;
+        var clean = true;
+        Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(0, entries.Count, 256), (range, state) =>
         {
-            return null;
-        }
-        // Positions are scanned only if a finding asks for one; the names are checked now, in a pass that records nothing.
-        return JsonSourceMapReader.HasOnlyKnownNames(content) ? new ParsedInstance(resource, JsonSourceMapReader.Deferred(content), []) : null;
+            for (var index = range.Item1; index < range.Item2 && !state.ShouldExitCurrentIteration; index++)
+            {
+                bool entryClean;
+                try
+                {
+                    entryClean = entries[index] is { } entry && IsClean(entry);
+                }
+                catch (Exception e) when (IsReadStrictlyFailure(e))
+                {
+                    entryClean = false;
+                }
+                if (!entryClean)
+                {
+                    clean = false;
+                    state.Stop();
+                }
+            }
+        });
+        return clean;
     }
 
     /// <summary>
@@ -140,26 +214,38 @@ public static class InstanceReader
 
     private static bool IsClean(Base node)
     {
-        if (node.HasOverflow || node is Resource && !ModelInfo.IsKnownResource(node.TypeName)
-            || node is PrimitiveType { JsonValue: not null } primitive && !HasValidLiteral(primitive)
-            || ElementNames.OtherSpellings.TryGetValue(node.GetType(), out var otherSpellings) && Array.Exists(otherSpellings, name => RawElements.Has(node, name)))
+        if (!IsCleanNode(node))
             return false;
         foreach (var element in node.EnumerateElements())
         {
-            switch (element.Value)
-            {
-                case Base child when !IsClean(child):
-                    return false;
-                case IEnumerable<Base?> items:
-                    foreach (var item in items)
-                    {
-                        if (item is null || !IsClean(item))
-                            return false;
-                    }
-                    break;
-            }
+            if (!IsCleanValue(element.Value))
+                return false;
         }
         return true;
+    }
+
+    /// <summary>The node's own traces of what the strict parser would report: overflow, an unknown type, a bad literal, a second spelling.</summary>
+    private static bool IsCleanNode(Base node) =>
+        !(node.HasOverflow || node is Resource && !ModelInfo.IsKnownResource(node.TypeName)
+          || node is PrimitiveType { JsonValue: not null } primitive && !HasValidLiteral(primitive)
+          || ElementNames.OtherSpellings.TryGetValue(node.GetType(), out var otherSpellings) && Array.Exists(otherSpellings, name => RawElements.Has(node, name)));
+
+    private static bool IsCleanValue(object? value)
+    {
+        switch (value)
+        {
+            case Base child:
+                return IsClean(child);
+            case IEnumerable<Base?> items:
+                foreach (var item in items)
+                {
+                    if (item is null || !IsClean(item))
+                        return false;
+                }
+                return true;
+            default:
+                return true;
+        }
     }
 
     /// <summary>The literal checks of the strict parser's validator: the SDK's own per type, ours for uri, url and canonical (<see cref="UriLiteralsLeftToWalk"/>); the narrative's content is the walk's.</summary>
