@@ -53,7 +53,9 @@ public sealed class FhirValidator : IResourceValidator
         ArgumentNullException.ThrowIfNull(content);
         options ??= ValidationOptions.Default;
         ExternalTargets? fetched = null;
-        if (format == ResourceFormat.Json && InstanceReader.TryReadClean(content) is { Resource: { } clean } fast)
+        // A big Bundle is read entry by entry on as many workers as then validate its entries.
+        var degree = options.ParallelEntryThreshold > 0 ? Math.Max(1, options.MaxDegreeOfParallelism ?? Environment.ProcessorCount) : 1;
+        if (format == ResourceFormat.Json && InstanceReader.TryReadClean(content, options.ParallelEntryThreshold, degree) is { Resource: { } clean } fast)
         {
             // The strict pass reuses what the fast pass fetched through the reference resolver (a read each, maybe remote).
             fetched = new ExternalTargets();

@@ -27,7 +27,7 @@ public sealed record ParsedInstance(Resource? Resource, SourceMap? SourceMap, IR
 /// Parses JSON or XML with the SDK's strict deserializer (unknown elements, wrong JSON types, bad primitive literals
 /// are its findings) and scans the same text for element positions.
 /// </summary>
-public static class InstanceReader
+public static partial class InstanceReader
 {
     /// <summary>
     /// Parser findings the engine makes itself, with better locations: minimum cardinality (PVAL105, which the SDK
@@ -92,9 +92,22 @@ public static class InstanceReader
     /// comes with the strict parser's wording and position. Public for the bulk import, which validates what this returns
     /// and reads the text strictly (<see cref="Read"/>) when the validation finds an error, as <see cref="FhirValidator"/> does.
     /// </summary>
-    public static ParsedInstance? TryReadClean(string content)
+    public static ParsedInstance? TryReadClean(string content) => TryReadClean(content, minimumSplitEntries: 0, degree: 1);
+
+    /// <summary>
+    /// <see cref="TryReadClean(string)"/>, with a JSON Bundle of at least <paramref name="minimumSplitEntries"/> entries
+    /// (0: never) read by <paramref name="degree"/> workers, entry by entry (<see cref="TryReadBundleEntriesOnWorkers"/>).
+    /// </summary>
+    internal static ParsedInstance? TryReadClean(string content, int minimumSplitEntries, int degree)
     {
         ArgumentNullException.ThrowIfNull(content);
+        switch (TryReadBundleEntriesOnWorkers(content, minimumSplitEntries, degree, out var bundle))
+        {
+            case SplitRead.Clean:
+                return new ParsedInstance(bundle, JsonSourceMapReader.Deferred(content), []);
+            case SplitRead.Unclean:
+                return null;
+        }
         Resource? resource = null;
         bool namesKnown;
         if (content.Length >= BigText)

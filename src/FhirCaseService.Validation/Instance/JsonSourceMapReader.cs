@@ -39,7 +39,20 @@ internal static class JsonSourceMapReader
         try
         {
             var length = Encoding.UTF8.GetBytes(json, bytes);
-            var reader = new Utf8JsonReader(bytes.AsSpan(0, length), Options);
+            return HasOnlyKnownNames(bytes.AsSpan(0, length));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(bytes);
+        }
+    }
+
+    /// <summary><see cref="HasOnlyKnownNames(string)"/> of UTF-8 text (a whole resource, or one Bundle entry's slice of it).</summary>
+    public static bool HasOnlyKnownNames(ReadOnlySpan<byte> json)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(json, Options);
             var names = ElementNames.All.GetAlternateLookup<ReadOnlySpan<char>>();
             Span<char> buffer = stackalloc char[128];
             while (reader.Read())
@@ -59,10 +72,6 @@ internal static class JsonSourceMapReader
         catch (JsonException)
         {
             return false;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(bytes);
         }
     }
 

@@ -1,7 +1,9 @@
 using System.Text.Json.Nodes;
 using FhirCaseService.Validation.Instance;
 using FhirCaseService.Validation.Tests.Engine;
+using FhirCaseService.Conformance.Serialization;
 using Hl7.Fhir.Model;
+using Task = System.Threading.Tasks.Task;
 
 namespace FhirCaseService.Validation.Tests.Reading;
 
@@ -36,6 +38,21 @@ public sealed class BigBundleCleanReadTests
         Assert.Equal(Check(resource, serial: true), Check(resource, serial: false));
     }
 
+    [Theory]
+    [MemberData(nameof(BundleFiles))]
+    public async Task Entry_split_read_gives_the_findings_of_the_whole_text_read(string file)
+    {
+        var text = File.ReadAllText(file);
+        var whole = await EngineTestSupport.Validator.ValidateAsync(text, ResourceFormat.Json, ValidationOptions.Default with { ParallelEntryThreshold = 0 });
+        var split = await EngineTestSupport.Validator.ValidateAsync(text, ResourceFormat.Json, ValidationOptions.Default with { ParallelEntryThreshold = 1, MaxDegreeOfParallelism = 2 });
+        Assert.True(whole.Issues.SequenceEqual(split.Issues), $"{file}\n--- whole\n{EngineTestSupport.Describe(whole)}\n--- split\n{EngineTestSupport.Describe(split)}");
+        var read = InstanceReader.TryReadClean(text);
+        var splitRead = InstanceReader.TryReadClean(text, minimumSplitEntries: 1, degree: 2);
+        Assert.Equal(read is not null, splitRead is not null);
+        if (read is not null)
+            Assert.Equal(FhirSerialization.ToJson(read.Resource!), FhirSerialization.ToJson(splitRead!.Resource!));
+    }
+
     /// <summary>Flaws the fast read must see, each seeded into one entry's resource of a big Bundle.</summary>
     public static TheoryData<string, int> SeededFlaws()
     {
@@ -55,6 +72,11 @@ public sealed class BigBundleCleanReadTests
         var text = BigBundle(1_200, flaw, at);
         Assert.True(text.Length >= 1 << 20, "the text must be big enough for the names to be checked beside the parse");
         var fast = InstanceReader.TryReadClean(text);
+        // The entry-split read on workers says the same, and builds the same Bundle.
+        var split = InstanceReader.TryReadClean(text, minimumSplitEntries: 1, degree: 2);
+        Assert.Equal(fast is not null, split is not null);
+        if (fast is not null)
+            Assert.Equal(FhirSerialization.ToJson(fast.Resource!), FhirSerialization.ToJson(split!.Resource!));
         var serial = InstanceReader.TryDeserialize(text) is { } resource && Check(resource, serial: true) && JsonSourceMapReader.HasOnlyKnownNames(text);
         Assert.Equal(serial, fast is not null);
         // The seeded flaw is one the strict parser reports: only the Bundle without one reads clean.
