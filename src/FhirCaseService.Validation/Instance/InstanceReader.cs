@@ -160,12 +160,13 @@ public static partial class InstanceReader
             return StrictJsonWithoutPocoValidator.DeserializeResource(content);
         }
         // Whatever the failure, the strict parse meets it again and reports it in its own words.
-        catch (Exception e) when (e is DeserializationFailedException or System.Text.Json.JsonException or FormatException or InvalidOperationException or NotSupportedException)
+        catch (Exception e) when (IsReadFailure(e))
         {
             return null;
         }
     }
 
+    /// <summary>The SDK's typed getters throw these on values of the wrong shape, which the strict parser reports.</summary>
     private static bool IsReadStrictlyFailure(Exception e) =>
         e is InvalidCastException or FormatException or InvalidOperationException or ArgumentException or CodedValidationException;
 
