@@ -100,6 +100,8 @@ internal sealed class PostgresDialect(string connectionString, StorageDurability
 
     public override bool BatchesSavepoints => true;
 
+    public override bool InsertsRowArrays => true;
+
     /// <summary>
     /// Npgsql's client-side command timeout (30 s unless the connection string sets Command Timeout) surfaces as an
     /// NpgsqlException around a TimeoutException; a server-side statement_timeout as SQLSTATE 57014 (query_canceled),

@@ -105,6 +105,14 @@ internal abstract class SqlDialect : IAsyncDisposable
     public virtual bool ClustersIndexRows => false;
 
     /// <summary>
+    /// Whether the write path sends a batch's versions and index rows as one statement of column arrays
+    /// (<see cref="PostgresRowArrays"/>: one fixed text, one round trip, with the supersede UPDATE in the same batch)
+    /// instead of multi-row INSERTs per table and chunk size. PostgreSQL: a round trip and each new statement text cost;
+    /// SQLite runs in-process, where its prepared multi-row INSERTs bind values without building arrays.
+    /// </summary>
+    public virtual bool InsertsRowArrays => false;
+
+    /// <summary>
     /// Whether a commit group's per-call SAVEPOINT is sent in the call's first batch and never released
     /// (<see cref="GroupCommitter"/>): where each statement is a round trip to a server (PostgreSQL), that saves two per
     /// call. SQLite runs savepoints in-process and releases each one, which keeps its savepoint journal to one call.

@@ -175,6 +175,11 @@ internal sealed class WriteTransaction(SqlBatchRunner sql, SqlDialect dialect, R
     /// <summary>Supersedes the current versions, inserts the new ones and then their index rows: three round trips at most.</summary>
     private async Task StoreAsync(List<long> superseded, List<NewVersion> versions, CancellationToken cancellationToken)
     {
+        if (dialect.InsertsRowArrays)
+        {
+            await StoreAsArraysAsync(superseded, versions, cancellationToken);
+            return;
+        }
         if (superseded.Count > 0)
             await sql.ExecuteAsync([new SqlStatement(
                 "UPDATE resource_version SET superseded_seq = @p0 WHERE " + dialect.InList("version_key", "@p1") + " AND superseded_seq IS NULL",
@@ -210,6 +215,29 @@ internal sealed class WriteTransaction(SqlBatchRunner sql, SqlDialect dialect, R
             if (version.Prepared is { } prepared)
                 index.Add(keys[(version.ResourceType, version.Id)], prepared.ResourceType, version.Id, prepared.Index);
         await sql.ExecuteAsync(index.Statements(), cancellationToken);
+    }
+
+    /// <summary>
+    /// PostgreSQL: the supersede UPDATE and one statement for the versions and all their index rows
+    /// (<see cref="PostgresRowArrays"/>), in one batch: one round trip, two fixed texts. The UPDATE runs first, so the
+    /// new current versions never meet the old ones in ux_resource_current.
+    /// </summary>
+    private async Task StoreAsArraysAsync(List<long> superseded, List<NewVersion> versions, CancellationToken cancellationToken)
+    {
+        if (versions.Count == 0)
+            return; // nothing superseded either: a version is superseded only by a new one
+        var rows = new PostgresRowArrays(Clock.Sequence, Clock.LastUpdated.ToUnixTimeMilliseconds());
+        foreach (var version in versions)
+            rows.Add(version.ResourceType, version.Id, version.VersionId,
+                version.Prepared is { } prepared ? (string)Content(prepared.Json, version.VersionId) : null,
+                version.Prepared?.ContentHash, version.Prepared?.Index);
+        var statements = new List<SqlStatement>(2);
+        if (superseded.Count > 0)
+            statements.Add(new SqlStatement(
+                "UPDATE resource_version SET superseded_seq = @p0 WHERE " + dialect.InList("version_key", "@p1") + " AND superseded_seq IS NULL",
+                [Clock.Sequence, dialect.ListValue(superseded)]));
+        statements.Add(rows.Statement());
+        await sql.ExecuteAsync(statements, cancellationToken);
     }
 
     /// <summary>
