@@ -66,7 +66,7 @@ internal sealed class ImportJobStore(StorageDatabase database, TimeProvider? tim
             return await resources.TransactionAsync(async (tx, ct) =>
             {
                 var writer = (WriteTransaction)tx;
-                var session = writer.Session;
+                var session = await writer.SessionAsync(ct);
                 if (sqliteCacheMegabytes > 0 && dialect is SqliteDialect)
                     await session.ExecuteAsync([new SqlStatement(SqliteCachePragma, [])], ct);
                 var position = await LockPositionAsync(dialect, session, jobId, owner, ct);

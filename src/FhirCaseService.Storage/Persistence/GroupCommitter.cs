@@ -163,6 +163,12 @@ internal sealed class GroupCommitter(SqlDialect dialect, ResourcePreparer prepar
     private async Task RunOneAsync(Pending pending, SqlBatchRunner sql, DbTransaction transaction, string? savepoint)
     {
         var start = Stopwatch.GetTimestamp();
+        if (dialect.BatchesSavepoints && pending.TakesClock)
+        {
+            await RunDeferredAsync(pending, sql, transaction, savepoint);
+            pending.LockHeldMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            return;
+        }
         if (savepoint is null)
         {
             await pending.RunAsync(sql, pending.TakesClock ? new WriteTransaction(sql, dialect, preparer, search, await AdvanceClockAsync(sql)) : null);
@@ -198,6 +204,41 @@ internal sealed class GroupCommitter(SqlDialect dialect, ResourcePreparer prepar
     }
 
     /// <summary>
+    /// Where a round trip costs (PostgreSQL): the call's SAVEPOINT (in a group of several) and its clock step are not
+    /// sent alone but at the head of the call's first batch, which for a write is the lookup of the current versions
+    /// (<see cref="SqlBatchRunner.Defer"/>): a write costs 2 round trips (savepoint, clock and lookup; supersede, versions
+    /// and index rows) instead of 3. The clock still comes first in the transaction, before anything the call reads or
+    /// writes; a call that runs no SQL steps it alone after its work. The savepoint is not released (the next call's
+    /// nests in it; COMMIT keeps whatever no rollback undid). A call that fails before its first batch went out has
+    /// neither savepoint nor clock step to undo.
+    /// </summary>
+    private async Task RunDeferredAsync(Pending pending, SqlBatchRunner sql, DbTransaction transaction, string? savepoint)
+    {
+        var write = new WriteTransaction(sql, dialect, preparer, search, null);
+        var (statements, row, done) = ClockStep(savepoint);
+        sql.Defer(statements, row, () => write.ClockStepped(done()));
+        try
+        {
+            await pending.RunAsync(sql, write);
+            await sql.FlushDeferredAsync(CancellationToken.None);
+        }
+        catch (Exception e) when (savepoint is not null)
+        {
+            if (!sql.DropDeferred())
+            {
+                // Rolling back to the savepoint also undoes the clock step: the sequence has no gap.
+                Interlocked.Increment(ref _executions);
+                await transaction.RollbackAsync(savepoint);
+            }
+            pending.Fail(e);
+        }
+        finally
+        {
+            sql.DropDeferred();
+        }
+    }
+
+    /// <summary>
     /// A call's first statement. Updating the single clock row takes its lock (PostgreSQL) inside the write lock
     /// (SQLite), so calls get their sequence in the order they commit; lastUpdated never goes backwards even when
     /// replicas' clocks disagree (at least 1 ms after the previous call). The same row carries the count of changes to
@@ -208,22 +249,35 @@ internal sealed class GroupCommitter(SqlDialect dialect, ResourcePreparer prepar
     /// <param name="savepoint">a savepoint to open first, in the same batch (<see cref="SqlDialect.BatchesSavepoints"/>).</param>
     private async Task<ChangeMark> AdvanceClockAsync(SqlBatchRunner sql, string? savepoint = null)
     {
+        var (statements, row, done) = ClockStep(savepoint);
+        await sql.RunAsync(statements, row, CancellationToken.None);
+        return done();
+    }
+
+    /// <summary>
+    /// The clock step's statements (after a SAVEPOINT if given), the handler of its row, and what reads the step's
+    /// outcome once the row was handled: the call's mark, or <see cref="SortableTokensChangedException"/>.
+    /// </summary>
+    private (IReadOnlyList<SqlStatement> Statements, Action<SqlRow> Row, Func<ChangeMark> Done) ClockStep(string? savepoint)
+    {
         ChangeMark? mark = null;
         long? sortableVersion = null;
         var expected = dialect.SortableVersion;
         var returning = expected is null ? "change_seq, last_updated_ms" : "change_seq, last_updated_ms, sortable_version";
-        await sql.RunAsync([.. savepoint is null ? Array.Empty<SqlStatement>() : [new SqlStatement("SAVEPOINT " + savepoint, [])], new SqlStatement(
+        SqlStatement[] statements = [.. savepoint is null ? Array.Empty<SqlStatement>() : [new SqlStatement("SAVEPOINT " + savepoint, [])], new SqlStatement(
             "UPDATE fhir_clock SET change_seq = change_seq + 1, last_updated_ms = CASE WHEN @p0 > last_updated_ms THEN @p0 ELSE last_updated_ms + 1 END " +
-            $"WHERE id = 1 RETURNING {returning}", [DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()])],
-            reader =>
-            {
-                mark = new ChangeMark(reader.GetInt64(0), FhirInstantRange.ToInstant(reader.GetInt64(1)));
-                if (expected is not null)
-                    sortableVersion = reader.GetInt64(2);
-            }, CancellationToken.None);
-        if (expected is not null && sortableVersion != expected)
-            throw new SortableTokensChangedException();
-        return mark ?? throw new InvalidOperationException("The fhir_clock row is missing: the schema was not created by this service.");
+            $"WHERE id = 1 RETURNING {returning}", [DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()])];
+        return (statements, reader =>
+        {
+            mark = new ChangeMark(reader.GetInt64(0), FhirInstantRange.ToInstant(reader.GetInt64(1)));
+            if (expected is not null)
+                sortableVersion = reader.GetInt64(2);
+        }, () =>
+        {
+            if (expected is not null && sortableVersion != expected)
+                throw new SortableTokensChangedException();
+            return mark ?? throw new InvalidOperationException("The fhir_clock row is missing: the schema was not created by this service.");
+        });
     }
 
     private async Task DropKeptConnectionAsync()

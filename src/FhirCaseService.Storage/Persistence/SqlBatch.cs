@@ -30,20 +30,58 @@ internal sealed class SqlBatchRunner(DbConnection connection, DbTransaction tran
     /// <summary>Round trips to the engine (a batch counts once; on SQLite each statement counts once).</summary>
     public int Executions { get; private set; }
 
+    /// <summary>Statements that go out at the head of the next batch, whatever it is (see <see cref="Defer"/>).</summary>
+    private Deferred? _deferred;
+
+    /// <summary>True while deferred statements wait for the next batch.</summary>
+    public bool HasDeferred => _deferred is not null;
+
+    /// <summary>
+    /// Sends <paramref name="statements"/> at the head of the next batch instead of in a round trip of their own
+    /// (batches only: PostgreSQL). Their rows go to <paramref name="row"/>: they must end in ONE statement returning
+    /// rows (the first result set with columns is theirs); <paramref name="done"/> runs once that batch has been read,
+    /// before its caller sees the result, and may throw to fail the caller.
+    /// </summary>
+    public void Defer(IReadOnlyList<SqlStatement> statements, Action<SqlRow> row, Action done)
+    {
+        if (prepared is not null || !Connection.CanCreateBatch)
+            throw new InvalidOperationException("Statements are deferred only where they travel in batches.");
+        _deferred = new Deferred(statements, row, done);
+    }
+
+    /// <summary>Sends deferred statements now, alone, if no batch took them yet.</summary>
+    public async Task FlushDeferredAsync(CancellationToken cancellationToken)
+    {
+        if (_deferred is not null)
+            await RunAsync([], null, cancellationToken);
+    }
+
+    /// <summary>Forgets deferred statements that never went out (the work they led failed before any SQL).</summary>
+    public bool DropDeferred()
+    {
+        var had = _deferred is not null;
+        _deferred = null;
+        return had;
+    }
+
+    private sealed record Deferred(IReadOnlyList<SqlStatement> Statements, Action<SqlRow> Row, Action Done);
+
     public Task ExecuteAsync(IReadOnlyList<SqlStatement> statements, CancellationToken cancellationToken) =>
         RunAsync(statements, null, cancellationToken);
 
     /// <summary>Runs the statements, handing every row of every result set to <paramref name="row"/>.</summary>
     public async Task RunAsync(IReadOnlyList<SqlStatement> statements, Action<SqlRow>? row, CancellationToken cancellationToken)
     {
-        if (statements.Count == 0)
+        var deferred = _deferred;
+        if (statements.Count == 0 && deferred is null)
             return;
         if (prepared is null && Connection.CanCreateBatch)
         {
             Executions++;
+            _deferred = null;
             await using var batch = Connection.CreateBatch();
             batch.Transaction = Transaction;
-            foreach (var statement in statements)
+            foreach (var statement in deferred is null ? statements : [.. deferred.Statements, .. statements])
             {
                 var command = batch.CreateBatchCommand();
                 command.CommandText = statement.Sql;
@@ -55,13 +93,14 @@ internal sealed class SqlBatchRunner(DbConnection connection, DbTransaction tran
                 }
                 batch.BatchCommands.Add(command);
             }
-            if (row is null)
+            if (row is null && deferred is null)
             {
                 await batch.ExecuteNonQueryAsync(cancellationToken);
                 return;
             }
-            await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-            await ReadAllAsync(reader, row, cancellationToken);
+            await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+                await ReadAllAsync(reader, row, deferred?.Row, cancellationToken);
+            deferred?.Done();
             return;
         }
         foreach (var statement in statements)
@@ -81,7 +120,7 @@ internal sealed class SqlBatchRunner(DbConnection connection, DbTransaction tran
                     continue;
                 }
                 await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-                await ReadAllAsync(reader, row, cancellationToken);
+                await ReadAllAsync(reader, row, null, cancellationToken);
             }
             finally
             {
@@ -90,13 +129,17 @@ internal sealed class SqlBatchRunner(DbConnection connection, DbTransaction tran
         }
     }
 
-    private static async Task ReadAllAsync(DbDataReader reader, Action<SqlRow> row, CancellationToken cancellationToken)
+    /// <param name="head">where the rows of the first result set with columns go (deferred statements), if any.</param>
+    private static async Task ReadAllAsync(DbDataReader reader, Action<SqlRow>? row, Action<SqlRow>? head, CancellationToken cancellationToken)
     {
         var current = new SqlRow.OfReader(reader);
         do
         {
+            var target = head ?? row;
             while (await reader.ReadAsync(cancellationToken))
-                row(current);
+                target?.Invoke(current);
+            if (head is not null && reader.FieldCount > 0)
+                head = null;
         } while (await reader.NextResultAsync(cancellationToken));
     }
 

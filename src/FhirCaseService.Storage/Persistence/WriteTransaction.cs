@@ -16,7 +16,11 @@ namespace FhirCaseService.Storage.Persistence;
 /// engine keeps them prepared. The CPU work (serialization, index extraction, hashing) was done by
 /// <see cref="ResourcePreparer"/> before the lock; here the stored JSON only gets its version and lastUpdated spliced in.
 /// </summary>
-internal sealed class WriteTransaction(SqlBatchRunner sql, SqlDialect dialect, ResourcePreparer preparer, SearchExecutor search, ChangeMark clock)
+/// <param name="clock">
+/// the call's clock step; null when it is deferred to the head of the transaction's first batch (PostgreSQL,
+/// <see cref="GroupCommitter"/>), which then sets it through <see cref="ClockStepped"/> before any write is built.
+/// </param>
+internal sealed class WriteTransaction(SqlBatchRunner sql, SqlDialect dialect, ResourcePreparer preparer, SearchExecutor search, ChangeMark? clock)
     : IResourceTransaction
 {
     /// <summary>Rows per multi-row INSERT at most; smaller remainders use power-of-two sizes, so each table has 8 texts.</summary>
@@ -24,14 +28,26 @@ internal sealed class WriteTransaction(SqlBatchRunner sql, SqlDialect dialect, R
 
     private static readonly ConcurrentDictionary<(string Table, int Rows, bool Ord), string> InsertTexts = new();
 
-    private readonly string _lastUpdatedText = StoredJson.FormatLastUpdated(clock.LastUpdated);
+    private ChangeMark? _clock = clock;
+
+    private string? _lastUpdatedText;
 
     private byte[]? _lastUpdatedUtf8;
 
-    public ChangeMark Clock { get; } = clock;
+    public ChangeMark Clock => _clock ?? throw new InvalidOperationException("The clock is stepped with the transaction's first statement; none has run yet.");
 
-    /// <summary>The transaction's own session, for job state that must commit with its writes (bulk import's offset).</summary>
-    internal SqlBatchRunner Session => sql;
+    /// <summary>The deferred clock step came back (<see cref="GroupCommitter"/>).</summary>
+    internal void ClockStepped(ChangeMark mark) => _clock = mark;
+
+    /// <summary>
+    /// The transaction's own session, for job state that must commit with its writes (bulk import's offset), with the
+    /// clock stepped (and the call's savepoint open) before the caller runs anything on its connection.
+    /// </summary>
+    internal async Task<SqlBatchRunner> SessionAsync(CancellationToken cancellationToken)
+    {
+        await sql.FlushDeferredAsync(cancellationToken);
+        return sql;
+    }
 
     public string NewId() => ResourceStore.CreateId();
 
@@ -136,6 +152,7 @@ internal sealed class WriteTransaction(SqlBatchRunner sql, SqlDialect dialect, R
         CheckedType(resourceType);
         if (!ResourceIds.IsValid(id))
             return ReadResult.NotFound;
+        await sql.FlushDeferredAsync(cancellationToken);
         var text = new SqlText(dialect);
         text.Append($"SELECT {VersionRows.Columns("a")} FROM resource_version a WHERE a.resource_type = {text.P(resourceType)} AND a.resource_id = {text.P(id)} AND a.superseded_seq IS NULL");
         await using var command = text.CreateCommand(sql.Connection, sql.Transaction);
@@ -143,8 +160,11 @@ internal sealed class WriteTransaction(SqlBatchRunner sql, SqlDialect dialect, R
         return rows.Count == 0 ? ReadResult.NotFound : ReadResult.Of(rows[0].Version);
     }
 
-    public Task<IReadOnlyList<StoredResource>> FindAsync(SearchQuery criteria, int limit = 2, CancellationToken cancellationToken = default) =>
-        search.FindAsync(sql.Connection, sql.Transaction, criteria, limit, cancellationToken);
+    public async Task<IReadOnlyList<StoredResource>> FindAsync(SearchQuery criteria, int limit = 2, CancellationToken cancellationToken = default)
+    {
+        await sql.FlushDeferredAsync(cancellationToken);
+        return await search.FindAsync(sql.Connection, sql.Transaction, criteria, limit, cancellationToken);
+    }
 
     private static Resource Stamped(Resource resource, int versionId, DateTimeOffset lastUpdated)
     {
@@ -246,6 +266,7 @@ internal sealed class WriteTransaction(SqlBatchRunner sql, SqlDialect dialect, R
     /// </summary>
     private object Content(StoredJsonTemplate json, int versionId)
     {
+        _lastUpdatedText ??= StoredJson.FormatLastUpdated(Clock.LastUpdated);
         if (!sql.BindsUtf8)
             return json.Fill(versionId.ToString(CultureInfo.InvariantCulture), _lastUpdatedText);
         _lastUpdatedUtf8 ??= Encoding.UTF8.GetBytes(_lastUpdatedText);
