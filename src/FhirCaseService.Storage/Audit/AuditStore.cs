@@ -30,8 +30,44 @@ internal sealed class AuditStore(StorageDatabase database) : IAuditStore
             return;
         }
         await using var session = await dialect.BeginWriteAsync(cancellationToken);
-        await InsertAsync(dialect, session.Connection, session.Transaction, records, cancellationToken);
+        if (dialect is PostgresDialect)
+            await new SqlBatchRunner(session.Connection, session.Transaction, dialect, null).ExecuteAsync([ArrayInsert(records)], cancellationToken);
+        else
+            await InsertAsync(dialect, session.Connection, session.Transaction, records, cancellationToken);
         await session.Transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// PostgreSQL: a batch's events and all their entity rows in ONE statement of column arrays, one fixed text (kept
+    /// prepared), whatever the batch's size: the events go in in their order (so audit_seq follows it) and each entity
+    /// row finds its event's new audit_seq by the event id, which is unique. One round trip instead of one per event
+    /// and one per entity (a 19-entry transaction's event has 20 entities).
+    /// </summary>
+    private static SqlStatement ArrayInsert(IReadOnlyList<AuditRecord> records)
+    {
+        var entityEvents = new List<string>();
+        var entityTypes = new List<string>();
+        var entityIds = new List<string?>();
+        foreach (var record in records)
+            foreach (var entity in EntitiesOf(record))
+            {
+                entityEvents.Add(record.EventId);
+                entityTypes.Add(entity.Type);
+                entityIds.Add(entity.Id);
+            }
+        return new SqlStatement(
+            "WITH e AS (INSERT INTO audit_event (event_id, recorded_ms, client_id, action, subtype, entity_type, entity_id, outcome, content) " +
+            "SELECT * FROM unnest(@p0::text[], @p1::bigint[], @p2::text[], @p3::text[], @p4::text[], @p5::text[], @p6::text[], @p7::text[], @p8::text[]) " +
+            "RETURNING audit_seq, event_id) " +
+            "INSERT INTO audit_entity (audit_seq, entity_type, entity_id) SELECT e.audit_seq, x.t, x.i " +
+            "FROM unnest(@p9::text[], @p10::text[], @p11::text[]) WITH ORDINALITY AS x(ev, t, i, n) JOIN e ON e.event_id = x.ev ORDER BY x.n",
+            [
+                records.Select(r => r.EventId).ToArray(), records.Select(r => r.Recorded.ToUnixTimeMilliseconds()).ToArray(),
+                records.Select(r => r.ClientId).ToArray(), records.Select(r => r.Action).ToArray(), records.Select(r => r.Subtype).ToArray(),
+                records.Select(r => r.EntityType).ToArray(), records.Select(r => r.EntityId).ToArray(), records.Select(r => r.Outcome).ToArray(),
+                records.Select(r => r.Json).ToArray(),
+                entityEvents.ToArray(), entityTypes.ToArray(), entityIds.ToArray(),
+            ]);
     }
 
     private static async Task InsertAsync(SqlDialect dialect, DbConnection connection, DbTransaction transaction, IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
