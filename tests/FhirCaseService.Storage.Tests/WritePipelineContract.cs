@@ -386,6 +386,53 @@ public abstract class WritePipelineContract<TBackend> where TBackend : IStoreBac
         Assert.Equal(6 * alone + 5 * savepoints, store.WriteExecutions - before);
     }
 
+    /// <summary>
+    /// A call whose caller cancels after its work started, before its first statement, must not fail the other calls
+    /// of its group: on PostgreSQL its savepoint travels in that first batch (deferred), so the batch is sent whatever
+    /// the token, and the rollback to the savepoint finds it.
+    /// </summary>
+    [Fact]
+    public async Task A_call_cancelled_before_its_first_statement_does_not_fail_its_group()
+    {
+        await using var db = await _backend.OpenAsync();
+        var store = (ResourceStore)db.Store;
+        Task<IReadOnlyList<PreparedWriteResult>> Write(IResourceTransaction tx, string id, CancellationToken ct) =>
+            tx.WriteAsync([new PreparedWrite(db.Store.Prepare(Examples.Patient(id)), PreparedWriteKind.Create)], ct);
+        var holding = new TaskCompletionSource();
+        var release = new TaskCompletionSource();
+        var entered = new TaskCompletionSource();
+        var proceed = new TaskCompletionSource();
+        using var cancel = new CancellationTokenSource();
+        var groupsBefore = store.WriteGroups;
+        var first = db.Store.TransactionAsync(async (tx, ct) =>
+        {
+            holding.SetResult();
+            await release.Task;
+            return await Write(tx, "cx-first", ct);
+        });
+        await holding.Task;
+        var cancelled = db.Store.TransactionAsync(async (tx, ct) =>
+        {
+            entered.SetResult();
+            await proceed.Task;
+            var written = await Write(tx, "cx-cancelled", ct);
+            ct.ThrowIfCancellationRequested();
+            return written;
+        }, cancel.Token);
+        var last = db.Store.TransactionAsync((tx, ct) => Write(tx, "cx-last", ct));
+        release.SetResult();
+        await first;
+        await entered.Task;
+        await cancel.CancelAsync();
+        proceed.SetResult();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+        Assert.Equal(1, (await last)[0].Stored.VersionId);
+        Assert.Equal(groupsBefore + 2, store.WriteGroups);
+        Assert.Equal(ReadStatus.NotFound, (await db.Store.ReadAsync("Patient", "cx-cancelled-patient")).Status);
+        Assert.Equal(ReadStatus.Found, (await db.Store.ReadAsync("Patient", "cx-last-patient")).Status);
+    }
+
     [Fact]
     public async Task Concurrent_writers_get_one_sequence_per_transaction_ordered_as_lastUpdated_and_history()
     {

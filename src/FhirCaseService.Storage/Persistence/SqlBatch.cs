@@ -98,8 +98,11 @@ internal sealed class SqlBatchRunner(DbConnection connection, DbTransaction tran
                 await batch.ExecuteNonQueryAsync(cancellationToken);
                 return;
             }
-            await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
-                await ReadAllAsync(reader, row, deferred?.Row, cancellationToken);
+            // A batch that carries deferred statements (a call's savepoint) is not cancelled: once they were handed
+            // over they must have run, or the caller's rollback to the savepoint would fail its whole commit group.
+            var token = deferred is null ? cancellationToken : CancellationToken.None;
+            await using (var reader = await batch.ExecuteReaderAsync(token))
+                await ReadAllAsync(reader, row, deferred?.Row, token);
             deferred?.Done();
             return;
         }

@@ -11,9 +11,10 @@ namespace FhirCaseService.Storage.Persistence;
 /// <summary>
 /// The writes of one <see cref="IResourceStore.TransactionAsync{T}"/> call, run by the group writer under the write
 /// lock. Every version it writes carries the transaction's change sequence and lastUpdated (<see cref="Clock"/>).
-/// Writes are batched: one query for the current versions of all targets, one UPDATE to supersede them, multi-row
-/// INSERTs of the versions and of the index rows of all of them, with statement texts drawn from a fixed set so the
-/// engine keeps them prepared. The CPU work (serialization, index extraction, hashing) was done by
+/// Writes are batched: one query for the current versions of all targets, one UPDATE to supersede them, then on SQLite
+/// multi-row INSERTs of the versions and of the index rows of all of them, with statement texts drawn from a fixed set
+/// so the engine keeps them prepared, and on PostgreSQL one statement of column arrays for all of them
+/// (<see cref="PostgresRowArrays"/>) in the UPDATE's batch. The CPU work (serialization, index extraction, hashing) was done by
 /// <see cref="ResourcePreparer"/> before the lock; here the stored JSON only gets its version and lastUpdated spliced in.
 /// </summary>
 /// <param name="clock">
