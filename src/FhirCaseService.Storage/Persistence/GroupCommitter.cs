@@ -175,18 +175,13 @@ internal sealed class GroupCommitter(SqlDialect dialect, ResourcePreparer prepar
             pending.LockHeldMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             return;
         }
-        // Where a round trip costs (PostgreSQL), a call's SAVEPOINT travels in its first batch, with the clock step, and
-        // is not released: the next call's savepoint nests in it, a rollback to a savepoint undoes only what followed
-        // it, and COMMIT keeps whatever no rollback undid. Two round trips fewer per call of a group.
-        var folded = dialect.BatchesSavepoints && pending.TakesClock;
-        if (!folded)
-        {
-            Interlocked.Increment(ref _executions);
-            await transaction.SaveAsync(savepoint);
-        }
+        // SQLite (and a side write anywhere): the savepoint in-process, released after the call; PostgreSQL's clock-taking
+        // calls defer theirs (above, RunDeferredAsync).
+        Interlocked.Increment(ref _executions);
+        await transaction.SaveAsync(savepoint);
         try
         {
-            await pending.RunAsync(sql, pending.TakesClock ? new WriteTransaction(sql, dialect, preparer, search, await AdvanceClockAsync(sql, folded ? savepoint : null)) : null);
+            await pending.RunAsync(sql, pending.TakesClock ? new WriteTransaction(sql, dialect, preparer, search, await AdvanceClockAsync(sql)) : null);
         }
         catch (Exception e)
         {
@@ -195,11 +190,8 @@ internal sealed class GroupCommitter(SqlDialect dialect, ResourcePreparer prepar
             await transaction.RollbackAsync(savepoint);
             pending.Fail(e);
         }
-        if (!folded)
-        {
-            Interlocked.Increment(ref _executions);
-            await transaction.ReleaseAsync(savepoint);
-        }
+        Interlocked.Increment(ref _executions);
+        await transaction.ReleaseAsync(savepoint);
         pending.LockHeldMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
     }
 
@@ -246,10 +238,9 @@ internal sealed class GroupCommitter(SqlDialect dialect, ResourcePreparer prepar
     /// refused (<see cref="SortableTokensChangedException"/>) and rolled back, so no write stores sort rows for a set the
     /// database no longer has; another replica's start changes the count under the same row lock.
     /// </summary>
-    /// <param name="savepoint">a savepoint to open first, in the same batch (<see cref="SqlDialect.BatchesSavepoints"/>).</param>
-    private async Task<ChangeMark> AdvanceClockAsync(SqlBatchRunner sql, string? savepoint = null)
+    private async Task<ChangeMark> AdvanceClockAsync(SqlBatchRunner sql)
     {
-        var (statements, row, done) = ClockStep(savepoint);
+        var (statements, row, done) = ClockStep(null);
         await sql.RunAsync(statements, row, CancellationToken.None);
         return done();
     }
