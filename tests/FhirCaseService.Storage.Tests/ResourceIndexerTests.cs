@@ -113,7 +113,95 @@ public sealed class SimplePathEquivalenceTests
         Assert.True(walked > 0);
     }
 
+    /// <summary>
+    /// Instances holding each type the choice elements filtered by a type in the core parameters offer (value[x],
+    /// onset[x], abatement[x], deceased[x], occurred[x], characteristic.value[x]), so every kind of filter the walk
+    /// applies (complex, derived complex, primitive) meets values it must keep and values it must drop.
+    /// </summary>
+    public static TheoryData<string> ChoiceInstances()
+    {
+        var data = new TheoryData<string>();
+        foreach (var name in ChoiceResources().Keys)
+            data.Add(name);
+        return data;
+    }
+
+    private static Dictionary<string, Resource> ChoiceResources()
+    {
+        var period = new Period { Start = "2024-01-02", End = "2024-02-03T10:00:00Z" };
+        var age = new Age { Value = 42, Unit = "a", System = "http://unitsofmeasure.org", Code = "a" };
+        var range = new Hl7.Fhir.Model.Range { Low = new Quantity(1, "mg"), High = new Quantity(3, "mg") };
+        var concept = new CodeableConcept("http://snomed.info/sct", "260385009", "Negative", "no growth");
+        var values = new Dictionary<string, DataType>
+        {
+            ["string"] = new FhirString("relapse suspected"),
+            ["dateTime"] = new FhirDateTime("2024-03-04T05:06:07+01:00"),
+            ["Period"] = period,
+            ["Age"] = age,
+            ["Range"] = range,
+            ["Quantity"] = new Quantity(5.5m, "mmol/L"),
+            ["CodeableConcept"] = concept,
+            ["boolean"] = new FhirBoolean(true),
+            ["integer"] = new Integer(7),
+            ["time"] = new Time("10:11:12"),
+        };
+        var resources = new Dictionary<string, Resource>();
+        foreach (var (type, value) in values)
+        {
+            resources[$"Observation.value {type}"] = new Observation { Id = "o", Status = ObservationStatus.Final, Code = concept, Value = value };
+            if (type is "dateTime" or "Age" or "Period" or "Range" or "string")
+            {
+                resources[$"Condition.onset {type}"] = new Condition { Id = "c", Subject = new ResourceReference("Patient/p"), Onset = value };
+                resources[$"Condition.abatement {type}"] = new Condition { Id = "c", Subject = new ResourceReference("Patient/p"), Abatement = value };
+            }
+            if (type is "dateTime" or "Period")
+                resources[$"Provenance.occurred {type}"] = new Provenance { Id = "v", Occurred = value, Recorded = DateTimeOffset.UnixEpoch };
+            if (type is "boolean" or "dateTime")
+                resources[$"Patient.deceased {type}"] = new Patient { Id = "p", Deceased = value };
+            if (type is "boolean" or "CodeableConcept" or "Quantity" or "Range")
+                resources[$"Group.characteristic.value {type}"] = new Group
+                {
+                    Id = "g", Type = Group.GroupType.Person, Actual = true,
+                    Characteristic = [new Group.CharacteristicComponent { Code = concept, Value = value, Exclude = false }],
+                };
+        }
+        return resources;
+    }
+
     [Theory]
+    [MemberData(nameof(ChoiceInstances))]
+    public void The_walk_filters_choice_types_as_FHIRPath_does(string instance)
+    {
+        var resource = ChoiceResources()[instance];
+        var a = new ResourceIndexer(SearchParameterCatalog.Shared, SortableTokens.None).Extract(resource);
+        var b = new ResourceIndexer(SearchParameterCatalog.Shared, SortableTokens.None, fastPaths: false).Extract(resource);
+        Assert.Equal(b.Tokens.OrderBy(e => e.ToString()), a.Tokens.OrderBy(e => e.ToString()));
+        Assert.Equal(b.Strings.OrderBy(e => e.ToString()), a.Strings.OrderBy(e => e.ToString()));
+        Assert.Equal(b.Dates.OrderBy(e => e.ToString()), a.Dates.OrderBy(e => e.ToString()));
+        Assert.Equal(b.References.OrderBy(e => e.ToString()), a.References.OrderBy(e => e.ToString()));
+        Assert.Equal(b.Quantities.OrderBy(e => e.ToString()), a.Quantities.OrderBy(e => e.ToString()));
+        Assert.Equal(b.Numbers.OrderBy(e => e.ToString()), a.Numbers.OrderBy(e => e.ToString()));
+        Assert.Equal(b.Uris.OrderBy(e => e.ToString()), a.Uris.OrderBy(e => e.ToString()));
+    }
+
+    [Fact]
+    public void The_choice_filters_of_the_core_parameters_are_walked()
+    {
+        foreach (var (type, parameter) in new[] { ("Observation", "value-date"), ("Observation", "value-string"), ("Condition", "onset-age"), ("Condition", "onset-date"),
+                     ("Condition", "onset-info"), ("Condition", "abatement-date"), ("Patient", "death-date"), ("Provenance", "when"), ("Group", "value") })
+            Assert.True(SearchParameterCatalog.Shared.Find(type, parameter)?.Path is not null, $"{type}.{parameter} is not walked");
+    }
+
+    [Theory]
+    [InlineData("Condition", "Condition.onset.as(Age) | Condition.onset.as(Range)", true)]
+    [InlineData("Observation", "(Observation.value as dateTime)", true)]
+    [InlineData("Observation", "(Observation.value as string) | (Observation.value as CodeableConcept).text", true)]
+    [InlineData("Observation", "Observation.value.as(dateTime).extension", true)]
+    [InlineData("Observation", "Observation.value.as(Unknown)", false)]
+    [InlineData("Observation", "Observation.value.as(code2)", false)]
+    [InlineData("Observation", "(Observation.value as dateTime", false)]
+    [InlineData("Patient", "Patient.telecom.where(system='email')", false)]
+    [InlineData("Patient", "Patient.deceased.exists() and Patient.deceased != false", false)]
     [InlineData("Observation", "Observation.subject.where(resolve() is Patient)", true)]
     [InlineData("Patient", "Patient.name.family", true)]
     [InlineData("Patient", "Patient.name | Patient.address", true)]

@@ -6,12 +6,16 @@ namespace FhirCaseService.Storage.Indexing;
 /// <summary>
 /// A search parameter expression of the plain shapes most core parameters have, evaluated by walking the POCO instead
 /// of through the FHIRPath engine (which costs tens of microseconds per expression and was the largest CPU item of a
-/// write's preparation in issue 11's profile): a union of branches, each <c>Type.a.b.c</c>, optionally ending in
-/// <c>.where(resolve() is Target)</c>, or <c>(Type.a.b as Kind)</c>. <see cref="TryParse"/> accepts nothing else, so
-/// every other expression keeps its compiled FHIRPath. FHIRPath's <c>|</c> drops values equal to one another; for a
-/// union the indexer drops equal index entries instead (<see cref="IsUnion"/>), which can only leave out a row that
-/// repeats another row of the same version exactly, so no search answers differently. ResourceIndexerTests checks the
-/// entries against FHIRPath's for every core parameter over the examples.
+/// write's preparation in issue 11's profile): a union of branches, each <c>Type.a.b.c</c>, where a step may be a type
+/// filter (<c>(Type.a.b as Kind).c</c> or <c>Type.a.b.as(Kind)</c>), optionally ending in
+/// <c>.where(resolve() is Target)</c>. <see cref="TryParse"/> accepts nothing else, so every other expression keeps its
+/// compiled FHIRPath. A Kind is a FHIR complex type (a value of it or of a type derived from it passes, as FHIRPath's
+/// type test) or a FHIR primitive type in its own lower-case name (a value of exactly that type passes: the choice
+/// elements the core parameters filter never offer two primitive types of which one derives from the other).
+/// FHIRPath's <c>|</c> drops values equal to one another; for a union the indexer drops equal index entries instead
+/// (<see cref="IsUnion"/>), which can only leave out a row that repeats another row of the same version exactly, so no
+/// search answers differently. ResourceIndexerTests checks the entries against FHIRPath's for every core parameter over
+/// the examples, and over instances of every choice type those filters pick.
 /// </summary>
 internal sealed class SimplePath
 {
@@ -28,41 +32,96 @@ internal sealed class SimplePath
         var parsed = new List<Branch>(branches.Count);
         foreach (var text in branches)
         {
-            var branch = text.Trim();
-            string? target = null;
-            Type? kind = null;
-            if (branch.StartsWith('(') && branch.EndsWith(')'))
-            {
-                branch = branch[1..^1].Trim();
-                var asAt = branch.IndexOf(" as ", StringComparison.Ordinal);
-                if (asAt < 0)
-                    return null;
-                var kindName = branch[(asAt + 4)..].Trim();
-                if (kindName.Length == 0 || !char.IsAsciiLetterUpper(kindName[0]) || ModelInfo.GetTypeForFhirType(kindName) is not { } clr)
-                    return null;
-                kind = clr;
-                branch = branch[..asAt].Trim();
-            }
-            const string where = ".where(resolve() is ";
-            var filter = branch.IndexOf(where, StringComparison.Ordinal);
-            if (filter >= 0)
-            {
-                if (!branch.EndsWith(')') || kind is not null)
-                    return null;
-                target = branch[(filter + where.Length)..^1];
-                if (!ModelInfo.IsKnownResource(target))
-                    return null;
-                branch = branch[..filter];
-            }
-            var segments = branch.Split('.');
-            if (segments.Length < 2 || segments[0] != resourceType)
+            if (ParseBranch(resourceType, text.Trim()) is not { } branch)
                 return null;
-            for (var i = 1; i < segments.Length; i++)
-                if (!IsElementName(segments[i]))
-                    return null;
-            parsed.Add(new Branch(segments[1..], target, kind));
+            parsed.Add(branch);
         }
         return parsed.Count == 0 ? null : new SimplePath([.. parsed]);
+    }
+
+    private static Branch? ParseBranch(string resourceType, string branch)
+    {
+        string? target = null;
+        const string where = ".where(resolve() is ";
+        var filter = branch.IndexOf(where, StringComparison.Ordinal);
+        if (filter >= 0)
+        {
+            if (!branch.EndsWith(')'))
+                return null;
+            target = branch[(filter + where.Length)..^1];
+            if (!ModelInfo.IsKnownResource(target))
+                return null;
+            branch = branch[..filter];
+        }
+        var steps = new List<Step>();
+        string rest;
+        if (branch.StartsWith('('))
+        {
+            // "(Type.a.b as Kind)" and what follows it.
+            var close = branch.IndexOf(')');
+            if (close < 0)
+                return null;
+            var inner = branch[1..close].Trim();
+            rest = branch[(close + 1)..];
+            var asAt = inner.IndexOf(" as ", StringComparison.Ordinal);
+            if (asAt < 0 || !TryPath(resourceType, inner[..asAt].Trim(), steps) || Kind(inner[(asAt + 4)..].Trim()) is not { } kind)
+                return null;
+            steps.Add(kind);
+        }
+        else
+        {
+            var function = branch.IndexOf(".as(", StringComparison.Ordinal);
+            rest = function < 0 ? "" : branch[function..];
+            if (!TryPath(resourceType, function < 0 ? branch : branch[..function], steps))
+                return null;
+        }
+        // Then any of ".name" and ".as(Kind)".
+        while (rest.Length > 0)
+        {
+            if (rest[0] != '.')
+                return null;
+            if (rest.StartsWith(".as(", StringComparison.Ordinal))
+            {
+                var close = rest.IndexOf(')');
+                if (close < 0 || Kind(rest[4..close].Trim()) is not { } kind)
+                    return null;
+                steps.Add(kind);
+                rest = rest[(close + 1)..];
+                continue;
+            }
+            var end = rest.IndexOf('.', 1);
+            var name = end < 0 ? rest[1..] : rest[1..end];
+            if (!IsElementName(name))
+                return null;
+            steps.Add(new Step(name, null, Exact: false));
+            rest = end < 0 ? "" : rest[end..];
+        }
+        return new Branch([.. steps], target);
+    }
+
+    /// <summary>"Type.a.b.c" as its element steps, when it starts at <paramref name="resourceType"/>.</summary>
+    private static bool TryPath(string resourceType, string path, List<Step> steps)
+    {
+        var segments = path.Split('.');
+        if (segments.Length < 2 || segments[0] != resourceType)
+            return false;
+        for (var i = 1; i < segments.Length; i++)
+        {
+            if (!IsElementName(segments[i]))
+                return false;
+            steps.Add(new Step(segments[i], null, Exact: false));
+        }
+        return true;
+    }
+
+    /// <summary>A type filter: a complex type (upper case: it or a derived type) or a primitive type by its own name (exactly it).</summary>
+    private static Step? Kind(string name)
+    {
+        if (name.Length == 0 || !char.IsAsciiLetter(name[0]) || ModelInfo.GetTypeForFhirType(name) is not { } clr)
+            return null;
+        if (char.IsAsciiLetterUpper(name[0]))
+            return new Step(null, clr, Exact: false);
+        return ModelInfo.IsPrimitive(name) ? new Step(null, clr, Exact: true) : null;
     }
 
     /// <summary>A lower-case FHIR element name (no function, no choice suffix, no keyword of FHIRPath's).</summary>
@@ -76,29 +135,34 @@ internal sealed class SimplePath
         foreach (var branch in _branches)
         {
             var current = new List<Base> { resource };
-            foreach (var name in branch.Path)
+            foreach (var step in branch.Steps)
             {
-                var next = new List<Base>();
-                foreach (var node in current)
+                if (step.Kind is { } kind)
                 {
-                    if (!node.TryGetValue(name, out var value) || value is null)
-                        continue;
-                    if (value is Base single)
-                        next.Add(single);
-                    else if (value is IEnumerable items)
-                        foreach (var item in items)
-                            if (item is Base element)
-                                next.Add(element);
+                    // "x as Kind": the values of that type (or one derived from it, for a complex type).
+                    current.RemoveAll(node => step.Exact ? node.GetType() != kind : !kind.IsInstanceOfType(node));
                 }
-                current = next;
+                else
+                {
+                    var next = new List<Base>();
+                    foreach (var node in current)
+                    {
+                        if (!node.TryGetValue(step.Name!, out var value) || value is null)
+                            continue;
+                        if (value is Base single)
+                            next.Add(single);
+                        else if (value is IEnumerable items)
+                            foreach (var item in items)
+                                if (item is Base element)
+                                    next.Add(element);
+                    }
+                    current = next;
+                }
                 if (current.Count == 0)
                     break;
             }
             if (branch.Target is { } target)
                 current.RemoveAll(node => !Resolves(node, target));
-            // "x as Kind": the values of that type (or one derived from it, as FHIRPath's type test).
-            if (branch.Kind is { } kind)
-                current.RemoveAll(node => !kind.IsInstanceOfType(node));
             result.AddRange(current);
         }
         return result;
@@ -116,5 +180,8 @@ internal sealed class SimplePath
         return literal is not null && ReferenceParser.Split(literal).Type == target;
     }
 
-    private sealed record Branch(string[] Path, string? Target, Type? Kind);
+    /// <summary>A step: the children named <see cref="Name"/>, or the values of type <see cref="Kind"/> (exactly it when <see cref="Exact"/>).</summary>
+    private sealed record Step(string? Name, Type? Kind, bool Exact);
+
+    private sealed record Branch(Step[] Steps, string? Target);
 }
