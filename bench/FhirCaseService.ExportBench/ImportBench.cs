@@ -178,6 +178,8 @@ public static class ImportBench
             // One body holds the whole cohort, as `fhircase import` sends it; 100,000 patients are more than the 2 GiB default.
             ["Import__MaxBodyBytes"] = (64L << 30).ToString(CultureInfo.InvariantCulture),
             ["Logging__LogLevel__Default"] = "Warning",
+            // The job's completion lines, with where its pipeline waited (judging for the commits or the other way).
+            ["Logging__LogLevel__FhirCaseService.Api.Import.ImportRunner"] = "Information",
         };
         foreach (var (name, value) in serviceEnvironment)
             settings[name] = value;
@@ -203,6 +205,8 @@ public static class ImportBench
             var after = service.ReadMemory();
             var result = new ImportResult(database.Name, cohort.Patients, cohort.Resources, cohort.Bytes, validation, label, run, before, peak, after);
             Console.WriteLine($"  {result.Summary()}; load average {MachineLoad.LoadAverage()}");
+            if (PipelineLine(log) is { } pipeline)
+                Console.WriteLine($"  service: {pipeline}");
             if (run.Accepted != cohort.Resources)
                 Console.WriteLine($"  WARNING: {run.Accepted:N0} resources accepted of {cohort.Resources:N0} generated.");
             results.Add(result);
@@ -215,6 +219,18 @@ public static class ImportBench
                 Console.WriteLine($"    {label,-62} {latency.P50P95}  ({matches:F1} entries)");
         }
         return results;
+    }
+
+    /// <summary>The last job's line saying where its pipeline waited (services before that line was logged have none).</summary>
+    private static string? PipelineLine(string log)
+    {
+        using var stream = new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        string? last = null;
+        while (reader.ReadLine() is { } line)
+            if (line.Contains(" chunks; judging ", StringComparison.Ordinal))
+                last = line.Trim();
+        return last;
     }
 
     /// <summary>POSTs the cohort's files as one NDJSON body and polls the status URL until the manifest arrives.</summary>

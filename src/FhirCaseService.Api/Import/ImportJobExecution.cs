@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using FhirCaseService.Api.Jobs;
 using FhirCaseService.Storage.Import;
@@ -21,7 +22,13 @@ internal sealed class ImportJobExecution(IImportJobStore store, ImportLineProces
         lease.StartKeepAlive();
         if (job.CommittedLines > 0)
             logger.LogInformation("Import job {JobId} resumes after line {Line} (attempt {Attempt})", job.Id, job.CommittedLines, job.Attempts);
-        var current = await ImportAsync(job, cancellationToken);
+        var pipeline = new PipelineTimes();
+        var current = await ImportAsync(job, pipeline, cancellationToken);
+        // Which side bounded this attempt: judging waiting to hand a chunk over means the commits are slower than judging;
+        // the commits waiting for a chunk means judging is (the cores, on one replica).
+        logger.LogInformation("Import job {JobId}: {Chunks} chunks; judging {Judging:F1} s, of which {JudgeWaited:F1} s waiting for the commits; " +
+                              "committing {Committing:F1} s, of which {CommitWaited:F1} s waiting for judged chunks",
+            job.Id, pipeline.Chunks, pipeline.Judging.TotalSeconds, pipeline.JudgeWaited.TotalSeconds, pipeline.Committing.TotalSeconds, pipeline.CommitWaited.TotalSeconds);
         // Before the job shows completed: a client that searches as soon as it sees the manifest gets plans made from the loaded rows.
         await RefreshStatisticsAsync(current, cancellationToken);
         await lease.DisposeAsync();
@@ -56,7 +63,20 @@ internal sealed class ImportJobExecution(IImportJobStore store, ImportLineProces
         }
     }
 
-    private async Task<ImportJob> ImportAsync(ImportJob job, CancellationToken cancellationToken)
+    /// <summary>
+    /// Wall time of one attempt's two sides (this replica): the judging task's total and the part it spent waiting to hand
+    /// a chunk over; the commit loop's total and the part it spent waiting for the next judged chunk.
+    /// </summary>
+    private sealed class PipelineTimes
+    {
+        public int Chunks;
+        public TimeSpan Judging;
+        public TimeSpan JudgeWaited;
+        public TimeSpan Committing;
+        public TimeSpan CommitWaited;
+    }
+
+    private async Task<ImportJob> ImportAsync(ImportJob job, PipelineTimes pipeline, CancellationToken cancellationToken)
     {
         if (!File.Exists(job.Request.InputPath))
             throw new ImportInputMissingException(job.Id);
@@ -68,11 +88,19 @@ internal sealed class ImportJobExecution(IImportJobStore store, ImportLineProces
         // commits, and a slow commit does not leave them idle. The chunks still commit one at a time, in line order.
         var judged = Channel.CreateBounded<JudgedChunk>(new BoundedChannelOptions(options.ChunksAhead) { SingleReader = true, SingleWriter = true });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var judging = Task.Run(() => JudgeAllAsync(reader, writable, job.CommittedLines + 1, judged.Writer, stop.Token), CancellationToken.None);
+        var judging = Task.Run(() => JudgeAllAsync(reader, writable, job.CommittedLines + 1, judged.Writer, pipeline, stop.Token), CancellationToken.None);
+        var started = Stopwatch.GetTimestamp();
         try
         {
-            await foreach (var chunk in judged.Reader.ReadAllAsync(cancellationToken))
+            while (true)
             {
+                var waiting = Stopwatch.GetTimestamp();
+                if (!await judged.Reader.WaitToReadAsync(cancellationToken))
+                    break;
+                pipeline.CommitWaited += Stopwatch.GetElapsedTime(waiting);
+                if (!judged.Reader.TryRead(out var chunk))
+                    continue;
+                pipeline.Chunks++;
                 ImportJob? committed;
                 try
                 {
@@ -84,6 +112,7 @@ internal sealed class ImportJobExecution(IImportJobStore store, ImportLineProces
                 }
                 current = committed ?? throw new JobLeaseLostException("Import", job.Id);
             }
+            pipeline.Committing = Stopwatch.GetElapsedTime(started);
             // Every judged chunk is committed: the input was read to its end, or judging failed and that is the job's failure.
             await judging;
         }
@@ -107,18 +136,23 @@ internal sealed class ImportJobExecution(IImportJobStore store, ImportLineProces
     /// Judges the input chunk after chunk into <paramref name="judged"/>, in line order, and completes it at the end or
     /// on a failure (which this task then holds: the committer awaits it after the chunks judged before it).
     /// </summary>
-    private async Task JudgeAllAsync(NdjsonLineReader reader, IReadOnlySet<string> writable, long firstLine, ChannelWriter<JudgedChunk> judged, CancellationToken cancellationToken)
+    private async Task JudgeAllAsync(NdjsonLineReader reader, IReadOnlySet<string> writable, long firstLine, ChannelWriter<JudgedChunk> judged,
+        PipelineTimes pipeline, CancellationToken cancellationToken)
     {
+        var started = Stopwatch.GetTimestamp();
         try
         {
             while (await JudgeNextChunkAsync(reader, writable, firstLine, cancellationToken) is { } chunk)
             {
+                var waiting = Stopwatch.GetTimestamp();
                 await judged.WriteAsync(chunk, cancellationToken);
+                pipeline.JudgeWaited += Stopwatch.GetElapsedTime(waiting);
                 firstLine = chunk.Chunk.LastLine + 1;
             }
         }
         finally
         {
+            pipeline.Judging = Stopwatch.GetElapsedTime(started);
             judged.Complete();
         }
     }
