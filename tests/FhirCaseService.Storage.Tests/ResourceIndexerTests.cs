@@ -148,7 +148,18 @@ public sealed class SimplePathEquivalenceTests
         var resources = new Dictionary<string, Resource>();
         foreach (var (type, value) in values)
         {
-            resources[$"Observation.value {type}"] = new Observation { Id = "o", Status = ObservationStatus.Final, Code = concept, Value = value };
+            resources[$"Observation.value {type}"] = new Observation
+            {
+                Id = "o", Status = ObservationStatus.Final, Code = concept, Value = value,
+                // The parameters of every resource read meta (Resource.meta.tag, .profile, .security, .source).
+                Meta = new Meta
+                {
+                    Profile = ["https://fhircase.example.org/fhir/StructureDefinition/fhircase-disease-status"],
+                    Tag = [new Coding("https://fhircase.example.org/fhir/CodeSystem/fhircase-data-provenance", "synthetic", "Synthetic")],
+                    Security = [new Coding("http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "R")],
+                    Source = "urn:uuid:6f1c6a8e-0f5e-4c35-9d3e-8c7a6a2f0b11",
+                },
+            };
             if (type is "dateTime" or "Age" or "Period" or "Range" or "string")
             {
                 resources[$"Condition.onset {type}"] = new Condition { Id = "c", Subject = new ResourceReference("Patient/p"), Onset = value };
@@ -190,6 +201,9 @@ public sealed class SimplePathEquivalenceTests
         foreach (var (type, parameter) in new[] { ("Observation", "value-date"), ("Observation", "value-string"), ("Condition", "onset-age"), ("Condition", "onset-date"),
                      ("Condition", "onset-info"), ("Condition", "abatement-date"), ("Patient", "death-date"), ("Provenance", "when"), ("Group", "value") })
             Assert.True(SearchParameterCatalog.Shared.Find(type, parameter)?.Path is not null, $"{type}.{parameter} is not walked");
+        // The parameters of every resource (Resource.meta.*) too.
+        foreach (var parameter in new[] { "_tag", "_profile", "_security", "_source" })
+            Assert.True(SearchParameterCatalog.Shared.Find("Observation", parameter)?.Path is not null, $"Observation.{parameter} is not walked");
     }
 
     [Theory]
@@ -202,6 +216,10 @@ public sealed class SimplePathEquivalenceTests
     [InlineData("Observation", "(Observation.value as dateTime", false)]
     [InlineData("Patient", "Patient.telecom.where(system='email')", false)]
     [InlineData("Patient", "Patient.deceased.exists() and Patient.deceased != false", false)]
+    [InlineData("Observation", "Resource.meta.tag", true)]
+    [InlineData("Observation", "DomainResource.text", true)]
+    [InlineData("Bundle", "DomainResource.text", false)]
+    [InlineData("Observation", "Element.id", false)]
     [InlineData("Observation", "Observation.subject.where(resolve() is Patient)", true)]
     [InlineData("Patient", "Patient.name.family", true)]
     [InlineData("Patient", "Patient.name | Patient.address", true)]

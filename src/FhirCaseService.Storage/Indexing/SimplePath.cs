@@ -6,7 +6,8 @@ namespace FhirCaseService.Storage.Indexing;
 /// <summary>
 /// A search parameter expression of the plain shapes most core parameters have, evaluated by walking the POCO instead
 /// of through the FHIRPath engine (which costs tens of microseconds per expression and was the largest CPU item of a
-/// write's preparation in issue 11's profile): a union of branches, each <c>Type.a.b.c</c>, where a step may be a type
+/// write's preparation in issue 11's profile): a union of branches, each <c>Type.a.b.c</c> (Type: the resource's own, or
+/// <c>Resource</c>/<c>DomainResource</c> as in <c>Resource.meta.tag</c>), where a step may be a type
 /// filter (<c>(Type.a.b as Kind).c</c> or <c>Type.a.b.as(Kind)</c>), optionally ending in
 /// <c>.where(resolve() is Target)</c>. <see cref="TryParse"/> accepts nothing else, so every other expression keeps its
 /// compiled FHIRPath. A Kind is a FHIR complex type (a value of it or of a type derived from it passes, as FHIRPath's
@@ -103,7 +104,7 @@ internal sealed class SimplePath
     private static bool TryPath(string resourceType, string path, List<Step> steps)
     {
         var segments = path.Split('.');
-        if (segments.Length < 2 || segments[0] != resourceType)
+        if (segments.Length < 2 || !IsRoot(resourceType, segments[0]))
             return false;
         for (var i = 1; i < segments.Length; i++)
         {
@@ -113,6 +114,14 @@ internal sealed class SimplePath
         }
         return true;
     }
+
+    /// <summary>
+    /// The type an expression starts from: the resource's own, or a base every resource of it is (the parameters of all
+    /// resources, <c>Resource.meta.tag</c> and the like, which FHIRPath evaluates on the resource itself).
+    /// </summary>
+    private static bool IsRoot(string resourceType, string name) =>
+        name == resourceType || name == "Resource"
+        || (name == "DomainResource" && ModelInfo.GetTypeForFhirType(resourceType) is { } clr && typeof(DomainResource).IsAssignableFrom(clr));
 
     /// <summary>A type filter: a complex type (upper case: it or a derived type) or a primitive type by its own name (exactly it).</summary>
     private static Step? Kind(string name)
