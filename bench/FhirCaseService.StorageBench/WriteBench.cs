@@ -109,7 +109,7 @@ internal static class WriteBench
     private static void Breakdown(ExampleRecords templates)
     {
         var record = Record(templates, "x");
-        var indexer = new FhirCaseService.Storage.Indexing.ResourceIndexer(FhirCaseService.Storage.Indexing.SearchParameterCatalog.Shared);
+        var indexer = new FhirCaseService.Storage.Indexing.ResourceIndexer(FhirCaseService.Storage.Indexing.SearchParameterCatalog.Shared, FhirCaseService.Storage.Indexing.SortableTokens.None);
         const int rounds = 300;
         double Time(Action<Resource> step)
         {
