@@ -359,23 +359,14 @@ public abstract class WritePipelineContract<TBackend> where TBackend : IStoreBac
     {
         await using var db = await _backend.OpenAsync();
         var store = (ResourceStore)db.Store;
-        Task<IReadOnlyList<PreparedWriteResult>> Write(IResourceTransaction tx, string id, CancellationToken ct) =>
-            tx.WriteAsync([new PreparedWrite(db.Store.Prepare(Examples.Patient(id)), PreparedWriteKind.Create)], ct);
+        Task<IReadOnlyList<PreparedWriteResult>> Write(IResourceTransaction tx, string id, CancellationToken ct) => CreatePatientAsync(db.Store, tx, id, ct);
         var alone = store.WriteExecutions;
         await db.Store.TransactionAsync((tx, ct) => Write(tx, "rt-alone", ct));
         alone = store.WriteExecutions - alone;
 
-        var holding = new TaskCompletionSource();
-        var release = new TaskCompletionSource();
         var before = store.WriteExecutions;
         var groupsBefore = store.WriteGroups;
-        var first = db.Store.TransactionAsync(async (tx, ct) =>
-        {
-            holding.SetResult();
-            await release.Task;
-            return await Write(tx, "rt-first", ct);
-        });
-        await holding.Task;
+        var (first, release) = await HoldWriterAsync(db.Store, "rt-first");
         var queued = Enumerable.Range(0, 5).Select(i => db.Store.TransactionAsync((tx, ct) => Write(tx, $"rt{i}", ct))).ToList();
         release.SetResult();
         await first;
@@ -396,21 +387,12 @@ public abstract class WritePipelineContract<TBackend> where TBackend : IStoreBac
     {
         await using var db = await _backend.OpenAsync();
         var store = (ResourceStore)db.Store;
-        Task<IReadOnlyList<PreparedWriteResult>> Write(IResourceTransaction tx, string id, CancellationToken ct) =>
-            tx.WriteAsync([new PreparedWrite(db.Store.Prepare(Examples.Patient(id)), PreparedWriteKind.Create)], ct);
-        var holding = new TaskCompletionSource();
-        var release = new TaskCompletionSource();
+        Task<IReadOnlyList<PreparedWriteResult>> Write(IResourceTransaction tx, string id, CancellationToken ct) => CreatePatientAsync(db.Store, tx, id, ct);
         var entered = new TaskCompletionSource();
         var proceed = new TaskCompletionSource();
         using var cancel = new CancellationTokenSource();
         var groupsBefore = store.WriteGroups;
-        var first = db.Store.TransactionAsync(async (tx, ct) =>
-        {
-            holding.SetResult();
-            await release.Task;
-            return await Write(tx, "cx-first", ct);
-        });
-        await holding.Task;
+        var (first, release) = await HoldWriterAsync(db.Store, "cx-first");
         var cancelled = db.Store.TransactionAsync(async (tx, ct) =>
         {
             entered.SetResult();
@@ -431,6 +413,27 @@ public abstract class WritePipelineContract<TBackend> where TBackend : IStoreBac
         Assert.Equal(groupsBefore + 2, store.WriteGroups);
         Assert.Equal(ReadStatus.NotFound, (await db.Store.ReadAsync("Patient", "cx-cancelled-patient")).Status);
         Assert.Equal(ReadStatus.Found, (await db.Store.ReadAsync("Patient", "cx-last-patient")).Status);
+    }
+
+    private static Task<IReadOnlyList<PreparedWriteResult>> CreatePatientAsync(IResourceStore store, IResourceTransaction tx, string id, CancellationToken ct) =>
+        tx.WriteAsync([new PreparedWrite(store.Prepare(Examples.Patient(id)), PreparedWriteKind.Create)], ct);
+
+    /// <summary>
+    /// Starts a call that holds the writer until <c>Release</c> is set, so the calls started meanwhile queue into the
+    /// next commit group; returns once the call holds it.
+    /// </summary>
+    private static async Task<(Task<IReadOnlyList<PreparedWriteResult>> First, TaskCompletionSource Release)> HoldWriterAsync(IResourceStore store, string id)
+    {
+        var holding = new TaskCompletionSource();
+        var release = new TaskCompletionSource();
+        var first = store.TransactionAsync(async (tx, ct) =>
+        {
+            holding.SetResult();
+            await release.Task;
+            return await CreatePatientAsync(store, tx, id, ct);
+        });
+        await holding.Task;
+        return (first, release);
     }
 
     [Fact]
