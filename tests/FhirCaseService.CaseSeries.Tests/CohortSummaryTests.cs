@@ -41,13 +41,15 @@ public sealed class CohortSummaryTests
         var rewrite = bundle.Entry.ToDictionary(e => e.FullUrl, e => e.Request.Url);
         var ndjson = string.Join("\n", bundle.Entry.Select(e => FhirSerialization.ToJson(e.Resource)).Select(json =>
             rewrite.Aggregate(json, (text, pair) => text.Replace(pair.Key, pair.Value, StringComparison.Ordinal))));
-        var exported = new ResourceSet();
+        using var folder = new TempDirectory();
+        Directory.CreateDirectory(folder.Path);
+        File.WriteAllText(folder.Sub("export.ndjson"), ndjson);
 
-        var problems = ResourceFileReader.AddTo(exported, ndjson, isNdjson: true);
+        var exported = new CohortFileSummary().Summarise([new CohortFile("export.ndjson", folder.Sub("export.ndjson"), IsNdjson: true)]);
 
-        Assert.Empty(problems);
+        Assert.Empty(exported.Problems);
         Assert.DoesNotContain("urn:uuid", ndjson, StringComparison.Ordinal);
-        Assert.Equivalent(CohortSummaryCalculator.Compute(ResourceSet.FromBundle(bundle)), CohortSummaryCalculator.Compute(exported), strict: true);
+        Assert.Equivalent(CohortSummaryCalculator.Compute(ResourceSet.FromBundle(bundle)), exported.Summary, strict: true);
     }
 
     [Fact]
@@ -103,24 +105,5 @@ public sealed class CohortSummaryTests
     public void Months_count_whole_calendar_months(string from, string to, int months)
     {
         Assert.Equal(months, CohortSummaryCalculator.MonthsBetween(DateOnly.Parse(from, System.Globalization.CultureInfo.InvariantCulture), DateOnly.Parse(to, System.Globalization.CultureInfo.InvariantCulture)));
-    }
-
-    [Fact]
-    public void Unparseable_lines_are_reported_with_their_line_number()
-    {
-        var set = new ResourceSet();
-
-        var problems = ResourceFileReader.AddTo(set, "{\"resourceType\":\"Patient\",\"id\":\"a\"}\n{\"resourceType\":\"Patient\",\"bogus\":1}\n", isNdjson: true);
-
-        Assert.StartsWith("line 2: ", Assert.Single(problems), StringComparison.Ordinal);
-        Assert.Single(set.Resources);
-    }
-
-    [Fact]
-    public void Text_that_is_not_json_is_a_problem_not_an_exception()
-    {
-        var problems = ResourceFileReader.AddTo(new ResourceSet(), "this is not json", isNdjson: false);
-
-        Assert.Single(problems);
     }
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using FhirCaseService.CaseSeries.Summary;
 using FhirCaseService.Cli.CommandLine;
+using FhirCaseService.Cli.Import;
 
 namespace FhirCaseService.Cli.Commands;
 
@@ -20,10 +21,13 @@ public sealed class SummaryCommand : ICliCommand
     public string Summary => "compute the cohort's headline numbers from FHIR Bundles or NDJSON files";
 
     public string Usage => """
-        usage: fhircase summary <file>... [--json]
+        usage: fhircase summary <file|folder>... [--json]
 
         Each file is one FHIR JSON resource (a Bundle contributes its entries) or, when named *.ndjson or
-        *.jsonl, one resource per line. Prints a table, or with --json the summary as JSON.
+        *.jsonl, one resource per line (a Bulk Data export, `fhircase generate --format ndjson`). A folder
+        stands for its *.ndjson and *.json files, recursively. Any cohort size: patients are summarised a
+        bucket at a time through scratch files in TMPDIR, so memory does not grow with the files.
+        Prints a table, or with --json the summary as JSON.
         Exit codes: 0 done, 2 a file cannot be read or parsed, or holds no Patient.
         """;
 
@@ -38,35 +42,33 @@ public sealed class SummaryCommand : ICliCommand
             return ExitCodes.UsageOrInputError;
         }
 
-        var resources = new ResourceSet();
-        var failed = false;
-        foreach (var path in files)
-        {
-            string content;
-            try
-            {
-                content = await File.ReadAllTextAsync(context.ResolvePath(path), cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                await context.Error.WriteLineAsync($"fhircase summary: cannot read {path}: {e.Message}").ConfigureAwait(false);
-                failed = true;
-                continue;
-            }
-            foreach (var problem in ResourceFileReader.AddTo(resources, content, ResourceFileReader.IsNdjsonPath(path)))
-            {
-                await context.Error.WriteLineAsync($"{path}: {problem}").ConfigureAwait(false);
-                failed = true;
-            }
-        }
-        if (failed)
+        var inputs = ImportInputs.Expand(files, context.WorkingDirectory);
+        foreach (var inputError in inputs.Errors)
+            await context.Error.WriteLineAsync(inputError).ConfigureAwait(false);
+        if (inputs.Errors.Count > 0)
             return ExitCodes.UsageOrInputError;
 
-        var unresolved = resources.UnresolvedReferences();
+        CohortFileSummaryResult result;
+        try
+        {
+            result = new CohortFileSummary().Summarise(
+                inputs.Files.Select(f => new CohortFile(f.DisplayPath, f.FullPath, f.IsNdjson)).ToList(), cancellationToken);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The inputs were readable a moment ago, so this is the scratch folder (TMPDIR) or a file that went away.
+            await context.Error.WriteLineAsync($"fhircase summary: {e.Message}").ConfigureAwait(false);
+            return ExitCodes.UsageOrInputError;
+        }
+        foreach (var problem in result.Problems)
+            await context.Error.WriteLineAsync(problem).ConfigureAwait(false);
+        if (result.Summary is not { } summary)
+            return ExitCodes.UsageOrInputError;
+
+        var unresolved = result.UnresolvedReferences;
         if (unresolved.Count > 0)
             await context.Error.WriteLineAsync($"fhircase summary: warning: {unresolved.Count} reference(s) point outside the given files (e.g. {unresolved[0]}); counts that depend on them may be low.").ConfigureAwait(false);
 
-        var summary = CohortSummaryCalculator.Compute(resources);
         if (summary.Patients == 0)
         {
             await context.Error.WriteLineAsync("fhircase summary: the files hold no Patient resource; nothing to summarise.").ConfigureAwait(false);

@@ -9,7 +9,7 @@ public sealed record ImportFile(string DisplayPath, string FullPath, bool IsNdjs
 public sealed record ImportInputExpansion(IReadOnlyList<ImportFile> Files, IReadOnlyList<string> Skipped, IReadOnlyList<string> Errors);
 
 /// <summary>
-/// Expands the positional arguments of `fhircase import`: files as given (*.ndjson and *.jsonl are NDJSON, anything else
+/// Expands the positional arguments of `fhircase import` (and of `fhircase summary`, which reads the same inputs): files as given (*.ndjson and *.jsonl are NDJSON, anything else
 /// one JSON resource or Bundle), folders recursively (*.ndjson and *.json, ordinal path order, hidden files and folders
 /// skipped). A JSON file must hold a FHIR resource: one named on its own that does not is an error; one a folder search
 /// found (a Bulk Data manifest.json, package.json) is skipped. Each file is imported once, at its first mention.

@@ -60,6 +60,34 @@ public sealed class SummaryCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task A_generated_cohort_folder_gives_the_same_summary_as_ndjson_and_as_bundles()
+    {
+        var ndjson = await CliRun.StartIn(_folder.Path, "generate", "--patients", "12", "--seed", "3", "--format", "ndjson", "-o", "ndjson", "--quiet");
+        var bundles = await CliRun.StartIn(_folder.Path, "generate", "--patients", "12", "--seed", "3", "--format", "bundles", "-o", "bundles", "--quiet");
+        Assert.Equal((0, 0), (ndjson.ExitCode, bundles.ExitCode));
+
+        var fromNdjson = await CliRun.StartIn(_folder.Path, "summary", "ndjson", "--json");
+        var fromBundles = await CliRun.StartIn(_folder.Path, "summary", "bundles", "--json");
+
+        Assert.Equal((0, ""), (fromNdjson.ExitCode, fromNdjson.Error));
+        Assert.Equal((0, ""), (fromBundles.ExitCode, fromBundles.Error));
+        Assert.Equal(12, JsonDocument.Parse(fromNdjson.Out).RootElement.GetProperty("patients").GetInt32());
+        Assert.Equal(fromBundles.Out, fromNdjson.Out);
+    }
+
+    [Fact]
+    public async Task Unreadable_resources_are_named_by_file_and_line()
+    {
+        File.WriteAllText(_folder.File("export.ndjson"), "{\"resourceType\":\"Patient\",\"id\":\"a\"}\n{\"resourceType\":\"Patient\",\"bogus\":1}\n");
+
+        var run = await CliRun.StartIn(_folder.Path, "summary", "export.ndjson");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.StartsWith("export.ndjson: line 2: ", run.Error, StringComparison.Ordinal);
+        Assert.Equal("", run.Out);
+    }
+
+    [Fact]
     public async Task References_outside_the_given_files_are_warned_about()
     {
         File.WriteAllText(_folder.File("one.json"), """
