@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using FhirCaseService.Conformance.Serialization;
-using Hl7.Fhir.FhirPath;
 using Hl7.Fhir.Model;
 
 namespace FhirCaseService.CaseSeries.Summary;
@@ -197,15 +196,29 @@ public sealed class CohortFileSummary
                 _problems.Add((file, place, position, $"{listed.FirstOrDefault()?.Message ?? "not a FHIR resource"}{more}"));
                 return null;
             }
-            foreach (var reference in resource.Select("descendants()").OfType<ResourceReference>())
+            foreach (var target in ReferencesIn(resource))
             {
-                if (reference.Reference is { Length: > 0 } target && !target.StartsWith('#') && !Resolves(target))
-                {
-                    if (!_unresolved.TryGetValue(target, out var first) || (file, order).CompareTo(first) < 0)
-                        _unresolved[target] = (file, order);
-                }
+                // Resources are checked out of file order (buckets last), so each keeps the earliest place it was seen.
+                if (!target.StartsWith('#') && !Resolves(target)
+                    && (!_unresolved.TryGetValue(target, out var first) || (file, order).CompareTo(first) < 0))
+                    _unresolved[target] = (file, order);
             }
             return resource;
+        }
+
+        /// <summary>Every non-empty reference of the resource, contained resources and extensions included, in document order.</summary>
+        private static IEnumerable<string> ReferencesIn(Base node)
+        {
+            foreach (var (_, value) in node.EnumerateElements())
+            {
+                foreach (var child in value is Base one ? [one] : value as IEnumerable<Base> ?? [])
+                {
+                    if (child is ResourceReference { Reference: { Length: > 0 } reference })
+                        yield return reference;
+                    foreach (var nested in ReferencesIn(child))
+                        yield return nested;
+                }
+            }
         }
 
         private int? PatientOf(string? subject)

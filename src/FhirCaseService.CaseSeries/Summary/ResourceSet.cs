@@ -1,4 +1,3 @@
-using Hl7.Fhir.FhirPath;
 using Hl7.Fhir.Model;
 
 namespace FhirCaseService.CaseSeries.Summary;
@@ -52,17 +51,4 @@ public sealed class ResourceSet
         var parts = target.Split('/');
         return parts.Length >= 2 && _byKey.TryGetValue($"{parts[^2]}/{parts[^1]}", out resource) ? resource : null;
     }
-
-    /// <summary>
-    /// References (other than contained "#..." ones) that point to no resource of the set. A summary over a
-    /// set with dangling references may undercount, so callers should say so.
-    /// </summary>
-    public IReadOnlyList<string> UnresolvedReferences() => _resources
-        .SelectMany(r => r.Select("descendants()").OfType<ResourceReference>())
-        .Select(r => r.Reference)
-        .OfType<string>()
-        .Where(r => r.Length > 0 && !r.StartsWith('#'))
-        .Where(r => Resolve(new ResourceReference(r)) is null)
-        .Distinct(StringComparer.Ordinal)
-        .ToList();
 }
