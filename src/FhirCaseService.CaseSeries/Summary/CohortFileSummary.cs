@@ -126,7 +126,7 @@ public sealed class CohortFileSummary
                             : head.ResourceType is "Observation" or "MedicationAdministration" or "Procedure" ? PatientOf(head.Subject) : null;
                         if (owner is not int patient)
                         {
-                            Check(f, order, item.Place, item.Position, item.Json.Span);
+                            Record(f, order, item.Place, item.Position, Check(item.Json.Span));
                             continue;
                         }
                         var bucket = patient % bucketCount;
@@ -150,31 +150,36 @@ public sealed class CohortFileSummary
             return paths.Where(File.Exists).ToList();
         }
 
-        /// <summary>The bucket pass: one bucket's resources, parsed and checked, as a set the accumulator reads.</summary>
+        /// <summary>
+        /// The bucket pass: one bucket's resources, parsed and checked, as a set the accumulator reads. The parse is the
+        /// work, and each resource's is independent, so the bucket's resources are parsed on all cores, then recorded in order.
+        /// </summary>
         public ResourceSet ReadBucket(string path)
         {
-            var set = new ResourceSet();
-            using var reader = new BinaryReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.None, 1 << 16));
-            var json = new byte[4096];
-            while (reader.BaseStream.Position < reader.BaseStream.Length)
+            var items = new List<(int File, long Order, ItemPlace Place, long Position, string FullUrl, byte[] Json)>();
+            using (var reader = new BinaryReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.None, 1 << 16)))
             {
-                var file = reader.ReadInt32();
-                var order = reader.ReadInt64();
-                var place = (ItemPlace)reader.ReadByte();
-                var position = reader.ReadInt64();
-                var fullUrl = reader.ReadString();
-                var length = reader.ReadInt32();
-                if (json.Length < length)
-                    json = new byte[Math.Max(length, json.Length * 2)];
-                reader.BaseStream.ReadExactly(json, 0, length);
-                if (Check(file, order, place, position, json.AsSpan(0, length)) is { } resource)
+                while (reader.BaseStream.Position < reader.BaseStream.Length)
+                {
+                    items.Add((reader.ReadInt32(), reader.ReadInt64(), (ItemPlace)reader.ReadByte(), reader.ReadInt64(), reader.ReadString(),
+                        reader.ReadBytes(reader.ReadInt32())));
+                }
+            }
+            var checkedItems = new CheckedResource[items.Count];
+            Parallel.For(0, items.Count, i => checkedItems[i] = Check(items[i].Json));
+
+            var set = new ResourceSet();
+            for (var i = 0; i < items.Count; i++)
+            {
+                var (file, order, place, position, fullUrl, _) = items[i];
+                if (Record(file, order, place, position, checkedItems[i]) is { } resource)
                     set.Add(resource, fullUrl.Length > 0 ? fullUrl : null);
             }
             return set;
         }
 
-        /// <summary>Parses one resource strictly; records its problems or its references that resolve to nothing.</summary>
-        private Resource? Check(int file, long order, ItemPlace place, long position, ReadOnlySpan<byte> json)
+        /// <summary>Parses one resource strictly and finds its references that resolve to nothing; changes nothing, so it runs on any thread.</summary>
+        private CheckedResource Check(ReadOnlySpan<byte> json)
         {
             Resource? resource;
             IEnumerable<Hl7.Fhir.Utility.CodedException>? issues;
@@ -186,24 +191,30 @@ public sealed class CohortFileSummary
             catch (JsonException e)
             {
                 // The SDK reports FHIR problems as issues but lets malformed JSON through as an exception.
-                _problems.Add((file, place, position, $"not valid JSON: {e.Message}"));
-                return null;
+                return new CheckedResource(null, $"not valid JSON: {e.Message}", []);
             }
             var listed = issues?.ToList() ?? [];
             if (resource is null || listed.Count > 0)
             {
                 var more = listed.Count > 1 ? $" (and {listed.Count - 1} more)" : "";
-                _problems.Add((file, place, position, $"{listed.FirstOrDefault()?.Message ?? "not a FHIR resource"}{more}"));
-                return null;
+                return new CheckedResource(null, $"{listed.FirstOrDefault()?.Message ?? "not a FHIR resource"}{more}", []);
             }
-            foreach (var target in ReferencesIn(resource))
+            var unresolved = ReferencesIn(resource).Where(target => !target.StartsWith('#') && !Resolves(target)).ToList();
+            return new CheckedResource(resource, null, unresolved);
+        }
+
+        /// <summary>Records a checked resource's problem or dangling references; returns the resource when it was read.</summary>
+        private Resource? Record(int file, long order, ItemPlace place, long position, CheckedResource result)
+        {
+            if (result.Problem is { } problem)
+                _problems.Add((file, place, position, problem));
+            foreach (var target in result.Unresolved)
             {
-                // Resources are checked out of file order (buckets last), so each keeps the earliest place it was seen.
-                if (!target.StartsWith('#') && !Resolves(target)
-                    && (!_unresolved.TryGetValue(target, out var first) || (file, order).CompareTo(first) < 0))
+                // Resources are recorded out of file order (buckets last), so each keeps the earliest place it was seen.
+                if (!_unresolved.TryGetValue(target, out var first) || (file, order).CompareTo(first) < 0)
                     _unresolved[target] = (file, order);
             }
-            return resource;
+            return result.Resource;
         }
 
         /// <summary>Every non-empty reference of the resource, contained resources and extensions included, in document order.</summary>
@@ -266,6 +277,9 @@ public sealed class CohortFileSummary
         return hash;
     }
 }
+
+/// <summary>A resource parsed strictly (or the problem that stopped it), with its references that resolve to nothing.</summary>
+internal readonly record struct CheckedResource(Resource? Resource, string? Problem, IReadOnlyList<string> Unresolved);
 
 /// <summary>The few top-level fields of a resource the routing needs, read without parsing the resource.</summary>
 internal readonly record struct ItemHead(string? ResourceType, string? Id, string? Subject)
