@@ -241,8 +241,7 @@ public sealed class CohortFileSummary
                 return null;
             if (_patientByKey.TryGetValue(subject, out var patient))
                 return patient;
-            var parts = subject.Split('/');
-            return parts.Length >= 2 && _patientByKey.TryGetValue($"{parts[^2]}/{parts[^1]}", out patient) ? patient : null;
+            return ResourceSet.TypeIdTail(subject) is { } tail && _patientByKey.TryGetValue(tail, out patient) ? patient : null;
         }
 
         // As ResourceSet.Resolve: the reference itself, else its last two segments as Type/id.
@@ -250,8 +249,7 @@ public sealed class CohortFileSummary
         {
             if (_keys.Contains(KeyHash(reference)))
                 return true;
-            var parts = reference.Split('/');
-            return parts.Length >= 2 && _keys.Contains(KeyHash($"{parts[^2]}/{parts[^1]}"));
+            return ResourceSet.TypeIdTail(reference) is { } tail && _keys.Contains(KeyHash(tail));
         }
 
         public IReadOnlyList<string> Problems() => _problems

@@ -48,7 +48,13 @@ public sealed class ResourceSet
             return null;
         if (_byKey.TryGetValue(target, out var resource))
             return resource;
-        var parts = target.Split('/');
-        return parts.Length >= 2 && _byKey.TryGetValue($"{parts[^2]}/{parts[^1]}", out resource) ? resource : null;
+        return TypeIdTail(target) is { } tail && _byKey.TryGetValue(tail, out resource) ? resource : null;
+    }
+
+    /// <summary>The last two segments of a reference as "Type/id" (an absolute URL's tail), or null when it has fewer.</summary>
+    internal static string? TypeIdTail(string reference)
+    {
+        var parts = reference.Split('/');
+        return parts.Length >= 2 ? $"{parts[^2]}/{parts[^1]}" : null;
     }
 }

@@ -76,18 +76,6 @@ public sealed class SummaryCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task Unreadable_resources_are_named_by_file_and_line()
-    {
-        File.WriteAllText(_folder.File("export.ndjson"), "{\"resourceType\":\"Patient\",\"id\":\"a\"}\n{\"resourceType\":\"Patient\",\"bogus\":1}\n");
-
-        var run = await CliRun.StartIn(_folder.Path, "summary", "export.ndjson");
-
-        Assert.Equal(2, run.ExitCode);
-        Assert.StartsWith("export.ndjson: line 2: ", run.Error, StringComparison.Ordinal);
-        Assert.Equal("", run.Out);
-    }
-
-    [Fact]
     public async Task References_outside_the_given_files_are_warned_about()
     {
         File.WriteAllText(_folder.File("one.json"), """
@@ -103,15 +91,17 @@ public sealed class SummaryCommandTests : IDisposable
         Assert.Contains("1 reference(s) point outside the given files (e.g. Condition/elsewhere)", run.Error, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Unparseable_file_exits_2_naming_the_file()
+    [Theory]
+    [InlineData("broken.json", "{ \"resourceType\": \"Bundle\", ", "broken.json: not JSON: ")]
+    [InlineData("export.ndjson", "{\"resourceType\":\"Patient\",\"id\":\"a\"}\n{\"resourceType\":\"Patient\",\"bogus\":1}\n", "export.ndjson: line 2: ")]
+    public async Task Unreadable_input_exits_2_naming_the_file_and_line(string file, string content, string expectedStart)
     {
-        File.WriteAllText(_folder.File("broken.json"), "{ \"resourceType\": \"Bundle\", ");
+        File.WriteAllText(_folder.File(file), content);
 
-        var run = await CliRun.StartIn(_folder.Path, "summary", "broken.json");
+        var run = await CliRun.StartIn(_folder.Path, "summary", file);
 
         Assert.Equal(2, run.ExitCode);
-        Assert.StartsWith("broken.json: ", run.Error, StringComparison.Ordinal);
+        Assert.StartsWith(expectedStart, run.Error, StringComparison.Ordinal);
         Assert.Equal("", run.Out);
     }
 
