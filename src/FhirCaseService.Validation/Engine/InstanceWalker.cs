@@ -54,13 +54,16 @@ internal sealed class InstanceWalker : ITypeWalk
     public async ValueTask ValidateResourceAsync(PocoNode node, InstancePath path, ValidationRun run, IReadOnlyList<string> extraProfiles, bool profilesAreRequired)
     {
         var resource = (Resource)node.Poco;
-        var applicable = new List<SchemaLookup>();
+        var applicable = new List<SchemaLookup>(1);
         // Read raw: in a partial parse result meta may be a list or a profile a number.
-        var declared = RawElements.Many<PrimitiveType>(RawElements.One<Meta>(resource, "meta"), "profile")
-            .Select(p => p.JsonValue as string).OfType<string>().Where(p => p.Length > 0);
-        // A profile both declared and required here (by a Bundle slice's type) is required: unknown, it is an error.
-        var candidates = declared.Select(p => (Url: p, Required: false)).Concat(extraProfiles.Select(p => (Url: p, Required: profilesAreRequired)))
-            .GroupBy(p => p.Url, StringComparer.Ordinal).Select(g => (Url: g.Key, Required: g.Any(p => p.Required)));
+        var meta = RawElements.One<Meta>(resource, "meta");
+        // Most resources declare no profile and are asked for none: no query is built for them.
+        IEnumerable<(string Url, bool Required)> candidates = extraProfiles.Count == 0 && !RawElements.Has(meta, "profile")
+            ? []
+            : RawElements.Many<PrimitiveType>(meta, "profile").Select(p => p.JsonValue as string).OfType<string>().Where(p => p.Length > 0)
+                // A profile both declared and required here (by a Bundle slice's type) is required: unknown, it is an error.
+                .Select(p => (Url: p, Required: false)).Concat(extraProfiles.Select(p => (Url: p, Required: profilesAreRequired)))
+                .GroupBy(p => p.Url, StringComparer.Ordinal).Select(g => (Url: g.Key, Required: g.Any(p => p.Required)));
         foreach (var profile in candidates)
         {
             var lookup = await _schemas.GetAsync(profile.Url).ConfigureAwait(false);
@@ -131,8 +134,10 @@ internal sealed class InstanceWalker : ITypeWalk
         var visit = new ElementVisit(node, path, resource, run);
         if (!run.HasParseIssueAt(path))
         {
-            foreach (var validator in element.Validators)
-                validator.Validate(visit);
+            // Indexed: a foreach over the IReadOnlyList would box its enumerator for every node.
+            var validators = element.Validators;
+            for (var v = 0; v < validators.Count; v++)
+                validators[v].Validate(visit);
         }
 
         var definition = element.Content;
@@ -165,27 +170,21 @@ internal sealed class InstanceWalker : ITypeWalk
     {
         // The instance's children sorted into the parent's compiled name slots; a name without a slot is unknown here.
         var groups = new List<PocoNode>?[parent.SlotByName.Count];
-        foreach (var group in node.Children())
+        foreach (var element in NodeChildren.Of(node))
         {
-            if (!parent.SlotByName.TryGetValue(group.Name, out var slot))
+            var name = element.Key;
+            if (!parent.SlotByName.TryGetValue(name, out var slot))
             {
                 // Text input: the parser has reported it already, with its position (a trial judges it here all the same).
                 if (run.ReportsUnknownElements)
                 {
                     run.NoteTrialOnlyFinding();
                     run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Structure,
-                        $"Element '{group.Name}' is not defined for {parent.Path}.", path.Child(group.Name, 0, repeating: false), "unknown-element");
+                        $"Element '{name}' is not defined for {parent.Path}.", path.Child(name, 0, repeating: false), "unknown-element");
                 }
                 continue;
             }
-            // A null list item ("name": [null]) has no content to check; the parser has reported it.
-            var items = new List<PocoNode>();
-            foreach (var item in group)
-            {
-                if (item.Poco is not null)
-                    items.Add(item);
-            }
-            groups[slot] = items;
+            groups[slot] = NodeChildren.Items(node, name, element.Value);
         }
 
         foreach (var name in ExtensionElements)
@@ -287,7 +286,7 @@ internal sealed class InstanceWalker : ITypeWalk
         // id alone is a child for it (ele-1 still fails, since an id is no content), so only ele-1 is reported then.
         // Children are asked of the node, not of the POCO's typed Extension/ElementId getters: on a partial instance
         // (a single extension object where an array belongs) those getters throw.
-        if (primitive.JsonValue is null && !item.Children().Any())
+        if (primitive.JsonValue is null && !RawElements.HasChildOtherThan(primitive, except: null))
         {
             run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Invalid,
                 $"A primitive ({primitive.TypeName}) must have a value or extensions; this one has nothing.", path, "primitive-value");

@@ -220,7 +220,8 @@ public sealed class ValidationRun
     /// </summary>
     internal bool TryReplayTrial(in WalkKey key)
     {
-        if (_trialResults is null || !_trialResults.Remove(key, out var kept))
+        // Asked at every root walk: with no trial result kept, the key (and its path's strings) is not hashed.
+        if (_trialResults is not { Count: > 0 } || !_trialResults.Remove(key, out var kept))
             return false;
         var inTrial = _trialDepth > 0;
         foreach (var finding in kept.Findings)

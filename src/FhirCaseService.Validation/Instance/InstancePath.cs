@@ -7,8 +7,35 @@ namespace FhirCaseService.Validation.Instance;
 /// <see cref="Entry"/> is the index of the Bundle entry the path lies in (null outside the entries of the validated
 /// Bundle), carried along so an issue knows its entry without reading it back out of the expression.
 /// </summary>
-public readonly record struct InstancePath(string Expression, string SourceKey)
+/// <remarks>
+/// A child path is one small step object pointing at its parent; its two strings are written when first read (a
+/// finding, a parser finding to place, a trial's key) and kept. The walk makes a path for every node and reads the
+/// strings of very few: writing both at every node was the walk's largest allocation (issue 11). Equality and hashing
+/// are by the two strings, the entry and the element path, as when the strings were the path's fields.
+/// </remarks>
+public readonly struct InstancePath : IEquatable<InstancePath>
 {
+    // Null only in default(InstancePath), whose strings read as null as they did when they were the fields.
+    private readonly PathText? _text;
+
+    public InstancePath(string expression, string sourceKey) => _text = PathText.Written(expression, sourceKey);
+
+    private InstancePath(PathText text) => _text = text;
+
+    /// <summary>The FHIRPath expression of the node, as reported to users.</summary>
+    public string Expression
+    {
+        get => _text?.Expression!;
+        init => _text = PathText.Written(value, _text?.SourceKey!);
+    }
+
+    /// <summary>The source map's key of the node (serialized names, every step indexed).</summary>
+    public string SourceKey
+    {
+        get => _text?.SourceKey!;
+        init => _text = PathText.Written(_text?.Expression!, value);
+    }
+
     /// <summary>The entry of the validated Bundle this path lies in; nested Bundles keep their outer entry.</summary>
     public int? Entry { get; private init; }
 
@@ -27,12 +54,83 @@ public readonly record struct InstancePath(string Expression, string SourceKey)
     /// <summary>A child element; <paramref name="choiceType"/> is the instance type when the element is a choice (value[x]).</summary>
     public InstancePath Child(string name, int index, bool repeating, string? choiceType = null)
     {
-        var expression = repeating ? $"{Expression}.{name}[{index}]" : $"{Expression}.{name}";
-        if (choiceType is not null)
-            expression = $"{expression}.ofType({choiceType})";
-        var serializedName = choiceType is null ? name : name + char.ToUpperInvariant(choiceType[0]) + choiceType[1..];
         // Only an indexed step into Bundle.entry names one entry; Bundle.entry unindexed (its cardinality) is about the Bundle.
         var entry = Entry ?? (NumbersEntries && repeating && name == "entry" ? index : null);
-        return new InstancePath(expression, $"{SourceKey}.{serializedName}[{index}]") { Entry = entry };
+        return new InstancePath(PathText.Step(_text!, name, index, repeating, choiceType)) { Entry = entry };
+    }
+
+    public void Deconstruct(out string expression, out string sourceKey)
+    {
+        expression = Expression;
+        sourceKey = SourceKey;
+    }
+
+    public bool Equals(InstancePath other) =>
+        string.Equals(Expression, other.Expression, StringComparison.Ordinal) && string.Equals(SourceKey, other.SourceKey, StringComparison.Ordinal)
+        && Entry == other.Entry && string.Equals(ElementPath, other.ElementPath, StringComparison.Ordinal) && NumbersEntries == other.NumbersEntries;
+
+    public override bool Equals(object? obj) => obj is InstancePath other && Equals(other);
+
+    public override int GetHashCode() =>
+        HashCode.Combine(Hash(Expression), Hash(SourceKey), Entry, Hash(ElementPath), NumbersEntries);
+
+    private static int Hash(string? text) => text is null ? 0 : StringComparer.Ordinal.GetHashCode(text);
+
+    public static bool operator ==(InstancePath left, InstancePath right) => left.Equals(right);
+
+    public static bool operator !=(InstancePath left, InstancePath right) => !left.Equals(right);
+
+    public override string ToString() =>
+        $"InstancePath {{ Expression = {Expression}, SourceKey = {SourceKey}, Entry = {Entry}, ElementPath = {ElementPath} }}";
+
+    /// <summary>
+    /// The two spellings of a path: given, or one step below a parent and written from the parent's when first read.
+    /// Read by several workers at once (a big Bundle's entries share its root): two may write the same string, and
+    /// either copy is kept.
+    /// </summary>
+    private sealed class PathText
+    {
+        private readonly PathText? _parent;
+        private readonly string? _name;
+        private readonly int _index;
+        private readonly bool _repeating;
+        private readonly string? _choiceType;
+        private string? _expression;
+        private string? _sourceKey;
+
+        private PathText(PathText? parent, string? name, int index, bool repeating, string? choiceType, string? expression, string? sourceKey)
+        {
+            _parent = parent;
+            _name = name;
+            _index = index;
+            _repeating = repeating;
+            _choiceType = choiceType;
+            _expression = expression;
+            _sourceKey = sourceKey;
+        }
+
+        public static PathText Written(string expression, string sourceKey) => new(null, null, 0, false, null, expression, sourceKey);
+
+        public static PathText Step(PathText parent, string name, int index, bool repeating, string? choiceType) =>
+            new(parent, name, index, repeating, choiceType, null, null);
+
+        public string Expression => _expression ??= WriteExpression();
+
+        public string SourceKey => _sourceKey ??= WriteSourceKey();
+
+        private string WriteExpression()
+        {
+            var parent = _parent!.Expression;
+            var name = _name!;
+            var expression = _repeating ? $"{parent}.{name}[{_index}]" : $"{parent}.{name}";
+            return _choiceType is { } choiceType ? $"{expression}.ofType({choiceType})" : expression;
+        }
+
+        private string WriteSourceKey()
+        {
+            var name = _name!;
+            var serializedName = _choiceType is not { } choiceType ? name : name + char.ToUpperInvariant(choiceType[0]) + choiceType[1..];
+            return $"{_parent!.SourceKey}.{serializedName}[{_index}]";
+        }
     }
 }

@@ -242,7 +242,18 @@ public static partial class InstanceReader
     private static bool IsCleanNode(Base node) =>
         !(node.HasOverflow || node is Resource && !ModelInfo.IsKnownResource(node.TypeName)
           || node is PrimitiveType { JsonValue: not null } primitive && !HasValidLiteral(primitive)
-          || ElementNames.OtherSpellings.TryGetValue(node.GetType(), out var otherSpellings) && Array.Exists(otherSpellings, name => RawElements.Has(node, name)));
+          || ElementNames.OtherSpellings.TryGetValue(node.GetType(), out var otherSpellings) && HasAny(node, otherSpellings));
+
+    // A loop, not Array.Exists with a lambda: the lambda's closure over the node was made on every call, for every node.
+    private static bool HasAny(Base node, string[] names)
+    {
+        foreach (var name in names)
+        {
+            if (RawElements.Has(node, name))
+                return true;
+        }
+        return false;
+    }
 
     private static bool IsCleanValue(object? value)
     {
@@ -250,6 +261,14 @@ public static partial class InstanceReader
         {
             case Base child:
                 return IsClean(child);
+            // Indexed, so a List<T>'s enumerator is not boxed for every list of every node.
+            case IReadOnlyList<Base?> list:
+                for (var i = 0; i < list.Count; i++)
+                {
+                    if (list[i] is not { } item || !IsClean(item))
+                        return false;
+                }
+                return true;
             case IEnumerable<Base?> items:
                 foreach (var item in items)
                 {

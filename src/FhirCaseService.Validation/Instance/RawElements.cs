@@ -60,6 +60,27 @@ public static class RawElements
     public static bool IsAbsentOrWellFormedList<T>(Base? poco, string name) where T : Base =>
         poco is null || !poco.TryGetValue(name, out var value) || value is null || value is IEnumerable<T?> items && items.All(i => i is not null);
 
+    /// <summary>
+    /// Whether the POCO has a child element other than <paramref name="except"/> (any child when null), as its node's
+    /// <see cref="PocoNode.Children"/> lists them (a DynamicDataType's resourceType is not one), without making the
+    /// child nodes: asked of every element of every resource.
+    /// </summary>
+    public static bool HasChildOtherThan(Base poco, string? except)
+    {
+        // A primitive's only elements are its id and extensions (its value is no element), besides the overflow of a
+        // partial parse: read without the SDK's enumerator, which makes a dictionary and two iterators per call.
+        if (poco is PrimitiveType && !poco.HasOverflow)
+            return except != "id" && Has(poco, "id") || except != "extension" && Has(poco, "extension");
+        foreach (var element in poco.EnumerateElements())
+        {
+            if (poco is DynamicDataType && element is { Key: "resourceType", Value: PrimitiveType })
+                continue;
+            if (element.Key != except)
+                return true;
+        }
+        return false;
+    }
+
     /// <summary>Whether the element is present in any shape.</summary>
     public static bool Has(Base? poco, string name) => poco is not null && poco.TryGetValue(name, out var value) && value is not null;
 }

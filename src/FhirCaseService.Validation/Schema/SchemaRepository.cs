@@ -37,8 +37,11 @@ public sealed class SchemaRepository
     /// <summary>The StructureDefinition behind a canonical, with its snapshot: for rules on definitions themselves (a profile against its base).</summary>
     public Task<SnapshotResult?> GetDefinitionAsync(string canonical) => _snapshots.GetAsync(canonical);
 
+    // Asked for every typed node: a cached schema is read without making GetOrAdd's factory closure.
     public Task<SchemaLookup> GetAsync(string canonical) =>
-        _cache.GetOrAdd(canonical, c => new Lazy<Task<SchemaLookup>>(() => LoadAsync(c))).Value;
+        _cache.TryGetValue(canonical, out var cached)
+            ? cached.Value
+            : _cache.GetOrAdd(canonical, c => new Lazy<Task<SchemaLookup>>(() => LoadAsync(c))).Value;
 
     private async Task<SchemaLookup> LoadAsync(string canonical)
     {

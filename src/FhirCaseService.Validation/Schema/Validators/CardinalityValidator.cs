@@ -45,10 +45,11 @@ public sealed class CardinalityValidator : IGroupValidator
 
     public void Validate(in SiblingGroup group)
     {
+        // Called for every constrained element of every node: the message (and its "from" part) is made only for a finding.
         var count = group.Count;
-        var from = Source.Length == 0 ? "" : $" (from {Source})";
         if (count < Min)
         {
+            var from = From;
             group.Run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Required,
                 count == 0
                     ? $"{Label} is required ({Text}) but missing{from}."
@@ -57,6 +58,7 @@ public sealed class CardinalityValidator : IGroupValidator
         }
         else if (Max is int max && count > max)
         {
+            var from = From;
             group.Run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Structure,
                 max == 0
                     ? $"{Label} is not allowed here (0..0) but is present{from}."
@@ -64,4 +66,6 @@ public sealed class CardinalityValidator : IGroupValidator
                 group.ParentPath, _maxRule);
         }
     }
+
+    private string From => Source.Length == 0 ? "" : $" (from {Source})";
 }

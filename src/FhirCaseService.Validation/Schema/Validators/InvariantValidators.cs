@@ -135,11 +135,8 @@ public sealed class HasValueOrChildrenValidator : IElementValidator
     {
         if (visit.Node.Poco is PrimitiveType { JsonValue: not null })
             return;
-        foreach (var child in visit.Node.Children())
-        {
-            if (child.Name != "id")
-                return;
-        }
+        if (RawElements.HasChildOtherThan(visit.Node.Poco, "id"))
+            return;
         visit.Run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Invariant,
             "Constraint ele-1 failed: the element is empty (no value and no children). Remove it or fill it in.", visit.Path, "ele-1", CoreOrigins.Element);
     }
@@ -212,8 +209,22 @@ public sealed class NarrativeHtmlValidator : IElementValidator
             visit.Run.Report(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Invariant, $"Constraint {_key} failed: {_human}", visit.Path, _key, CoreOrigins.Narrative);
     }
 
-    private static bool OnlyAllowedNames(System.Xml.Linq.XElement root) =>
-        root.DescendantsAndSelf().All(e => Elements.Contains(e.Name.LocalName) && e.Attributes().All(a => IsAllowed(e.Name.LocalName, a)));
+    // Loops rather than nested All(...) lambdas: the inner lambda's closure over the element was made per element.
+    private static bool OnlyAllowedNames(System.Xml.Linq.XElement root)
+    {
+        foreach (var element in root.DescendantsAndSelf())
+        {
+            var name = element.Name.LocalName;
+            if (!Elements.Contains(name))
+                return false;
+            foreach (var attribute in element.Attributes())
+            {
+                if (!IsAllowed(name, attribute))
+                    return false;
+            }
+        }
+        return true;
+    }
 
     private static bool IsAllowed(string element, System.Xml.Linq.XAttribute attribute)
     {

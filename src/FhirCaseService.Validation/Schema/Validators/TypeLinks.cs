@@ -273,7 +273,7 @@ public sealed class CoreTypeLink : TypeLink
     internal override async ValueTask FollowAsync(ITypeWalk walk, PocoNode node, InstancePath path, PocoNode resource, ValidationRun run, FindingMark start)
     {
         await CheckReferenceAsync(walk, node, path, resource, run).ConfigureAwait(false);
-        if (!_isPrimitive || node.Children().Any())
+        if (!_isPrimitive || RawElements.HasChildOtherThan(node.Poco, except: null))
         {
             var mark = run.Findings.Mark;
             await WalkTypeAsync(walk, node, Canonical, path, resource, run, isExtensionProfile: false).ConfigureAwait(false);
