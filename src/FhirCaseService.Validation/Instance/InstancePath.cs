@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Text;
+
 namespace FhirCaseService.Validation.Instance;
 
 /// <summary>
@@ -118,19 +121,49 @@ public readonly struct InstancePath : IEquatable<InstancePath>
 
         public string SourceKey => _sourceKey ??= WriteSourceKey();
 
+        // A step's string is written in one builder from the nearest ancestor whose string is written; the ancestors
+        // in between keep none (a finding deep in an entry does not leave a string at every step above it).
         private string WriteExpression()
         {
-            var parent = _parent!.Expression;
-            var name = _name!;
-            var expression = _repeating ? $"{parent}.{name}[{_index}]" : $"{parent}.{name}";
-            return _choiceType is { } choiceType ? $"{expression}.ofType({choiceType})" : expression;
+            var builder = new StringBuilder(128);
+            AppendExpression(builder);
+            return builder.ToString();
+        }
+
+        private void AppendExpression(StringBuilder builder)
+        {
+            if (_expression is { } written)
+            {
+                builder.Append(written);
+                return;
+            }
+            _parent!.AppendExpression(builder);
+            builder.Append('.').Append(_name);
+            if (_repeating)
+                builder.Append('[').Append(_index.ToString(CultureInfo.InvariantCulture)).Append(']');
+            if (_choiceType is { } choiceType)
+                builder.Append(".ofType(").Append(choiceType).Append(')');
         }
 
         private string WriteSourceKey()
         {
-            var name = _name!;
-            var serializedName = _choiceType is not { } choiceType ? name : name + char.ToUpperInvariant(choiceType[0]) + choiceType[1..];
-            return $"{_parent!.SourceKey}.{serializedName}[{_index}]";
+            var builder = new StringBuilder(128);
+            AppendSourceKey(builder);
+            return builder.ToString();
+        }
+
+        private void AppendSourceKey(StringBuilder builder)
+        {
+            if (_sourceKey is { } written)
+            {
+                builder.Append(written);
+                return;
+            }
+            _parent!.AppendSourceKey(builder);
+            builder.Append('.').Append(_name);
+            if (_choiceType is { } choiceType)
+                builder.Append(char.ToUpperInvariant(choiceType[0])).Append(choiceType.AsSpan(1));
+            builder.Append('[').Append(_index.ToString(CultureInfo.InvariantCulture)).Append(']');
         }
     }
 }
