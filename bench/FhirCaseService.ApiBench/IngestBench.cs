@@ -19,6 +19,25 @@ public static class IngestBench
 {
     private const string PatientPrefix = "aertgeerts-2025-ino-bridge-p1";
     private const string MeterName = "FhirCaseService.Api.Writes";
+    private const string StorageMeterName = "FhirCaseService.Storage";
+
+    /// <summary>Bytes this process caused to be written to storage so far (/proc/self/io write_bytes; 0 where there is none).</summary>
+    private static long WrittenBytes()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/io"))
+                if (line.StartsWith("write_bytes:", StringComparison.Ordinal))
+                    return long.Parse(line.AsSpan("write_bytes:".Length).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+        return 0;
+    }
 
     /// <param name="only">"on"/"off" (validation) and/or "1"/"4" (clients) to run part of the matrix; empty for all of it.</param>
     public static async Task RunAsync(string backend, int transactions, IReadOnlyCollection<string> only)
@@ -174,6 +193,7 @@ public static class IngestBench
         var jitMethodsBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
         var gcBefore = GC.GetTotalPauseDuration();
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
+        var writtenBefore = WrittenBytes();
         var watch = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, clients).Select(async _ =>
         {
@@ -194,10 +214,12 @@ public static class IngestBench
         var gcPause = (GC.GetTotalPauseDuration() - gcBefore).TotalMilliseconds;
         // Bytes allocated by the whole process (service and client) per resource: unlike time, not inflated by other load.
         var allocated = GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore;
+        // Bytes written to storage (SQLite's WAL and checkpoints; for PostgreSQL only the service's own, the server writes its pages).
+        var written = WrittenBytes() - writtenBefore;
         var resources = transactions * template.Count;
         Console.WriteLine($"  validation {(validation ? "on " : "off")}, {clients} client{(clients == 1 ? " " : "s")} (after {warmup} warm-up transactions): {resources} resources in " +
                           $"{watch.Elapsed.TotalSeconds:F1} s = {resources / watch.Elapsed.TotalSeconds,6:F0} resources/s, " +
-                          $"CPU {cpu / resources:F2} ms/resource (JIT {jit / resources:F2}: {jitMethods} methods; GC pauses {gcPause / resources:F2}; allocated {allocated / 1024.0 / resources:F0} KiB), request p50 {new Latency(latencies).Percentile(50),6:F1} ms, lock held {shares.Describe()}{shares.Stages()}");
+                          $"CPU {cpu / resources:F2} ms/resource (JIT {jit / resources:F2}: {jitMethods} methods; GC pauses {gcPause / resources:F2}; allocated {allocated / 1024.0 / resources:F0} KiB), wrote {written / 1024.0 / resources:F1} KiB/resource, request p50 {new Latency(latencies).Percentile(50),6:F1} ms, lock held {shares.Describe()}{shares.Stages()}{shares.Groups()}; load {LoadAverage()}");
     }
 
     /// <summary>
@@ -251,6 +273,18 @@ public static class IngestBench
         return $$"""{"resourceType":"Bundle","type":"transaction","entry":{{entries}}}""";
     }
 
+    private static string LoadAverage()
+    {
+        try
+        {
+            return string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+        }
+        catch (IOException)
+        {
+            return "n/a";
+        }
+    }
+
     internal static Task PostAsync(HttpClient client, string bundle) => PostAsync(client, Encoding.UTF8.GetBytes(bundle));
 
     internal static async Task PostAsync(HttpClient client, byte[] bundle)
@@ -271,14 +305,36 @@ public static class IngestBench
         private readonly List<double> _shares = [];
         private readonly List<double> _held = [];
         private readonly Dictionary<string, List<double>> _stages = new(StringComparer.Ordinal);
+        private readonly List<double> _groupHeld = [];
+        private readonly List<double> _commits = [];
+        private readonly List<int> _groupSizes = [];
+
+        /// <summary>
+        /// The store's commit groups: how many, their mean size, the mean time a group held the lock and how much of it
+        /// was the COMMIT itself (log write and sync; absent on builds without <c>fhircase.storage.group.commit</c>).
+        /// </summary>
+        public string Groups()
+        {
+            lock (_groupSizes)
+                lock (_groupHeld)
+                    lock (_commits)
+                        return _groupSizes.Count == 0 ? "" : $"; {_groupSizes.Count} groups of {_groupSizes.Average():F1}, group lock mean {_groupHeld.Average():F1} ms" +
+                            (_commits.Count == 0 ? "" : $", of which COMMIT {_commits.Average():F1} ms (p50 {new Latency(_commits).Percentile(50):F1})");
+        }
 
         public LockShares()
         {
             _listener.InstrumentPublished = (instrument, listener) =>
             {
-                if (instrument.Meter.Name == MeterName)
+                if (instrument.Meter.Name is MeterName or StorageMeterName)
                     listener.EnableMeasurementEvents(instrument);
             };
+            _listener.SetMeasurementEventCallback<int>((instrument, value, _, _) =>
+            {
+                if (instrument.Name == "fhircase.storage.group.size")
+                    lock (_groupSizes)
+                        _groupSizes.Add(value);
+            });
             _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) =>
             {
                 if (instrument.Name == "fhircase.write.stage")
@@ -299,6 +355,8 @@ public static class IngestBench
                 {
                     "fhircase.write.lock_share" => _shares,
                     "fhircase.write.lock_held" => _held,
+                    "fhircase.storage.group.lock_held" => _groupHeld,
+                    "fhircase.storage.group.commit" => _commits,
                     _ => null,
                 };
                 if (list is not null)

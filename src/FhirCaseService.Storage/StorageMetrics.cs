@@ -14,6 +14,12 @@ public static class StorageMetrics
     /// <summary>Histogram, ms: how long one commit group held the write lock (BEGIN to durable COMMIT).</summary>
     public const string GroupLockHeld = "fhircase.storage.group.lock_held";
 
+    /// <summary>
+    /// Histogram, ms: the COMMIT statement of one group (the part of <see cref="GroupLockHeld"/> after the SQL: writing
+    /// the log and, with durable commits, syncing it; on SQLite also a WAL checkpoint when the commit crosses its size).
+    /// </summary>
+    public const string GroupCommit = "fhircase.storage.group.commit";
+
     /// <summary>Histogram: transactions committed together in one group.</summary>
     public const string GroupSize = "fhircase.storage.group.size";
 
@@ -25,6 +31,7 @@ public static class StorageMetrics
 
     internal static readonly Meter Meter = new(MeterName);
     internal static readonly Histogram<double> GroupLockHeldMs = Meter.CreateHistogram<double>(GroupLockHeld, "ms");
+    internal static readonly Histogram<double> GroupCommitMs = Meter.CreateHistogram<double>(GroupCommit, "ms");
     internal static readonly Histogram<int> GroupSizeCount = Meter.CreateHistogram<int>(GroupSize);
     internal static readonly Histogram<double> TransactionLockHeldMs = Meter.CreateHistogram<double>(TransactionLockHeld, "ms");
     internal static readonly Histogram<double> TransactionDurationMs = Meter.CreateHistogram<double>(TransactionDuration, "ms");

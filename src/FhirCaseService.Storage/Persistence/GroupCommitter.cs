@@ -120,7 +120,9 @@ internal sealed class GroupCommitter(SqlDialect dialect, ResourcePreparer prepar
                 {
                     for (var i = 0; i < group.Count; i++)
                         await RunOneAsync(group[i], sql, session.Transaction, savepoints ? "g" + i : null);
+                    var committing = Stopwatch.GetTimestamp();
                     await session.Transaction.CommitAsync(CancellationToken.None);
+                    StorageMetrics.GroupCommitMs.Record(Stopwatch.GetElapsedTime(committing).TotalMilliseconds);
                 }
                 catch (Exception e)
                 {
