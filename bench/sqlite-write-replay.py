@@ -115,13 +115,17 @@ def fresh(path, autocheckpoint):
     for s in ddl(): db.execute(s)
     return db
 
+commit_seconds = []
 def run(db, cs):
     n = 0
+    commit_seconds.clear()
     for count, stmts in cs:
         db.execute("BEGIN IMMEDIATE")
         for sql, batch in stmts:
             db.executemany(sql, batch)
+        t = time.perf_counter()
         db.execute("COMMIT")
+        commit_seconds.append(time.perf_counter() - t)
         n += count
     return n
 
@@ -136,7 +140,7 @@ db.close()
 size = os.path.getsize(out_path)
 label = f"page {page} ckpt {ckpt}" + ''.join(f" -{d}" for d in drops)
 print(f"{label:40s} measured {n} resources in {len(meas)} commits (after {sum(c for c, _ in pre)}): SQLite CPU {cpu * 1000 / n:.3f} ms/res, "
-      f"wall {wall:.1f} s, wrote {wb / n / 1024:.1f} KiB/res, file {size / 1024 / 1024:.1f} MB")
+      f"wall {wall:.1f} s (COMMIT mean {sum(commit_seconds) * 1000 / len(commit_seconds):.1f} ms, p50 {sorted(commit_seconds)[len(commit_seconds) // 2] * 1000:.1f}), wrote {wb / n / 1024:.1f} KiB/res, file {size / 1024 / 1024:.1f} MB")
 
 if trace:
     db = fresh(out_path, 8192)

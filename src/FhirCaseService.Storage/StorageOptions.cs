@@ -66,6 +66,18 @@ public sealed class StorageOptions
     public int ImportSqliteCacheMegabytes { get; set; } = 256;
 
     /// <summary>
+    /// SQLite: the page size, in bytes, of a database file this service creates (a power of two from 512 to 65,536;
+    /// default <see cref="DefaultSqlitePageSize"/>). An existing file keeps the page size it was made with (changing it
+    /// rewrites the whole file: docs/storage.md, "SQLite specifics"). A durable commit writes every page it changed to
+    /// the WAL and syncs it, and a transaction's index rows land on many pages with a row or two each: smaller pages
+    /// write and sync fewer bytes per commit (docs/performance.md, helper sqlitewrite).
+    /// </summary>
+    public int SqlitePageSize { get; set; } = DefaultSqlitePageSize;
+
+    /// <summary>The page size of a new SQLite file unless <see cref="SqlitePageSize"/> says otherwise.</summary>
+    public const int DefaultSqlitePageSize = 1024;
+
+    /// <summary>
     /// The token parameters whose <c>_sort</c> walks an index (configuration <c>Search:SortableTokenParameters</c>):
     /// entries <c>Type.param</c> (e.g. <c>Observation.status</c>) or a bare <c>param</c> meaning every type that has it
     /// (e.g. <c>_tag</c>). Only these get token sort-key rows when a version is written; any other token parameter still
@@ -85,6 +97,8 @@ public sealed class StorageOptions
             throw new InvalidStorageRequestException("Storage:DataDirectory (or Storage:ConnectionString) is required for SQLite.");
         if (DefaultPageSize < 1 || MaxPageSize < DefaultPageSize)
             throw new InvalidStorageRequestException("Storage:DefaultPageSize must be at least 1 and at most Storage:MaxPageSize.");
+        if (SqlitePageSize is < 512 or > 65_536 || (SqlitePageSize & (SqlitePageSize - 1)) != 0)
+            throw new InvalidStorageRequestException($"Storage:SqlitePageSize must be a power of two from 512 to 65536 (bytes); it is {SqlitePageSize}.");
         if (ImportSqliteCacheMegabytes < 0)
             throw new InvalidStorageRequestException("Storage:ImportSqliteCacheMegabytes must be 0 or more.");
         SortableTokens();

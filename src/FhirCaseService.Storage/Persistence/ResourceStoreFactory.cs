@@ -28,7 +28,7 @@ public static class ResourceStoreFactory
                 string.IsNullOrWhiteSpace(options.ConnectionString)
                     ? "Data Source=" + Path.Combine(options.DataDirectory, SqliteFileName)
                     : options.ConnectionString,
-                options.BusyTimeout, options.Durability),
+                options.BusyTimeout, options.Durability, options.SqlitePageSize),
         };
         long? upgradeStarted = null;
         long? reconcileStarted = null;

@@ -20,11 +20,26 @@ internal sealed class SqliteDialect : SqlDialect
     /// <summary>Pages of the group writer's cache (SQLite's default is 2 MiB): the write path touches pages of many indexes per commit.</summary>
     private const int WriterCacheKib = 65_536;
 
-    /// <summary>WAL pages at which a commit checkpoints (SQLite's default is 1,000).</summary>
-    internal const int WalCheckpointPages = 8_192;
+    /// <summary>
+    /// WAL bytes at which a commit checkpoints: 32 MiB (SQLite's default is 1,000 pages, 4 MB at 4 KiB pages). Set in
+    /// pages on each connection (<see cref="WalCheckpointPages"/>), from the file's page size.
+    /// </summary>
+    internal const int WalCheckpointBytes = 32 * 1024 * 1024;
 
-    public SqliteDialect(string connectionString, TimeSpan busyTimeout, StorageDurability durability)
+    /// <summary>The page size of a file this dialect creates; an existing file keeps its own.</summary>
+    private readonly int _newFilePageSize;
+
+    /// <summary>The file's page size, once the migration has opened it (until then, SQLite's default).</summary>
+    public int PageSize => _pageSize;
+
+    private volatile int _pageSize = 4096;
+
+    /// <summary>WAL pages at which a commit checkpoints: <see cref="WalCheckpointBytes"/> of the file's pages.</summary>
+    internal int WalCheckpointPages => WalCheckpointBytes / _pageSize;
+
+    public SqliteDialect(string connectionString, TimeSpan busyTimeout, StorageDurability durability, int newFilePageSize = StorageOptions.DefaultSqlitePageSize)
     {
+        _newFilePageSize = newFilePageSize;
         // FULL syncs the WAL at every commit, so an acknowledged commit survives power loss; NORMAL syncs only at
         // checkpoints (a power loss may roll back the last commits; the file stays consistent).
         _synchronous = durability == StorageDurability.Full ? "FULL" : "NORMAL";
@@ -54,8 +69,9 @@ internal sealed class SqliteDialect : SqlDialect
         {
             await connection.OpenAsync(cancellationToken);
             await using var pragma = connection.CreateCommand();
-            // A checkpoint every 8,192 WAL pages (32 MiB) instead of SQLite's 1,000: the write path touches the same index
-            // pages again and again, so a rarer checkpoint copies each page once for many commits (the WAL stays bounded).
+            // A checkpoint every 32 MiB of WAL (8,192 pages of 4 KiB) instead of SQLite's 1,000 pages: the write path touches
+            // the same index pages again and again, so a rarer checkpoint copies each page once for many commits (the WAL
+            // stays bounded).
             pragma.CommandText = $"PRAGMA busy_timeout = {_busyTimeoutMs}; PRAGMA synchronous = {_synchronous}; PRAGMA wal_autocheckpoint = {WalCheckpointPages};";
             await pragma.ExecuteNonQueryAsync(cancellationToken);
             return connection;
@@ -127,11 +143,17 @@ internal sealed class SqliteDialect : SqlDialect
     {
         await using (var connection = await OpenAsync(cancellationToken))
         {
-            // WAL is a property of the file and cannot be switched inside a transaction.
+            // The page size takes effect only on a file that holds nothing yet (SQLite ignores it on an existing one, which
+            // keeps the size it was made with), so it goes first. WAL is a property of the file and cannot be switched
+            // inside a transaction.
             await using var wal = connection.CreateCommand();
-            wal.CommandText = "PRAGMA journal_mode = WAL;";
+            wal.CommandText = $"PRAGMA page_size = {_newFilePageSize}; PRAGMA journal_mode = WAL;";
             await wal.ExecuteNonQueryAsync(cancellationToken);
+            await using var size = connection.CreateCommand();
+            size.CommandText = "PRAGMA page_size;";
+            _pageSize = Convert.ToInt32(await size.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
         }
+        // Every connection opened from here on (OpenAsync sets the pragmas on each open, pooled or not) checkpoints by the file's page size.
         await using var session = await BeginWriteAsync(cancellationToken);
         await migrate(session.Connection, session.Transaction, cancellationToken);
         await session.Transaction.CommitAsync(cancellationToken);
