@@ -75,7 +75,7 @@ public sealed class StorageOptions
     public int SqlitePageSize { get; set; } = DefaultSqlitePageSize;
 
     /// <summary>The page size of a new SQLite file unless <see cref="SqlitePageSize"/> says otherwise.</summary>
-    public const int DefaultSqlitePageSize = 1024;
+    public const int DefaultSqlitePageSize = 2048;
 
     /// <summary>
     /// The token parameters whose <c>_sort</c> walks an index (configuration <c>Search:SortableTokenParameters</c>):

@@ -45,7 +45,7 @@ public sealed class SqliteWalCheckpointTests
             size.CommandText = "PRAGMA wal_checkpoint(PASSIVE)";
             await using var reader = await size.ExecuteReaderAsync();
             Assert.True(await reader.ReadAsync());
-            // At most the threshold plus the last commit's pages (16 rows of 4,000 bytes: about 64 pages of 1 KiB).
+            // At most the threshold plus the last commit's pages (16 rows of 4,000 bytes, in pages of the default size).
             Assert.InRange(reader.GetInt64(1), 0, dialect.WalCheckpointPages + 16 * 4096 / StorageOptions.DefaultSqlitePageSize + 16);
         }
         finally
@@ -63,13 +63,13 @@ public sealed class SqliteWalCheckpointTests
         var connectionString = "Data Source=" + Path.Combine(directory.Path, ResourceStoreFactory.SqliteFileName);
         try
         {
-            var created = new SqliteDialect(connectionString, options.BusyTimeout, options.Durability, newFilePageSize: 2048);
+            var created = new SqliteDialect(connectionString, options.BusyTimeout, options.Durability, newFilePageSize: 1024);
             try
             {
                 await SchemaMigrator.MigrateAsync(created, CancellationToken.None);
-                Assert.Equal(2048, created.PageSize);
-                Assert.Equal(2048L, await PragmaAsync(created, "page_size"));
-                Assert.Equal((long)(SqliteDialect.WalCheckpointBytes / 2048), await PragmaAsync(created, "wal_autocheckpoint"));
+                Assert.Equal(1024, created.PageSize);
+                Assert.Equal(1024L, await PragmaAsync(created, "page_size"));
+                Assert.Equal((long)(SqliteDialect.WalCheckpointBytes / 1024), await PragmaAsync(created, "wal_autocheckpoint"));
                 Assert.Equal("wal", await PragmaTextAsync(created, "journal_mode"));
             }
             finally
@@ -82,9 +82,9 @@ public sealed class SqliteWalCheckpointTests
             try
             {
                 await SchemaMigrator.MigrateAsync(reopened, CancellationToken.None);
-                Assert.Equal(2048, reopened.PageSize);
-                Assert.Equal(2048L, await PragmaAsync(reopened, "page_size"));
-                Assert.Equal((long)(SqliteDialect.WalCheckpointBytes / 2048), await PragmaAsync(reopened, "wal_autocheckpoint"));
+                Assert.Equal(1024, reopened.PageSize);
+                Assert.Equal(1024L, await PragmaAsync(reopened, "page_size"));
+                Assert.Equal((long)(SqliteDialect.WalCheckpointBytes / 1024), await PragmaAsync(reopened, "wal_autocheckpoint"));
             }
             finally
             {
