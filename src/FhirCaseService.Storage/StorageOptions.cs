@@ -74,8 +74,13 @@ public sealed class StorageOptions
     /// </summary>
     public int SqlitePageSize { get; set; } = DefaultSqlitePageSize;
 
-    /// <summary>The page size of a new SQLite file unless <see cref="SqlitePageSize"/> says otherwise.</summary>
-    public const int DefaultSqlitePageSize = 2048;
+    /// <summary>
+    /// The page size of a new SQLite file unless <see cref="SqlitePageSize"/> says otherwise: SQLite's own 4 KiB for now.
+    /// 2 KiB writes a third fewer bytes per ingested resource with no measured change in rate, but its effect on reads
+    /// (deeper B-trees, stored JSON spilling onto overflow pages) has only been measured at load 26-29, where the search
+    /// mix moved by up to 5x either way; the default moves when a quiet comparison shows reads do not pay for it.
+    /// </summary>
+    public const int DefaultSqlitePageSize = 4096;
 
     /// <summary>
     /// The token parameters whose <c>_sort</c> walks an index (configuration <c>Search:SortableTokenParameters</c>):
