@@ -25,7 +25,9 @@ public interface IResourceStore : IAsyncDisposable
     /// <summary>
     /// <see cref="Prepare"/> without the copy: the store takes <paramref name="resource"/> over (its meta and id are
     /// overwritten), so the caller must not use it afterwards. For a caller that parsed the resource for this write
-    /// alone (the bulk import); a store that cannot take it over copies it.
+    /// alone and never needs it back (the bulk import): the preparation keeps only what is stored (the stored JSON, its
+    /// hash, the index rows), so the object can be collected before the commit, and the write's result then carries
+    /// no resource (<see cref="StoredResource.Resource"/> null). A store that cannot take it over copies it.
     /// </summary>
     PreparedResource PrepareOwned(Resource resource) => Prepare(resource);
 

@@ -4,7 +4,7 @@ namespace FhirCaseService.Storage;
 
 /// <summary>
 /// One stored version. <see cref="Resource"/> carries meta.versionId and meta.lastUpdated as stored and is null for a
-/// deletion. <see cref="ChangeSequence"/> orders commits across the whole database (shared by a transaction's writes).
+/// deletion, and in the result of a write prepared without keeping its resource (<see cref="IResourceStore.PrepareOwned"/>). <see cref="ChangeSequence"/> orders commits across the whole database (shared by a transaction's writes).
 /// </summary>
 public sealed record StoredResource(
     string ResourceType,

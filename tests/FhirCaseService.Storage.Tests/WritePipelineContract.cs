@@ -90,6 +90,50 @@ public abstract class WritePipelineContract<TBackend> where TBackend : IStoreBac
     }
 
     [Fact]
+    public async Task A_handed_over_resource_is_not_kept_by_its_preparation_and_is_stored_as_a_copied_one()
+    {
+        await using var db = await _backend.OpenAsync();
+        var kept = db.Store.Prepare(Examples.Patient("own"));
+        var (owned, handedOver) = PrepareOwnedAndForget(db.Store, "own");
+
+        // Nothing of the store holds the handed-over object after the preparation: it is collectable before the commit
+        // (a bulk import's chunks wait for their commit; their POCOs must not).
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        Assert.False(handedOver.IsAlive, "the preparation kept the resource it was handed");
+        Assert.Equal(kept.ContentHash, owned.ContentHash);
+        Assert.Equal(kept.Index.Tokens.Select(e => e.ToString()), owned.Index.Tokens.Select(e => e.ToString()));
+
+        // Written as any preparation (same stored JSON, same index), its result carries no resource; a re-send of the
+        // same content is recognised as unchanged.
+        var created = (await db.Store.TransactionAsync((tx, ct) => tx.WriteAsync([new PreparedWrite(owned, PreparedWriteKind.Update)], ct)))[0];
+        Assert.True(created.Created);
+        Assert.Null(created.Stored.Resource);
+        var expected = Examples.Patient("own");
+        expected.Meta!.VersionId = "1";
+        expected.Meta.LastUpdated = created.Stored.LastUpdated;
+        Assert.Equal(FhirSerialization.ToJson(expected), await RawContentAsync(db.Store, "Patient", "own-patient", 1));
+        Assert.Equal("own-patient", Assert.Single((await db.Store.SearchAsync(SearchQuery.Parse("Patient", [new("identifier", $"{Pseudonym}|own")]))).Matches).Id);
+        var again = (await db.Store.TransactionAsync((tx, ct) =>
+            tx.WriteAsync([new PreparedWrite(PrepareOwnedAndForget(db.Store, "own").Prepared, PreparedWriteKind.Update)], ct)))[0];
+        Assert.True(again.Unchanged);
+        Assert.Null(again.Stored.Resource);
+        Assert.Equal(1, again.Stored.VersionId);
+    }
+
+    /// <summary>
+    /// A preparation of an example Patient handed over, and a weak reference to that Patient: made and handed over in a
+    /// frame of its own, so no slot of the caller's (unoptimised) frame keeps it.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static (PreparedResource Prepared, WeakReference HandedOver) PrepareOwnedAndForget(IResourceStore store, string prefix)
+    {
+        var patient = Examples.Patient(prefix);
+        return (store.PrepareOwned(patient), new WeakReference(patient));
+    }
+
+    [Fact]
     public async Task Stored_text_outside_ascii_is_the_serializers_text_in_every_version_and_in_batches_with_its_hash()
     {
         await using var db = await _backend.OpenAsync();

@@ -16,7 +16,8 @@ internal sealed class ResourcePreparer(ResourceIndexer indexer)
     /// <param name="id">the id to store under; <c>resource.Id</c> when null.</param>
     /// <param name="owned">
     /// the caller hands <paramref name="resource"/> over (it parsed it for this write alone and never touches it again,
-    /// as the bulk import does): it becomes the prepared copy itself instead of being deep-copied.
+    /// as the bulk import does): it is prepared in place instead of being deep-copied, and not kept: the preparation holds
+    /// only the stored JSON, the hash and the index rows, and the write's result carries no resource.
     /// </param>
     public PreparedResource Prepare(Resource resource, string? id = null, bool owned = false)
     {
@@ -32,6 +33,6 @@ internal sealed class ResourcePreparer(ResourceIndexer indexer)
         // the index rows are the same whatever the commit stamps.
         var index = indexer.Extract(copy);
         var json = StoredJsonTemplate.Of(copy);
-        return new PreparedResource(copy, copy.TypeName, id, json, index);
+        return new PreparedResource(owned ? null : copy, copy.TypeName, id, json, index);
     }
 }

@@ -167,8 +167,10 @@ internal sealed class WriteTransaction(SqlBatchRunner sql, SqlDialect dialect, R
         return await search.FindAsync(sql.Connection, sql.Transaction, criteria, limit, cancellationToken);
     }
 
-    private static Resource Stamped(Resource resource, int versionId, DateTimeOffset lastUpdated)
+    private static Resource? Stamped(Resource? resource, int versionId, DateTimeOffset lastUpdated)
     {
+        if (resource is null)
+            return null;
         resource.Meta!.VersionId = versionId.ToString(CultureInfo.InvariantCulture);
         resource.Meta.LastUpdated = lastUpdated;
         return resource;
