@@ -214,7 +214,7 @@ public static class ImportBench
             var after = service.ReadMemory();
             var result = new ImportResult(database.Name, cohort.Patients, cohort.Resources, cohort.Bytes, validation, label, run, before, peak, after);
             Console.WriteLine($"  {result.Summary()}; load average {MachineLoad.LoadAverage()}");
-            if (PipelineLine(log) is { } pipeline)
+            foreach (var pipeline in PipelineLines(log).ToList())
                 Console.WriteLine($"  service: {pipeline}");
             if (run.Accepted != cohort.Resources)
                 Console.WriteLine($"  WARNING: {run.Accepted:N0} resources accepted of {cohort.Resources:N0} generated.");
@@ -230,23 +230,34 @@ public static class ImportBench
         return results;
     }
 
-    /// <summary>The last job's line saying where its pipeline waited (services before that line was logged have none).</summary>
-    private static string? PipelineLine(string log)
+    /// <summary>
+    /// The last job's lines saying where its pipeline waited and what it cost the collector (services before those lines
+    /// were logged have none).
+    /// </summary>
+    private static IEnumerable<string> PipelineLines(string log)
     {
         using var stream = new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
         using var reader = new StreamReader(stream);
-        string? last = null;
+        string? waits = null, collector = null;
         while (reader.ReadLine() is { } line)
             if (line.Contains(" chunks; judging ", StringComparison.Ordinal))
-                last = line.Trim();
-        // The service logs JSON lines in Production: the message alone.
-        if (last is not null && last.StartsWith('{'))
+                waits = line.Trim();
+            else if (line.Contains(" KB per line); collections ", StringComparison.Ordinal))
+                collector = line.Trim();
+        foreach (var last in new[] { waits, collector })
         {
+            if (last is null)
+                continue;
+            // The service logs JSON lines in Production: the message alone.
+            if (!last.StartsWith('{'))
+            {
+                yield return last;
+                continue;
+            }
             using var entry = JsonDocument.Parse(last);
-            if (entry.RootElement.TryGetProperty("Message", out var message))
-                last = message.GetString();
+            if (entry.RootElement.TryGetProperty("Message", out var message) && message.GetString() is { } text)
+                yield return text;
         }
-        return last;
     }
 
     /// <summary>POSTs the cohort's files as one NDJSON body and polls the status URL until the manifest arrives.</summary>

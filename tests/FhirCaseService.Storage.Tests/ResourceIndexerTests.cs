@@ -170,6 +170,40 @@ public sealed class SimplePathEquivalenceTests
                     Characteristic = [new Group.CharacteristicComponent { Code = concept, Value = value, Exclude = false }],
                 };
         }
+        // Patient.deceased as "deceased.exists() and deceased != false", and the code filters (telecom.where(system='email')).
+        var noValue = new Extension("http://hl7.org/fhir/StructureDefinition/data-absent-reason", new Code("unknown"));
+        resources["Patient.deceased false"] = new Patient { Id = "p", Deceased = new FhirBoolean(false) };
+        resources["Patient.deceased absent"] = new Patient { Id = "p", Gender = AdministrativeGender.Female };
+        resources["Patient.deceased boolean without a value"] = new Patient { Id = "p", Deceased = new FhirBoolean { Extension = [noValue] } };
+        resources["Patient.deceased dateTime without a value"] = new Patient { Id = "p", Deceased = new FhirDateTime { Extension = [noValue] } };
+        resources["Patient.telecom systems"] = new Patient
+        {
+            Id = "p",
+            Telecom =
+            [
+                new ContactPoint(ContactPoint.ContactPointSystem.Email, ContactPoint.ContactPointUse.Home, "a@example.org"),
+                new ContactPoint(ContactPoint.ContactPointSystem.Phone, null, "+41 00 000 00 00"),
+                new ContactPoint(ContactPoint.ContactPointSystem.Email, null, "b@example.org"),
+                new ContactPoint(ContactPoint.ContactPointSystem.Fax, null, "+41 00 000 00 01"),
+                new ContactPoint { Value = "no system" },
+                new ContactPoint { SystemElement = new Code<ContactPoint.ContactPointSystem> { Extension = [noValue] }, Value = "system without a value" },
+            ],
+        };
+        resources["Practitioner.telecom email only"] = new Practitioner
+        {
+            Id = "r", Telecom = [new ContactPoint(ContactPoint.ContactPointSystem.Email, null, "c@example.org")],
+        };
+        resources["Library.relatedArtifact types"] = new Library
+        {
+            Id = "l", Status = PublicationStatus.Active, Type = concept,
+            RelatedArtifact =
+            [
+                new RelatedArtifact { Type = RelatedArtifact.RelatedArtifactType.DependsOn, Resource = "http://example.org/Library/a" },
+                new RelatedArtifact { Type = RelatedArtifact.RelatedArtifactType.ComposedOf, Resource = "http://example.org/Library/b" },
+                new RelatedArtifact { Type = RelatedArtifact.RelatedArtifactType.DependsOn, Resource = "http://example.org/Library/c" },
+                new RelatedArtifact { Type = RelatedArtifact.RelatedArtifactType.Citation, Citation = "no resource" },
+            ],
+        };
         return resources;
     }
 
@@ -201,6 +235,10 @@ public sealed class SimplePathEquivalenceTests
         foreach (var (type, parameter) in new[] { ("Observation", "value-date"), ("Observation", "value-string"), ("Condition", "onset-age"), ("Condition", "onset-date"),
                      ("Condition", "onset-info"), ("Condition", "abatement-date"), ("Patient", "death-date"), ("Provenance", "when"), ("Group", "value") })
             Assert.True(SearchParameterCatalog.Shared.Find(type, parameter)?.Path is not null, $"{type}.{parameter} is not walked");
+        // The code filters and Patient.deceased's boolean (walked since session 9).
+        foreach (var (type, parameter) in new[] { ("Patient", "email"), ("Patient", "phone"), ("Patient", "deceased"), ("Practitioner", "email"),
+                     ("Library", "depends-on"), ("Library", "composed-of") })
+            Assert.True(SearchParameterCatalog.Shared.Find(type, parameter)?.Path is not null, $"{type}.{parameter} is not walked");
         // The parameters of every resource (Resource.meta.*) too.
         foreach (var parameter in new[] { "_tag", "_profile", "_security", "_source" })
             Assert.True(SearchParameterCatalog.Shared.Find("Observation", parameter)?.Path is not null, $"Observation.{parameter} is not walked");
@@ -214,8 +252,16 @@ public sealed class SimplePathEquivalenceTests
     [InlineData("Observation", "Observation.value.as(Unknown)", false)]
     [InlineData("Observation", "Observation.value.as(code2)", false)]
     [InlineData("Observation", "(Observation.value as dateTime", false)]
-    [InlineData("Patient", "Patient.telecom.where(system='email')", false)]
-    [InlineData("Patient", "Patient.deceased.exists() and Patient.deceased != false", false)]
+    [InlineData("Patient", "Patient.telecom.where(system='email')", true)]
+    [InlineData("Patient", "Patient.deceased.exists() and Patient.deceased != false", true)]
+    [InlineData("Patient", "Patient.deceased.exists() and Patient.gender != false", false)]
+    [InlineData("Patient", "Patient.deceased.exists() or Patient.deceased != false", false)]
+    [InlineData("Patient", "Patient.deceased.exists() and Patient.deceased != true", false)]
+    [InlineData("Patient", "Patient.deceased.exists() and Patient.deceased != false | Patient.gender", false)]
+    [InlineData("Library", "Library.relatedArtifact.where(type='depends-on').resource", true)]
+    [InlineData("Patient", "Patient.telecom.where(system=email)", false)]
+    [InlineData("Patient", "Patient.telecom.where(system='e\\'mail')", false)]
+    [InlineData("Patient", "Patient.telecom.where(system.exists())", false)]
     [InlineData("Observation", "Resource.meta.tag", true)]
     [InlineData("Observation", "DomainResource.text", true)]
     [InlineData("Bundle", "DomainResource.text", false)]
@@ -226,7 +272,8 @@ public sealed class SimplePathEquivalenceTests
     [InlineData("Observation", "(Observation.value as Quantity)", true)]
     [InlineData("Observation", "(Observation.value as quantity)", false)]
     [InlineData("Observation", "(Observation.value)", false)]
-    [InlineData("Patient", "Patient.name.where(use = 'official')", false)]
+    [InlineData("Patient", "Patient.name.where(use = 'official')", true)]
+    [InlineData("Patient", "Patient.name.where(use = 'official' or use = 'usual')", false)]
     [InlineData("Patient", "Observation.subject", false)]
     [InlineData("Patient", "Patient.extension.exists()", false)]
     public void Only_plain_paths_are_walked(string type, string expression, bool walked) =>

@@ -23,12 +23,20 @@ internal sealed class ImportJobExecution(IImportJobStore store, ImportLineProces
         if (job.CommittedLines > 0)
             logger.LogInformation("Import job {JobId} resumes after line {Line} (attempt {Attempt})", job.Id, job.CommittedLines, job.Attempts);
         var pipeline = new PipelineTimes();
+        var memory = ProcessMemory.Now();
         var current = await ImportAsync(job, pipeline, cancellationToken);
         // Which side bounded this attempt: judging waiting to hand a chunk over means the commits are slower than judging;
         // the commits waiting for a chunk means judging is (the cores, on one replica).
         logger.LogInformation("Import job {JobId}: {Chunks} chunks; judging {Judging:F1} s, of which {JudgeWaited:F1} s waiting for the commits; " +
                               "committing {Committing:F1} s, of which {CommitWaited:F1} s waiting for judged chunks",
             job.Id, pipeline.Chunks, pipeline.Judging.TotalSeconds, pipeline.JudgeWaited.TotalSeconds, pipeline.Committing.TotalSeconds, pipeline.CommitWaited.TotalSeconds);
+        // What the attempt cost the collector (the whole process over the attempt: other requests are in it too, but an
+        // import dwarfs them): a preparation that outlives gen0 shows as gen1/gen2 collections and pause time.
+        var gc = ProcessMemory.Now() - memory;
+        logger.LogInformation("Import job {JobId}: allocated {Allocated:F0} MB ({PerLine:F1} KB per line); collections gen0 {Gen0}, gen1 {Gen1}, gen2 {Gen2}; " +
+                              "GC pauses {Paused:F1} s",
+            job.Id, gc.AllocatedBytes / 1e6, gc.AllocatedBytes / 1024.0 / Math.Max(1, current.CommittedLines - job.CommittedLines),
+            gc.Gen0, gc.Gen1, gc.Gen2, gc.Paused.TotalSeconds);
         // Before the job shows completed: a client that searches as soon as it sees the manifest gets plans made from the loaded rows.
         await RefreshStatisticsAsync(current, cancellationToken);
         await lease.DisposeAsync();
@@ -155,6 +163,16 @@ internal sealed class ImportJobExecution(IImportJobStore store, ImportLineProces
             pipeline.Judging = Stopwatch.GetElapsedTime(started);
             judged.Complete();
         }
+    }
+
+    /// <summary>The process's allocation and collection counters at one moment (differences between two are an attempt's).</summary>
+    private readonly record struct ProcessMemory(long AllocatedBytes, int Gen0, int Gen1, int Gen2, TimeSpan Paused)
+    {
+        public static ProcessMemory Now() =>
+            new(GC.GetTotalAllocatedBytes(precise: false), GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
+
+        public static ProcessMemory operator -(ProcessMemory after, ProcessMemory before) =>
+            new(after.AllocatedBytes - before.AllocatedBytes, after.Gen0 - before.Gen0, after.Gen1 - before.Gen1, after.Gen2 - before.Gen2, after.Paused - before.Paused);
     }
 
     /// <summary>A judged chunk with what it was judged from, to judge its recognised lines in full if they went stale.</summary>

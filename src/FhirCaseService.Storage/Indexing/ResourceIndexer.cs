@@ -25,10 +25,11 @@ internal sealed class ResourceIndexer(SearchParameterCatalog catalog, SortableTo
         {
             if (parameter.Compiled is null)
                 continue;
-            if (fastPaths && parameter.Path is { } path)
+            // The walk, unless this instance holds a value its shape leaves to FHIRPath (null).
+            if (fastPaths && parameter.Path is { } path && path.Evaluate(resource) is { } walked)
             {
                 var before = path.IsUnion ? entries.Counts() : null;
-                foreach (var value in path.Evaluate(resource))
+                foreach (var value in walked)
                     Add(entries, parameter, value);
                 if (path.IsUnion)
                     entries.DistinctSince(before!);
