@@ -175,8 +175,12 @@ internal sealed class ImportJobExecution(IImportJobStore store, ImportLineProces
             new(after.AllocatedBytes - before.AllocatedBytes, after.Gen0 - before.Gen0, after.Gen1 - before.Gen1, after.Gen2 - before.Gen2, after.Paused - before.Paused);
     }
 
-    /// <summary>A judged chunk with what it was judged from, to judge its recognised lines in full if they went stale.</summary>
-    private sealed record JudgedChunk(ImportChunk Chunk, long FirstLine, IReadOnlyList<NdjsonLine> Lines, ImportLineHash?[] Hashes, ImportLineOutcome[] Outcomes);
+    /// <summary>
+    /// A judged chunk with what it was judged from, to judge its recognised lines in full if they went stale:
+    /// <see cref="Lines"/> keeps only the recognised lines (null elsewhere), so the text of a judged line is not held
+    /// until its chunk commits (the chunk's preparations are all the commit needs of it).
+    /// </summary>
+    private sealed record JudgedChunk(ImportChunk Chunk, long FirstLine, NdjsonLine?[] Lines, ImportLineHash?[] Hashes, ImportLineOutcome[] Outcomes);
 
     /// <summary>
     /// Reads the next Import:ChunkLines lines, looks their hashes up (one query) and judges in parallel the lines not
@@ -222,22 +226,29 @@ internal sealed class ImportJobExecution(IImportJobStore store, ImportLineProces
             async (index, ct) =>
             {
                 if (outcomes[index].Unchanged is not null)
-                    outcomes[index] = await processor.ProcessAsync(judged.Lines[index], writable, ct);
+                    outcomes[index] = await processor.ProcessAsync(judged.Lines[index]!, writable, ct);
             });
-        return Judged(judged.FirstLine, judged.Lines, judged.Hashes, outcomes).Chunk;
+        return Judged(judged.FirstLine, judged.Chunk.LastLine, judged.Chunk.EndByte, judged.Lines, judged.Hashes, outcomes).Chunk;
     }
 
-    private static JudgedChunk Judged(long firstLine, IReadOnlyList<NdjsonLine> lines, ImportLineHash?[] hashes, ImportLineOutcome[] outcomes)
+    private static JudgedChunk Judged(long firstLine, IReadOnlyList<NdjsonLine> lines, ImportLineHash?[] hashes, ImportLineOutcome[] outcomes) =>
+        Judged(firstLine, lines[^1].Number, lines[^1].EndByte, lines, hashes, outcomes);
+
+    private static JudgedChunk Judged(long firstLine, long lastLine, long endByte, IReadOnlyList<NdjsonLine?> lines, ImportLineHash?[] hashes, ImportLineOutcome[] outcomes)
     {
         var written = new List<ImportLineHash>();
         for (var i = 0; i < outcomes.Length; i++)
             if (outcomes[i].Write is { } write && hashes[i] is { } hash && hash.Type == write.Resource.ResourceType && hash.Id == write.Resource.Id)
                 written.Add(hash);
-        var chunk = new ImportChunk(firstLine, lines[^1].Number, lines[^1].EndByte,
+        var chunk = new ImportChunk(firstLine, lastLine, endByte,
             [.. outcomes.Where(o => o.Write is not null).Select(o => o.Write!)],
             [.. outcomes.Where(o => o.Error is not null).Select(o => o.Error!)],
             written,
             [.. outcomes.Where(o => o.Unchanged is not null).Select(o => o.Unchanged!)]);
-        return new JudgedChunk(chunk, firstLine, lines, hashes, outcomes);
+        var recognised = new NdjsonLine?[outcomes.Length];
+        for (var i = 0; i < outcomes.Length; i++)
+            if (outcomes[i].Unchanged is not null)
+                recognised[i] = lines[i];
+        return new JudgedChunk(chunk, firstLine, recognised, hashes, outcomes);
     }
 }
