@@ -75,10 +75,10 @@ public sealed class StorageOptions
     public int SqlitePageSize { get; set; } = DefaultSqlitePageSize;
 
     /// <summary>
-    /// The page size of a new SQLite file unless <see cref="SqlitePageSize"/> says otherwise: SQLite's own 4 KiB for now.
-    /// 2 KiB writes a third fewer bytes per ingested resource with no measured change in rate, but its effect on reads
-    /// (deeper B-trees, stored JSON spilling onto overflow pages) has only been measured at load 26-29, where the search
-    /// mix moved by up to 5x either way; the default moves when a quiet comparison shows reads do not pay for it.
+    /// The page size of a new SQLite file unless <see cref="SqlitePageSize"/> says otherwise: SQLite's own 4 KiB. 2 KiB
+    /// writes 22-32 % fewer bytes per resource with no measured change in ingest rate, and in a quiet comparison made
+    /// broad searches over many index pages 5-30 % slower and the file 6 % larger (docs/performance.md), so it is an
+    /// operator's choice, not the default.
     /// </summary>
     public const int DefaultSqlitePageSize = 4096;
 
