@@ -77,7 +77,7 @@ public sealed class StorageOptions
     /// <summary>
     /// The page size of a new SQLite file unless <see cref="SqlitePageSize"/> says otherwise: SQLite's own 4 KiB. 2 KiB
     /// writes 22-32 % fewer bytes per resource with no measured change in ingest rate, and in a quiet comparison made
-    /// broad searches over many index pages 5-30 % slower and the file 6 % larger (docs/performance.md), so it is an
+    /// broad searches over many index pages 10-35 % slower and the file 6 % larger (docs/performance.md), so it is an
     /// operator's choice, not the default.
     /// </summary>
     public const int DefaultSqlitePageSize = 4096;
